@@ -1,0 +1,1 @@
+"""pvhub: the application (settings, models, services, API, CLI, migrations, demo data)."""
