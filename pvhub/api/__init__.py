@@ -1,0 +1,24 @@
+"""pvhub's REST API under /api/v1: thin handlers over the services."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from pvhub.api import auth, programme, sites
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"description": "Malformed request"},
+    401: {"description": "Not authenticated"},
+    403: {"description": "Not allowed for this role"},
+    404: {"description": "Not found, or not visible to you"},
+    422: {"description": "Invalid input: the message names the field"},
+}
+
+
+def build_router() -> APIRouter:
+    """The /api/v1 router with every route's error responses documented."""
+    router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+    router.include_router(auth.router)
+    router.include_router(programme.router)
+    router.include_router(sites.router)
+    return router

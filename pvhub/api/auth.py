@@ -1,0 +1,40 @@
+"""Token login (OAuth2 password flow) and the current user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from pvhub.api.deps import CurrentUser, SessionDep, SettingsDep
+from pvhub.errors import NotAuthenticated
+from pvhub.models import Organisation, UserPublic
+from pvhub.security import issue_token
+from pvhub.services import accounts
+
+router = APIRouter(tags=["auth"])
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+@router.post("/auth/token", response_model=Token)
+def login_for_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
+) -> Token:
+    """Exchange an e-mail (as ``username``) and password for a bearer token."""
+    user = accounts.authenticate(session=session, email=form.username, password=form.password)
+    if user is None or user.id is None:
+        raise NotAuthenticated("Wrong e-mail or password.")
+    return Token(access_token=issue_token(settings.secret, user.id))
+
+
+@router.get("/me", response_model=UserPublic)
+def read_me(user: CurrentUser, session: SessionDep) -> UserPublic:
+    """The authenticated user, with the organisation's name."""
+    org = session.get(Organisation, user.organisation_id)
+    return UserPublic.model_validate(user, update={"organisation_name": org.name if org else None})

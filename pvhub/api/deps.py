@@ -1,0 +1,57 @@
+"""Dependencies of the API: the request's transaction and the authenticated user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from pvhub.errors import NotAuthenticated
+from pvhub.models import User
+from pvhub.security import read_token
+from pvhub.settings import Settings
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back on any error."""
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_optional_user(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User | None:
+    if not token:
+        return None
+    user_id = read_token(settings.secret, token, settings.token_max_age_s)
+    user = session.get(User, user_id) if user_id is not None else None
+    return user if user is not None and user.active else None
+
+
+def get_current_user(user: Annotated[User | None, Depends(get_optional_user)]) -> User:
+    if user is None:
+        raise NotAuthenticated("A valid bearer token is required (POST /api/v1/auth/token).")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]

@@ -1,0 +1,121 @@
+"""The ``pvhub`` command line. Each command owns one transaction: any failure leaves the database as it was."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from pvhub.models import Role
+
+app = typer.Typer(help="pvhub: run a district's distributed-PV programme.", no_args_is_help=True,
+                  add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Migrate the database (PVHUB_DATABASE_URL) to the latest schema."""
+    from pvhub import migrate
+    from pvhub.settings import get_settings
+
+    settings = get_settings()
+    migrate.upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}: {_display_url(settings.database_url)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. base")]) -> None:
+    """Take the schema down to REVISION (destroys data in dropped tables)."""
+    from pvhub import migrate
+    from pvhub.settings import get_settings
+
+    migrate.downgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command()
+def demo(
+    reset: Annotated[bool, typer.Option("--reset", help="Delete all data first and reload the demo")] = False,
+) -> None:
+    """Load the deterministic demo district of Huangpu (only into an empty database unless --reset)."""
+    from pvhub.db import make_engine, transaction
+    from pvhub.demo.loader import DEMO_PASSWORD, load_demo
+    from pvhub.settings import get_settings
+
+    engine = make_engine(get_settings().database_url)
+    with transaction(engine) as session:
+        summary = load_demo(session=session, reset=reset)
+    if summary is None:
+        typer.echo("the database already holds data; demo not loaded (use --reset to replace it)")
+        return
+    typer.echo(summary.describe())
+    typer.echo(f"demo logins (password {DEMO_PASSWORD}): office@demo.pvhub, owner01@demo.pvhub … "
+               f"owner{summary.owners:02d}@demo.pvhub, supplier01@demo.pvhub … supplier{summary.suppliers:02d}@demo.pvhub")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the web app and the API with uvicorn."""
+    import uvicorn
+
+    from pvhub.settings import get_settings
+
+    get_settings()  # fail fast on bad settings, before uvicorn starts
+    typer.echo(f"pvhub on http://{host}:{port}")
+    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True)
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Argument(help="Login e-mail")],
+    role: Annotated[Role, typer.Option(help="office, owner or supplier")],
+    org: Annotated[str, typer.Option(help="Organisation name (created when missing, with the role as kind)")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin")] = False,
+) -> None:
+    """Add a user. Without --password-stdin a password is generated and printed once."""
+    from pvhub.db import make_engine, transaction
+    from pvhub.errors import DomainError
+    from pvhub.security import generate_password
+    from pvhub.services import accounts
+    from pvhub.settings import get_settings
+
+    generated = not password_stdin
+    password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
+    engine = make_engine(get_settings().database_url)
+    try:
+        with transaction(engine) as session:
+            if accounts.get_organisation_by_name(session=session, name=org) is None:
+                accounts.create_organisation(session=session, actor=None, name=org, kind=role)
+            user = accounts.create_user(session=session, actor=None, email=email, role=role,
+                                        organisation=org, password=password)
+    except DomainError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"user {user.email} ({role.value}, {org}) created")
+    if generated:
+        typer.echo(f"password: {password}  (shown once; store it now)")
+
+
+def _display_url(url: str) -> str:
+    """The URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,57 @@
+"""pvhub's database models, one module per domain; importing this registers every table."""
+
+from pvhub.models.accounts import Organisation, OrganisationPublic, User, UserCreate, UserPublic
+from pvhub.models.build import DemonstrationPoint, DemonstrationPointSite, Milestone
+from pvhub.models.bundling import Bundle, BundleSite, BundlingRun
+from pvhub.models.enums import (
+    AwardStatus,
+    BidStatus,
+    BundleStatus,
+    BusinessModel,
+    MilestoneKind,
+    MilestoneStatus,
+    Role,
+    RunStatus,
+    SurfaceKind,
+    SurfaceStatus,
+    TenderStatus,
+)
+from pvhub.models.estimate import Estimate
+from pvhub.models.programme import AuditEvent, Programme, ProgrammeUpdate
+from pvhub.models.register import Site, Surface
+from pvhub.models.tender import Award, Bid, Tender, TenderLot
+
+__all__ = [
+    "AuditEvent",
+    "Award",
+    "AwardStatus",
+    "Bid",
+    "BidStatus",
+    "Bundle",
+    "BundleSite",
+    "BundleStatus",
+    "BundlingRun",
+    "BusinessModel",
+    "DemonstrationPoint",
+    "DemonstrationPointSite",
+    "Estimate",
+    "Milestone",
+    "MilestoneKind",
+    "MilestoneStatus",
+    "Organisation",
+    "OrganisationPublic",
+    "Programme",
+    "ProgrammeUpdate",
+    "Role",
+    "RunStatus",
+    "Site",
+    "Surface",
+    "SurfaceKind",
+    "SurfaceStatus",
+    "Tender",
+    "TenderLot",
+    "TenderStatus",
+    "User",
+    "UserCreate",
+    "UserPublic",
+]

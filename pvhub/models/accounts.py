@@ -1,0 +1,59 @@
+"""Organisations and users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from pvhub.models.enums import Role
+from pvhub.models.types import UTCDateTime, enum_column, utcnow
+
+
+class OrganisationBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200, index=True, unique=True)
+    name_en: str | None = Field(default=None, max_length=200)
+    kind: Role = Field(sa_type=enum_column(Role))
+    annual_capacity_kw: float | None = Field(
+        default=None, ge=0, description="Supplier's annual installation capacity, kWp"
+    )
+    certifications: str | None = Field(default=None, max_length=1000)
+    contact_phone: str | None = Field(default=None, max_length=50)
+
+
+class Organisation(OrganisationBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OrganisationPublic(OrganisationBase):
+    id: int
+
+
+class UserBase(SQLModel):
+    email: str = Field(max_length=254, index=True, unique=True)
+    full_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=50)
+    role: Role = Field(sa_type=enum_column(Role))
+    active: bool = True
+
+
+class User(UserBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    password_hash: str = Field(max_length=255)
+    language: str | None = Field(default=None, max_length=10)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UserCreate(SQLModel):
+    email: str = Field(max_length=254, regex=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    role: Role
+    organisation: str
+    password: str = Field(min_length=10, max_length=200)
+
+
+class UserPublic(UserBase):
+    id: int
+    organisation_id: int
+    organisation_name: str | None = None

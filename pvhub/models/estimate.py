@@ -1,0 +1,27 @@
+"""Yield estimates per surface, with the assumptions and weather they used."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from pvhub.models.types import UTCDateTime, utcnow
+
+
+class Estimate(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    surface_id: int = Field(foreign_key="surface.id", index=True, unique=True)
+    capacity_kwp: float = Field(ge=0, description="Installable DC nameplate, kWp")
+    annual_kwh: float = Field(ge=0, description="AC energy per year, kWh")
+    specific_yield_kwh_per_kwp: float = Field(ge=0)
+    monthly_kwh: list[float] = Field(sa_type=sa.JSON, description="12 monthly AC energies, kWh")
+    co2_avoided_t: float = Field(ge=0, description="Avoided CO2 per year, tonnes")
+    assumptions: dict[str, Any] = Field(sa_type=sa.JSON)
+    weather_source: str = Field(max_length=200)
+    weather_hash: str = Field(max_length=64)
+    pvlib_version: str = Field(max_length=30)
+    stale: bool = False
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,50 @@
+"""Column types shared by the models: UTC-aware timestamps and string-backed enums."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    """Now, time-zone aware (UTC)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC and always returns aware datetimes, also on SQLite (which drops the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pvhub stores only time-zone-aware times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def enum_column(enum_cls: type[enum.Enum]) -> sa.Enum:
+    """A portable enum column storing the member *values* as VARCHAR with a CHECK constraint.
+
+    Non-native so adding a member later is a plain migration on both SQLite and PostgreSQL.
+    """
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        create_constraint=True,
+        name=f"ck_{enum_cls.__name__.lower()}",
+        validate_strings=True,
+    )

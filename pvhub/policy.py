@@ -1,0 +1,51 @@
+"""Who may do what: the one place that decides, used by services, the API and the pages.
+
+Actions are strings ``"<entity>:<verb>"``. ``can`` answers for a user (None = the public) and,
+where ownership matters, the organisation that owns the object.
+"""
+
+from __future__ import annotations
+
+from pvhub.errors import NotAuthenticated, PermissionDenied
+from pvhub.models import Role, User
+
+PUBLIC_ACTIONS = frozenset({"programme:read_totals"})
+
+# Actions each role may take on any object, regardless of ownership.
+ROLE_ACTIONS: dict[Role, frozenset[str]] = {
+    Role.office: frozenset(
+        {
+            "programme:read_totals", "programme:read", "programme:update",
+            "site:list_all", "site:read", "surface:read", "surface:review",
+            "organisation:manage", "user:manage", "audit:read",
+            "estimate:run", "bundle:run", "bundle:publish", "tender:manage", "award:run",
+            "site:create_for_others",
+        }
+    ),
+    Role.owner: frozenset({"programme:read_totals", "programme:read", "site:create"}),
+    Role.supplier: frozenset({"programme:read_totals", "programme:read", "tender:read_published", "bid:submit"}),
+}
+
+# Actions an owner may take only on objects its own organisation owns.
+OWNED_ACTIONS = frozenset({"site:read", "site:update", "site:delete", "surface:read", "surface:update",
+                           "surface:create", "surface:submit", "surface:withdraw"})
+
+
+def can(user: User | None, action: str, *, owner_org_id: int | None = None) -> bool:
+    """True when ``user`` may perform ``action`` (on an object owned by ``owner_org_id``)."""
+    if user is None or not user.active:
+        return action in PUBLIC_ACTIONS
+    if action in ROLE_ACTIONS[user.role]:
+        return True
+    if user.role == Role.owner and action in OWNED_ACTIONS:
+        return owner_org_id is not None and owner_org_id == user.organisation_id
+    return False
+
+
+def require(user: User | None, action: str, *, owner_org_id: int | None = None) -> None:
+    """Raise a domain error unless ``user`` may perform ``action``."""
+    if can(user, action, owner_org_id=owner_org_id):
+        return
+    if user is None:
+        raise NotAuthenticated("Please log in to do this.")
+    raise PermissionDenied(f"Your role ({user.role.value}) may not do this ({action}).")

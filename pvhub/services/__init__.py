@@ -1,0 +1,1 @@
+"""Services: the business rules. Handlers and the CLI call these; they raise domain errors."""

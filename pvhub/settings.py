@@ -1,0 +1,65 @@
+"""One typed settings object for pvhub, read from the environment (prefix ``PVHUB_``).
+
+Nothing is built at import time: call :func:`get_settings` where settings are needed, so tests
+and the CLI can change the environment first.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "development-only-secret-key-do-not-use-in-production"
+
+
+class Settings(BaseSettings):
+    """Deployment settings. Outside development a real secret key is required."""
+
+    model_config = SettingsConfigDict(env_prefix="PVHUB_", env_file=None, extra="ignore")
+
+    env: Literal["development", "test", "production"] = "production"
+    database_url: str = "sqlite:///var/pvhub.db"
+    secret_key: str | None = None
+    data_dir: Path = Path("var")
+    latitude: float = Field(31.23, ge=-90, le=90, description="Programme location, degrees north")
+    longitude: float = Field(121.48, ge=-180, le=180, description="Programme location, degrees east")
+    timezone: str = "Asia/Shanghai"
+    district_name: str = "Huangpu"
+    map_tile_url: str = ""
+    map_tile_attribution: str = ""
+    map_tile_crs: Literal["wgs84", "gcj02"] = "wgs84"
+    session_max_age_s: int = Field(8 * 3600, gt=0)
+    token_max_age_s: int = Field(8 * 3600, gt=0)
+    default_language: Literal["zh_CN", "en"] = "zh_CN"
+
+    @model_validator(mode="after")
+    def _require_secret_outside_development(self) -> Settings:
+        if self.secret_key is None:
+            if self.env == "production":
+                raise ValueError(
+                    "PVHUB_SECRET_KEY is required (set PVHUB_ENV=development to run with a development key)"
+                )
+            self.secret_key = DEV_SECRET
+        elif self.env == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+            raise ValueError("PVHUB_SECRET_KEY must be at least 32 characters and not the development key")
+        return self
+
+    @property
+    def secret(self) -> str:
+        """The secret key, always set after validation."""
+        assert self.secret_key is not None
+        return self.secret_key
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment on first use."""
+    return Settings()

@@ -1,0 +1,108 @@
+"""Pages: login with CSRF, role home pages, language, fragments, and security headers."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from pvhub.models import Role
+from tests.conftest import TEST_PASSWORD
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page carries a CSRF token"
+    return match.group(1)
+
+
+def login(client: TestClient, email: str) -> None:
+    page = client.get("/login")
+    response = client.post("/login", data={"email": email, "password": TEST_PASSWORD,
+                                            "csrf_token": csrf_of(page.text), "next": "/"},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+def test_a_login_without_the_csrf_token_is_refused(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    make_user("o@x.cn", Role.office)
+    client.get("/login")
+    response = client.post("/login", data={"email": "o@x.cn", "password": TEST_PASSWORD})
+    assert response.status_code == 403
+    assert "reload the page" in response.text or "刷新页面" in response.text
+
+
+def test_wrong_password_shows_the_form_again_with_a_message(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    make_user("o@x.cn", Role.office)
+    page = client.get("/login", headers={"Accept-Language": "en"})
+    response = client.post("/login", data={"email": "o@x.cn", "password": "nope",
+                                            "csrf_token": csrf_of(page.text)}, headers={"Accept-Language": "en"})
+    assert response.status_code == 401
+    assert "Wrong e-mail or password." in response.text
+    assert 'value="o@x.cn"' in response.text
+
+
+def test_each_role_lands_on_its_own_home_page(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    make_user("o@x.cn", Role.office, "项目办")
+    make_user("w@x.cn", Role.owner, "外滩物业")
+    make_user("s@x.cn", Role.supplier, "光伏工程公司")
+    expected = {"o@x.cn": "Programme overview", "w@x.cn": "My sites", "s@x.cn": "Published tenders"}
+    client.cookies.set("lang", "en")
+    for email, heading in expected.items():
+        login(client, email)
+        home = client.get("/")
+        assert home.status_code == 200 and heading in home.text
+        client.post("/logout", data={"csrf_token": csrf_of(home.text)})
+        assert client.get("/sites", follow_redirects=False).status_code == 303
+
+
+def test_the_session_cookie_is_signed_and_http_only(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    make_user("o@x.cn", Role.office)
+    page = client.get("/login")
+    response = client.post("/login", data={"email": "o@x.cn", "password": TEST_PASSWORD,
+                                            "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    cookie = response.headers["set-cookie"]
+    assert "pvhub_session=" in cookie and "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    client.cookies.set("pvhub_session", "tampered")
+    assert client.get("/sites", follow_redirects=False).status_code == 303
+
+
+def test_language_comes_from_the_browser_then_the_switch(client: TestClient) -> None:
+    assert "登录 pvhub" in client.get("/login").text  # no preference: zh-CN
+    assert "Log in to pvhub" in client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"}).text
+    assert "登录 pvhub" in client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).text
+    client.get("/lang/en?next=/login")
+    assert "Log in to pvhub" in client.get("/login", headers={"Accept-Language": "zh-CN"}).text
+
+
+def test_the_language_switch_only_redirects_locally(client: TestClient) -> None:
+    response = client.get("/lang/en?next=https://evil.example/", follow_redirects=False)
+    assert response.headers["location"] == "/"
+
+
+def test_pages_send_security_headers(client: TestClient) -> None:
+    headers = client.get("/login").headers
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_htmx_gets_only_the_fragment(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
+    make_user("o@x.cn", Role.office)
+    login(client, "o@x.cn")
+    full = client.get("/sites?page=1")
+    fragment = client.get("/sites?page=1", headers={"HX-Request": "true"})
+    assert "<html" in full.text and "<table" in full.text
+    assert "<html" not in fragment.text and "<table" in fragment.text
+
+
+def test_the_public_page_needs_no_login_and_shows_no_names(client: TestClient, make_user, session) -> None:  # type: ignore[no-untyped-def]
+    from pvhub.models import Site
+
+    owner = make_user("w@x.cn", Role.owner, "Secret Owner Co")
+    session.add(Site(name="Private Tower", organisation_id=owner.organisation_id, lon=121.48, lat=31.23))
+    session.commit()
+    page = client.get("/public", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and "Distributed PV programme: progress" in page.text
+    assert "Private Tower" not in page.text and "Secret Owner Co" not in page.text and "w@x.cn" not in page.text

@@ -1,0 +1,82 @@
+"""The ASGI application: REST API, pages and static files in one FastAPI app.
+
+Build it with :func:`create_app`; nothing is created at import time (``uvicorn --factory``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
+
+from pvhub.api import build_router
+from pvhub.db import make_engine
+from pvhub.errors import DomainError, NotAuthenticated
+from pvhub.settings import Settings, get_settings
+from web import i18n, pages
+from web.templating import build_templates
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Assemble the app for ``settings`` (default: read from the environment)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="pvhub API",
+        version="0.1.0",
+        description="Register, estimate, bundle, tender, build and monitor a district's distributed PV.",
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.templates = build_templates()
+    if settings.map_tile_url:
+        tile_host = settings.map_tile_url.split("/{", 1)[0]
+        SECURITY_HEADERS["Content-Security-Policy"] += f"; img-src 'self' data: {tile_host}"
+
+    app.include_router(build_router())
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.middleware("http")(_locale_and_headers)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret,
+        session_cookie="pvhub_session",
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        https_only=settings.env == "production",
+    )
+    return app
+
+
+async def _locale_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    i18n.set_locale(i18n.negotiate(request.cookies.get("lang"), request.headers.get("accept-language")))
+    response = await call_next(request)
+    for key, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    return response
+
+
+async def _domain_error(request: Request, exc: DomainError) -> Response:
+    """API: JSON ``{"detail": message, "field": ...}``; pages: the error page (or the login page)."""
+    if request.url.path.startswith("/api/"):
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+        return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=exc.status_code,
+                            headers=headers)
+    return pages.error_page(request, exc)

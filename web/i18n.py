@@ -1,0 +1,70 @@
+"""The bilingual UI (简体中文 / English) with Babel catalogues.
+
+The locale of a request comes from the ``lang`` cookie (the switch), else the browser's
+Accept-Language, else zh_CN. Templates call ``_()``; the translations of the current request
+live in a context variable so one Jinja environment serves every request.
+"""
+
+from __future__ import annotations
+
+import io
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+LOCALES = ("zh_CN", "en")
+DEFAULT_LOCALE = "zh_CN"
+
+_current: ContextVar[str] = ContextVar("pvhub_locale", default=DEFAULT_LOCALE)
+
+
+@lru_cache(maxsize=None)
+def translations_for(locale: str) -> NullTranslations:
+    """Compiled catalogue of ``locale``; compiled from the .po in memory when no .mo was built."""
+    mo = TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.mo"
+    po = mo.with_suffix(".po")
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as fh:
+            return Translations(fh)
+    if po.exists():
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        buf = io.BytesIO()
+        write_mo(buf, catalog)
+        buf.seek(0)
+        return Translations(buf)
+    return NullTranslations()
+
+
+def negotiate(cookie: str | None, accept_language: str | None) -> str:
+    """Pick the locale: explicit choice first, then the browser's preference, then zh_CN."""
+    if cookie in LOCALES:
+        return cookie
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh_CN"
+        if tag.startswith("en"):
+            return "en"
+    return DEFAULT_LOCALE
+
+
+def set_locale(locale: str) -> None:
+    _current.set(locale)
+
+
+def current_locale() -> str:
+    return _current.get()
+
+
+def gettext(message: str) -> str:
+    return translations_for(_current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations_for(_current.get()).ngettext(singular, plural, n)

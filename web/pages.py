@@ -1,0 +1,157 @@
+"""Page routes: thin handlers that call services and render templates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session
+from starlette.responses import Response
+
+from pvhub.api.deps import SessionDep
+from pvhub.errors import DomainError, NotAuthenticated
+from pvhub.models import Organisation, Role, User
+from pvhub.services import accounts, register
+from pvhub.services import programme as programme_service
+from web import csrf, i18n
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def page_user(request: Request, session: SessionDep) -> User | None:
+    """The logged-in user of the signed session cookie, if any and still active."""
+    user_id = request.session.get("uid")
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    return user if user is not None and user.active else None
+
+
+PageUser = Annotated[User | None, Depends(page_user)]
+
+
+def require_page_user(user: PageUser) -> User:
+    if user is None:
+        raise NotAuthenticated("Please log in.")
+    return user
+
+
+LoggedIn = Annotated[User, Depends(require_page_user)]
+
+
+def base_context(request: Request, user: User | None, session: Session | None = None) -> dict[str, Any]:
+    """What every page needs: the user, their organisation, locale, CSRF token, map settings."""
+    settings = request.app.state.settings
+    org = session.get(Organisation, user.organisation_id) if (user and session) else None
+    return {
+        "user": user,
+        "org": org,
+        "locale": i18n.current_locale(),
+        "csrf_token": csrf.token(request),
+        "map_config": {
+            "center": [settings.latitude, settings.longitude],
+            "tileUrl": settings.map_tile_url,
+            "attribution": settings.map_tile_attribution,
+        },
+    }
+
+
+@router.get("/")
+def home(request: Request, user: PageUser, session: SessionDep) -> Response:
+    """The home page of the user's role; the public progress page for visitors."""
+    if user is None:
+        return public_page(request, session)
+    context = base_context(request, user, session)
+    context["totals"] = programme_service.totals(session=session)
+    context["markers"] = register.site_markers(session=session, user=user)
+    if user.role == Role.owner:
+        context["sites"] = register.list_sites(session=session, user=user, limit=200).items
+    return render(request, f"home_{user.role.value}.html", context, block="content")
+
+
+@router.get("/public")
+def public_page(request: Request, session: SessionDep) -> Response:
+    """Programme totals and the map: nothing personal, nothing about bids."""
+    context = base_context(request, None)
+    context["totals"] = programme_service.totals(session=session)
+    context["markers"] = register.site_markers(session=session, user=None)
+    return render(request, "public.html", context, block="content")
+
+
+@router.get("/login")
+def login_form(request: Request, user: PageUser, next: str = "/") -> Response:
+    if user is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "login.html", {**base_context(request, None), "next": _safe_next(next)})
+
+
+@router.post("/login", dependencies=[Depends(csrf.verify)])
+def login(
+    request: Request, session: SessionDep,
+    email: Annotated[str, Form(max_length=254)], password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    """Check the credentials; on success start a fresh session (new CSRF token) and go on."""
+    user = accounts.authenticate(session=session, email=email, password=password)
+    if user is None:
+        context = {**base_context(request, None), "next": _safe_next(next), "email": email,
+                   "error": i18n.gettext("Wrong e-mail or password.")}
+        return render(request, "login.html", context, status_code=401)
+    request.session.clear()
+    request.session["uid"] = user.id
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(csrf.verify)])
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/lang/{locale}")
+def switch_language(request: Request, locale: str, next: str = "/") -> Response:
+    """The language switch: remembered in a cookie for a year."""
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    if locale in i18n.LOCALES:
+        response.set_cookie("lang", locale, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+def _safe_next(target: str) -> str:
+    """Only local paths, so a crafted link cannot send a user elsewhere after login."""
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def error_page(request: Request, exc: DomainError) -> Response:
+    if isinstance(exc, NotAuthenticated):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    context = {**base_context(request, None), "error": exc.message, "status": exc.status_code}
+    return render(request, "error.html", context, status_code=exc.status_code)
+
+
+PAGE_SIZE = 50
+
+
+@router.get("/sites")
+def sites_page(request: Request, user: LoggedIn, session: SessionDep, page: int = 1) -> Response:
+    """The register as the user may see it, paginated in the database."""
+    page = max(page, 1)
+    result = register.list_sites(session=session, user=user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    context = base_context(request, user, session)
+    context.update(page=result, page_no=page, pages=max(1, -(-result.total // PAGE_SIZE)))
+    return render(request, "sites.html", context, block="sitetable")
+
+
+@router.get("/sites/{site_id}")
+def site_page(request: Request, site_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    site = register.get_site(session=session, user=user, site_id=site_id)
+    context = base_context(request, user, session)
+    context["site"] = site
+    context["surfaces"] = register.list_site_surfaces(session=session, user=user, site_id=site_id)
+    context["markers"] = [{"id": site.id, "name": site.name, "lon": site.lon, "lat": site.lat,
+                           "footprint": site.footprint}]
+    return render(request, "site.html", context)

@@ -1,0 +1,48 @@
+"""Jinja2 templates (with jinja2-fragments for htmx partials) and the i18n callables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
+from starlette.responses import Response
+
+from web import i18n
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def build_templates() -> Jinja2Blocks:
+    templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["tojson_script"] = _json_for_script
+    env.filters["num"] = _format_number
+    return templates
+
+
+def _json_for_script(value: Any) -> Markup:
+    """JSON safe inside <script type="application/json"> (no closing tag can break out)."""
+    text = json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+    return Markup(text)
+
+
+def _format_number(value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], *, block: str | None = None, status_code: int = 200
+) -> Response:
+    """Render the whole page, or only ``block`` when htmx asks for a fragment."""
+    templates: Jinja2Blocks = request.app.state.templates
+    if block is not None and request.headers.get("HX-Request") == "true":
+        return templates.TemplateResponse(request, name, context, block_name=block, status_code=status_code)
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
