@@ -1,4 +1,7 @@
-"""The ``pvhub`` command line. Each command owns one transaction: any failure leaves the database as it was."""
+"""The ``pvhub`` command line.
+
+Each command owns one transaction: a failure leaves the database as it was.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ import typer
 
 from pvhub.models import Role
 
-app = typer.Typer(help="pvhub: run a district's distributed-PV programme.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    help="pvhub: run a district's distributed-PV programme.", no_args_is_help=True, add_completion=False
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -59,8 +63,11 @@ def demo(
         typer.echo("the database already holds data; demo not loaded (use --reset to replace it)")
         return
     typer.echo(summary.describe())
-    typer.echo(f"demo logins (password {DEMO_PASSWORD}): office@demo.pvhub, owner01@demo.pvhub … "
-               f"owner{summary.owners:02d}@demo.pvhub, supplier01@demo.pvhub … supplier{summary.suppliers:02d}@demo.pvhub")
+    typer.echo(
+        f"demo logins (password {DEMO_PASSWORD}): office@demo.pvhub, owner01@demo.pvhub … "
+        f"owner{summary.owners:02d}@demo.pvhub, "
+        f"supplier01@demo.pvhub … supplier{summary.suppliers:02d}@demo.pvhub"
+    )
 
 
 @app.command()
@@ -76,8 +83,7 @@ def serve(
 
     get_settings()  # fail fast on bad settings, before uvicorn starts
     typer.echo(f"pvhub on http://{host}:{port}")
-    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True)
+    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
 
 
 @user_app.command("add")
@@ -85,7 +91,9 @@ def user_add(
     email: Annotated[str, typer.Argument(help="Login e-mail")],
     role: Annotated[Role, typer.Option(help="office, owner or supplier")],
     org: Annotated[str, typer.Option(help="Organisation name (created when missing, with the role as kind)")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin")
+    ] = False,
 ) -> None:
     """Add a user. Without --password-stdin a password is generated and printed once."""
     from pvhub.db import make_engine, transaction
@@ -101,8 +109,9 @@ def user_add(
         with transaction(engine) as session:
             if accounts.get_organisation_by_name(session=session, name=org) is None:
                 accounts.create_organisation(session=session, actor=None, name=org, kind=role)
-            user = accounts.create_user(session=session, actor=None, email=email, role=role,
-                                        organisation=org, password=password)
+            user = accounts.create_user(
+                session=session, actor=None, email=email, role=role, organisation=org, password=password
+            )
     except DomainError as exc:
         raise _fail(exc.message) from None
     typer.echo(f"user {user.email} ({role.value}, {org}) created")

@@ -15,20 +15,43 @@ PUBLIC_ACTIONS = frozenset({"programme:read_totals"})
 ROLE_ACTIONS: dict[Role, frozenset[str]] = {
     Role.office: frozenset(
         {
-            "programme:read_totals", "programme:read", "programme:update",
-            "site:list_all", "site:read", "surface:read", "surface:review",
-            "organisation:manage", "user:manage", "audit:read",
-            "estimate:run", "bundle:run", "bundle:publish", "tender:manage", "award:run",
+            "programme:read_totals",
+            "programme:read",
+            "programme:update",
+            "site:list_all",
+            "site:read",
+            "surface:read",
+            "surface:review",
+            "organisation:manage",
+            "user:manage",
+            "audit:read",
+            "estimate:run",
+            "bundle:run",
+            "bundle:publish",
+            "tender:manage",
+            "award:run",
             "site:create_for_others",
         }
     ),
     Role.owner: frozenset({"programme:read_totals", "programme:read", "site:create"}),
-    Role.supplier: frozenset({"programme:read_totals", "programme:read", "tender:read_published", "bid:submit"}),
+    Role.supplier: frozenset(
+        {"programme:read_totals", "programme:read", "tender:read_published", "bid:submit"}
+    ),
 }
 
 # Actions an owner may take only on objects its own organisation owns.
-OWNED_ACTIONS = frozenset({"site:read", "site:update", "site:delete", "surface:read", "surface:update",
-                           "surface:create", "surface:submit", "surface:withdraw"})
+OWNED_ACTIONS = frozenset(
+    {
+        "site:read",
+        "site:update",
+        "site:delete",
+        "surface:read",
+        "surface:update",
+        "surface:create",
+        "surface:submit",
+        "surface:withdraw",
+    }
+)
 
 
 def can(user: User | None, action: str, *, owner_org_id: int | None = None) -> bool:

@@ -38,7 +38,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated, empty database for this test session."""
-    url = os.environ.get("PVHUB_TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    url = (
+        os.environ.get("PVHUB_TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    )
     if not url.startswith("sqlite"):
         engine = make_engine(url)
         with engine.begin() as conn:
@@ -88,7 +90,9 @@ def make_user(session: Session, password_hash: str):  # type: ignore[no-untyped-
         org_name = org_name or f"{role.value} org of {email}"
         org = session.exec(select(Organisation).where(Organisation.name == org_name)).first()
         if org is None:
-            org = Organisation(name=org_name, kind=role, annual_capacity_kw=5000 if role == Role.supplier else None)
+            org = Organisation(
+                name=org_name, kind=role, annual_capacity_kw=5000 if role == Role.supplier else None
+            )
             session.add(org)
             session.flush()
         assert org.id is not None

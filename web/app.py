@@ -65,7 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-async def _locale_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+async def _locale_and_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
     i18n.set_locale(i18n.negotiate(request.cookies.get("lang"), request.headers.get("accept-language")))
     response = await call_next(request)
     for key, value in SECURITY_HEADERS.items():
@@ -77,6 +79,7 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
     """API: JSON ``{"detail": message, "field": ...}``; pages: the error page (or the login page)."""
     if request.url.path.startswith("/api/"):
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
-        return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=exc.status_code,
-                            headers=headers)
+        return JSONResponse(
+            {"detail": exc.message, "field": exc.field}, status_code=exc.status_code, headers=headers
+        )
     return pages.error_page(request, exc)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -23,7 +23,7 @@ DEFAULT_LOCALE = "zh_CN"
 _current: ContextVar[str] = ContextVar("pvhub_locale", default=DEFAULT_LOCALE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations_for(locale: str) -> NullTranslations:
     """Compiled catalogue of ``locale``; compiled from the .po in memory when no .mo was built."""
     mo = TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.mo"

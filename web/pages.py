@@ -44,6 +44,7 @@ def base_context(request: Request, user: User | None, session: Session | None = 
     """What every page needs: the user, their organisation, locale, CSRF token, map settings."""
     settings = request.app.state.settings
     org = session.get(Organisation, user.organisation_id) if (user and session) else None
+    boundary = programme_service.get_programme(session=session).boundary if session else None
     return {
         "user": user,
         "org": org,
@@ -53,8 +54,14 @@ def base_context(request: Request, user: User | None, session: Session | None = 
             "center": [settings.latitude, settings.longitude],
             "tileUrl": settings.map_tile_url,
             "attribution": settings.map_tile_attribution,
+            "boundary": boundary,
         },
     }
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/")
@@ -73,7 +80,7 @@ def home(request: Request, user: PageUser, session: SessionDep) -> Response:
 @router.get("/public")
 def public_page(request: Request, session: SessionDep) -> Response:
     """Programme totals and the map: nothing personal, nothing about bids."""
-    context = base_context(request, None)
+    context = base_context(request, None, session)
     context["totals"] = programme_service.totals(session=session)
     context["markers"] = register.site_markers(session=session, user=None)
     return render(request, "public.html", context, block="content")
@@ -88,15 +95,21 @@ def login_form(request: Request, user: PageUser, next: str = "/") -> Response:
 
 @router.post("/login", dependencies=[Depends(csrf.verify)])
 def login(
-    request: Request, session: SessionDep,
-    email: Annotated[str, Form(max_length=254)], password: Annotated[str, Form(max_length=200)],
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     """Check the credentials; on success start a fresh session (new CSRF token) and go on."""
     user = accounts.authenticate(session=session, email=email, password=password)
     if user is None:
-        context = {**base_context(request, None), "next": _safe_next(next), "email": email,
-                   "error": i18n.gettext("Wrong e-mail or password.")}
+        context = {
+            **base_context(request, None),
+            "next": _safe_next(next),
+            "email": email,
+            "error": i18n.gettext("Wrong e-mail or password."),
+        }
         return render(request, "login.html", context, status_code=401)
     request.session.clear()
     request.session["uid"] = user.id
@@ -152,6 +165,7 @@ def site_page(request: Request, site_id: int, user: LoggedIn, session: SessionDe
     context = base_context(request, user, session)
     context["site"] = site
     context["surfaces"] = register.list_site_surfaces(session=session, user=user, site_id=site_id)
-    context["markers"] = [{"id": site.id, "name": site.name, "lon": site.lon, "lat": site.lat,
-                           "footprint": site.footprint}]
+    context["markers"] = [
+        {"id": site.id, "name": site.name, "lon": site.lon, "lat": site.lat, "footprint": site.footprint}
+    ]
     return render(request, "site.html", context)

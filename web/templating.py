@@ -23,6 +23,7 @@ def build_templates() -> Jinja2Blocks:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["tojson_script"] = _json_for_script
     env.filters["num"] = _format_number
+    env.globals["localized"] = localized
     return templates
 
 
@@ -30,6 +31,15 @@ def _json_for_script(value: Any) -> Markup:
     """JSON safe inside <script type="application/json"> (no closing tag can break out)."""
     text = json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
     return Markup(text)
+
+
+def localized(obj: Any, field: str = "name") -> str:
+    """The English variant (``<field>_en``) of a name when the page is in English and one exists."""
+    if i18n.current_locale() == "en":
+        english = getattr(obj, f"{field}_en", None)
+        if english:
+            return str(english)
+    return str(getattr(obj, field, "") or "")
 
 
 def _format_number(value: float | int | None, digits: int = 0) -> str:

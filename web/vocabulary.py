@@ -7,17 +7,33 @@ see those, so each value is marked here once.
 from __future__ import annotations
 
 
-def N_(message: str) -> str:  # noqa: N802 (the gettext convention for "mark, don't translate")
+def N_(message: str) -> str:
     return message
 
 
 VOCABULARY = (
-    N_("role.office"), N_("role.owner"), N_("role.supplier"),
-    N_("kind.roof"), N_("kind.curtain_wall"), N_("kind.corridor"), N_("kind.walkway"),
-    N_("status.draft"), N_("status.submitted"), N_("status.approved"), N_("status.rejected"),
+    N_("role.office"),
+    N_("role.owner"),
+    N_("role.supplier"),
+    N_("kind.roof"),
+    N_("kind.curtain_wall"),
+    N_("kind.corridor"),
+    N_("kind.walkway"),
+    N_("status.draft"),
+    N_("status.submitted"),
+    N_("status.approved"),
+    N_("status.rejected"),
     N_("status.withdrawn"),
-    N_("use.office"), N_("use.residential"), N_("use.retail"), N_("use.school"), N_("use.hospital"),
-    N_("use.government"), N_("use.hotel"), N_("use.industrial"), N_("use.parking"), N_("use.transport"),
+    N_("use.office"),
+    N_("use.residential"),
+    N_("use.retail"),
+    N_("use.school"),
+    N_("use.hospital"),
+    N_("use.government"),
+    N_("use.hotel"),
+    N_("use.industrial"),
+    N_("use.parking"),
+    N_("use.transport"),
     N_("Please log in."),
     N_("The form expired or did not come from pvhub; reload the page and try again."),
 )

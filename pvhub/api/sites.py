@@ -36,13 +36,19 @@ class SurfacePublic(SurfaceBase):
 
 @router.get("/sites", response_model=SitePage)
 def list_sites(
-    user: CurrentUser, session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    user: CurrentUser,
+    session: SessionDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SitePage:
     """Sites you may see: all (office), your organisation's (owner), none (supplier)."""
     page = register.list_sites(session=session, user=user, offset=offset, limit=limit)
-    return SitePage(items=[SitePublic.model_validate(s) for s in page.items], total=page.total,
-                    offset=page.offset, limit=page.limit)
+    return SitePage(
+        items=[SitePublic.model_validate(s) for s in page.items],
+        total=page.total,
+        offset=page.offset,
+        limit=page.limit,
+    )
 
 
 @router.get("/sites/{site_id}", response_model=SitePublic)
@@ -52,4 +58,6 @@ def read_site(site_id: int, user: CurrentUser, session: SessionDep) -> SitePubli
 
 @router.get("/surfaces/{surface_id}", response_model=SurfacePublic)
 def read_surface(surface_id: int, user: CurrentUser, session: SessionDep) -> SurfacePublic:
-    return SurfacePublic.model_validate(register.get_surface(session=session, user=user, surface_id=surface_id))
+    return SurfacePublic.model_validate(
+        register.get_surface(session=session, user=user, surface_id=surface_id)
+    )

@@ -41,7 +41,9 @@ class SurfaceBase(SQLModel):
     kind: SurfaceKind = Field(sa_type=enum_column(SurfaceKind), index=True)
     name: str = Field(default="", max_length=200)
     tilt_deg: float = Field(ge=0, le=90, description="0 = horizontal, 90 = vertical")
-    azimuth_deg: float = Field(ge=0, lt=360, description="pvlib convention: 0 = north, 90 = east, 180 = south")
+    azimuth_deg: float = Field(
+        ge=0, lt=360, description="pvlib convention: 0 = north, 90 = east, 180 = south"
+    )
     gross_area_m2: float = Field(ge=0, description="True (sloped) area, m²")
     usable_area_m2: float = Field(ge=0, description="Area after setbacks and obstacles, m²")
     shading_loss: float = Field(default=0, ge=0, le=1, description="Annual shading loss, fraction 0–1")
@@ -53,9 +55,7 @@ class Surface(SurfaceBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     site_id: int = Field(foreign_key="site.id", index=True)
     geometry: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON, description="GeoJSON, WGS84")
-    status: SurfaceStatus = Field(
-        default=SurfaceStatus.draft, sa_type=enum_column(SurfaceStatus), index=True
-    )
+    status: SurfaceStatus = Field(default=SurfaceStatus.draft, sa_type=enum_column(SurfaceStatus), index=True)
     rejection_reason: str | None = Field(default=None, max_length=1000)
     heritage_ok: bool | None = None
     structural_load_ok: bool | None = None

@@ -19,7 +19,9 @@ class Tender(SQLModel, table=True):
     status: TenderStatus = Field(default=TenderStatus.draft, sa_type=enum_column(TenderStatus))
     deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ceiling_price_cny_per_w: float | None = Field(default=None, gt=0)
-    price_weight: float = Field(default=0.6, ge=0, le=1, description="Weight of the price score; rest is technical")
+    price_weight: float = Field(
+        default=0.6, ge=0, le=1, description="Weight of the price score; rest is technical"
+    )
     conditions_version: int = 1
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -25,8 +25,14 @@ def create_organisation(
     org = Organisation.model_validate({"name": name, "kind": kind, **fields})
     session.add(org)
     session.flush()
-    audit.record(session, actor=actor, entity="organisation", entity_id=org.id, action="create",
-                 after=audit.snapshot(org))
+    audit.record(
+        session,
+        actor=actor,
+        entity="organisation",
+        entity_id=org.id,
+        action="create",
+        after=audit.snapshot(org),
+    )
     return org
 
 
@@ -42,7 +48,13 @@ def get_user(*, session: Session, user_id: int) -> User:
 
 
 def create_user(
-    *, session: Session, actor: User | None, email: str, role: Role, organisation: str, password: str,
+    *,
+    session: Session,
+    actor: User | None,
+    email: str,
+    role: Role,
+    organisation: str,
+    password: str,
     full_name: str | None = None,
 ) -> User:
     """Create a user in an existing organisation whose kind matches the role.
@@ -62,17 +74,24 @@ def create_user(
     if org.kind != role:
         raise InvalidInput(
             f"Organisation {organisation!r} is a {org.kind.value} organisation; "
-            f"a {role.value} user cannot belong to it.", field="role"
+            f"a {role.value} user cannot belong to it.",
+            field="role",
         )
     if get_user_by_email(session=session, email=email) is not None:
         raise Conflict(f"A user with e-mail {email} already exists.", field="email")
     assert org.id is not None
-    user = User(email=email, role=role, organisation_id=org.id, password_hash=hash_password(password),
-                full_name=full_name)
+    user = User(
+        email=email,
+        role=role,
+        organisation_id=org.id,
+        password_hash=hash_password(password),
+        full_name=full_name,
+    )
     session.add(user)
     session.flush()
-    audit.record(session, actor=actor, entity="user", entity_id=user.id, action="create",
-                 after=audit.snapshot(user))
+    audit.record(
+        session, actor=actor, entity="user", entity_id=user.id, action="create", after=audit.snapshot(user)
+    )
     return user
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from pvhub import audit, policy
 from pvhub.models import (
@@ -23,7 +23,7 @@ from pvhub.models import (
 
 def get_programme(*, session: Session) -> Programme:
     """The programme row, created with its defaults the first time it is asked for."""
-    programme = session.exec(select(Programme).order_by(Programme.id)).first()
+    programme = session.exec(select(Programme).order_by(col(Programme.id))).first()
     if programme is None:
         programme = Programme()
         session.add(programme)
@@ -41,12 +41,20 @@ def update_programme(*, session: Session, actor: User, changes: ProgrammeUpdate)
     if programme.demo_points_min > programme.demo_points_max:
         from pvhub.errors import InvalidInput
 
-        raise InvalidInput("The minimum number of demonstration points exceeds the maximum.",
-                           field="demo_points_min")
+        raise InvalidInput(
+            "The minimum number of demonstration points exceeds the maximum.", field="demo_points_min"
+        )
     programme.updated_at = datetime.now(UTC)
     session.add(programme)
-    audit.record(session, actor=actor, entity="programme", entity_id=programme.id, action="update",
-                 before=before, after=audit.snapshot(programme))
+    audit.record(
+        session,
+        actor=actor,
+        entity="programme",
+        entity_id=programme.id,
+        action="update",
+        before=before,
+        after=audit.snapshot(programme),
+    )
     return programme
 
 

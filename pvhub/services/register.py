@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlmodel import Session, col, func, select
 
 from pvhub import policy
 from pvhub.errors import NotFound
 from pvhub.models import Role, Site, Surface, User
-
 
 T = TypeVar("T")
 
@@ -23,7 +22,7 @@ class Page(Generic[T]):
     limit: int
 
 
-def _visible_sites(user: User):  # type: ignore[no-untyped-def]
+def _visible_sites(user: User) -> Any:
     """The select of sites ``user`` may see: all for the office, its own for an owner, none otherwise."""
     query = select(Site)
     if user.role == Role.office:
@@ -36,7 +35,7 @@ def _visible_sites(user: User):  # type: ignore[no-untyped-def]
 def list_sites(*, session: Session, user: User, offset: int = 0, limit: int = 50) -> Page[Site]:
     query = _visible_sites(user)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    items = list(session.exec(query.order_by(Site.id).offset(offset).limit(limit)).all())
+    items = list(session.exec(query.order_by(col(Site.id)).offset(offset).limit(limit)).all())
     return Page(items=items, total=int(total), offset=offset, limit=limit)
 
 
@@ -65,8 +64,14 @@ def site_markers(*, session: Session, user: User | None) -> list[dict[str, objec
         return [{"lon": lon, "lat": lat, "subdistrict": sd} for _id, lon, lat, sd in rows]
     sites = session.exec(_visible_sites(user)).all()
     return [
-        {"id": s.id, "name": s.name, "lon": s.lon, "lat": s.lat, "subdistrict": s.subdistrict,
-         "footprint": s.footprint}
+        {
+            "id": s.id,
+            "name": s.name,
+            "lon": s.lon,
+            "lat": s.lat,
+            "subdistrict": s.subdistrict,
+            "footprint": s.footprint,
+        }
         for s in sites
     ]
 
@@ -74,4 +79,6 @@ def site_markers(*, session: Session, user: User | None) -> list[dict[str, objec
 def list_site_surfaces(*, session: Session, user: User, site_id: int) -> list[Surface]:
     """The surfaces of a site the user may read (raises NotFound otherwise)."""
     get_site(session=session, user=user, site_id=site_id)
-    return list(session.exec(select(Surface).where(Surface.site_id == site_id).order_by(Surface.id)).all())
+    return list(
+        session.exec(select(Surface).where(Surface.site_id == site_id).order_by(col(Surface.id))).all()
+    )

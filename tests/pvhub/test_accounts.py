@@ -12,8 +12,14 @@ from pvhub.services import accounts
 
 def test_a_user_is_created_with_an_argon2_hash_and_an_audit_event(session: Session) -> None:
     accounts.create_organisation(session=session, actor=None, name="黄浦物业", kind=Role.owner)
-    user = accounts.create_user(session=session, actor=None, email=" Owner@Example.cn ", role=Role.owner,
-                                organisation="黄浦物业", password="long-enough-pw")
+    user = accounts.create_user(
+        session=session,
+        actor=None,
+        email=" Owner@Example.cn ",
+        role=Role.owner,
+        organisation="黄浦物业",
+        password="long-enough-pw",
+    )
     session.commit()
     assert user.email == "owner@example.cn"
     assert user.password_hash.startswith("$argon2id$")
@@ -28,25 +34,55 @@ def test_a_user_is_created_with_an_argon2_hash_and_an_audit_event(session: Sessi
 def test_a_user_must_match_its_organisation_kind(session: Session) -> None:
     accounts.create_organisation(session=session, actor=None, name="PV EPC Ltd", kind=Role.supplier)
     with pytest.raises(InvalidInput, match="supplier organisation"):
-        accounts.create_user(session=session, actor=None, email="x@y.cn", role=Role.owner,
-                             organisation="PV EPC Ltd", password="long-enough-pw")
+        accounts.create_user(
+            session=session,
+            actor=None,
+            email="x@y.cn",
+            role=Role.owner,
+            organisation="PV EPC Ltd",
+            password="long-enough-pw",
+        )
 
 
 def test_duplicates_and_unknown_organisations_are_refused(session: Session) -> None:
     accounts.create_organisation(session=session, actor=None, name="Office", kind=Role.office)
     with pytest.raises(Conflict):
         accounts.create_organisation(session=session, actor=None, name="Office", kind=Role.office)
-    accounts.create_user(session=session, actor=None, email="a@b.cn", role=Role.office, organisation="Office",
-                         password="long-enough-pw")
+    accounts.create_user(
+        session=session,
+        actor=None,
+        email="a@b.cn",
+        role=Role.office,
+        organisation="Office",
+        password="long-enough-pw",
+    )
     with pytest.raises(Conflict, match="already exists"):
-        accounts.create_user(session=session, actor=None, email="A@b.cn", role=Role.office,
-                             organisation="Office", password="long-enough-pw")
+        accounts.create_user(
+            session=session,
+            actor=None,
+            email="A@b.cn",
+            role=Role.office,
+            organisation="Office",
+            password="long-enough-pw",
+        )
     with pytest.raises(NotFound, match="No organisation"):
-        accounts.create_user(session=session, actor=None, email="c@b.cn", role=Role.office,
-                             organisation="Nope", password="long-enough-pw")
+        accounts.create_user(
+            session=session,
+            actor=None,
+            email="c@b.cn",
+            role=Role.office,
+            organisation="Nope",
+            password="long-enough-pw",
+        )
     with pytest.raises(InvalidInput, match="10 characters"):
-        accounts.create_user(session=session, actor=None, email="d@b.cn", role=Role.office,
-                             organisation="Office", password="short")
+        accounts.create_user(
+            session=session,
+            actor=None,
+            email="d@b.cn",
+            role=Role.office,
+            organisation="Office",
+            password="short",
+        )
 
 
 def test_a_rolled_back_change_leaves_no_audit_event(session: Session) -> None:

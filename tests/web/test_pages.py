@@ -18,9 +18,11 @@ def csrf_of(html: str) -> str:
 
 def login(client: TestClient, email: str) -> None:
     page = client.get("/login")
-    response = client.post("/login", data={"email": email, "password": TEST_PASSWORD,
-                                            "csrf_token": csrf_of(page.text), "next": "/"},
-                           follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": email, "password": TEST_PASSWORD, "csrf_token": csrf_of(page.text), "next": "/"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
 
 
@@ -35,8 +37,11 @@ def test_a_login_without_the_csrf_token_is_refused(client: TestClient, make_user
 def test_wrong_password_shows_the_form_again_with_a_message(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
     make_user("o@x.cn", Role.office)
     page = client.get("/login", headers={"Accept-Language": "en"})
-    response = client.post("/login", data={"email": "o@x.cn", "password": "nope",
-                                            "csrf_token": csrf_of(page.text)}, headers={"Accept-Language": "en"})
+    response = client.post(
+        "/login",
+        data={"email": "o@x.cn", "password": "nope", "csrf_token": csrf_of(page.text)},
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 401
     assert "Wrong e-mail or password." in response.text
     assert 'value="o@x.cn"' in response.text
@@ -59,8 +64,11 @@ def test_each_role_lands_on_its_own_home_page(client: TestClient, make_user) -> 
 def test_the_session_cookie_is_signed_and_http_only(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
     make_user("o@x.cn", Role.office)
     page = client.get("/login")
-    response = client.post("/login", data={"email": "o@x.cn", "password": TEST_PASSWORD,
-                                            "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": "o@x.cn", "password": TEST_PASSWORD, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     cookie = response.headers["set-cookie"]
     assert "pvhub_session=" in cookie and "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
     client.cookies.set("pvhub_session", "tampered")
@@ -105,4 +113,6 @@ def test_the_public_page_needs_no_login_and_shows_no_names(client: TestClient, m
     session.commit()
     page = client.get("/public", headers={"Accept-Language": "en"})
     assert page.status_code == 200 and "Distributed PV programme: progress" in page.text
-    assert "Private Tower" not in page.text and "Secret Owner Co" not in page.text and "w@x.cn" not in page.text
+    assert (
+        "Private Tower" not in page.text and "Secret Owner Co" not in page.text and "w@x.cn" not in page.text
+    )

@@ -14,8 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_message_has_a_chinese_and_an_english_translation(tmp_path: Path) -> None:
     pot = tmp_path / "messages.pot"
     pybabel = Path(sys.executable).with_name("pybabel")
-    subprocess.run([str(pybabel), "extract", "-F", "babel.cfg", "-k", "N_", "-o", str(pot), "--no-location", "."],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [str(pybabel), "extract", "-F", "babel.cfg", "-k", "N_", "-o", str(pot), "--no-location", "."],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     with pot.open("rb") as fh:
         wanted = {m.id for m in read_po(fh) if m.id}
     for locale in ("zh_CN", "en"):

@@ -21,8 +21,14 @@ def two_owners(session: Session, make_user):  # type: ignore[no-untyped-def]
     session.add_all([site_a, site_b])
     session.flush()
     assert site_b.id is not None
-    surface_b = Surface(site_id=site_b.id, kind=SurfaceKind.roof, tilt_deg=0, azimuth_deg=180,
-                        gross_area_m2=500, usable_area_m2=350)
+    surface_b = Surface(
+        site_id=site_b.id,
+        kind=SurfaceKind.roof,
+        tilt_deg=0,
+        azimuth_deg=180,
+        gross_area_m2=500,
+        usable_area_m2=350,
+    )
     session.add(surface_b)
     session.commit()
     return site_a, site_b, surface_b
@@ -61,12 +67,15 @@ def test_the_public_sees_only_programme_totals(client: TestClient, two_owners) -
     assert client.get("/api/v1/programme").status_code == 401
 
 
-def test_only_the_office_changes_the_targets_and_it_is_audited(client: TestClient, two_owners, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_office_changes_the_targets_and_it_is_audited(
+    client: TestClient, two_owners, session: Session
+) -> None:  # type: ignore[no-untyped-def]
     owner = api_token(client, "a@owner.cn")
     assert client.patch("/api/v1/programme", json={"target_kwp": 1}, headers=owner).status_code == 403
     office = api_token(client, "o@office.cn")
-    changed = client.patch("/api/v1/programme", json={"target_kwp": 12000, "target_date": "2028-06-30"},
-                           headers=office)
+    changed = client.patch(
+        "/api/v1/programme", json={"target_kwp": 12000, "target_date": "2028-06-30"}, headers=office
+    )
     assert changed.status_code == 200 and changed.json()["target_kwp"] == 12000
     bad = client.patch("/api/v1/programme", json={"target_kwp": -5}, headers=office)
     assert bad.status_code == 422

@@ -17,6 +17,11 @@
     if (cfg.tileUrl) {
       L.tileLayer(cfg.tileUrl, { attribution: cfg.attribution, maxZoom: 19 }).addTo(map);
     }
+    if (cfg.boundary) {
+      L.geoJSON(cfg.boundary, { interactive: false, style: function () {
+        return { color: "#5d6b7a", weight: 1.5, dashArray: "4 4", fill: true, fillColor: "#ffffff", fillOpacity: 0.6 };
+      } }).addTo(map);
+    }
     var layer = L.featureGroup().addTo(map);
     var style = { color: "#0f6e5a", weight: 1, fillColor: "#e3a21a", fillOpacity: 0.7 };
     (data.markers || []).forEach(function (m) {

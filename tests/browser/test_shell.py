@@ -1,0 +1,71 @@
+"""Each role logs in on the demo district, sees its home page with the map, and switches language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+ROLES = [
+    ("office@demo.pvhub", "office", "项目总览", "Programme overview"),
+    ("owner01@demo.pvhub", "owner", "我的站点", "My sites"),
+    ("supplier01@demo.pvhub", "supplier", "已发布的招标", "Published tenders"),
+]
+
+
+def log_in(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "pvhub-demo")
+    page.click("button[type=submit]")
+
+
+@pytest.mark.parametrize(("email", "role", "heading_zh", "heading_en"), ROLES)
+def test_each_role_logs_in_and_switches_language(
+    page: Page,
+    live_server: str,
+    screenshot_dir: Path,
+    email: str,
+    role: str,
+    heading_zh: str,
+    heading_en: str,
+) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, live_server, email)
+    expect(page.locator("body")).to_contain_text(heading_zh)
+    if role != "supplier":
+        expect(page.locator(".leaflet-interactive").first).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / f"home-{role}-zh.png"), full_page=True)
+
+    page.click("text=English")
+    expect(page.locator("body")).to_contain_text(heading_en)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.screenshot(path=str(screenshot_dir / f"home-{role}-en.png"), full_page=True)
+
+    page.click("button:has-text('Log out')")
+    expect(page.locator("h1")).to_contain_text("Log in to pvhub")
+    assert errors == [], errors
+
+
+def test_the_public_page_and_the_register_pagination(
+    page: Page, live_server: str, screenshot_dir: Path
+) -> None:
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{live_server}/public")
+    expect(page.locator("h1")).to_contain_text("分布式光伏推进进度")
+    expect(page.locator(".leaflet-interactive").first).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "public-zh.png"), full_page=True)
+
+    log_in(page, live_server, "office@demo.pvhub")
+    page.goto(f"{live_server}/sites")
+    expect(page.locator(".pager")).to_contain_text("1 / 6")
+    page.click("text=下一页")
+    expect(page.locator(".pager")).to_contain_text("2 / 6")
+    assert page.url.endswith("/sites?page=2")  # htmx pushed the URL of the fragment it swapped in
+    page.locator("#sitetable a[href^='/sites/']").first.click()
+    expect(page.locator(".leaflet-interactive").first).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "site-detail-zh.png"), full_page=True)
