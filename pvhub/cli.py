@@ -9,8 +9,10 @@ import sys
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from pvhub.models import Role
+from pvhub.settings import Settings, get_settings
 
 app = typer.Typer(
     help="pvhub: run a district's distributed-PV programme.", no_args_is_help=True, add_completion=False
@@ -19,6 +21,15 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+
+
+def _settings() -> Settings:
+    """The settings, or a one-line error naming what is wrong with the environment."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(err["msg"]).removeprefix("Value error, ") for err in exc.errors())
+        raise _fail(f"bad settings: {problems}") from None
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -30,9 +41,8 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
     """Migrate the database (PVHUB_DATABASE_URL) to the latest schema."""
     from pvhub import migrate
-    from pvhub.settings import get_settings
 
-    settings = get_settings()
+    settings = _settings()
     migrate.upgrade(settings.database_url, revision)
     typer.echo(f"database at {revision}: {_display_url(settings.database_url)}")
 
@@ -41,9 +51,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] 
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. base")]) -> None:
     """Take the schema down to REVISION (destroys data in dropped tables)."""
     from pvhub import migrate
-    from pvhub.settings import get_settings
 
-    migrate.downgrade(get_settings().database_url, revision)
+    migrate.downgrade(_settings().database_url, revision)
     typer.echo(f"database at {revision}")
 
 
@@ -54,9 +63,8 @@ def demo(
     """Load the deterministic demo district of Huangpu (only into an empty database unless --reset)."""
     from pvhub.db import make_engine, transaction
     from pvhub.demo.loader import DEMO_PASSWORD, load_demo
-    from pvhub.settings import get_settings
 
-    engine = make_engine(get_settings().database_url)
+    engine = make_engine(_settings().database_url)
     with transaction(engine) as session:
         summary = load_demo(session=session, reset=reset)
     if summary is None:
@@ -79,9 +87,8 @@ def serve(
     """Serve the web app and the API with uvicorn."""
     import uvicorn
 
-    from pvhub.settings import get_settings
 
-    get_settings()  # fail fast on bad settings, before uvicorn starts
+    _settings()  # fail fast on bad settings, before uvicorn starts
     typer.echo(f"pvhub on http://{host}:{port}")
     uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
 
@@ -100,11 +107,10 @@ def user_add(
     from pvhub.errors import DomainError
     from pvhub.security import generate_password
     from pvhub.services import accounts
-    from pvhub.settings import get_settings
 
     generated = not password_stdin
     password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
-    engine = make_engine(get_settings().database_url)
+    engine = make_engine(_settings().database_url)
     try:
         with transaction(engine) as session:
             if accounts.get_organisation_by_name(session=session, name=org) is None:

@@ -1,0 +1,90 @@
+"""The ``pvhub`` command line, run as an operator would, on a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PVHUB = str(Path(sys.executable).with_name("pvhub"))
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    environment = {
+        **os.environ,
+        "PVHUB_ENV": "development",
+        "PVHUB_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
+    }
+    environment.pop("PVHUB_SECRET_KEY", None)
+    return environment
+
+
+def run(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PVHUB, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_every_command_is_documented() -> None:
+    for args in (
+        ["--help"],
+        ["db", "upgrade", "--help"],
+        ["demo", "--help"],
+        ["serve", "--help"],
+        ["user", "add", "--help"],
+    ):
+        result = subprocess.run([PVHUB, *args], capture_output=True, text=True)
+        assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_upgrade_then_add_users(env: dict[str, str]) -> None:
+    assert run(env, "db", "upgrade").returncode == 0
+    added = run(
+        env,
+        "user",
+        "add",
+        "pm@office.cn",
+        "--role",
+        "office",
+        "--org",
+        "项目办",
+        "--password-stdin",
+        stdin="a-long-password\n",
+    )
+    assert added.returncode == 0, added.stderr
+    assert "password:" not in added.stdout
+    generated = run(env, "user", "add", "two@office.cn", "--role", "office", "--org", "项目办")
+    assert generated.returncode == 0 and "password: " in generated.stdout
+    duplicate = run(env, "user", "add", "pm@office.cn", "--role", "office", "--org", "项目办")
+    assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+    wrong_kind = run(env, "user", "add", "x@o.cn", "--role", "owner", "--org", "项目办")
+    assert wrong_kind.returncode == 1 and "office organisation" in wrong_kind.stderr
+    short = run(
+        env,
+        "user",
+        "add",
+        "y@o.cn",
+        "--role",
+        "office",
+        "--org",
+        "项目办",
+        "--password-stdin",
+        stdin="short\n",
+    )
+    assert short.returncode == 1 and "10 characters" in short.stderr
+
+
+def test_demo_loads_once(env: dict[str, str]) -> None:
+    assert run(env, "db", "upgrade").returncode == 0
+    first = run(env, "demo")
+    assert first.returncode == 0 and "300 sites" in first.stdout and "office@demo.pvhub" in first.stdout
+    again = run(env, "demo")
+    assert again.returncode == 0 and "already holds data" in again.stdout
+
+
+def test_production_without_a_secret_key_fails_clearly(env: dict[str, str]) -> None:
+    env["PVHUB_ENV"] = "production"
+    result = run(env, "serve")
+    assert result.returncode != 0 and "PVHUB_SECRET_KEY is required" in result.stderr
