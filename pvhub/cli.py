@@ -5,7 +5,9 @@ Each command owns one transaction: a failure leaves the database as it was.
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -87,10 +89,37 @@ def serve(
     """Serve the web app and the API with uvicorn."""
     import uvicorn
 
-
     _settings()  # fail fast on bad settings, before uvicorn starts
     typer.echo(f"pvhub on http://{host}:{port}")
     uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+
+
+@app.command("yield")
+def yield_command(
+    tilt: Annotated[float, typer.Option(help="Surface tilt, degrees (0 = horizontal, 90 = vertical)")],
+    azimuth: Annotated[float, typer.Option(help="Surface azimuth, degrees (pvlib: 0 = N, 90 = E, 180 = S)")],
+    kind: Annotated[str, typer.Option(help="roof, curtain_wall, corridor or walkway")] = "roof",
+    weather: Annotated[
+        Path | None, typer.Option(help="EPW, TMY3 or PVGIS TMY file (default: the embedded year)")
+    ] = None,
+    losses: Annotated[
+        float | None, typer.Option(help="PVWatts system losses, % (replaces the default 14.08)")
+    ] = None,
+) -> None:
+    """Print, as JSON, annual and monthly kWh per kWp for one orientation and what was assumed."""
+    from pvhub.yieldengine import orientation_report
+
+    if not 0 <= tilt <= 90:
+        raise _fail("--tilt must be between 0 and 90 degrees")
+    if not 0 <= azimuth <= 360:
+        raise _fail("--azimuth must be between 0 and 360 degrees")
+    if losses is not None and not 0 <= losses < 100:
+        raise _fail("--losses must be a percentage between 0 and 100")
+    try:
+        report = orientation_report(tilt, azimuth % 360, kind, str(weather) if weather else None, losses)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
 
 
 @user_app.command("add")

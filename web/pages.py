@@ -167,5 +167,10 @@ def site_page(request: Request, site_id: int, user: LoggedIn, session: SessionDe
     context["surfaces"] = register.list_site_surfaces(session=session, user=user, site_id=site_id)
     context["markers"] = [
         {"id": site.id, "name": site.name, "lon": site.lon, "lat": site.lat, "footprint": site.footprint}
+    ] + [
+        {"name": i18n.gettext(f"kind.{s.kind.value}"), "kind": s.kind.value, "geometry": s.geometry,
+         "lon": site.lon, "lat": site.lat}
+        for s in context["surfaces"]
+        if s.geometry and s.kind.value != "roof"
     ]
     return render(request, "site.html", context)

@@ -88,3 +88,19 @@ def test_production_without_a_secret_key_fails_clearly(env: dict[str, str]) -> N
     env["PVHUB_ENV"] = "production"
     result = run(env, "serve")
     assert result.returncode != 0 and "PVHUB_SECRET_KEY is required" in result.stderr
+
+
+def test_yield_prints_annual_and_monthly_energy_per_kwp_as_json() -> None:
+    import json
+
+    result = subprocess.run(
+        [PVHUB, "yield", "--tilt", "22", "--azimuth", "180", "--losses", "10"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert 1000 < report["annual_kwh_per_kwp"] < 1200
+    assert len(report["monthly_kwh_per_kwp"]) == 12
+    assert abs(sum(report["monthly_kwh_per_kwp"]) - report["annual_kwh_per_kwp"]) < 0.5
+    assert report["assumptions"]["losses_pct"] == 10
+    bad = subprocess.run([PVHUB, "yield", "--tilt", "95", "--azimuth", "180"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "--tilt must be between 0 and 90" in bad.stderr

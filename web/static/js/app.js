@@ -8,6 +8,8 @@
     if (meta) { event.detail.headers["X-CSRF-Token"] = meta.content; }
   });
 
+  var KIND_COLOURS = { roof: "#e3a21a", curtain_wall: "#2f6fb3", corridor: "#8a4fbf", walkway: "#2e9e6a" };
+
   function drawMap(el) {
     var dataEl = document.getElementById(el.dataset.map);
     if (!dataEl || typeof L === "undefined") { return; }
@@ -26,7 +28,12 @@
     var style = { color: "#0f6e5a", weight: 1, fillColor: "#e3a21a", fillOpacity: 0.7 };
     (data.markers || []).forEach(function (m) {
       var shape;
-      if (m.footprint && m.footprint.type === "Polygon") {
+      if (m.geometry) {
+        var colour = KIND_COLOURS[m.kind] || "#0f6e5a";
+        shape = L.geoJSON(m.geometry, { style: function () {
+          return { color: colour, weight: m.geometry.type === "LineString" ? 5 : 1, fillColor: colour, fillOpacity: 0.6 };
+        } });
+      } else if (m.footprint && m.footprint.type === "Polygon") {
         shape = L.geoJSON(m.footprint, { style: function () { return style; } });
       } else {
         shape = L.circleMarker([m.lat, m.lon], { radius: 4, color: "#0f6e5a", weight: 1, fillColor: "#e3a21a", fillOpacity: 0.85 });
