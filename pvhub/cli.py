@@ -94,6 +94,26 @@ def serve(
     uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
 
 
+@app.command("estimate")
+def estimate_command(
+    all_surfaces: Annotated[
+        bool, typer.Option("--all", help="Re-estimate every approved surface, not only missing or stale ones")
+    ] = False,
+) -> None:
+    """Estimate approved surfaces with pvlib (capacity kWp, annual and monthly kWh, CO2)."""
+    from pvhub.db import make_engine, transaction
+    from pvhub.services import estimates
+
+    engine = make_engine(_settings().database_url)
+    with transaction(engine) as session:
+        ids = estimates.surfaces_to_estimate(session=session, only_missing_or_stale=not all_surfaces)
+        summary = estimates.estimate_surfaces(session=session, actor=None, surface_ids=ids)
+    typer.echo(
+        f"estimated {summary.surfaces} surfaces: {summary.capacity_kwp:,.0f} kWp, "
+        f"{summary.annual_kwh / 1000:,.0f} MWh/yr (weather: {summary.weather or '-'})"
+    )
+
+
 @app.command("yield")
 def yield_command(
     tilt: Annotated[float, typer.Option(help="Surface tilt, degrees (0 = horizontal, 90 = vertical)")],

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from pvhub.api.deps import SessionDep
 from pvhub.errors import DomainError, NotAuthenticated
 from pvhub.models import Organisation, Role, User
-from pvhub.services import accounts, register
+from pvhub.services import accounts, estimates, register
 from pvhub.services import programme as programme_service
 from web import csrf, i18n
 from web.templating import render
@@ -165,6 +165,9 @@ def site_page(request: Request, site_id: int, user: LoggedIn, session: SessionDe
     context = base_context(request, user, session)
     context["site"] = site
     context["surfaces"] = register.list_site_surfaces(session=session, user=user, site_id=site_id)
+    context["estimates"] = estimates.estimates_for(
+        session=session, surface_ids=[s.id for s in context["surfaces"] if s.id is not None]
+    )
     context["markers"] = [
         {"id": site.id, "name": site.name, "lon": site.lon, "lat": site.lat, "footprint": site.footprint}
     ] + [

@@ -25,6 +25,7 @@ from pvhub.models import (
     User,
 )
 from pvhub.security import hash_password
+from pvhub.services import estimates
 
 DEMO_PASSWORD = "pvhub-demo"
 OFFICE_EMAIL = "office@demo.pvhub"
@@ -66,6 +67,8 @@ def load_demo(*, session: Session, reset: bool = False, seed: int = 2026) -> Dem
     owner_ids = _load_organisations(session, district, password_hash)
     site_ids = _load_sites(session, district, owner_ids)
     counts = _load_surfaces(session, district.surfaces, site_ids)
+    approved = estimates.surfaces_to_estimate(session=session, only_missing_or_stale=False)
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=approved)
     audit.record(
         session,
         actor=None,

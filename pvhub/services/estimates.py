@@ -1,0 +1,110 @@
+"""Estimating surfaces: rows → arrays for the pure yield engine → Estimate rows with provenance.
+
+A batch replaces the estimates of the surfaces it covers in the caller's transaction, so a failed
+run leaves the previous estimates as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlmodel import Session, col, delete, select
+
+from pvhub import audit, policy
+from pvhub.models import Estimate, Surface, SurfaceStatus, User
+from pvhub.yieldengine import WeatherYear, estimate
+
+
+@dataclass(frozen=True)
+class EstimateRunSummary:
+    surfaces: int
+    capacity_kwp: float
+    annual_kwh: float
+    weather: str
+
+
+def surfaces_to_estimate(*, session: Session, only_missing_or_stale: bool) -> list[int]:
+    """Approved surfaces; with ``only_missing_or_stale`` those without a current estimate."""
+    query = select(Surface.id).where(Surface.status == SurfaceStatus.approved)
+    if only_missing_or_stale:
+        current = select(Estimate.surface_id).where(col(Estimate.stale).is_(False))
+        query = query.where(col(Surface.id).not_in(current))
+    return [i for i in session.exec(query.order_by(col(Surface.id))).all() if i is not None]
+
+
+def estimate_surfaces(
+    *, session: Session, actor: User | None, surface_ids: Sequence[int], weather: WeatherYear | None = None
+) -> EstimateRunSummary:
+    """Estimate the given surfaces in one vectorised engine call and store the results.
+
+    ``actor`` None is the operator at the command line. Capacity in kWp, energy in kWh AC.
+    """
+    if actor is not None:
+        policy.require(actor, "estimate:run")
+    surfaces = list(session.exec(select(Surface).where(col(Surface.id).in_(list(surface_ids)))).all())
+    if not surfaces:
+        return EstimateRunSummary(surfaces=0, capacity_kwp=0.0, annual_kwh=0.0, weather="")
+    result = estimate(
+        [s.kind.value for s in surfaces],
+        np.array([s.tilt_deg for s in surfaces]),
+        np.array([s.azimuth_deg for s in surfaces]),
+        np.array([s.usable_area_m2 for s in surfaces]),
+        np.array([s.shading_loss for s in surfaces]),
+        weather=weather,
+    )
+    provenance = result.provenance
+    weather_info = provenance["weather"]
+    ids = [s.id for s in surfaces if s.id is not None]
+    session.exec(delete(Estimate).where(col(Estimate.surface_id).in_(ids)))
+    rows = [
+        Estimate(
+            surface_id=ids[i],
+            capacity_kwp=float(result.capacity_kwp[i]),
+            annual_kwh=float(result.annual_kwh[i]),
+            specific_yield_kwh_per_kwp=float(result.specific_yield[i]),
+            monthly_kwh=[round(float(v), 2) for v in result.monthly_kwh[i]],
+            co2_avoided_t=float(result.co2_t[i]),
+            assumptions={
+                **provenance["assumption_sets"][int(result.assumption_set[i])],
+                "method": provenance["method"],
+                "engine_version": provenance["engine_version"],
+                "co2_t_per_mwh": provenance["co2_t_per_mwh"],
+                "shading": provenance["shading"],
+                "weather": weather_info,
+            },
+            weather_source=str(weather_info.get("label") or weather_info.get("source"))[:200],
+            weather_hash=str(weather_info["sha256"])[:64],
+            pvlib_version=provenance["pvlib_version"],
+        )
+        for i, surface in enumerate(surfaces)
+    ]
+    session.add_all(rows)
+    session.flush()
+    summary = EstimateRunSummary(
+        surfaces=len(rows),
+        capacity_kwp=float(result.capacity_kwp.sum()),
+        annual_kwh=float(result.annual_kwh.sum()),
+        weather=rows[0].weather_source,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        entity="estimate",
+        entity_id="batch",
+        action="run",
+        after={
+            "surfaces": summary.surfaces,
+            "capacity_kwp": round(summary.capacity_kwp, 1),
+            "annual_kwh": round(summary.annual_kwh),
+            "weather_hash": rows[0].weather_hash,
+        },
+    )
+    return summary
+
+
+def estimates_for(*, session: Session, surface_ids: Sequence[int]) -> dict[int, Estimate]:
+    """The stored estimate of each of these surfaces that has one, by surface id."""
+    rows = session.exec(select(Estimate).where(col(Estimate.surface_id).in_(list(surface_ids)))).all()
+    return {row.surface_id: row for row in rows}
