@@ -26,6 +26,7 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
             "user:manage",
             "audit:read",
             "estimate:run",
+            "job:read_all",
             "bundle:run",
             "bundle:publish",
             "tender:manage",

@@ -5,7 +5,8 @@ Build it with :func:`create_app`; nothing is created at import time (``uvicorn -
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
+from pvhub import jobs
 from pvhub.api import build_router
 from pvhub.db import make_engine
 from pvhub.errors import DomainError, NotAuthenticated
@@ -38,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Assemble the app for ``settings`` (default: read from the environment)."""
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="pvhub API",
         version="0.1.0",
         description="Register, estimate, bundle, tender, build and monitor a district's distributed PV.",
@@ -63,6 +66,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=settings.env == "production",
     )
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On start, mark jobs whose process died as failed (with the reason) before serving."""
+    jobs.recover_interrupted(app.state.engine)
+    yield
 
 
 async def _locale_and_headers(

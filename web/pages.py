@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
+from pvhub import jobs
 from pvhub.api.deps import SessionDep
 from pvhub.errors import DomainError, NotAuthenticated
 from pvhub.models import Organisation, Role, User
@@ -72,9 +73,35 @@ def home(request: Request, user: PageUser, session: SessionDep) -> Response:
     context = base_context(request, user, session)
     context["totals"] = programme_service.totals(session=session)
     context["markers"] = register.site_markers(session=session, user=user)
+    if user.role == Role.office:
+        context["unestimated"] = len(
+            estimates.surfaces_to_estimate(session=session, only_missing_or_stale=True)
+        )
     if user.role == Role.owner:
         context["sites"] = register.list_sites(session=session, user=user, limit=200).items
     return render(request, f"home_{user.role.value}.html", context, block="content")
+
+
+@router.post("/estimates/run", dependencies=[Depends(csrf.verify)])
+def start_estimates(
+    request: Request, user: LoggedIn, session: SessionDep, background: BackgroundTasks
+) -> Response:
+    """One click: estimate every approved surface that lacks a current estimate, as a background job."""
+    job = jobs.submit(session=session, actor=user, kind="estimate", parameters={"all": False})
+    session.commit()
+    assert job.id is not None
+    background.add_task(jobs.start, request.app.state.engine, job.id)
+    if request.headers.get("HX-Request") != "true":
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    return job_page(request, job.id, user, session)
+
+
+@router.get("/jobs/{job_id}")
+def job_page(request: Request, job_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    """A job's progress; the fragment polls itself while the job runs."""
+    context = base_context(request, user, session)
+    context["job"] = jobs.get(session=session, actor=user, job_id=job_id)
+    return render(request, "job.html", context, block="job")
 
 
 @router.get("/public")
@@ -171,8 +198,13 @@ def site_page(request: Request, site_id: int, user: LoggedIn, session: SessionDe
     context["markers"] = [
         {"id": site.id, "name": site.name, "lon": site.lon, "lat": site.lat, "footprint": site.footprint}
     ] + [
-        {"name": i18n.gettext(f"kind.{s.kind.value}"), "kind": s.kind.value, "geometry": s.geometry,
-         "lon": site.lon, "lat": site.lat}
+        {
+            "name": i18n.gettext(f"kind.{s.kind.value}"),
+            "kind": s.kind.value,
+            "geometry": s.geometry,
+            "lon": site.lon,
+            "lat": site.lat,
+        }
         for s in context["surfaces"]
         if s.geometry and s.kind.value != "roof"
     ]

@@ -34,6 +34,12 @@ VOCABULARY = (
     N_("use.industrial"),
     N_("use.parking"),
     N_("use.transport"),
+    N_("job.estimate"),
+    N_("run.queued"),
+    N_("run.running"),
+    N_("run.succeeded"),
+    N_("run.failed"),
+    N_("run.cancelled"),
     N_("Please log in."),
     N_("The form expired or did not come from pvhub; reload the page and try again."),
 )

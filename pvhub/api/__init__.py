@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pvhub.api import auth, programme, sites
+from pvhub.api import auth, jobs, programme, sites
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     400: {"description": "Malformed request"},
@@ -20,5 +20,6 @@ def build_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
     router.include_router(auth.router)
     router.include_router(programme.router)
+    router.include_router(jobs.router)
     router.include_router(sites.router)
     return router

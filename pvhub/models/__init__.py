@@ -17,6 +17,7 @@ from pvhub.models.enums import (
     TenderStatus,
 )
 from pvhub.models.estimate import Estimate
+from pvhub.models.job import Job, JobPublic
 from pvhub.models.programme import AuditEvent, Programme, ProgrammeUpdate
 from pvhub.models.register import Site, Surface
 from pvhub.models.tender import Award, Bid, Tender, TenderLot
@@ -35,6 +36,8 @@ __all__ = [
     "DemonstrationPoint",
     "DemonstrationPointSite",
     "Estimate",
+    "Job",
+    "JobPublic",
     "Milestone",
     "MilestoneKind",
     "MilestoneStatus",

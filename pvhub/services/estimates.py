@@ -7,12 +7,14 @@ run leaves the previous estimates as they were.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 from sqlmodel import Session, col, delete, select
 
-from pvhub import audit, policy
+from pvhub import audit, jobs, policy
+from pvhub.jobs import ProgressFn
 from pvhub.models import Estimate, Surface, SurfaceStatus, User
 from pvhub.yieldengine import WeatherYear, estimate
 
@@ -34,18 +36,30 @@ def surfaces_to_estimate(*, session: Session, only_missing_or_stale: bool) -> li
     return [i for i in session.exec(query.order_by(col(Surface.id))).all() if i is not None]
 
 
+def _no_progress(_fraction: float, _message: str) -> None:
+    return None
+
+
 def estimate_surfaces(
-    *, session: Session, actor: User | None, surface_ids: Sequence[int], weather: WeatherYear | None = None
+    *,
+    session: Session,
+    actor: User | None,
+    surface_ids: Sequence[int],
+    weather: WeatherYear | None = None,
+    progress: ProgressFn = _no_progress,
 ) -> EstimateRunSummary:
     """Estimate the given surfaces in one vectorised engine call and store the results.
 
-    ``actor`` None is the operator at the command line. Capacity in kWp, energy in kWh AC.
+    ``actor`` None is the operator at the command line or a job. Capacity in kWp, energy in kWh AC.
+    Everything is computed before the first write, so ``progress`` (which commits on its own
+    connection) never waits behind this transaction.
     """
     if actor is not None:
         policy.require(actor, "estimate:run")
     surfaces = list(session.exec(select(Surface).where(col(Surface.id).in_(list(surface_ids)))).all())
     if not surfaces:
         return EstimateRunSummary(surfaces=0, capacity_kwp=0.0, annual_kwh=0.0, weather="")
+    progress(0.1, f"estimating {len(surfaces)} surfaces")
     result = estimate(
         [s.kind.value for s in surfaces],
         np.array([s.tilt_deg for s in surfaces]),
@@ -54,6 +68,7 @@ def estimate_surfaces(
         np.array([s.shading_loss for s in surfaces]),
         weather=weather,
     )
+    progress(0.8, "storing the estimates")
     provenance = result.provenance
     weather_info = provenance["weather"]
     ids = [s.id for s in surfaces if s.id is not None]
@@ -108,3 +123,13 @@ def estimates_for(*, session: Session, surface_ids: Sequence[int]) -> dict[int, 
     """The stored estimate of each of these surfaces that has one, by surface id."""
     rows = session.exec(select(Estimate).where(col(Estimate.surface_id).in_(list(surface_ids)))).all()
     return {row.surface_id: row for row in rows}
+
+
+@jobs.register("estimate", "estimate:run")
+def estimate_job(session: Session, parameters: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
+    """Job: estimate the listed surfaces, or all approved ones missing a current estimate
+    (every approved one with ``all``)."""
+    ids = parameters.get("surface_ids")
+    if not ids:
+        ids = surfaces_to_estimate(session=session, only_missing_or_stale=not parameters.get("all", False))
+    return asdict(estimate_surfaces(session=session, actor=None, surface_ids=ids, progress=progress))

@@ -69,3 +69,15 @@ def test_the_public_page_and_the_register_pagination(
     page.locator("#sitetable a[href^='/sites/']").first.click()
     expect(page.locator(".leaflet-interactive").first).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "site-detail-zh.png"), full_page=True)
+
+
+def test_the_office_starts_an_estimate_run_and_watches_it_finish(
+    page: Page, live_server: str, screenshot_dir: Path
+) -> None:
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, live_server, "office@demo.pvhub")
+    expect(page.locator("#estimates")).to_contain_text("立即估算")
+    page.click("#estimates button[type=submit]")
+    expect(page.locator(".job")).to_contain_text("已完成", timeout=20_000)
+    assert page.url.rstrip("/") == live_server  # htmx swapped the panel in place, no page load
+    page.screenshot(path=str(screenshot_dir / "estimate-run-zh.png"), full_page=True)

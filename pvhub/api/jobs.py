@@ -1,0 +1,43 @@
+"""Background jobs: start an estimate run, follow any job's progress."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Request, status
+from pydantic import BaseModel, Field
+
+from pvhub import jobs
+from pvhub.api.deps import CurrentUser, SessionDep
+from pvhub.models import JobPublic
+
+router = APIRouter(tags=["jobs"])
+
+
+class EstimateRunRequest(BaseModel):
+    surface_ids: list[int] | None = Field(
+        default=None,
+        max_length=200_000,
+        description="Surfaces to estimate; default: approved ones without a current estimate",
+    )
+    all: bool = Field(default=False, strict=True, description="Re-estimate every approved surface")
+
+
+@router.post("/estimates/runs", response_model=JobPublic, status_code=status.HTTP_202_ACCEPTED)
+def start_estimate_run(
+    body: EstimateRunRequest,
+    user: CurrentUser,
+    session: SessionDep,
+    request: Request,
+    background: BackgroundTasks,
+) -> JobPublic:
+    """Queue an estimate run (office); follow it at ``GET /api/v1/jobs/{id}``."""
+    job = jobs.submit(session=session, actor=user, kind="estimate", parameters=body.model_dump())
+    session.commit()
+    assert job.id is not None
+    background.add_task(jobs.start, request.app.state.engine, job.id)
+    return JobPublic.model_validate(job)
+
+
+@router.get("/jobs/{job_id}", response_model=JobPublic)
+def read_job(job_id: int, user: CurrentUser, session: SessionDep) -> JobPublic:
+    """A job's status, progress, result or error (office, or whoever started it)."""
+    return JobPublic.model_validate(jobs.get(session=session, actor=user, job_id=job_id))

@@ -1,0 +1,189 @@
+"""Background jobs whose state lives in the database.
+
+A job runs in a thread of the process that accepted it. Its work has two phases: compute (reads
+only; reports progress, which also beats the heartbeat) and store (one transaction at the end).
+So a job that fails or whose process dies writes no partial results, and on SQLite the progress
+updates never wait behind the job's own writes. On start-up :func:`recover_interrupted` marks
+jobs whose process is gone as failed, with the reason, so a page reload tells the truth.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from pvhub import audit, policy
+from pvhub.db import transaction
+from pvhub.errors import DomainError, NotFound
+from pvhub.models import Job, RunStatus, User
+
+ProgressFn = Callable[[float, str], None]
+# A job function: (session, parameters, progress) -> result summary (JSON-safe dict).
+JobFn = Callable[[Session, dict[str, Any], ProgressFn], dict[str, Any]]
+
+_REGISTRY: dict[str, tuple[str, JobFn]] = {}
+
+
+def register(kind: str, permission: str) -> Callable[[JobFn], JobFn]:
+    """Declare a job kind and the policy action needed to start it."""
+
+    def decorate(fn: JobFn) -> JobFn:
+        _REGISTRY[kind] = (permission, fn)
+        return fn
+
+    return decorate
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def submit(*, session: Session, actor: User | None, kind: str, parameters: dict[str, Any]) -> Job:
+    """Queue a job (the caller commits, then calls :func:`start`)."""
+    _load_job_kinds()
+    if kind not in _REGISTRY:
+        raise NotFound(f"No job kind {kind!r}.")
+    permission, _fn = _REGISTRY[kind]
+    if actor is not None:
+        policy.require(actor, permission)
+    job = Job(kind=kind, parameters=parameters, created_by_id=actor.id if actor else None, message="queued")
+    session.add(job)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        entity="job",
+        entity_id=job.id,
+        action="submit",
+        after={"kind": kind, "parameters": parameters},
+    )
+    return job
+
+
+def get(*, session: Session, actor: User, job_id: int) -> Job:
+    """A job, for the office or the user who started it."""
+    job = session.get(Job, job_id)
+    if job is None or not (policy.can(actor, "job:read_all") or job.created_by_id == actor.id):
+        raise NotFound(f"No job with id {job_id}.")
+    return job
+
+
+def start(engine: Engine, job_id: int) -> threading.Thread:
+    """Run the job in a background thread of this process."""
+    thread = threading.Thread(target=run, args=(engine, job_id), name=f"pvhub-job-{job_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def run(engine: Engine, job_id: int) -> None:
+    """Run a queued job to the end in this thread; never raises (failures are stored on the job)."""
+    _load_job_kinds()
+    with transaction(engine) as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status != RunStatus.queued:
+            return
+        now = datetime.now(UTC)
+        job.status, job.started_at, job.heartbeat_at, job.worker = RunStatus.running, now, now, worker_id()
+        job.message = "started"
+        kind, parameters = job.kind, dict(job.parameters)
+
+    def progress(fraction: float, message: str) -> None:
+        with transaction(engine) as s:
+            row = s.get(Job, job_id)
+            if row is not None:
+                row.progress, row.message = max(0.0, min(1.0, fraction)), message[:500]
+                row.heartbeat_at = datetime.now(UTC)
+
+    try:
+        with transaction(engine) as session:
+            result = _REGISTRY[kind][1](session, parameters, progress)
+    except DomainError as exc:
+        _finish(engine, job_id, RunStatus.failed, error=exc.message)
+    except Exception as exc:
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        _finish(engine, job_id, RunStatus.failed, error=f"Unexpected error: {detail}")
+    else:
+        _finish(engine, job_id, RunStatus.succeeded, result=result)
+
+
+def _finish(
+    engine: Engine,
+    job_id: int,
+    status: RunStatus,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    with transaction(engine) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return
+        before = audit.snapshot(job)
+        job.status, job.result, job.error = status, result, (error or "")[:2000] or None
+        job.finished_at = datetime.now(UTC)
+        job.progress = 1.0 if status == RunStatus.succeeded else job.progress
+        job.message = "done" if status == RunStatus.succeeded else "failed"
+        audit.record(
+            session,
+            actor=None,
+            entity="job",
+            entity_id=job_id,
+            action=status.value,
+            before=before,
+            after=audit.snapshot(job),
+        )
+
+
+def recover_interrupted(engine: Engine) -> int:
+    """Mark queued or running jobs whose process is gone as failed, saying why; returns how many."""
+    me = worker_id()
+    count = 0
+    with transaction(engine) as session:
+        active = session.exec(
+            select(Job).where(col(Job.status).in_([RunStatus.queued, RunStatus.running]))
+        ).all()
+        for job in active:
+            if job.worker == me or (job.worker and _process_alive(job.worker)):
+                continue
+            if job.status == RunStatus.queued and job.worker is None and _recent(job.created_at):
+                continue  # just submitted by a live process that has not picked it up yet
+            job.status, job.finished_at = RunStatus.failed, datetime.now(UTC)
+            job.error = (
+                f"The process running this job ({job.worker or 'not started'}) stopped before it finished; "
+                "nothing it computed was stored. Run it again."
+            )
+            job.message = "failed"
+            audit.record(session, actor=None, entity="job", entity_id=job.id, action="recovered_as_failed")
+            count += 1
+    return count
+
+
+def _recent(when: datetime, seconds: float = 60) -> bool:
+    return (datetime.now(UTC) - when).total_seconds() < seconds
+
+
+def _process_alive(worker: str) -> bool:
+    """True when ``host:pid`` is a live process on this host (other hosts: assume alive)."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _load_job_kinds() -> None:
+    """Import the modules that register job kinds (kept out of import time of this module)."""
+    from pvhub.services import estimates  # noqa: F401

@@ -1,0 +1,105 @@
+"""Jobs run outside the request, report progress, store nothing when they fail, and recover after a crash."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from pvhub import jobs
+from pvhub.errors import InvalidInput
+from pvhub.models import (
+    Estimate,
+    Job,
+    Organisation,
+    Role,
+    RunStatus,
+    Site,
+    Surface,
+    SurfaceKind,
+    SurfaceStatus,
+)
+from tests.conftest import api_token
+
+
+@jobs.register("test_writes_then_fails", "estimate:run")
+def _writes_then_fails(
+    session: Session, parameters: dict[str, Any], progress: jobs.ProgressFn
+) -> dict[str, Any]:
+    progress(0.5, "half way")
+    session.add(Organisation(name="written by a failing job", kind=Role.owner))
+    session.flush()
+    raise InvalidInput("the job found bad data half way")
+
+
+def wait_for(client: TestClient, job_id: int, headers: dict[str, str]) -> dict[str, Any]:
+    for _ in range(200):
+        job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()
+        if job["status"] in {"succeeded", "failed"}:
+            return job
+        time.sleep(0.05)
+    raise AssertionError("job did not finish in 10 s")
+
+
+def test_the_office_runs_estimates_as_a_background_job(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    owner = make_user("w@x.cn", Role.owner, "Owner")
+    make_user("o@x.cn", Role.office, "Office")
+    site = Site(name="Tower", organisation_id=owner.organisation_id, lon=121.48, lat=31.23)
+    session.add(site)
+    session.flush()
+    assert site.id is not None
+    session.add(
+        Surface(
+            site_id=site.id,
+            kind=SurfaceKind.roof,
+            tilt_deg=10,
+            azimuth_deg=180,
+            gross_area_m2=300,
+            usable_area_m2=200,
+            status=SurfaceStatus.approved,
+        )
+    )
+    session.commit()
+    owner_headers = api_token(client, "w@x.cn")
+    assert client.post("/api/v1/estimates/runs", json={}, headers=owner_headers).status_code == 403
+    headers = api_token(client, "o@x.cn")
+    started = client.post("/api/v1/estimates/runs", json={}, headers=headers)
+    assert started.status_code == 202 and started.json()["status"] == "queued"
+    job = wait_for(client, started.json()["id"], headers)
+    assert job["status"] == "succeeded" and job["progress"] == 1.0
+    assert job["result"]["surfaces"] == 1 and job["result"]["capacity_kwp"] > 30
+    assert len(session.exec(select(Estimate)).all()) == 1
+    assert client.get(f"/api/v1/jobs/{job['id']}", headers=owner_headers).status_code == 404
+
+
+def test_a_failing_job_stores_nothing_and_says_why(engine: Engine, session: Session) -> None:
+    job = jobs.submit(session=session, actor=None, kind="test_writes_then_fails", parameters={})
+    session.commit()
+    assert job.id is not None
+    jobs.run(engine, job.id)
+    session.expire_all()
+    stored = session.get(Job, job.id)
+    assert stored is not None and stored.status == RunStatus.failed
+    assert stored.error == "the job found bad data half way" and stored.progress == 0.5
+    assert session.exec(select(Organisation)).all() == []
+
+
+def test_a_job_whose_process_died_is_failed_with_a_reason_on_restart(
+    engine: Engine, session: Session
+) -> None:
+    dead = Job(
+        kind="estimate", status=RunStatus.running, worker=f"{jobs.worker_id().rpartition(':')[0]}:999999"
+    )
+    session.add(dead)
+    session.commit()
+    assert jobs.recover_interrupted(engine) == 1
+    session.expire_all()
+    stored = session.get(Job, dead.id)
+    assert stored is not None and stored.status == RunStatus.failed
+    assert stored.error is not None and "stopped before it finished" in stored.error
+    assert jobs.recover_interrupted(engine) == 0
