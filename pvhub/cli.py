@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -92,6 +92,76 @@ def serve(
     _settings()  # fail fast on bad settings, before uvicorn starts
     typer.echo(f"pvhub on http://{host}:{port}")
     uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV, GeoJSON FeatureCollection or CityJSON file", exists=True, dir_okay=False, readable=True
+        ),
+    ],
+    org: Annotated[str, typer.Option(help="Owner organisation the sites belong to")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and count only; write nothing")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    crs: Annotated[str | None, typer.Option(help="EPSG code for CityJSON without referenceSystem")] = None,
+    datum: Annotated[
+        str, typer.Option(help="wgs84, cgcs2000, gcj02 or bd09 (CSV/GeoJSON lon/lat)")
+    ] = "wgs84",
+) -> None:
+    """Import sites and surfaces, all or nothing; exit 1 and list every problem when any row is bad."""
+    from pvhub.db import make_engine, transaction
+    from pvhub.errors import DomainError
+    from pvhub.services import accounts, imports
+    from pvhub.services import programme as programme_service
+
+    engine = make_engine(_settings().database_url)
+    try:
+        with transaction(engine) as session:
+            owner = accounts.get_organisation_by_name(session=session, name=org)
+            if owner is None or owner.id is None:
+                raise _fail(f"no organisation named {org!r}")
+            report = imports.import_file(
+                session=session,
+                actor=None,
+                organisation_id=owner.id,
+                filename=file.name,
+                content=file.read_bytes(),
+                dry_run=dry_run,
+                crs=crs,
+                datum=datum,
+                boundary=programme_service.get_programme(session=session).boundary,
+            )
+    except DomainError as exc:
+        raise _fail(exc.message) from None
+    data = report.as_dict()
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        _print_import_report(data)
+    if not data["ok"]:
+        raise typer.Exit(1)
+
+
+def _print_import_report(data: dict[str, Any]) -> None:
+    created = data["created"]
+    verb = "would create" if data["dry_run"] else "created"
+    kinds = ", ".join(f"{n} {k}" for k, n in created["surfaces"].items() if n)
+    if data["ok"]:
+        typer.echo(
+            f"{verb} {created['sites']} sites and {sum(created['surfaces'].values())} surfaces ({kinds})"
+        )
+    for skipped in data["skipped"]:
+        typer.echo(f"skipped {skipped['index']}: {skipped['reason']}")
+    for error in data["errors"]:
+        typer.secho(
+            f"error at {error['index']}, {error['field']}: {error['message']}", fg=typer.colors.RED, err=True
+        )
+    if not data["ok"]:
+        typer.secho(f"nothing imported: {len(data['errors'])} problems", fg=typer.colors.RED, err=True)
 
 
 @app.command("estimate")

@@ -32,6 +32,12 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
             "tender:manage",
             "award:run",
             "site:create_for_others",
+            # the office corrects survey data during review and registers for owners
+            "site:update",
+            "site:delete",
+            "surface:create",
+            "surface:update",
+            "surface:submit",
         }
     ),
     Role.owner: frozenset({"programme:read_totals", "programme:read", "site:create"}),

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     session_max_age_s: int = Field(8 * 3600, gt=0)
     token_max_age_s: int = Field(8 * 3600, gt=0)
     default_language: Literal["zh_CN", "en"] = "zh_CN"
+    max_upload_mb: float = Field(50, gt=0, description="Largest accepted upload (imports, documents), MB")
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> Settings:

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
 from pvhub import jobs
 from pvhub.api.deps import SessionDep
+from pvhub.api.imports import read_limited
 from pvhub.errors import DomainError, NotAuthenticated
 from pvhub.models import Organisation, Role, User
-from pvhub.services import accounts, estimates, register
+from pvhub.services import accounts, estimates, imports, register
 from pvhub.services import programme as programme_service
 from web import csrf, i18n
 from web.templating import render
@@ -102,6 +103,51 @@ def job_page(request: Request, job_id: int, user: LoggedIn, session: SessionDep)
     context = base_context(request, user, session)
     context["job"] = jobs.get(session=session, actor=user, job_id=job_id)
     return render(request, "job.html", context, block="job")
+
+
+@router.get("/import")
+def import_form(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    """Upload a CSV, GeoJSON or CityJSON file; a dry run shows what would be created first."""
+    return render(request, "import.html", _import_context(request, user, session))
+
+
+def _import_context(request: Request, user: User, session: Session) -> dict[str, Any]:
+    context = base_context(request, user, session)
+    if user.role == Role.office:
+        context["owners"] = accounts.list_organisations(session=session, kind=Role.owner)
+    return context
+
+
+@router.post("/import", dependencies=[Depends(csrf.verify)])
+async def import_upload(
+    request: Request,
+    user: LoggedIn,
+    session: SessionDep,
+    file: Annotated[UploadFile, File()],
+    action: Annotated[str, Form(max_length=10)] = "preview",
+    crs: Annotated[str, Form(max_length=100)] = "",
+    datum: Annotated[str, Form(max_length=10)] = "wgs84",
+    organisation_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    """Preview (dry run) or import; the report lists every bad row with its line or feature."""
+    settings = request.app.state.settings
+    content = await read_limited(file, int(settings.max_upload_mb * 1e6))
+    report = imports.import_file(
+        session=session,
+        actor=user,
+        organisation_id=user.organisation_id,
+        filename=file.filename or "upload",
+        content=content,
+        dry_run=action != "import",
+        crs=crs or None,
+        datum=datum,
+        boundary=programme_service.get_programme(session=session).boundary,
+    )
+    context = _import_context(request, user, session)
+    context.update(report=report.as_dict(), filename=file.filename, crs=crs, datum=datum)
+    # htmx swaps only 2xx answers; the plain form gets 422 so scripts see the failure.
+    failed = not report.ok and request.headers.get("HX-Request") != "true"
+    return render(request, "import.html", context, block="report", status_code=422 if failed else 200)
 
 
 @router.get("/public")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pvhub.api import auth, jobs, programme, sites
+from pvhub.api import auth, imports, jobs, programme, sites, surfaces
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     400: {"description": "Malformed request"},
@@ -21,5 +21,7 @@ def build_router() -> APIRouter:
     router.include_router(auth.router)
     router.include_router(programme.router)
     router.include_router(jobs.router)
+    router.include_router(imports.router)
     router.include_router(sites.router)
+    router.include_router(surfaces.router)
     return router

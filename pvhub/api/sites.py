@@ -1,23 +1,19 @@
-"""Reading sites and surfaces with the role rules applied."""
+"""Sites: register, read, edit and delete, with the role rules applied by the register service."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
 from pvhub.api.deps import CurrentUser, SessionDep
-from pvhub.models.register import SiteBase, SurfaceBase
+from pvhub.models.register import SiteCreate, SitePublic, SiteUpdate, SurfacePublic
 from pvhub.services import register
 
-router = APIRouter(tags=["register"])
+router = APIRouter(tags=["register"], responses={409: {"description": "Not allowed in the current status"}})
 
-
-class SitePublic(SiteBase):
-    id: int
-    organisation_id: int
-    footprint: dict[str, Any] | None = None
+__all__ = ["SitePage", "SitePublic", "SurfacePublic", "router"]
 
 
 class SitePage(BaseModel):
@@ -25,13 +21,6 @@ class SitePage(BaseModel):
     total: int
     offset: int
     limit: int
-
-
-class SurfacePublic(SurfaceBase):
-    id: int
-    site_id: int
-    status: str
-    geometry: dict[str, Any] | None = None
 
 
 @router.get("/sites", response_model=SitePage)
@@ -51,13 +40,25 @@ def list_sites(
     )
 
 
+@router.post("/sites", response_model=SitePublic, status_code=status.HTTP_201_CREATED)
+def create_site(data: SiteCreate, user: CurrentUser, session: SessionDep) -> SitePublic:
+    """Register a site (owner: for its organisation; office: for the owner organisation it names)."""
+    return SitePublic.model_validate(register.create_site(session=session, actor=user, data=data))
+
+
 @router.get("/sites/{site_id}", response_model=SitePublic)
 def read_site(site_id: int, user: CurrentUser, session: SessionDep) -> SitePublic:
     return SitePublic.model_validate(register.get_site(session=session, user=user, site_id=site_id))
 
 
-@router.get("/surfaces/{surface_id}", response_model=SurfacePublic)
-def read_surface(surface_id: int, user: CurrentUser, session: SessionDep) -> SurfacePublic:
-    return SurfacePublic.model_validate(
-        register.get_surface(session=session, user=user, surface_id=surface_id)
-    )
+@router.patch("/sites/{site_id}", response_model=SitePublic)
+def update_site(site_id: int, changes: SiteUpdate, user: CurrentUser, session: SessionDep) -> SitePublic:
+    site = register.update_site(session=session, actor=user, site_id=site_id, changes=changes)
+    return SitePublic.model_validate(site)
+
+
+@router.delete("/sites/{site_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_site(site_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    """Delete a site and its surfaces while none of them is in review or beyond."""
+    register.delete_site(session=session, actor=user, site_id=site_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

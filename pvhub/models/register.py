@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
+from pydantic import Strict
 from sqlmodel import Field, SQLModel
 
 from pvhub.models.enums import BusinessModel, SurfaceKind, SurfaceStatus
@@ -64,3 +65,120 @@ class Surface(SurfaceBase, table=True):
     external_ref: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- API input and output (no table columns; limits are declared once, here and on the bases) ---
+
+Number = Annotated[float, Strict()]  # accepts 3 and 3.5, refuses true/false and "3"
+Integer = Annotated[int, Strict()]
+Flag = Annotated[bool, Strict()]
+Text = Annotated[str, Strict()]
+
+
+class SiteCreate(SQLModel):
+    """A new site. ``lon``/``lat`` default to the footprint's centroid; one of them is required."""
+
+    name: Text = Field(min_length=1, max_length=200)
+    name_en: Text | None = Field(default=None, max_length=200)
+    address: Text = Field(default="", max_length=300)
+    subdistrict: Text = Field(default="", max_length=50)
+    use: Text = Field(default="office", max_length=30)
+    height_m: Number = Field(default=0, ge=0, le=1000, description="Building height, m")
+    storeys: Integer | None = Field(default=None, ge=0, le=200)
+    lon: Number | None = Field(default=None, ge=-180, le=180, description="WGS84 longitude, degrees")
+    lat: Number | None = Field(default=None, ge=-90, le=90, description="WGS84 latitude, degrees")
+    business_model: BusinessModel = BusinessModel.epc
+    heritage_protected: Flag = False
+    footprint: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon, WGS84 lon/lat")
+    organisation_id: Integer | None = Field(
+        default=None, description="Owner organisation (office only; an owner registers for its own)"
+    )
+    external_ref: Text | None = Field(default=None, max_length=100)
+
+
+class SiteUpdate(SQLModel):
+    """Changes to a site; fields left out stay as they are."""
+
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    name_en: Text | None = Field(default=None, max_length=200)
+    address: Text | None = Field(default=None, max_length=300)
+    subdistrict: Text | None = Field(default=None, max_length=50)
+    use: Text | None = Field(default=None, max_length=30)
+    height_m: Number | None = Field(default=None, ge=0, le=1000)
+    storeys: Integer | None = Field(default=None, ge=0, le=200)
+    lon: Number | None = Field(default=None, ge=-180, le=180)
+    lat: Number | None = Field(default=None, ge=-90, le=90)
+    business_model: BusinessModel | None = None
+    heritage_protected: Flag | None = None
+    footprint: dict[str, Any] | None = None
+    external_ref: Text | None = Field(default=None, max_length=100)
+
+
+class SitePublic(SiteBase):
+    id: int
+    organisation_id: int
+    footprint: dict[str, Any] | None = None
+    external_ref: str | None = None
+
+
+class _SurfaceInput(SQLModel):
+    """What describes a surface's shape: geometry, or surveyed tilt/azimuth/areas, or both."""
+
+    name: Text | None = Field(default=None, max_length=200)
+    geometry: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "GeoJSON, WGS84: Polygon (plan) for roof/corridor/walkway, "
+            "LineString base line (2 points) for curtain_wall"
+        ),
+    )
+    tilt_deg: Number | None = Field(default=None, ge=0, le=90, description="0 = horizontal, 90 = vertical")
+    azimuth_deg: Number | None = Field(default=None, ge=0, lt=360, description="0 = north, 180 = south")
+    gross_area_m2: Number | None = Field(default=None, gt=0, description="True (sloped) area, m²")
+    usable_area_m2: Number | None = Field(default=None, ge=0, description="Usable area, m² (≤ gross)")
+    height_m: Number | None = Field(default=None, ge=0, le=1000, description="Height it sits at, m")
+    height_from_m: Number | None = Field(default=None, ge=0, le=1000, description="Curtain wall bottom, m")
+    height_to_m: Number | None = Field(default=None, ge=0, le=1000, description="Curtain wall top, m")
+    facing: Literal["right", "left"] = Field(
+        default="right", description="Curtain wall: side of the base line (start → end) it faces"
+    )
+    shading_loss: Number | None = Field(default=None, ge=0, le=1, description="Fraction 0–1")
+    storey: Integer | None = Field(default=None, ge=-10, le=200)
+    external_ref: Text | None = Field(default=None, max_length=100)
+
+
+class SurfaceCreate(_SurfaceInput):
+    site_id: Integer
+    kind: SurfaceKind
+
+
+class SurfaceUpdate(_SurfaceInput):
+    """Changes to a surface; new geometry or orientation recomputes the areas unless they are given."""
+
+
+class SurfaceApproval(SQLModel):
+    """The office's eligibility findings; all must hold for the surface to be approved."""
+
+    heritage_ok: Flag | None = Field(
+        default=None, description="Heritage clearance; required (true) when the site is heritage-protected"
+    )
+    structural_load_ok: Flag
+    fire_rating_ok: Flag
+    glare_risk_ok: Flag
+
+
+class SurfaceRejection(SQLModel):
+    reason: Text = Field(min_length=1, max_length=1000)
+
+
+class SurfacePublic(SurfaceBase):
+    id: int
+    site_id: int
+    status: SurfaceStatus
+    geometry: dict[str, Any] | None = None
+    rejection_reason: str | None = None
+    heritage_ok: bool | None = None
+    structural_load_ok: bool | None = None
+    fire_rating_ok: bool | None = None
+    glare_risk_ok: bool | None = None
+    external_ref: str | None = None

@@ -104,3 +104,10 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
     if not verify_password(user.password_hash, password) or not user.active:
         return None
     return user
+
+
+def list_organisations(*, session: Session, kind: Role) -> list[Organisation]:
+    """Organisations of one kind, by name."""
+    return list(
+        session.exec(select(Organisation).where(Organisation.kind == kind).order_by(Organisation.name)).all()
+    )

@@ -1,15 +1,42 @@
-"""Reading the register with the role rules applied (creation and review come with the register issue)."""
+"""The register: sites and their surfaces, with the role rules, the review status machine and the audit log.
+
+Surface status: ``draft → submitted → approved | rejected``; draft and rejected surfaces are edited
+and (re)submitted; editing a submitted surface keeps it submitted, editing an approved one sends it
+back to ``submitted``. An owner may withdraw a surface (any status but ``withdrawn``) until its
+site's bundle is published. Withdrawn is final. The request owns the transaction: services flush,
+never commit.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import sqlalchemy as sa
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 from sqlmodel import Session, col, func, select
 
-from pvhub import policy
-from pvhub.errors import NotFound
-from pvhub.models import Role, Site, Surface, User
+from pvhub import audit, policy
+from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pvhub.models import (
+    Bundle,
+    BundleSite,
+    BundleStatus,
+    DemonstrationPointSite,
+    Estimate,
+    Organisation,
+    Programme,
+    Role,
+    Site,
+    Surface,
+    SurfaceKind,
+    SurfaceStatus,
+    User,
+)
+from pvhub.models.register import SiteCreate, SiteUpdate, SurfaceApproval, SurfaceCreate, SurfaceUpdate
+from pvhub.models.types import utcnow
+from pvhub.services.register_geometry import site_location, surface_shape
 
 T = TypeVar("T")
 
@@ -22,14 +49,18 @@ class Page(Generic[T]):
     limit: int
 
 
-def _visible_sites(user: User) -> Any:
-    """The select of sites ``user`` may see: all for the office, its own for an owner, none otherwise."""
-    query = select(Site)
+def _visibility(user: User) -> Any:
+    """The condition on ``Site`` for what ``user`` may see: all (office), its own (owner), none."""
     if user.role == Role.office:
-        return query
+        return sa.true()
     if user.role == Role.owner:
-        return query.where(Site.organisation_id == user.organisation_id)
-    return query.where(col(Site.id).is_(None))  # suppliers see register data only through tenders
+        return col(Site.organisation_id) == user.organisation_id
+    return sa.false()  # suppliers see register data only through tenders
+
+
+def _visible_sites(user: User) -> Any:
+    """The select of sites ``user`` may see."""
+    return select(Site).where(_visibility(user))
 
 
 def list_sites(*, session: Session, user: User, offset: int = 0, limit: int = 50) -> Page[Site]:
@@ -82,3 +113,334 @@ def list_site_surfaces(*, session: Session, user: User, site_id: int) -> list[Su
     return list(
         session.exec(select(Surface).where(Surface.site_id == site_id).order_by(col(Surface.id))).all()
     )
+
+
+# --- changing the register -------------------------------------------------------------------------
+
+_EDITABLE = {SurfaceStatus.draft, SurfaceStatus.submitted, SurfaceStatus.approved, SurfaceStatus.rejected}
+_DELETABLE = {SurfaceStatus.draft, SurfaceStatus.rejected, SurfaceStatus.withdrawn}
+# Fields of the input that describe the shape; changing one recomputes the derived values.
+_SHAPE_FIELDS = {
+    "geometry",
+    "tilt_deg",
+    "azimuth_deg",
+    "gross_area_m2",
+    "usable_area_m2",
+    "height_m",
+    "height_from_m",
+    "height_to_m",
+    "facing",
+}
+
+
+def _boundary(session: Session) -> BaseGeometry | None:
+    """The programme's district boundary (lon/lat), when one is configured."""
+    geojson = session.exec(select(Programme.boundary).order_by(col(Programme.id))).first()
+    return shape(geojson) if geojson else None
+
+
+def _audit(
+    session: Session, actor: User, obj: Site | Surface, action: str, before: dict[str, Any] | None
+) -> None:
+    entity = "site" if isinstance(obj, Site) else "surface"
+    after = None if action == "delete" else audit.snapshot(obj)
+    audit.record(
+        session, actor=actor, entity=entity, entity_id=obj.id, action=action, before=before, after=after
+    )
+
+
+def _owner_org(session: Session, *, actor: User, organisation_id: int | None) -> int:
+    """The organisation a new site belongs to: the owner's own, or the office's choice of an owner org."""
+    if actor.role == Role.owner:
+        policy.require(actor, "site:create", owner_org_id=actor.organisation_id)
+        if organisation_id not in (None, actor.organisation_id):
+            raise PermissionDenied("An owner registers sites for its own organisation only.")
+        return actor.organisation_id
+    policy.require(actor, "site:create_for_others")
+    if organisation_id is None:
+        raise InvalidInput(
+            "organisation_id is required: name the owner organisation.", field="organisation_id"
+        )
+    org = session.get(Organisation, organisation_id)
+    if org is None or org.kind != Role.owner:
+        raise InvalidInput(f"No owner organisation with id {organisation_id}.", field="organisation_id")
+    return organisation_id
+
+
+def create_site(*, session: Session, actor: User, data: SiteCreate) -> Site:
+    """Register a site; lon/lat default to the footprint's centroid (WGS84 degrees)."""
+    org_id = _owner_org(session, actor=actor, organisation_id=data.organisation_id)
+    lon, lat = site_location(data.footprint, data.lon, data.lat, boundary=_boundary(session))
+    values = data.model_dump(exclude={"organisation_id", "lon", "lat"})
+    site = Site(**values, organisation_id=org_id, lon=lon, lat=lat)
+    session.add(site)
+    session.flush()
+    _audit(session, actor, site, "create", None)
+    return site
+
+
+def update_site(*, session: Session, actor: User, site_id: int, changes: SiteUpdate) -> Site:
+    site = get_site(session=session, user=actor, site_id=site_id)
+    policy.require(actor, "site:update", owner_org_id=site.organisation_id)
+    before = audit.snapshot(site)
+    values = changes.model_dump(exclude_unset=True)
+    for name in ("name", "address", "subdistrict", "use", "height_m", "business_model", "heritage_protected"):
+        if name in values and values[name] is None:
+            raise InvalidInput(f"{name} cannot be empty (null).", field=name)
+    if {"footprint", "lon", "lat"} & values.keys():
+        footprint = values.get("footprint", site.footprint)
+        # a new footprint moves the site unless a location is given with it; removing one keeps it
+        moved = values.get("footprint") is not None
+        lon = values.get("lon", None if moved else site.lon)
+        lat = values.get("lat", None if moved else site.lat)
+        values["lon"], values["lat"] = site_location(footprint, lon, lat, boundary=_boundary(session))
+    for key, value in values.items():
+        setattr(site, key, value)
+    site.updated_at = utcnow()
+    session.add(site)
+    session.flush()
+    _audit(session, actor, site, "update", before)
+    return site
+
+
+def delete_site(*, session: Session, actor: User, site_id: int) -> None:
+    """Delete a site and its surfaces, only while none of them is in review or beyond."""
+    site = get_site(session=session, user=actor, site_id=site_id)
+    policy.require(actor, "site:delete", owner_org_id=site.organisation_id)
+    surfaces = session.exec(select(Surface).where(Surface.site_id == site_id)).all()
+    busy = [s for s in surfaces if s.status not in _DELETABLE]
+    if busy:
+        raise Conflict(
+            f"The site has {len(busy)} surface(s) in review or approved; "
+            "withdraw them before deleting the site."
+        )
+    in_bundle = session.exec(select(BundleSite).where(BundleSite.site_id == site_id)).first()
+    in_point = session.exec(
+        select(DemonstrationPointSite).where(DemonstrationPointSite.site_id == site_id)
+    ).first()
+    if in_bundle is not None or in_point is not None:
+        raise Conflict("The site belongs to a bundle or a demonstration point and cannot be deleted.")
+    for surface in surfaces:
+        if session.exec(select(Estimate).where(Estimate.surface_id == surface.id)).first() is not None:
+            raise Conflict(f"Surface {surface.id} has an estimate; withdraw the site's surfaces instead.")
+        _audit(session, actor, surface, "delete", audit.snapshot(surface))
+        session.delete(surface)
+    _audit(session, actor, site, "delete", audit.snapshot(site))
+    session.flush()
+    session.delete(site)
+    session.flush()
+
+
+def create_surface(*, session: Session, actor: User, data: SurfaceCreate) -> Surface:
+    """Add a surface (status draft) to a site, deriving tilt, azimuth and areas from its shape."""
+    site = get_site(session=session, user=actor, site_id=data.site_id)
+    policy.require(actor, "surface:create", owner_org_id=site.organisation_id)
+    values = data.model_dump(exclude={"site_id", "kind"})
+    if values["height_m"] is None and data.kind == SurfaceKind.roof:
+        values["height_m"] = site.height_m
+    derived = surface_shape(data.kind, values, boundary=_boundary(session))
+    surface = Surface(
+        site_id=data.site_id,
+        kind=data.kind,
+        name=data.name or "",
+        shading_loss=data.shading_loss or 0.0,
+        storey=data.storey,
+        external_ref=data.external_ref,
+        **derived.__dict__,
+    )
+    session.add(surface)
+    session.flush()
+    _audit(session, actor, surface, "create", None)
+    return surface
+
+
+def _owned_surface(session: Session, actor: User, surface_id: int, action: str) -> tuple[Surface, Site]:
+    surface = get_surface(session=session, user=actor, surface_id=surface_id)
+    site = session.get(Site, surface.site_id)
+    assert site is not None
+    policy.require(actor, action, owner_org_id=site.organisation_id)
+    return surface, site
+
+
+def update_surface(*, session: Session, actor: User, surface_id: int, changes: SurfaceUpdate) -> Surface:
+    """Edit a surface; new shape inputs recompute the derived values.
+
+    An approved surface goes back to review (``submitted``).
+    """
+    surface, _site = _owned_surface(session, actor, surface_id, "surface:update")
+    if surface.status not in _EDITABLE:
+        raise Conflict(f"A {surface.status.value} surface cannot be edited.")
+    before = audit.snapshot(surface)
+    values = changes.model_dump(exclude_unset=True)
+    if _SHAPE_FIELDS & values.keys():
+        derived = surface_shape(surface.kind, _shape_input(surface, values), boundary=_boundary(session))
+        for key, value in derived.__dict__.items():
+            if key == "geometry" and value is None and "geometry" not in values:
+                continue  # surveyed values changed: the drawing stays as it was
+            setattr(surface, key, value)
+    for key in ("name", "shading_loss", "storey", "external_ref"):
+        if key in values:
+            default = {"name": "", "shading_loss": 0.0}.get(key)
+            setattr(surface, key, values[key] if values[key] is not None else default)
+    if surface.status == SurfaceStatus.approved:
+        surface.status = SurfaceStatus.submitted
+    surface.updated_at = utcnow()
+    session.add(surface)
+    session.flush()
+    _audit(session, actor, surface, "update", before)
+    return surface
+
+
+def _shape_input(surface: Surface, values: dict[str, Any]) -> dict[str, Any]:
+    """The shape fields for recomputing: the stored ones, overlaid by ``values``.
+
+    A drawn surface's areas are recomputed from its geometry unless the change gives them; a
+    surveyed one (no geometry) keeps its stored areas. A stored curtain wall has no height span, so
+    it is recomputed from its base line only when the change gives ``height_from_m`` and
+    ``height_to_m`` (or a new base line); otherwise its stored areas are kept.
+    """
+    merged: dict[str, Any] = {
+        "geometry": surface.geometry,
+        "tilt_deg": surface.tilt_deg,
+        "azimuth_deg": surface.azimuth_deg,
+        "height_m": surface.height_m,
+    }
+    redrawn_wall = "geometry" in values or {"height_from_m", "height_to_m"} <= values.keys()
+    if surface.kind == SurfaceKind.curtain_wall and not redrawn_wall:
+        merged["geometry"] = None
+    if merged["geometry"] is None:
+        merged |= {"gross_area_m2": surface.gross_area_m2, "usable_area_m2": surface.usable_area_m2}
+    merged |= values
+    return merged
+
+
+def _transition(
+    session: Session,
+    actor: User,
+    surface: Surface,
+    action: str,
+    new: SurfaceStatus,
+    allowed: set[SurfaceStatus],
+) -> dict[str, Any] | None:
+    if surface.status not in allowed:
+        names = ", ".join(sorted(s.value for s in allowed))
+        raise Conflict(f"Only a surface that is {names} can be {action}; this one is {surface.status.value}.")
+    before = audit.snapshot(surface)
+    surface.status = new
+    surface.updated_at = utcnow()
+    return before
+
+
+def _finish(
+    session: Session, actor: User, surface: Surface, action: str, before: dict[str, Any] | None
+) -> Surface:
+    session.add(surface)
+    session.flush()
+    _audit(session, actor, surface, action, before)
+    return surface
+
+
+def submit_surface(*, session: Session, actor: User, surface_id: int) -> Surface:
+    """Send a draft or rejected surface to the office for review."""
+    surface, _ = _owned_surface(session, actor, surface_id, "surface:submit")
+    before = _transition(
+        session,
+        actor,
+        surface,
+        "submitted",
+        SurfaceStatus.submitted,
+        {SurfaceStatus.draft, SurfaceStatus.rejected},
+    )
+    surface.rejection_reason = None
+    return _finish(session, actor, surface, "submit", before)
+
+
+def approve_surface(*, session: Session, actor: User, surface_id: int, checks: SurfaceApproval) -> Surface:
+    """Approve a submitted surface, recording the office's eligibility checks.
+
+    An ineligible surface (any check false, or a heritage-protected site without heritage clearance)
+    is refused: nothing changes and the message names the failed checks.
+    """
+    policy.require(actor, "surface:review")
+    surface, site = _owned_surface(session, actor, surface_id, "surface:review")
+    failed = [name for name, ok in checks.model_dump().items() if ok is False]
+    if site.heritage_protected and checks.heritage_ok is not True:
+        failed.append("heritage_ok")
+    if failed:
+        names = ", ".join(sorted(set(failed)))
+        raise InvalidInput(
+            f"An ineligible surface cannot be approved: {names} not confirmed. "
+            "Reject it with a reason instead.",
+            field=sorted(set(failed))[0],
+        )
+    before = _transition(
+        session, actor, surface, "approved", SurfaceStatus.approved, {SurfaceStatus.submitted}
+    )
+    for name, ok in checks.model_dump().items():
+        setattr(surface, name, ok)
+    return _finish(session, actor, surface, "approve", before)
+
+
+def reject_surface(*, session: Session, actor: User, surface_id: int, reason: str) -> Surface:
+    """Send a submitted (or approved, not yet bundled) surface back to its owner with a reason."""
+    policy.require(actor, "surface:review")
+    surface, site = _owned_surface(session, actor, surface_id, "surface:review")
+    if not reason.strip():
+        raise InvalidInput("A rejection needs a reason the owner can act on.", field="reason")
+    if _in_published_bundle(session, site.id):
+        raise Conflict("The surface's site is in a published bundle; it can no longer be rejected.")
+    before = _transition(
+        session,
+        actor,
+        surface,
+        "rejected",
+        SurfaceStatus.rejected,
+        {SurfaceStatus.submitted, SurfaceStatus.approved},
+    )
+    surface.rejection_reason = reason.strip()
+    return _finish(session, actor, surface, "reject", before)
+
+
+def withdraw_surface(*, session: Session, actor: User, surface_id: int) -> Surface:
+    """Take a surface out of the programme (owner), allowed until its site's bundle is published."""
+    surface, site = _owned_surface(session, actor, surface_id, "surface:withdraw")
+    if _in_published_bundle(session, site.id):
+        raise Conflict("The surface's bundle is published: it can no longer be withdrawn.")
+    allowed = set(SurfaceStatus) - {SurfaceStatus.withdrawn}
+    before = _transition(session, actor, surface, "withdrawn", SurfaceStatus.withdrawn, allowed)
+    return _finish(session, actor, surface, "withdraw", before)
+
+
+def _in_published_bundle(session: Session, site_id: int | None) -> bool:
+    query = (
+        select(Bundle.id)
+        .join(BundleSite, col(BundleSite.bundle_id) == col(Bundle.id))
+        .where(BundleSite.site_id == site_id, Bundle.status == BundleStatus.published)
+    )
+    return session.exec(query).first() is not None
+
+
+def list_surfaces(
+    *,
+    session: Session,
+    user: User,
+    site_id: int | None = None,
+    kind: SurfaceKind | None = None,
+    status: SurfaceStatus | None = None,
+    subdistrict: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page[Surface]:
+    """Surfaces the user may see, filtered, newest id last; ``total`` counts all matches."""
+    query = select(Surface).join(Site, col(Site.id) == col(Surface.site_id)).where(_visibility(user))
+    if site_id is not None:
+        query = query.where(Surface.site_id == site_id)
+    if kind is not None:
+        query = query.where(Surface.kind == kind)
+    if status is not None:
+        query = query.where(Surface.status == status)
+    if subdistrict:
+        query = query.where(Site.subdistrict == subdistrict)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    items = list(session.exec(query.order_by(col(Surface.id)).offset(offset).limit(limit)).all())
+    return Page(items=items, total=int(total), offset=offset, limit=limit)

@@ -81,3 +81,33 @@ def test_the_office_starts_an_estimate_run_and_watches_it_finish(
     expect(page.locator(".job")).to_contain_text("已完成", timeout=20_000)
     assert page.url.rstrip("/") == live_server  # htmx swapped the panel in place, no page load
     page.screenshot(path=str(screenshot_dir / "estimate-run-zh.png"), full_page=True)
+
+
+def test_an_owner_previews_a_file_with_a_bad_row_then_imports_a_good_one(
+    page: Page, live_server: str, screenshot_dir: Path, tmp_path: Path
+) -> None:
+    header = "站点名称,地址,街道,经度,纬度,类型,倾角,方位角,面积,高度\n"
+    good_row = "新天地测试楼,马当路1号,淮海中路,121.474,31.218,屋顶,5,180,900,30\n"
+    bad = tmp_path / "survey-bad.csv"
+    bad.write_text(
+        header + good_row + "测试二号楼,马当路2号,淮海中路,121.474,31.219,屋顶,5,180,-10,30\n",
+        encoding="utf-8-sig",
+    )
+    good = tmp_path / "survey.csv"
+    good.write_text(header + good_row, encoding="utf-8-sig")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, live_server, "owner02@demo.pvhub")
+    page.click("nav >> text=批量导入")
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("button[value=preview]")
+    expect(page.locator("#report")).to_contain_text("未导入任何数据")
+    expect(page.locator("#report")).to_contain_text("3")  # the bad row is line 3 of the file
+    page.screenshot(path=str(screenshot_dir / "import-errors-zh.png"), full_page=True)
+    page.set_input_files("input[name=file]", str(good))
+    page.click("button[value=preview]")
+    expect(page.locator("#report")).to_contain_text("将创建")
+    page.click("button[value=import]")
+    expect(page.locator("#report")).to_contain_text("已创建")
+    page.screenshot(path=str(screenshot_dir / "import-done-zh.png"), full_page=True)
+    page.goto(f"{live_server}/sites")
+    expect(page.locator("#sitetable")).to_contain_text("新天地测试楼")

@@ -104,3 +104,30 @@ def test_yield_prints_annual_and_monthly_energy_per_kwp_as_json() -> None:
     assert report["assumptions"]["losses_pct"] == 10
     bad = subprocess.run([PVHUB, "yield", "--tilt", "95", "--azimuth", "180"], capture_output=True, text=True)
     assert bad.returncode == 1 and "--tilt must be between 0 and 90" in bad.stderr
+
+
+def test_import_dry_run_then_real_then_a_bad_file(env: dict[str, str], tmp_path: Path) -> None:
+    import json
+
+    assert run(env, "db", "upgrade").returncode == 0
+    assert run(env, "user", "add", "w@x.cn", "--role", "owner", "--org", "外滩物业").returncode == 0
+    good = tmp_path / "survey.csv"
+    good.write_text(
+        "site_name,address,lon,lat,kind,tilt_deg,azimuth_deg,gross_area_m2,height_m\n"
+        "Bund House,1 Zhongshan Rd,121.490,31.238,roof,5,180,800,40\n",
+        encoding="utf-8",
+    )
+    dry = run(env, "import", str(good), "--org", "外滩物业", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    report = json.loads(dry.stdout)
+    assert report["ok"] and report["dry_run"] and report["created"]["sites"] == 1
+    real = run(env, "import", str(good), "--org", "外滩物业")
+    assert real.returncode == 0 and "created 1 sites and 1 surfaces" in real.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        good.read_text(encoding="utf-8") + "Other,2 Rd,121.49,31.23,roof,5,180,-3,10\n", encoding="utf-8"
+    )
+    failed = run(env, "import", str(bad), "--org", "外滩物业")
+    assert failed.returncode == 1 and "nothing imported" in failed.stderr and "error at 3" in failed.stderr
+    unknown = run(env, "import", str(good), "--org", "Nobody")
+    assert unknown.returncode == 1 and "no organisation named" in unknown.stderr

@@ -1,0 +1,72 @@
+"""Bulk import of sites and surfaces (CSV, GeoJSON, CityJSON), all or nothing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi.responses import JSONResponse
+
+from pvhub.api.deps import CurrentUser, SessionDep, SettingsDep
+from pvhub.errors import DomainError
+from pvhub.services import imports
+from pvhub.services import programme as programme_service
+
+router = APIRouter(tags=["register"])
+
+
+class PayloadTooLarge(DomainError):
+    status_code = status.HTTP_413_CONTENT_TOO_LARGE
+
+
+async def read_limited(upload: UploadFile, limit_bytes: int) -> bytes:
+    """The upload's bytes, refusing (413) as soon as it grows past the limit."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await upload.read(1 << 20):
+        size += len(chunk)
+        if size > limit_bytes:
+            raise PayloadTooLarge(
+                f"The file is larger than the {limit_bytes / 1e6:.0f} MB limit; split it into smaller files.",
+                field="file",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/imports",
+    responses={
+        200: {"description": "Imported (or, with dry_run, what would be)"},
+        413: {"description": "File too large"},
+        422: {"description": "Nothing imported: the report lists every bad row or feature"},
+    },
+)
+async def import_register_file(
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="CSV, GeoJSON FeatureCollection or CityJSON 1.1/2.0")],
+    dry_run: Annotated[bool, Form(description="Validate and count only")] = False,
+    organisation_id: Annotated[int | None, Form(description="Owner organisation (office only)")] = None,
+    crs: Annotated[str | None, Form(max_length=100, description="EPSG code for CityJSON without one")] = None,
+    datum: Annotated[str, Form(max_length=10, description="wgs84, cgcs2000, gcj02 or bd09")] = "wgs84",
+) -> Any:
+    """Import a file for your organisation (owner) or an owner's (office).
+
+    Nothing is written unless every row or feature is good; 422 returns the full report.
+    """
+    content = await read_limited(file, int(settings.max_upload_mb * 1e6))
+    report = imports.import_file(
+        session=session,
+        actor=user,
+        organisation_id=organisation_id or user.organisation_id,
+        filename=file.filename or "upload",
+        content=content,
+        dry_run=dry_run,
+        crs=crs,
+        datum=datum,
+        boundary=programme_service.get_programme(session=session).boundary,
+    )
+    code = status.HTTP_200_OK if report.ok else status.HTTP_422_UNPROCESSABLE_CONTENT
+    return JSONResponse(report.as_dict(), status_code=code)
