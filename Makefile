@@ -26,7 +26,8 @@ PY_DEPS_STAMP := $(VENV)/.pvhub-deps.stamp
 PY_EDITABLE_STAMP := $(VENV)/.pvhub-editable.stamp
 VENDOR_STAMP := $(STAMPS)/vendor.stamp
 
-VENDOR_FILES := $(VENDOR)/htmx.min.js $(VENDOR)/leaflet.js $(VENDOR)/leaflet.css $(VENDOR)/images/marker-icon.png
+VENDOR_FILES := $(VENDOR)/htmx.min.js $(VENDOR)/leaflet.js $(VENDOR)/leaflet.css $(VENDOR)/images/marker-icon.png \
+  $(VENDOR)/leaflet-geoman.min.js
 # Redo the vendor copy when any vendored file went missing, even if the stamp is still there.
 VENDOR_FORCE := $(if $(filter-out $(wildcard $(VENDOR_FILES)),$(VENDOR_FILES)),FORCE)
 
@@ -68,6 +69,8 @@ $(VENDOR_STAMP): package.json package-lock.json $(VENDOR_FORCE)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/
 	cp -r node_modules/leaflet/dist/images $(VENDOR)/images
+	cp node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js \
+	  node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css $(VENDOR)/
 	@mkdir -p $(@D) && touch $@
 
 # ---- Babel catalogues -------------------------------------------------------------------------------

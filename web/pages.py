@@ -14,7 +14,7 @@ from pvhub import jobs
 from pvhub.api.deps import SessionDep
 from pvhub.api.imports import read_limited
 from pvhub.errors import DomainError, NotAuthenticated
-from pvhub.models import Organisation, Role, User
+from pvhub.models import Organisation, Role, SurfaceKind, User
 from pvhub.services import accounts, estimates, imports, register
 from pvhub.services import programme as programme_service
 from web import csrf, i18n
@@ -237,6 +237,11 @@ def site_page(request: Request, site_id: int, user: LoggedIn, session: SessionDe
     site = register.get_site(session=session, user=user, site_id=site_id)
     context = base_context(request, user, session)
     context["site"] = site
+    context["editable"] = user.role == Role.office or (
+        user.role == Role.owner and user.organisation_id == site.organisation_id
+    )
+    context["kinds"] = [k.value for k in SurfaceKind]
+    context["flash_error"] = request.session.pop("flash_error", None)
     context["surfaces"] = register.list_site_surfaces(session=session, user=user, site_id=site_id)
     context["estimates"] = estimates.estimates_for(
         session=session, surface_ids=[s.id for s in context["surfaces"] if s.id is not None]
@@ -252,6 +257,6 @@ def site_page(request: Request, site_id: int, user: LoggedIn, session: SessionDe
             "lat": site.lat,
         }
         for s in context["surfaces"]
-        if s.geometry and s.kind.value != "roof"
+        if s.geometry
     ]
     return render(request, "site.html", context)

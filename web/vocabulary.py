@@ -40,6 +40,9 @@ VOCABULARY = (
     N_("run.succeeded"),
     N_("run.failed"),
     N_("run.cancelled"),
+    N_("model.epc"),
+    N_("model.emc"),
+    N_("model.lease"),
     N_("Please log in."),
     N_("The form expired or did not come from pvhub; reload the page and try again."),
 )

@@ -444,3 +444,9 @@ def list_surfaces(
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     items = list(session.exec(query.order_by(col(Surface.id)).offset(offset).limit(limit)).all())
     return Page(items=items, total=int(total), offset=offset, limit=limit)
+
+
+def known_subdistricts(*, session: Session) -> list[str]:
+    """Subdistrict names already in the register, for the site form's suggestions."""
+    rows = session.exec(select(Site.subdistrict).distinct().order_by(Site.subdistrict)).all()
+    return [name for name in rows if name]

@@ -30,11 +30,12 @@
       var shape;
       if (m.geometry) {
         var colour = KIND_COLOURS[m.kind] || "#0f6e5a";
-        shape = L.geoJSON(m.geometry, { style: function () {
+        shape = L.geoJSON(m.geometry, { interactive: !data.draw, style: function () {
           return { color: colour, weight: m.geometry.type === "LineString" ? 5 : 1, fillColor: colour, fillOpacity: 0.6 };
         } });
       } else if (m.footprint && m.footprint.type === "Polygon") {
-        shape = L.geoJSON(m.footprint, { style: function () { return style; } });
+        // While drawing, existing shapes must let clicks through to the map (and to Geoman).
+        shape = L.geoJSON(m.footprint, { interactive: !data.draw, style: function () { return style; } });
       } else {
         shape = L.circleMarker([m.lat, m.lon], { radius: 4, color: "#0f6e5a", weight: 1, fillColor: "#e3a21a", fillOpacity: 0.85 });
       }
@@ -54,15 +55,49 @@
     if (layer.getLayers().length) {
       map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: 17 });
     } else {
-      map.setView(cfg.center, 13);
+      map.setView(cfg.center, data.draw ? 17 : 13);  // drawing a building needs street-level zoom
     }
+    if (data.draw && map.pm) { enableDrawing(map, el, data.draw); }
     var legend = L.control({ position: "bottomleft" });
     legend.onAdd = function () {
       var div = L.DomUtil.create("div", "map-legend");
-      div.textContent = (data.markers || []).length + " " + (data.labels ? data.labels.sites : "");
+      var sites = (data.markers || []).filter(function (m) { return !m.kind; }).length;
+      div.textContent = sites + " " + (data.labels ? data.labels.sites : "");
       return div;
     };
     legend.addTo(map);
+  }
+
+  // Drawing with Leaflet-Geoman: the last shape drawn is written, as GeoJSON, into the hidden
+  // input named by data-draw, and the form is told ("drawn") so htmx can refresh its preview.
+  function enableDrawing(map, el, modes) {
+    var input = document.getElementById(el.dataset.draw);
+    if (!input) { return; }
+    if (document.documentElement.lang === "zh-CN") { map.pm.setLang("zh"); }
+    map.pm.addControls({
+      position: "topleft", drawMarker: false, drawCircleMarker: false, drawCircle: false, drawText: false,
+      drawRectangle: modes.indexOf("polygon") >= 0, drawPolygon: modes.indexOf("polygon") >= 0,
+      drawPolyline: modes.indexOf("line") >= 0, cutPolygon: false, rotateMode: false, dragMode: false,
+      editMode: true, removalMode: true
+    });
+    var drawn = null;
+    function store(layer) {
+      var geometry = layer.toGeoJSON().geometry;
+      if (geometry.type === "LineString" && geometry.coordinates.length > 2) {
+        geometry.coordinates = [geometry.coordinates[0], geometry.coordinates[geometry.coordinates.length - 1]];
+      }
+      input.value = JSON.stringify(geometry);
+      if (input.form && window.htmx) { window.htmx.trigger(input.form, "drawn"); }
+    }
+    map.on("pm:create", function (event) {
+      if (drawn) { map.removeLayer(drawn); }
+      drawn = event.layer;
+      store(drawn);
+      drawn.on("pm:edit", function () { store(drawn); });
+    });
+    map.on("pm:remove", function (event) {
+      if (event.layer === drawn) { drawn = null; input.value = ""; }
+    });
   }
 
   function init(root) {

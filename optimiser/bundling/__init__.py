@@ -1,0 +1,22 @@
+"""Bundling optimiser: group sites into tender packages (capacitated clustering with CP-SAT).
+
+Public API: :func:`solve_bundling`, :class:`BundlingInstance`, :class:`Site`, :func:`parse_instance`,
+:func:`load_instance`, :class:`InstanceError`, :class:`BundlingResult`, :class:`Bundle`, :class:`Unbundled`.
+"""
+
+from optimiser.bundling.instance import BundlingInstance, InstanceError, Site, load_instance, parse_instance
+from optimiser.bundling.result import Bundle, BundlingResult, Unbundled
+from optimiser.bundling.solve import RECOMMENDED_BUNDLE_COST_M, solve_bundling
+
+__all__ = [
+    "RECOMMENDED_BUNDLE_COST_M",
+    "Bundle",
+    "BundlingInstance",
+    "BundlingResult",
+    "InstanceError",
+    "Site",
+    "Unbundled",
+    "load_instance",
+    "parse_instance",
+    "solve_bundling",
+]

@@ -1,0 +1,306 @@
+"""Greedy bundling: capacity-weighted k-means seeds, nearest-anchor assignment, medoid updates.
+
+Used as the CP-SAT warm start (hints) and as the baseline the benchmark compares against.
+A solution is an array ``assign`` over units: the anchor's site index, or -1 when unbundled.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from optimiser.bundling.instance import BundlingInstance
+from optimiser.bundling.units import Prepared
+
+NEAREST = 12  # anchors looked at per unit when assigning
+
+
+def bundles_of(assign: np.ndarray) -> dict[int, list[int]]:
+    """Anchor site index -> its units, in O(n)."""
+    out: dict[int, list[int]] = {}
+    for u in np.flatnonzero(assign >= 0).tolist():
+        out.setdefault(int(assign[u]), []).append(u)
+    return out
+
+
+def solution_key(inst: BundlingInstance, prep: Prepared, assign: np.ndarray) -> tuple[float, float]:
+    """Lexicographic key to minimise: (-bundled kWp, cost in metres)."""
+    bundled = sum(prep.units[u].capacity_kw for u in np.flatnonzero(assign >= 0))
+    cost = sum(prep.pair_cost(int(u), int(assign[u])) for u in np.flatnonzero(assign >= 0))
+    return -round(bundled, 6), cost + inst.bundle_cost_m * len(set(assign[assign >= 0].tolist()))
+
+
+def is_valid(inst: BundlingInstance, prep: Prepared, assign: np.ndarray) -> bool:
+    """Every limit of the instance holds (capacity, sites, distance, count, locks, anchors in own bundle)."""
+    lo, hi = inst.bundle_count_range
+    anchors = set(assign[assign >= 0].tolist())
+    if not lo <= len(anchors) <= hi:
+        return False
+    for ui, u in enumerate(prep.units):
+        if (u.locked_bundle is not None or inst.require_all) and assign[ui] < 0:
+            return False
+    for j, members in bundles_of(assign).items():
+        if assign[prep.unit_of_site[j]] != j:
+            return False
+        cap = sum(prep.units[u].capacity_kw for u in members)
+        size = sum(len(prep.units[u].members) for u in members)
+        locked = sum(prep.units[u].locked_bundle is not None for u in members)
+        if not inst.min_capacity_kw - 1e-6 <= cap <= inst.max_capacity_kw + 1e-6 or locked > 1:
+            return False
+        if inst.max_sites is not None and size > inst.max_sites:
+            return False
+        if any(math.isinf(prep.pair_cost(int(u), j)) for u in members):
+            return False
+    return True
+
+
+def _seeds(inst: BundlingInstance, prep: Prepared, k: int, rng: np.random.Generator) -> list[int]:
+    """k anchor sites: one per locked unit, the rest from capacity-weighted k-means snapped to sites."""
+    seeds: list[int] = []
+    for ui, u in enumerate(prep.units):
+        if u.locked_bundle is not None:
+            own = [j for j in u.members if prep.anchor_ok[j]]
+            if own:
+                seeds.append(min(own, key=lambda j: prep.pair_cost(ui, j)))
+    free = k - len(seeds)
+    ok = np.flatnonzero(prep.anchor_ok)
+    if free <= 0 or not len(ok):
+        return seeds
+    fit = [ui for ui in range(len(prep.units)) if ui not in prep.unfit]
+    pts = np.array([prep.xy[list(prep.units[u].members)].mean(axis=0) for u in fit]).reshape(-1, 2)
+    w = np.array([prep.units[u].capacity_kw for u in fit]) + 1e-9
+    free = min(free, len(pts))
+    if free <= 0:
+        return seeds
+    centres = pts[rng.choice(len(pts), size=free, replace=False, p=w / w.sum())]
+    for _ in range(8):
+        label = cKDTree(centres).query(pts)[1]
+        for c in range(free):
+            mask = label == c
+            if mask.any():
+                centres[c] = np.average(pts[mask], axis=0, weights=w[mask])
+    tree = cKDTree(prep.xy[ok])
+    used = set(seeds)
+    used_units = {int(prep.unit_of_site[j]) for j in seeds}
+    for c in centres:
+        for idx in np.atleast_1d(tree.query(c, k=min(len(ok), 16))[1]):
+            j = int(ok[idx])
+            if j not in used and int(prep.unit_of_site[j]) not in used_units:
+                seeds.append(j)
+                used.add(j)
+                used_units.add(int(prep.unit_of_site[j]))
+                break
+    return seeds
+
+
+def _assign(inst: BundlingInstance, prep: Prepared, seeds: list[int]) -> np.ndarray:
+    units = prep.units
+    assign = np.full(len(units), -1, dtype=np.int64)
+    load: dict[int, float] = {}
+    size: dict[int, int] = {}
+    for j in seeds:
+        u = int(prep.unit_of_site[j])
+        if assign[u] < 0:
+            assign[u] = j
+            load[j], size[j] = units[u].capacity_kw, len(units[u].members)
+    anchors = np.array(sorted(load), dtype=np.int64)
+    if not len(anchors):
+        return assign
+    tree = cKDTree(prep.xy[anchors])
+    max_sites = inst.max_sites if inst.max_sites is not None else math.inf
+    order = sorted((u for u in range(len(units)) if assign[u] < 0 and u not in prep.unfit),
+                   key=lambda u: (units[u].locked_bundle is None, -units[u].capacity_kw, u))
+
+    def place(u: int) -> bool:
+        first = prep.xy[units[u].members[0]]
+        idx = np.atleast_1d(tree.query(first, k=min(len(anchors), NEAREST))[1])
+        best, best_d = -1, math.inf
+        for j in anchors[idx].tolist():
+            if load[j] + units[u].capacity_kw > inst.max_capacity_kw + 1e-9:
+                continue
+            if size[j] + len(units[u].members) > max_sites:
+                continue
+            d = prep.pair_cost(u, j)
+            if d < best_d:
+                best, best_d = j, d
+        if best < 0:
+            return False
+        assign[u] = best
+        load[best] += units[u].capacity_kw
+        size[best] += len(units[u].members)
+        return True
+
+    for u in order:
+        place(u)
+    # dissolve bundles below the minimum, smallest first, and re-place their units
+    locked_units = [u for u in range(len(units)) if units[u].locked_bundle is not None]
+    while True:
+        locked_at = {int(assign[u]) for u in locked_units if assign[u] >= 0}
+        under = [j for j in load if load[j] < inst.min_capacity_kw - 1e-9 and j not in locked_at]
+        if not under:
+            break
+        j = min(under, key=lambda a: (load[a], a))
+        freed = np.flatnonzero(assign == j).tolist()
+        assign[freed] = -1
+        del load[j], size[j]
+        anchors = np.array(sorted(load), dtype=np.int64)
+        if not len(anchors):
+            break
+        tree = cKDTree(prep.xy[anchors])
+        for u in sorted(freed, key=lambda u: -units[u].capacity_kw):
+            place(u)
+    return assign
+
+
+def _medoids(prep: Prepared, assign: np.ndarray) -> list[int]:
+    """Best anchor inside each bundle (least summed distance, all members within reach)."""
+    out: list[int] = []
+    for j, members in sorted(bundles_of(assign).items()):
+        sites = [s for u in members for s in prep.units[u].members]
+        best, best_d = j, math.inf
+        for c in sites:
+            d = sum(prep.pair_cost(u, c) for u in members)
+            if d < best_d:
+                best, best_d = c, d
+        out.append(best)
+    return out
+
+
+def k_values(inst: BundlingInstance, prep: Prepared, tries: int = 5) -> list[int]:
+    """Bundle counts worth trying, from the fewest the capacities allow upward."""
+    lo, hi = inst.bundle_count_range
+    fit = [u for u in range(len(prep.units)) if u not in prep.unfit]
+    total = sum(prep.units[u].capacity_kw for u in fit)
+    n_locked = len({prep.units[u].locked_bundle for u in fit if prep.units[u].locked_bundle})
+    k_min = max(lo, n_locked, 1)
+    if math.isfinite(inst.max_capacity_kw) and inst.max_capacity_kw > 0:
+        k_min = max(k_min, math.ceil(total / inst.max_capacity_kw - 1e-9))
+    k_max = min(hi, len(fit))
+    if inst.min_capacity_kw > 0:
+        k_max = min(k_max, int(total // inst.min_capacity_kw))
+    if inst.max_sites is not None:
+        k_min = max(k_min, math.ceil(len(inst.sites) / inst.max_sites / 1.0))
+    if k_max < k_min:
+        return [min(k_min, hi)] if hi > 0 else []
+    if inst.bundle_cost_m > 0 and inst.bundle_count is None:
+        k_max = min(k_max, max(k_min, 3 * k_min + 2))
+    values = np.unique(np.round(np.geomspace(k_min, k_max, num=tries)).astype(int))
+    return [int(v) for v in values]
+
+
+def greedy(inst: BundlingInstance, prep: Prepared, *, seed: int = 0, rounds: int = 4) -> np.ndarray | None:
+    """Best valid greedy solution over a few bundle counts, or None when none was found."""
+    rng = np.random.default_rng(seed)
+    best: np.ndarray | None = None
+    best_key = (math.inf, math.inf)
+    for k in k_values(inst, prep):
+        seeds = _seeds(inst, prep, k, rng)
+        for _ in range(rounds):
+            assign = _assign(inst, prep, seeds)
+            if is_valid(inst, prep, assign):
+                key = solution_key(inst, prep, assign)
+                if key < best_key:
+                    best, best_key = assign, key
+            new = _medoids(prep, assign)
+            if sorted(new) == sorted(seeds):
+                break
+            seeds = new
+    return best
+
+
+def local_search(inst: BundlingInstance, prep: Prepared, assign: np.ndarray, *,
+                 time_limit_s: float) -> np.ndarray:
+    """Improve a valid solution by shift and swap moves between nearby bundles, then re-anchoring.
+
+    Bundled capacity never drops (units only move between bundles), every move keeps all limits, and the
+    result is returned only if it is valid and no worse; otherwise ``assign`` itself.
+    """
+    deadline = time.perf_counter() + time_limit_s
+    units = prep.units
+    cur = assign.copy()
+    cost_cache: dict[tuple[int, int], float] = {}
+
+    def pc(u: int, j: int) -> float:
+        key = (u, j)
+        if key not in cost_cache:
+            cost_cache[key] = prep.pair_cost(u, j)
+        return cost_cache[key]
+
+    max_sites = inst.max_sites if inst.max_sites is not None else math.inf
+    for _ in range(20):
+        anchors = np.array(sorted(set(cur[cur >= 0].tolist())), dtype=np.int64)
+        if len(anchors) < 2:
+            break
+        load = {int(j): 0.0 for j in anchors}
+        size = {int(j): 0 for j in anchors}
+        for u in np.flatnonzero(cur >= 0).tolist():
+            load[int(cur[u])] += units[u].capacity_kw
+            size[int(cur[u])] += len(units[u].members)
+        tree = cKDTree(prep.xy[anchors])
+        improved = False
+        members_of = {j: set(m) for j, m in bundles_of(cur).items()}
+        for u in np.flatnonzero(cur >= 0).tolist():
+            if time.perf_counter() > deadline:
+                break
+            a = int(cur[u])
+            if int(prep.unit_of_site[a]) == u:
+                continue  # the anchor's own unit moves only with re-anchoring
+            cu, su = units[u].capacity_kw, len(units[u].members)
+            here = pc(u, a)
+            near = anchors[np.atleast_1d(tree.query(prep.xy[units[u].members[0]],
+                                                    k=min(len(anchors), NEAREST))[1])].tolist()
+            for b in near:
+                if b == a or pc(u, b) >= here or math.isinf(pc(u, b)):
+                    continue
+                if units[u].locked_bundle is not None and any(
+                        units[v].locked_bundle is not None for v in members_of[b]):
+                    continue
+                shift_ok = (load[a] - cu >= inst.min_capacity_kw - 1e-9
+                            and load[b] + cu <= inst.max_capacity_kw + 1e-9 and size[b] + su <= max_sites)
+                if shift_ok:
+                    cur[u] = b
+                    members_of[a].discard(u)
+                    members_of[b].add(u)
+                    load[a] -= cu
+                    load[b] += cu
+                    size[a] -= su
+                    size[b] += su
+                    improved = True
+                    break
+                # swap with a unit v of bundle b that is better off in a
+                done = False
+                for v in sorted(members_of[b]):
+                    if int(prep.unit_of_site[b]) == v:
+                        continue
+                    if (units[u].locked_bundle is not None) or (units[v].locked_bundle is not None):
+                        continue
+                    gain = here + pc(v, b) - pc(u, b) - pc(v, a)
+                    if gain <= 1e-9 or math.isinf(gain):
+                        continue
+                    cv, sv = units[v].capacity_kw, len(units[v].members)
+                    la, lb = load[a] - cu + cv, load[b] - cv + cu
+                    sa, sb = size[a] - su + sv, size[b] - sv + su
+                    lo, hi = inst.min_capacity_kw - 1e-9, inst.max_capacity_kw + 1e-9
+                    if lo <= la <= hi and lo <= lb <= hi and sa <= max_sites and sb <= max_sites:
+                        cur[u], cur[v] = b, a
+                        members_of[a] ^= {u, v}
+                        members_of[b] ^= {u, v}
+                        load[a], load[b], size[a], size[b] = la, lb, sa, sb
+                        improved = done = True
+                        break
+                if done:
+                    break
+        # re-anchor every bundle on its medoid
+        groups = sorted(bundles_of(cur).items())
+        for (old, members), new in zip(groups, _medoids(prep, cur), strict=True):
+            if new != old:
+                cur[members] = new
+                improved = True
+        if not improved or time.perf_counter() > deadline:
+            break
+    if is_valid(inst, prep, cur) and solution_key(inst, prep, cur) <= solution_key(inst, prep, assign):
+        return cur
+    return assign

@@ -1,0 +1,160 @@
+"""CP-SAT model of bundling: one Boolean per (unit, candidate anchor) and one per anchor.
+
+Distances enter the objective as ``floor(d * scale)`` integers, so the solver's best bound divided by
+``scale`` is a lower bound on the real-distance cost of the same model. That bound is valid for the
+instance only when the model holds *every* feasible anchor of every unit (``complete``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from optimiser.bundling.instance import BundlingInstance
+from optimiser.bundling.units import Prepared
+
+CAP_SCALE = 1000  # capacities handled to 0.001 kWp
+
+
+@dataclass
+class PhaseResult:
+    """Outcome of one CP-SAT solve; ``assign`` is None when no solution was found."""
+
+    status: str  # CP-SAT status name
+    assign: np.ndarray | None
+    objective: float  # in the model's integer units
+    bound: float
+    first_solution_s: float | None
+
+
+class _FirstSolution(cp_model.CpSolverSolutionCallback):
+    def __init__(self, start: float) -> None:
+        super().__init__()
+        self.start = start
+        self.first: float | None = None
+
+    def on_solution_callback(self) -> None:
+        if self.first is None:
+            self.first = time.perf_counter() - self.start
+
+
+def distance_scale(max_distance: float) -> int:
+    """Power of ten that keeps the largest pair distance near 10^6 integer units."""
+    if max_distance <= 0:
+        return 1000
+    return int(10 ** min(6, max(0, math.floor(math.log10(1e6 / max_distance)))))
+
+
+class BundlingModel:
+    """Variables, then one method per constraint family, then the objective (CP-SAT samples' layout)."""
+
+    def __init__(self, inst: BundlingInstance, prep: Prepared, pairs: list[dict[int, float]], *,
+                 required: set[int]) -> None:
+        self.inst, self.prep = inst, prep
+        self.model = cp_model.CpModel()
+        units = prep.units
+        opens = [j for j in range(len(inst.sites))
+                 if prep.anchor_ok[j] and j in pairs[int(prep.unit_of_site[j])]]
+        self.y = {j: self.model.new_bool_var(f"open_{j}") for j in opens}
+        self.x: dict[tuple[int, int], cp_model.IntVar] = {}
+        for u, cand in enumerate(pairs):
+            for j in cand:
+                if j in self.y:
+                    self.x[u, j] = self.model.new_bool_var(f"x_{u}_{j}")
+        self.by_unit: dict[int, list[tuple[int, cp_model.IntVar]]] = {u: [] for u in range(len(units))}
+        self.by_anchor: dict[int, list[tuple[int, cp_model.IntVar]]] = {j: [] for j in self.y}
+        for (u, j), var in self.x.items():
+            self.by_unit[u].append((j, var))
+            self.by_anchor[j].append((u, var))
+        max_d = max((d for cand in pairs for d in cand.values()), default=1.0)
+        self.scale = distance_scale(max_d)
+        self.dist = {(u, j): math.floor(pairs[u][j] * self.scale) for (u, j) in self.x}
+        self.cap = [round(u.capacity_kw * CAP_SCALE) for u in units]
+        self._assignment(required)
+        self._anchor_in_own_bundle()
+        self._capacity()
+        self._site_count()
+        self._bundle_count()
+        self._one_lock_per_bundle()
+
+    def _assignment(self, required: set[int]) -> None:
+        for u, row in self.by_unit.items():
+            total = sum(v for _, v in row)
+            if u in required:
+                self.model.add(total == 1)
+            elif row:
+                self.model.add(total <= 1)
+
+    def _anchor_in_own_bundle(self) -> None:
+        for j, open_j in self.y.items():
+            self.model.add(self.x[int(self.prep.unit_of_site[j]), j] == open_j)
+            for _, var in self.by_anchor[j]:
+                self.model.add_implication(var, open_j)
+
+    def _capacity(self) -> None:
+        lo = math.ceil(self.inst.min_capacity_kw * CAP_SCALE - 1e-6)
+        hi = math.inf if math.isinf(self.inst.max_capacity_kw) else math.floor(
+            self.inst.max_capacity_kw * CAP_SCALE + 1e-6)
+        for j, open_j in self.y.items():
+            load = sum(self.cap[u] * v for u, v in self.by_anchor[j])
+            if lo > 0:
+                self.model.add(load >= lo * open_j)
+            if math.isfinite(hi):
+                self.model.add(load <= int(hi) * open_j)
+
+    def _site_count(self) -> None:
+        if self.inst.max_sites is None:
+            return
+        for j, open_j in self.y.items():
+            size = sum(len(self.prep.units[u].members) * v for u, v in self.by_anchor[j])
+            self.model.add(size <= self.inst.max_sites * open_j)
+
+    def _bundle_count(self) -> None:
+        lo, hi = self.inst.bundle_count_range
+        count = sum(self.y.values())
+        if lo > 0:
+            self.model.add(count >= lo)
+        if hi < len(self.y):
+            self.model.add(count <= hi)
+
+    def _one_lock_per_bundle(self) -> None:
+        for j in self.y:
+            locked = [v for u, v in self.by_anchor[j] if self.prep.units[u].locked_bundle is not None]
+            if len(locked) > 1:
+                self.model.add(sum(locked) <= 1)
+
+    def bundled_expr(self) -> cp_model.LinearExprT:
+        return sum(self.cap[u] * v for (u, _), v in self.x.items())
+
+    def cost_expr(self) -> cp_model.LinearExprT:
+        per_bundle = math.floor(self.inst.bundle_cost_m * self.scale)
+        return sum(self.dist[k] * v for k, v in self.x.items()) + per_bundle * sum(self.y.values())
+
+    def hint(self, assign: np.ndarray | None) -> None:
+        self.model.clear_hints()
+        if assign is None:
+            return
+        for (u, j), var in self.x.items():
+            self.model.add_hint(var, int(assign[u] == j))
+        for j, var in self.y.items():
+            self.model.add_hint(var, int(assign[int(self.prep.unit_of_site[j])] == j))
+
+    def solve(self, *, time_limit_s: float, seed: int, num_workers: int) -> PhaseResult:
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.01, time_limit_s)
+        solver.parameters.random_seed = seed
+        solver.parameters.num_workers = num_workers
+        callback = _FirstSolution(time.perf_counter())
+        status = solver.solve(self.model, callback)
+        name = solver.status_name(status)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return PhaseResult(name, None, math.nan, math.nan, None)
+        assign = np.full(len(self.prep.units), -1, dtype=np.int64)
+        for (u, j), var in self.x.items():
+            if solver.boolean_value(var):
+                assign[u] = j
+        return PhaseResult(name, assign, solver.objective_value, solver.best_objective_bound, callback.first)

@@ -1,0 +1,169 @@
+"""Orchestrator: prepare units, greedy warm start, CP-SAT (lexicographic in two phases), bound, result."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import numpy as np
+
+from optimiser.bundling.bound import lp_bound
+from optimiser.bundling.greedy import bundles_of, greedy, is_valid, local_search, solution_key
+from optimiser.bundling.instance import BundlingInstance
+from optimiser.bundling.lagrange import lagrangian_bound
+from optimiser.bundling.model import BundlingModel, PhaseResult
+from optimiser.bundling.result import BundlingResult, Unbundled, gap_of, make_bundles
+from optimiser.bundling.units import Prepared, prepare
+
+FULL_MODEL_SITES = 400  # up to this many sites CP-SAT sees every anchor and its own bound is valid
+CANDIDATE_ANCHORS = 25  # nearest anchors per unit kept in larger models
+LP_BOUND_PAIRS = 60_000  # above this many unit-anchor pairs the Lagrangian bound replaces the LP
+LOCAL_SEARCH_SHARE = 0.15  # share of the time limit for improving the greedy warm start
+BOUND_SHARE = 0.2  # share of the time limit kept for the bound when the model is restricted
+RECOMMENDED_BUNDLE_COST_M = 3_000.0  # see optimiser/README.md, "Choosing bundle_cost_m"
+
+
+def _infeasible(message: str, start: float) -> BundlingResult:
+    return BundlingResult("infeasible", message=message, bound_note="instance infeasible",
+                          wall_s=time.perf_counter() - start)
+
+
+def solve_bundling(inst: BundlingInstance, *, time_limit_s: float = 30.0, seed: int = 0,
+                   num_workers: int | None = None, candidate_anchors: int | None = None) -> BundlingResult:
+    """Bundle the sites of ``inst``: most kWp first, then least cost (m). See optimiser/README.md.
+
+    ``candidate_anchors`` keeps each unit's nearest anchors only (default: all anchors up to
+    ``FULL_MODEL_SITES`` sites, else ``CANDIDATE_ANCHORS``). ``num_workers`` defaults to all cores;
+    one worker and a fixed ``seed`` give the same result every run.
+    """
+    start = time.perf_counter()
+    full_model = candidate_anchors is None and len(inst.sites) <= FULL_MODEL_SITES
+    deadline = start + time_limit_s * (1.0 if full_model else 1.0 - BOUND_SHARE)
+    workers = num_workers or os.cpu_count() or 1
+    n = len(inst.sites)
+    if candidate_anchors is None and n > FULL_MODEL_SITES:
+        candidate_anchors = CANDIDATE_ANCHORS
+    prep = prepare(inst, candidate_anchors)
+    complete = candidate_anchors is None
+    if prep.conflicts:
+        return _infeasible("; ".join(prep.conflicts), start)
+    locked = {u for u, unit in enumerate(prep.units) if unit.locked_bundle is not None}
+    required = set(range(len(prep.units))) if inst.require_all else set(locked)
+    blocked = sorted(u for u in required if u in prep.unfit)
+    if blocked:
+        why = "require_all" if inst.require_all else "locked_bundle"
+        return _infeasible(f"{why}: " + "; ".join(prep.unfit[u] for u in blocked), start)
+
+    base = greedy(inst, prep, seed=seed)
+    greedy_done = time.perf_counter() - start
+    warm = None if base is None else local_search(inst, prep, base,
+                                                  time_limit_s=LOCAL_SEARCH_SHARE * time_limit_s)
+    # units of positive kWp that fit some bundle: bundling all of them is the most kWp possible
+    fit = {u for u in range(len(prep.units)) if u not in prep.unfit and prep.units[u].capacity_kw > 0}
+    max_reached = warm is not None and all(warm[u] >= 0 for u in fit)
+    pairs: list[dict[int, float]] = [dict(zip(a.tolist(), d.tolist(), strict=True))
+                                     for a, d in zip(prep.anchors, prep.dists, strict=True)]
+    if warm is not None:
+        for u in np.flatnonzero(warm >= 0).tolist():
+            pairs[u].setdefault(int(warm[u]), prep.pair_cost(u, int(warm[u])))
+
+    phase1_proven = inst.require_all or max_reached
+    phase1: PhaseResult | None = None
+    hint = warm
+    if phase1_proven:
+        model = BundlingModel(inst, prep, pairs, required=required | (fit if max_reached else set()))
+    else:
+        model = BundlingModel(inst, prep, pairs, required=required)
+        model.model.maximize(model.bundled_expr())
+        model.hint(warm)
+        phase1 = model.solve(time_limit_s=(deadline - time.perf_counter()) / 3, seed=seed,
+                             num_workers=workers)
+        if phase1.assign is not None:
+            hint = phase1.assign
+            phase1_proven = complete and phase1.status == "OPTIMAL"
+            model.model.add(model.bundled_expr() >= round(phase1.objective))
+        elif warm is not None:
+            model.model.add(model.bundled_expr() >= sum(model.cap[u] for u in np.flatnonzero(warm >= 0)))
+    model.model.minimize(model.cost_expr())
+    model.hint(hint)
+    phase2 = model.solve(time_limit_s=deadline - time.perf_counter(), seed=seed, num_workers=workers)
+
+    assign = phase2.assign
+    if assign is None:
+        assign = hint if hint is not None and is_valid(inst, prep, hint) else None
+    elif warm is not None and solution_key(inst, prep, warm) < solution_key(inst, prep, assign):
+        assign = warm
+    first = phase2.first_solution_s
+    if phase1 is not None and phase1.first_solution_s is not None:
+        first = phase1.first_solution_s
+    if base is not None:
+        first = greedy_done
+    if assign is None:
+        proven = complete and "INFEASIBLE" in (phase2.status, phase1.status if phase1 else "")
+        msg = ("no bundling satisfies every limit (bundle count, capacity, sites, distance, locks"
+               + (", require_all" if inst.require_all else "") + ")")
+        if not proven:
+            return BundlingResult("unknown", message=f"no solution found within {time_limit_s:g} s",
+                                  bound_note="no solution", wall_s=time.perf_counter() - start)
+        return _infeasible(msg, start)
+    return _finish(inst, prep, assign, phase1_proven, phase2, model.scale, complete, required, start,
+                   first, base, time_limit_s)
+
+
+def _finish(inst: BundlingInstance, prep: Prepared, assign: np.ndarray, phase1_proven: bool,
+            phase2: PhaseResult, scale: int, complete: bool, required: set[int], start: float,
+            first: float | None, base: np.ndarray | None, time_limit_s: float) -> BundlingResult:
+    bundles, objective, cost = make_bundles(inst, prep, assign)
+    bundled = sum(b.capacity_kw for b in bundles)
+    bounds: list[float] = []
+    notes: list[str] = []
+    if complete and phase2.assign is not None:
+        bounds.append(phase2.bound / scale)
+    elif not complete:
+        notes.append("CP-SAT saw only the nearest candidate anchors, so its bound is not used")
+    small = sum(len(a) for a in prep.anchors) <= LP_BOUND_PAIRS
+    full = prep if complete else prepare(inst, None) if small else None
+    fit = {u for u in range(len(prep.units)) if u not in prep.unfit and prep.units[u].capacity_kw > 0}
+    bundled_all = all(assign[u] >= 0 for u in fit)
+    if full is not None and sum(len(a) for a in full.anchors) <= LP_BOUND_PAIRS:
+        lp, why = lp_bound(inst, full, min_bundled_kw=bundled, required=required,
+                           time_limit_s=max(2.0, BOUND_SHARE * time_limit_s))
+        if lp is not None and math.isfinite(lp):
+            bounds.append(lp)
+        elif why:
+            notes.append(why)
+    elif bundled_all:
+        lam = np.zeros(len(prep.units))
+        for j, members in bundles_of(assign).items():
+            for u in members:
+                lam[u] = prep.pair_cost(u, j) + inst.bundle_cost_m / len(members)
+        budget = max(1.0, time_limit_s - (time.perf_counter() - start))
+        lg, why = lagrangian_bound(inst, prep, required=fit | required, start_lam=lam, upper=cost,
+                                   time_limit_s=budget)
+        if lg is not None:
+            bounds.append(lg)
+        elif why:
+            notes.append(why)
+    else:
+        notes.append("no valid bound computed: the model was restricted to nearest anchors, the LP is too "
+                     "large, and the Lagrangian bound needs every bundleable site bundled")
+    bound = min(cost, max(bounds)) if bounds else None
+    gap = gap_of(cost, bound)
+    proven_cost = (complete and phase2.status == "OPTIMAL") or (gap is not None and gap <= 1e-6)
+    optimal = phase1_proven and proven_cost
+    reason_left = ("left out of the optimal solution: no bundle can take it without breaking a limit or "
+                   "lowering the bundled capacity" if optimal and phase1_proven
+                   else "left out of the best solution found (not proven necessary)")
+    unbundled = [Unbundled(inst.sites[s].id, prep.unfit.get(u, reason_left))
+                 for u in np.flatnonzero(assign < 0).tolist() for s in prep.units[u].members]
+    greedy_cost = greedy_kw = None
+    if base is not None:
+        _, _, greedy_cost = make_bundles(inst, prep, base)
+        greedy_kw = sum(prep.units[u].capacity_kw for u in np.flatnonzero(base >= 0).tolist())
+    return BundlingResult(
+        status="optimal" if optimal else "feasible", bundled_kw=bundled, objective_m=objective, cost_m=cost,
+        bound_m=bound, gap=gap, bundles=bundles, unbundled=sorted(unbundled, key=lambda x: x.id),
+        wall_s=time.perf_counter() - start, bound_note="; ".join(notes) or None, first_feasible_s=first,
+        greedy_cost_m=greedy_cost, greedy_bundled_kw=greedy_kw,
+    )

@@ -1,0 +1,176 @@
+"""Register pages for owners (and the office): add a site by drawing it, add surfaces with a live
+preview of their derived area, tilt and azimuth, and submit them for review."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from pvhub.api.deps import SessionDep
+from pvhub.errors import DomainError, InvalidInput
+from pvhub.models import BusinessModel
+from pvhub.models.register import SiteCreate, SurfaceCreate
+from pvhub.services import register
+from pvhub.services.register_geometry import surface_shape
+from web import csrf
+from web.pages import LoggedIn, base_context
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+SITE_USES = (
+    "office",
+    "residential",
+    "retail",
+    "school",
+    "hospital",
+    "government",
+    "hotel",
+    "industrial",
+    "parking",
+    "transport",
+)
+SITE_NUMBERS = ("height_m",)
+SURFACE_NUMBERS = (
+    "tilt_deg",
+    "azimuth_deg",
+    "usable_area_m2",
+    "height_m",
+    "height_from_m",
+    "height_to_m",
+    "shading_loss",
+)
+
+
+def _numbers(form: FormData, names: tuple[str, ...]) -> dict[str, float]:
+    """Form fields as numbers; empty fields are left out, anything else that is not a number is an error."""
+    values: dict[str, float] = {}
+    for name in names:
+        raw = str(form.get(name) or "").strip().replace(",", ".")
+        if not raw:
+            continue
+        try:
+            values[name] = float(raw)
+        except ValueError:
+            raise InvalidInput(f"{raw!r} is not a number.", field=name) from None
+    return values
+
+
+def _geojson(form: FormData, name: str) -> dict[str, Any] | None:
+    raw = str(form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        raise InvalidInput("The drawn shape could not be read; draw it again.", field=name) from None
+    return value if isinstance(value, dict) else None
+
+
+def _typed_ring(text: str) -> dict[str, Any] | None:
+    """ "lon, lat" per line → a GeoJSON Polygon (closed for the user)."""
+    points = []
+    for number, line in enumerate(text.strip().splitlines(), start=1):
+        parts = line.replace("，", ",").replace(";", ",").split(",")
+        try:
+            points.append([float(parts[0]), float(parts[1])])
+        except (ValueError, IndexError):
+            raise InvalidInput(f"Line {number}: write 'longitude, latitude'.", field="coordinates") from None
+    if not points:
+        return None
+    if points[0] != points[-1]:
+        points.append(points[0])
+    return {"type": "Polygon", "coordinates": [points]}
+
+
+@router.get("/sites/new")
+def new_site_form(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    return render(request, "site_new.html", _site_form_context(request, user, session, {}))
+
+
+def _site_form_context(request: Request, user: Any, session: Any, values: dict[str, Any]) -> dict[str, Any]:
+    context = base_context(request, user, session)
+    context.update(
+        values=values,
+        uses=SITE_USES,
+        business_models=[m.value for m in BusinessModel],
+        subdistricts=register.known_subdistricts(session=session),
+        markers=[],
+    )
+    return context
+
+
+@router.post("/sites/new", dependencies=[Depends(csrf.verify)])
+async def create_site(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    form = await request.form()
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    try:
+        footprint = _geojson(form, "footprint") or _typed_ring(values.get("coordinates", ""))
+        data = SiteCreate.model_validate(
+            {
+                "name": values.get("name", "").strip(),
+                "address": values.get("address", "").strip(),
+                "subdistrict": values.get("subdistrict", "").strip(),
+                "use": values.get("use", "office"),
+                "business_model": values.get("business_model", "epc"),
+                "footprint": footprint,
+                **_numbers(form, SITE_NUMBERS),
+            }
+        )
+        site = register.create_site(session=session, actor=user, data=data)
+    except DomainError as exc:
+        context = _site_form_context(request, user, session, values)
+        context["error"] = exc.message
+        return render(request, "site_new.html", context, status_code=422)
+    return RedirectResponse(f"/sites/{site.id}", status_code=303)
+
+
+def _surface_values(form: FormData, site_id: int) -> dict[str, Any]:
+    return {
+        "site_id": site_id,
+        "kind": str(form.get("kind") or "roof"),
+        "geometry": _geojson(form, "geometry"),
+        **_numbers(form, SURFACE_NUMBERS),
+    }
+
+
+@router.post("/sites/{site_id}/surfaces/preview", dependencies=[Depends(csrf.verify)])
+async def preview_surface(request: Request, site_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    """Live preview: the area, tilt and azimuth pvhub will store for what was drawn and typed."""
+    register.get_site(session=session, user=user, site_id=site_id)
+    context: dict[str, Any] = {}
+    try:
+        values = _surface_values(await request.form(), site_id)
+        if values["geometry"] is None and "tilt_deg" not in values:
+            context["hint"] = True
+        else:
+            data = SurfaceCreate.model_validate(values)
+            context["shape"] = surface_shape(data.kind, data.model_dump())
+    except DomainError as exc:
+        context["error"] = exc.message
+    except ValueError as exc:  # pydantic validation of the typed numbers
+        context["error"] = str(exc).splitlines()[-1] if str(exc) else "invalid input"
+    return render(request, "partials/surface_preview.html", context)
+
+
+@router.post("/sites/{site_id}/surfaces", dependencies=[Depends(csrf.verify)])
+async def add_surface(request: Request, site_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    try:
+        data = SurfaceCreate.model_validate(_surface_values(await request.form(), site_id))
+        register.create_surface(session=session, actor=user, data=data)
+    except DomainError as exc:
+        request.session["flash_error"] = exc.message
+    except ValueError as exc:
+        request.session["flash_error"] = str(exc).splitlines()[-1]
+    return RedirectResponse(f"/sites/{site_id}#surfaces", status_code=303)
+
+
+@router.post("/surfaces/{surface_id}/submit", dependencies=[Depends(csrf.verify)])
+def submit_surface(request: Request, surface_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    surface = register.submit_surface(session=session, actor=user, surface_id=surface_id)
+    return RedirectResponse(f"/sites/{surface.site_id}#surfaces", status_code=303)
