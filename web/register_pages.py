@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -15,9 +15,10 @@ from pvhub.api.deps import SessionDep
 from pvhub.errors import DomainError, InvalidInput
 from pvhub.models import BusinessModel
 from pvhub.models.register import SiteCreate, SurfaceCreate
-from pvhub.services import register
+from pvhub.services import exports, register
 from pvhub.services.register_geometry import surface_shape
 from web import csrf
+from web.mapdata import from_display
 from web.pages import LoggedIn, base_context
 from web.templating import render
 
@@ -61,7 +62,8 @@ def _numbers(form: FormData, names: tuple[str, ...]) -> dict[str, float]:
     return values
 
 
-def _geojson(form: FormData, name: str) -> dict[str, Any] | None:
+def _geojson(form: FormData, name: str, datum: str = "wgs84") -> dict[str, Any] | None:
+    """A shape drawn on the map (in the tiles' datum), as WGS84 GeoJSON."""
     raw = str(form.get(name) or "").strip()
     if not raw:
         return None
@@ -69,7 +71,12 @@ def _geojson(form: FormData, name: str) -> dict[str, Any] | None:
         value = json.loads(raw)
     except json.JSONDecodeError:
         raise InvalidInput("The drawn shape could not be read; draw it again.", field=name) from None
-    return value if isinstance(value, dict) else None
+    if not isinstance(value, dict):
+        return None
+    try:
+        return from_display(value, datum)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise InvalidInput("The drawn shape could not be read; draw it again.", field=name) from None
 
 
 def _typed_ring(text: str) -> dict[str, Any] | None:
@@ -86,6 +93,25 @@ def _typed_ring(text: str) -> dict[str, Any] | None:
     if points[0] != points[-1]:
         points.append(points[0])
     return {"type": "Polygon", "coordinates": [points]}
+
+
+@router.get("/sites/export.geojson")
+def export_geojson(user: LoggedIn, session: SessionDep) -> Response:
+    """The register as GeoJSON (the same export as the API's)."""
+    return JSONResponse(
+        exports.register_geojson(session=session, user=user),
+        media_type="application/geo+json",
+        headers={"Content-Disposition": 'attachment; filename="pvhub-register.geojson"'},
+    )
+
+
+@router.get("/sites/export.csv")
+def export_csv(user: LoggedIn, session: SessionDep) -> Response:
+    return Response(
+        exports.register_csv(session=session, user=user),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="pvhub-register.csv"'},
+    )
 
 
 @router.get("/sites/new")
@@ -110,7 +136,9 @@ async def create_site(request: Request, user: LoggedIn, session: SessionDep) -> 
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     try:
-        footprint = _geojson(form, "footprint") or _typed_ring(values.get("coordinates", ""))
+        footprint = _geojson(form, "footprint", request.app.state.settings.map_tile_crs) or _typed_ring(
+            values.get("coordinates", "")
+        )
         data = SiteCreate.model_validate(
             {
                 "name": values.get("name", "").strip(),
@@ -130,11 +158,11 @@ async def create_site(request: Request, user: LoggedIn, session: SessionDep) -> 
     return RedirectResponse(f"/sites/{site.id}", status_code=303)
 
 
-def _surface_values(form: FormData, site_id: int) -> dict[str, Any]:
+def _surface_values(form: FormData, site_id: int, datum: str) -> dict[str, Any]:
     return {
         "site_id": site_id,
         "kind": str(form.get("kind") or "roof"),
-        "geometry": _geojson(form, "geometry"),
+        "geometry": _geojson(form, "geometry", datum),
         **_numbers(form, SURFACE_NUMBERS),
     }
 
@@ -145,7 +173,7 @@ async def preview_surface(request: Request, site_id: int, user: LoggedIn, sessio
     register.get_site(session=session, user=user, site_id=site_id)
     context: dict[str, Any] = {}
     try:
-        values = _surface_values(await request.form(), site_id)
+        values = _surface_values(await request.form(), site_id, request.app.state.settings.map_tile_crs)
         if values["geometry"] is None and "tilt_deg" not in values:
             context["hint"] = True
         else:
@@ -161,7 +189,9 @@ async def preview_surface(request: Request, site_id: int, user: LoggedIn, sessio
 @router.post("/sites/{site_id}/surfaces", dependencies=[Depends(csrf.verify)])
 async def add_surface(request: Request, site_id: int, user: LoggedIn, session: SessionDep) -> Response:
     try:
-        data = SurfaceCreate.model_validate(_surface_values(await request.form(), site_id))
+        data = SurfaceCreate.model_validate(
+            _surface_values(await request.form(), site_id, request.app.state.settings.map_tile_crs)
+        )
         register.create_surface(session=session, actor=user, data=data)
     except DomainError as exc:
         request.session["flash_error"] = exc.message

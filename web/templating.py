@@ -12,6 +12,7 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from web import i18n
+from web.mapdata import markers_for_display, to_display
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -53,6 +54,16 @@ def render(
 ) -> Response:
     """Render the whole page, or only ``block`` when htmx asks for a fragment."""
     templates: Jinja2Blocks = request.app.state.templates
+    datum = request.app.state.settings.map_tile_crs
+    if datum != "wgs84" and "map_config" in context:
+        context = {
+            **context,
+            "markers": markers_for_display(context.get("markers") or [], datum),
+            "map_config": {
+                **context["map_config"],
+                "boundary": to_display(context["map_config"].get("boundary"), datum),
+            },
+        }
     if block is not None and request.headers.get("HX-Request") == "true":
         return templates.TemplateResponse(request, name, context, block_name=block, status_code=status_code)
     return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -49,7 +49,7 @@ class Page(Generic[T]):
     limit: int
 
 
-def _visibility(user: User) -> Any:
+def site_visibility(user: User) -> Any:
     """The condition on ``Site`` for what ``user`` may see: all (office), its own (owner), none."""
     if user.role == Role.office:
         return sa.true()
@@ -60,7 +60,7 @@ def _visibility(user: User) -> Any:
 
 def _visible_sites(user: User) -> Any:
     """The select of sites ``user`` may see."""
-    return select(Site).where(_visibility(user))
+    return select(Site).where(site_visibility(user))
 
 
 def list_sites(*, session: Session, user: User, offset: int = 0, limit: int = 50) -> Page[Site]:
@@ -432,7 +432,7 @@ def list_surfaces(
     limit: int = 50,
 ) -> Page[Surface]:
     """Surfaces the user may see, filtered, newest id last; ``total`` counts all matches."""
-    query = select(Surface).join(Site, col(Site.id) == col(Surface.site_id)).where(_visibility(user))
+    query = select(Surface).join(Site, col(Site.id) == col(Surface.site_id)).where(site_visibility(user))
     if site_id is not None:
         query = query.where(Surface.site_id == site_id)
     if kind is not None:

@@ -1,0 +1,31 @@
+"""Register exports for integrators (GeoJSON for GIS, CSV for spreadsheets)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+
+from pvhub.api.deps import CurrentUser, SessionDep
+from pvhub.services import exports
+
+router = APIRouter(tags=["register"])
+
+
+@router.get("/register/export.geojson", response_class=JSONResponse)
+def export_geojson(user: CurrentUser, session: SessionDep) -> JSONResponse:
+    """The surfaces you may read as an RFC 7946 FeatureCollection (WGS84 lon/lat)."""
+    return JSONResponse(
+        exports.register_geojson(session=session, user=user),
+        media_type="application/geo+json",
+        headers={"Content-Disposition": 'attachment; filename="pvhub-register.geojson"'},
+    )
+
+
+@router.get("/register/export.csv", response_class=Response)
+def export_csv(user: CurrentUser, session: SessionDep) -> Response:
+    """The surfaces you may read as CSV (UTF-8 with BOM; formulas neutralised)."""
+    return Response(
+        exports.register_csv(session=session, user=user),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="pvhub-register.csv"'},
+    )
