@@ -111,6 +111,8 @@ def import_command(
     datum: Annotated[
         str, typer.Option(help="wgs84, cgcs2000, gcj02 or bd09 (CSV/GeoJSON lon/lat)")
     ] = "wgs84",
+    min_area: Annotated[float, typer.Option(help="Skip faces smaller than this, m²", min=0)] = 1.0,
+    skip_north_walls: Annotated[bool, typer.Option(help="Skip curtain walls facing north")] = False,
 ) -> None:
     """Import sites and surfaces, all or nothing; exit 1 and list every problem when any row is bad."""
     from pvhub.db import make_engine, transaction
@@ -134,6 +136,8 @@ def import_command(
                 crs=crs,
                 datum=datum,
                 boundary=programme_service.get_programme(session=session).boundary,
+                min_area_m2=min_area,
+                skip_north_walls=skip_north_walls,
             )
     except DomainError as exc:
         raise _fail(exc.message) from None

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from pvhub.api.deps import SessionDep
 from pvhub.errors import DomainError, InvalidInput
 from pvhub.models import BusinessModel
-from pvhub.models.register import SiteCreate, SurfaceCreate
+from pvhub.models.register import SiteCreate, SiteUpdate, SurfaceCreate
 from pvhub.services import exports, register
 from pvhub.services.register_geometry import surface_shape
 from web import csrf
@@ -156,6 +156,49 @@ async def create_site(request: Request, user: LoggedIn, session: SessionDep) -> 
         context["error"] = exc.message
         return render(request, "site_new.html", context, status_code=422)
     return RedirectResponse(f"/sites/{site.id}", status_code=303)
+
+
+@router.get("/sites/{site_id}/edit")
+def edit_site_form(request: Request, site_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    site = register.get_site(session=session, user=user, site_id=site_id)
+    values = {**site.model_dump(), "footprint": json.dumps(site.footprint) if site.footprint else ""}
+    context = _site_form_context(request, user, session, values)
+    context.update(site=site, markers=[{"lon": site.lon, "lat": site.lat, "footprint": site.footprint}])
+    return render(request, "site_new.html", context)
+
+
+@router.post("/sites/{site_id}/edit", dependencies=[Depends(csrf.verify)])
+async def edit_site(request: Request, site_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    """Change a site's details; a newly drawn outline replaces the old one (and moves its location)."""
+    form = await request.form()
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    try:
+        footprint = _geojson(form, "footprint", request.app.state.settings.map_tile_crs) or _typed_ring(
+            values.get("coordinates", "")
+        )
+        changes: dict[str, Any] = {
+            "name": values.get("name", "").strip(),
+            "address": values.get("address", "").strip(),
+            "subdistrict": values.get("subdistrict", "").strip(),
+            "use": values.get("use", "office"),
+            "business_model": values.get("business_model", "epc"),
+            **_numbers(form, SITE_NUMBERS),
+        }
+        if footprint is not None:
+            changes["footprint"] = footprint
+        register.update_site(
+            session=session, actor=user, site_id=site_id, changes=SiteUpdate.model_validate(changes)
+        )
+    except DomainError as exc:
+        site = register.get_site(session=session, user=user, site_id=site_id)
+        context = _site_form_context(request, user, session, values)
+        context.update(
+            site=site,
+            error=exc.message,
+            markers=[{"lon": site.lon, "lat": site.lat, "footprint": site.footprint}],
+        )
+        return render(request, "site_new.html", context, status_code=422)
+    return RedirectResponse(f"/sites/{site_id}", status_code=303)
 
 
 def _surface_values(form: FormData, site_id: int, datum: str) -> dict[str, Any]:

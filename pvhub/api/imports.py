@@ -51,6 +51,8 @@ async def import_register_file(
     organisation_id: Annotated[int | None, Form(description="Owner organisation (office only)")] = None,
     crs: Annotated[str | None, Form(max_length=100, description="EPSG code for CityJSON without one")] = None,
     datum: Annotated[str, Form(max_length=10, description="wgs84, cgcs2000, gcj02 or bd09")] = "wgs84",
+    min_area_m2: Annotated[float, Form(ge=0, le=10_000, description="Skip smaller faces, m²")] = 1.0,
+    skip_north_walls: Annotated[bool, Form(description="Skip curtain walls facing north")] = False,
 ) -> Any:
     """Import a file for your organisation (owner) or an owner's (office).
 
@@ -67,6 +69,8 @@ async def import_register_file(
         crs=crs,
         datum=datum,
         boundary=programme_service.get_programme(session=session).boundary,
+        min_area_m2=min_area_m2,
+        skip_north_walls=skip_north_walls,
     )
     code = status.HTTP_200_OK if report.ok else status.HTTP_422_UNPROCESSABLE_CONTENT
     return JSONResponse(report.as_dict(), status_code=code)

@@ -287,8 +287,20 @@ def update_surface(*, session: Session, actor: User, surface_id: int, changes: S
     surface.updated_at = utcnow()
     session.add(surface)
     session.flush()
+    if surface.id is not None:
+        mark_estimates_stale(session=session, surface_ids=[surface.id])
     _audit(session, actor, surface, "update", before)
     return surface
+
+
+def mark_estimates_stale(*, session: Session, surface_ids: list[int]) -> None:
+    """The estimate of a changed surface no longer describes it: flag it for re-estimation."""
+    session.exec(
+        sa.update(Estimate)
+        .where(col(Estimate.surface_id).in_(surface_ids))
+        .values(stale=True)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _shape_input(surface: Surface, values: dict[str, Any]) -> dict[str, Any]:

@@ -83,8 +83,15 @@ class KindAssumptions:
 
     def yield_key(self) -> tuple[Any, ...]:
         """The fields that change kWh/kWp (power density only scales capacity)."""
-        return (self.mounting, self.gamma_pdc, self.losses_pct, self.eta_inv_nom,
-                self.dc_ac_ratio, self.albedo, self.iam_model)
+        return (
+            self.mounting,
+            self.gamma_pdc,
+            self.losses_pct,
+            self.eta_inv_nom,
+            self.dc_ac_ratio,
+            self.albedo,
+            self.iam_model,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-data form for provenance, with the SAPM parameters spelled out."""
@@ -99,15 +106,17 @@ class KindAssumptions:
 #: corridor and walkway canopies are open-rack glass-glass roofs with gaps.
 DEFAULT_ASSUMPTIONS: dict[str, KindAssumptions] = {
     "roof": KindAssumptions("roof", power_density_w_m2=180.0, mounting="open_rack_glass_polymer"),
-    "curtain_wall": KindAssumptions("curtain_wall", power_density_w_m2=120.0,
-                                    mounting="close_mount_glass_glass"),
+    "curtain_wall": KindAssumptions(
+        "curtain_wall", power_density_w_m2=120.0, mounting="close_mount_glass_glass"
+    ),
     "corridor": KindAssumptions("corridor", power_density_w_m2=150.0, mounting="open_rack_glass_polymer"),
     "walkway": KindAssumptions("walkway", power_density_w_m2=150.0, mounting="open_rack_glass_polymer"),
 }
 
 
-def assumptions_for(kind: str, *, losses_pct: float | None = None,
-                    table: dict[str, KindAssumptions] | None = None) -> KindAssumptions:
+def assumptions_for(
+    kind: str, *, losses_pct: float | None = None, table: dict[str, KindAssumptions] | None = None
+) -> KindAssumptions:
     """Return the assumptions of ``kind``; ``losses_pct`` replaces the kind's losses [%]."""
     base = (table or DEFAULT_ASSUMPTIONS).get(kind)
     if base is None:

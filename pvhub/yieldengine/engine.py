@@ -88,15 +88,26 @@ def prepare_sky(weather: WeatherYear) -> Sky:
     def col(series: Any) -> np.ndarray:
         return np.ascontiguousarray(np.asarray(series, dtype=float)[lit])
 
-    sky = Sky(weather.sha256, col(solpos["apparent_zenith"]), col(solpos["azimuth"]), col(data["dni"]),
-              col(data["ghi"]), col(data["dhi"]), col(dni_extra), col(airmass), col(data["temp_air"]),
-              col(data["wind_speed"]), weights)
+    sky = Sky(
+        weather.sha256,
+        col(solpos["apparent_zenith"]),
+        col(solpos["azimuth"]),
+        col(data["dni"]),
+        col(data["ghi"]),
+        col(data["dhi"]),
+        col(dni_extra),
+        col(airmass),
+        col(data["temp_air"]),
+        col(data["wind_speed"]),
+        weights,
+    )
     _remember(_SKY_CACHE, weather.sha256, sky)
     return sky
 
 
-def horizon_beam_mask(solar_azimuth: Any, solar_elevation: Any,
-                      horizon_azimuth: Any, horizon_elevation: Any) -> np.ndarray:
+def horizon_beam_mask(
+    solar_azimuth: Any, solar_elevation: Any, horizon_azimuth: Any, horizon_elevation: Any
+) -> np.ndarray:
     """1 where the sun stands above the horizon profile, else 0 (beam blocked).
 
     Parameters
@@ -150,8 +161,9 @@ def _perez_f1_f2(sky: Sky) -> tuple[np.ndarray, np.ndarray]:
     return f1, f2
 
 
-def _block(sky: Sky, tilt: np.ndarray, azimuth: np.ndarray, a: KindAssumptions,
-           beam_mask: np.ndarray | None) -> np.ndarray:
+def _block(
+    sky: Sky, tilt: np.ndarray, azimuth: np.ndarray, a: KindAssumptions, beam_mask: np.ndarray | None
+) -> np.ndarray:
     """AC energy per kWp per month for a block of orientations: shape (k, 12) [kWh/kWp].
 
     Same chain and numbers as ModelChain(aoi_model=physical|ashrae, transposition_model=perez,
@@ -179,16 +191,18 @@ def _block(sky: Sky, tilt: np.ndarray, azimuth: np.ndarray, a: KindAssumptions,
     poa_global = poa_direct + poa_diffuse
     effective = poa_direct * _iam_of_projection(proj, a.iam_model) + poa_diffuse
     tp = a.temperature_params
-    temp_cell = pvlib.temperature.sapm_cell(poa_global, sky.temp_air, sky.wind_speed,
-                                            tp["a"], tp["b"], tp["deltaT"])
+    temp_cell = pvlib.temperature.sapm_cell(
+        poa_global, sky.temp_air, sky.wind_speed, tp["a"], tp["b"], tp["deltaT"]
+    )
     dc = pvlib.pvsystem.pvwatts_dc(effective, temp_cell, 1000.0, a.gamma_pdc)  # W per kWp
     dc = dc * ((100.0 - a.losses_pct) / 100.0)
     ac = pvlib.inverter.pvwatts(dc, 1000.0 / a.dc_ac_ratio / a.eta_inv_nom, a.eta_inv_nom)
     return np.asarray(ac) @ sky.month_weights / 1000.0
 
 
-def specific_yield_exact(sky: Sky, tilt: Any, azimuth: Any, assumptions: KindAssumptions,
-                         beam_mask: np.ndarray | None = None) -> np.ndarray:
+def specific_yield_exact(
+    sky: Sky, tilt: Any, azimuth: Any, assumptions: KindAssumptions, beam_mask: np.ndarray | None = None
+) -> np.ndarray:
     """Monthly specific yield for each orientation, evaluated exactly (no interpolation).
 
     Parameters
@@ -253,8 +267,9 @@ class YieldTable:
         todo = ~np.isfinite(self.monthly[ii, jj, 0])
         if todo.any():
             ii, jj = ii[todo], jj[todo]
-            self.monthly[ii, jj] = specific_yield_exact(self.sky, self.tilts[ii], self.azimuths[jj],
-                                                        self.assumptions)
+            self.monthly[ii, jj] = specific_yield_exact(
+                self.sky, self.tilts[ii], self.azimuths[jj], self.assumptions
+            )
         self.monthly[0, :] = self.monthly[0, 0]
         self.monthly[:, -1] = self.monthly[:, 0]
 
@@ -265,8 +280,12 @@ class YieldTable:
         self.fill(tilt, azimuth)
         i, j, u, v = self._cell(tilt, azimuth)
         u, v, m = u[:, None], v[:, None], np.nan_to_num(self.monthly)  # NaN nodes carry zero weight
-        return ((1 - u) * (1 - v) * m[i, j] + (1 - u) * v * m[i, j + 1]
-                + u * (1 - v) * m[i + 1, j] + u * v * m[i + 1, j + 1])
+        return (
+            (1 - u) * (1 - v) * m[i, j]
+            + (1 - u) * v * m[i, j + 1]
+            + u * (1 - v) * m[i + 1, j]
+            + u * v * m[i + 1, j + 1]
+        )
 
 
 _TABLE_CACHE: OrderedDict[tuple[Any, ...], YieldTable] = OrderedDict()

@@ -80,15 +80,25 @@ def default_weather() -> WeatherYear:
 
 
 def _as_array(value: Any, n: int, name: str) -> np.ndarray:
-    arr = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy() if np.ndim(value) == 0 \
+    arr = (
+        np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
+        if np.ndim(value) == 0
         else np.asarray(value, dtype=float)
+    )
     if arr.shape != (n,):
         raise ValueError(f"{name} must have one value per surface ({n}), got shape {arr.shape}")
     return arr
 
 
-def _specific_monthly(weather: WeatherYear, a: KindAssumptions, tilt: np.ndarray, azimuth: np.ndarray,
-                      method: Method, step_deg: float, mask: np.ndarray | None) -> tuple[np.ndarray, str]:
+def _specific_monthly(
+    weather: WeatherYear,
+    a: KindAssumptions,
+    tilt: np.ndarray,
+    azimuth: np.ndarray,
+    method: Method,
+    step_deg: float,
+    mask: np.ndarray | None,
+) -> tuple[np.ndarray, str]:
     sky = prepare_sky(weather)
     beam = None if mask is None else mask
     if beam is None and method != "exact":
@@ -152,8 +162,10 @@ def estimate(
     sets: list[KindAssumptions] = []
     set_index = np.empty(n, dtype=int)
     # NaN (no override) becomes None so that equal keys compare equal
-    keys = [(k, None if d != d else d, None if lo != lo else lo)
-            for k, d, lo in zip(kinds.tolist(), density.tolist(), losses.tolist(), strict=True)]
+    keys = [
+        (k, None if d != d else d, None if lo != lo else lo)
+        for k, d, lo in zip(kinds.tolist(), density.tolist(), losses.tolist(), strict=True)
+    ]
     memo: dict[tuple[Any, ...], int] = {}
     for i, key in enumerate(keys):  # per surface, but only dictionary look-ups (no hours involved)
         idx = memo.get(key)
@@ -177,15 +189,17 @@ def estimate(
         sel = np.isin(set_index, members)
         plain = sel & ~has_horizon
         if plain.any():
-            monthly_sy[plain], how = _specific_monthly(weather, a, tilt_a[plain], az_a[plain], method,
-                                                       step_deg, None)
+            monthly_sy[plain], how = _specific_monthly(
+                weather, a, tilt_a[plain], az_a[plain], method, step_deg, None
+            )
             methods.add(how)
         for s in {x for x in sites[sel & has_horizon].tolist()}:
             rows = sel & (sites == s)
             h_az, h_el = horizons[s]
             mask = horizon_beam_mask(sky.solar_azimuth, sky.apparent_elevation, h_az, h_el)
-            monthly_sy[rows], how = _specific_monthly(weather, a, tilt_a[rows], az_a[rows], "exact",
-                                                      step_deg, mask)
+            monthly_sy[rows], how = _specific_monthly(
+                weather, a, tilt_a[rows], az_a[rows], "exact", step_deg, mask
+            )
             methods.add(how + " with site horizon")
 
     capacity = area * np.array([a.power_density_w_m2 for a in sets])[set_index] / 1000.0
@@ -202,13 +216,26 @@ def estimate(
         "shading": "surface shading_loss fraction applied to AC energy on top of losses_pct",
         "horizon_sites": sorted({str(s) for s in sites[has_horizon].tolist()}),
     }
-    return EstimateResult(capacity, annual, monthly_sy.sum(axis=1), monthly,
-                          annual / 1000.0 * co2_t_per_mwh, set_index, provenance)
+    return EstimateResult(
+        capacity,
+        annual,
+        monthly_sy.sum(axis=1),
+        monthly,
+        annual / 1000.0 * co2_t_per_mwh,
+        set_index,
+        provenance,
+    )
 
 
-def orientation_report(tilt: float, azimuth: float, kind: str = "roof",
-                       weather_path: str | Path | None = None, losses_pct: float | None = None,
-                       *, weather: WeatherYear | None = None) -> dict[str, Any]:
+def orientation_report(
+    tilt: float,
+    azimuth: float,
+    kind: str = "roof",
+    weather_path: str | Path | None = None,
+    losses_pct: float | None = None,
+    *,
+    weather: WeatherYear | None = None,
+) -> dict[str, Any]:
     """Annual and monthly kWh/kWp of one orientation and what was assumed (for ``pvhub yield``).
 
     Returns exactly ``{"annual_kwh_per_kwp", "monthly_kwh_per_kwp" (12), "assumptions", "weather"}``.
@@ -216,12 +243,18 @@ def orientation_report(tilt: float, azimuth: float, kind: str = "roof",
     if weather is None:
         weather = read_weather(weather_path) if weather_path is not None else default_weather()
     density = assumptions_for(kind).power_density_w_m2
-    res = estimate([kind], [tilt], [azimuth], [1000.0 / density], weather=weather,
-                   losses_pct=losses_pct, method="exact")
+    res = estimate(
+        [kind], [tilt], [azimuth], [1000.0 / density], weather=weather, losses_pct=losses_pct, method="exact"
+    )
     assumptions = res.provenance["assumption_sets"][0]
-    assumptions.update(tilt_deg=float(tilt), azimuth_deg=float(azimuth) % 360.0,
-                       transposition="perez", dc_model="pvwatts", ac_model="pvwatts",
-                       pvlib_version=pvlib.__version__)
+    assumptions.update(
+        tilt_deg=float(tilt),
+        azimuth_deg=float(azimuth) % 360.0,
+        transposition="perez",
+        dc_model="pvwatts",
+        ac_model="pvwatts",
+        pvlib_version=pvlib.__version__,
+    )
     return {
         "annual_kwh_per_kwp": round(float(res.specific_yield[0]), 2),
         "monthly_kwh_per_kwp": [round(float(x), 2) for x in res.monthly_kwh[0] / res.capacity_kwp[0]],

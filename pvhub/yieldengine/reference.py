@@ -11,25 +11,47 @@ import pvlib
 from pvhub.yieldengine.assumptions import KindAssumptions
 from pvhub.yieldengine.weather import WeatherYear
 
-_LOSS_NAMES = ("shading", "snow", "mismatch", "wiring", "connections", "lid", "nameplate_rating",
-               "age", "availability")
+_LOSS_NAMES = (
+    "shading",
+    "snow",
+    "mismatch",
+    "wiring",
+    "connections",
+    "lid",
+    "nameplate_rating",
+    "age",
+    "availability",
+)
 
 
-def modelchain_monthly(weather: WeatherYear, tilt: float, azimuth: float,
-                       assumptions: KindAssumptions) -> np.ndarray:
+def modelchain_monthly(
+    weather: WeatherYear, tilt: float, azimuth: float, assumptions: KindAssumptions
+) -> np.ndarray:
     """Monthly AC energy per kWp from a pvlib ModelChain for one orientation, shape (12,) [kWh/kWp]."""
     a = assumptions
     location = pvlib.location.Location(weather.latitude, weather.longitude, altitude=weather.altitude)
     # one loss term carries the whole percentage, so pvwatts_losses() returns losses_pct exactly
     losses = {"soiling": a.losses_pct, **dict.fromkeys(_LOSS_NAMES, 0.0)}
     system = pvlib.pvsystem.PVSystem(
-        surface_tilt=tilt, surface_azimuth=azimuth, albedo=a.albedo,
+        surface_tilt=tilt,
+        surface_azimuth=azimuth,
+        albedo=a.albedo,
         module_parameters={"pdc0": 1000.0, "gamma_pdc": a.gamma_pdc},
         inverter_parameters={"pdc0": 1000.0 / a.dc_ac_ratio / a.eta_inv_nom, "eta_inv_nom": a.eta_inv_nom},
-        temperature_model_parameters=a.temperature_params, losses_parameters=losses)
+        temperature_model_parameters=a.temperature_params,
+        losses_parameters=losses,
+    )
     chain = pvlib.modelchain.ModelChain(
-        system, location, aoi_model=a.iam_model, spectral_model="no_loss", losses_model="pvwatts",
-        transposition_model="perez", temperature_model="sapm", dc_model="pvwatts", ac_model="pvwatts")
+        system,
+        location,
+        aoi_model=a.iam_model,
+        spectral_model="no_loss",
+        losses_model="pvwatts",
+        transposition_model="perez",
+        temperature_model="sapm",
+        dc_model="pvwatts",
+        ac_model="pvwatts",
+    )
     chain.run_model(weather.data)
     ac = chain.results.ac.clip(lower=0).fillna(0.0)
     return ac.groupby(ac.index.month).sum().reindex(range(1, 13), fill_value=0.0).to_numpy() / 1000.0

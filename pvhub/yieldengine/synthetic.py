@@ -98,7 +98,16 @@ def synthetic_year(
         temp[sel] += monthly_temp_c[m] - temp[sel].mean()
     wind = 2.6 + 0.8 * np.sin(2 * np.pi * (hour - 9.0) / 24.0)
 
-    data = pd.DataFrame({"ghi": ghi, "dni": dni, "dhi": dhi, "temp_air": temp, "wind_speed": wind},
-                        index=times)[list(COLUMNS)]
-    return WeatherYear(data, latitude, longitude, altitude, "synthetic", f"synthetic: {label}",
-                       data_sha256(data), {"seed": seed, "method": "ineichen+linke, beta daily kc, erbs"})
+    data = pd.DataFrame(
+        {"ghi": ghi, "dni": dni, "dhi": dhi, "temp_air": temp, "wind_speed": wind}, index=times
+    )[list(COLUMNS)]
+    return WeatherYear(
+        data,
+        latitude,
+        longitude,
+        altitude,
+        "synthetic",
+        f"synthetic: {label}",
+        data_sha256(data),
+        {"seed": seed, "method": "ineichen+linke, beta daily kc, erbs"},
+    )

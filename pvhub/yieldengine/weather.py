@@ -121,10 +121,16 @@ def read_epw(path: str | Path) -> WeatherYear:
         data, meta = iotools.read_epw(str(path), coerce_year=1990)
     except Exception as exc:  # pvlib raises assorted errors on malformed files
         raise WeatherError(f"cannot read EPW file {path}: {exc}") from exc
-    return WeatherYear(_clean(data), float(meta["latitude"]), float(meta["longitude"]),
-                       float(meta.get("altitude", 0.0)), "epw",
-                       f"EPW {meta.get('city', '')} ({Path(path).name})".strip(), file_sha256(path),
-                       {k: meta[k] for k in ("city", "country", "TZ") if k in meta})
+    return WeatherYear(
+        _clean(data),
+        float(meta["latitude"]),
+        float(meta["longitude"]),
+        float(meta.get("altitude", 0.0)),
+        "epw",
+        f"EPW {meta.get('city', '')} ({Path(path).name})".strip(),
+        file_sha256(path),
+        {k: meta[k] for k in ("city", "country", "TZ") if k in meta},
+    )
 
 
 def read_tmy3(path: str | Path) -> WeatherYear:
@@ -133,11 +139,16 @@ def read_tmy3(path: str | Path) -> WeatherYear:
         data, meta = iotools.read_tmy3(str(path), coerce_year=1990, map_variables=True)
     except Exception as exc:
         raise WeatherError(f"cannot read TMY3 file {path}: {exc}") from exc
-    return WeatherYear(_clean(data), float(meta["latitude"]), float(meta["longitude"]),
-                       float(meta.get("altitude", 0.0)), "tmy3",
-                       f"TMY3 {str(meta.get('Name', '')).strip(_QUOTE)} ({Path(path).name})",
-                       file_sha256(path),
-                       {k: meta[k] for k in ("USAF", "Name", "State", "TZ") if k in meta})
+    return WeatherYear(
+        _clean(data),
+        float(meta["latitude"]),
+        float(meta["longitude"]),
+        float(meta.get("altitude", 0.0)),
+        "tmy3",
+        f"TMY3 {str(meta.get('Name', '')).strip(_QUOTE)} ({Path(path).name})",
+        file_sha256(path),
+        {k: meta[k] for k in ("USAF", "Name", "State", "TZ") if k in meta},
+    )
 
 
 def read_pvgis_tmy(path: str | Path) -> WeatherYear:
@@ -150,8 +161,15 @@ def read_pvgis_tmy(path: str | Path) -> WeatherYear:
     loc: dict[str, Any] = inputs.get("location") or inputs
     lat, lon = float(loc.get("latitude", np.nan)), float(loc.get("longitude", np.nan))
     alt = float(loc.get("elevation", loc.get("altitude", 0.0)) or 0.0)
-    return WeatherYear(_clean(data, year=1990), lat, lon, alt, "pvgis",
-                       f"PVGIS TMY {lat:.3f},{lon:.3f} ({Path(path).name})", file_sha256(path))
+    return WeatherYear(
+        _clean(data, year=1990),
+        lat,
+        lon,
+        alt,
+        "pvgis",
+        f"PVGIS TMY {lat:.3f},{lon:.3f} ({Path(path).name})",
+        file_sha256(path),
+    )
 
 
 def read_weather(path: str | Path) -> WeatherYear:
@@ -172,9 +190,15 @@ def read_weather(path: str | Path) -> WeatherYear:
     raise WeatherError(f"unrecognised weather file {p}: expected EPW, TMY3 or PVGIS TMY")
 
 
-def fetch_pvgis_tmy(latitude: float, longitude: float, cache_dir: str | Path, *,
-                    timeout: float = 30.0, url: str = PVGIS_URL,
-                    client: httpx.Client | None = None) -> WeatherYear:
+def fetch_pvgis_tmy(
+    latitude: float,
+    longitude: float,
+    cache_dir: str | Path,
+    *,
+    timeout: float = 30.0,
+    url: str = PVGIS_URL,
+    client: httpx.Client | None = None,
+) -> WeatherYear:
     """Fetch a PVGIS TMY for a location (JSON, via httpx) and cache it; read the cache if present.
 
     Raises
@@ -192,8 +216,10 @@ def fetch_pvgis_tmy(latitude: float, longitude: float, cache_dir: str | Path, *,
             else:
                 res = client.get(url, params=params)
         except httpx.HTTPError as exc:
-            raise WeatherError(f"cannot reach PVGIS at {url} (offline?): {exc}; "
-                               "use the embedded default year or --weather FILE") from exc
+            raise WeatherError(
+                f"cannot reach PVGIS at {url} (offline?): {exc}; "
+                "use the embedded default year or --weather FILE"
+            ) from exc
         if res.status_code != 200:
             raise WeatherError(f"PVGIS refused the request ({res.status_code}): {res.text[:200]}")
         try:

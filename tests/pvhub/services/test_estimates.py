@@ -90,3 +90,28 @@ def test_only_the_office_runs_estimates(session: Session, surfaces, make_user) -
     supplier = make_user("s@x.cn", Role.supplier, "EPC")
     with pytest.raises(PermissionDenied):
         estimates.estimate_surfaces(session=session, actor=supplier, surface_ids=[surfaces[0].id])
+
+
+def test_changing_a_surface_marks_its_estimate_stale(session: Session, surfaces, make_user) -> None:  # type: ignore[no-untyped-def]
+    from pvhub.models import User
+    from pvhub.models.register import SurfaceUpdate
+    from pvhub.services import register
+
+    roof = surfaces[0]
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id])
+    session.commit()
+    owner = session.exec(select(User).where(User.email == "w@x.cn")).one()
+    register.update_surface(
+        session=session,
+        actor=owner,
+        surface_id=roof.id,
+        changes=SurfaceUpdate.model_validate(
+            {"tilt_deg": 30.0, "azimuth_deg": 180.0, "gross_area_m2": 600.0}
+        ),
+    )
+    session.commit()
+    session.expire_all()
+    assert session.exec(select(Estimate)).one().stale is True
+    edited = session.get(Surface, roof.id)
+    assert edited is not None and edited.tilt_deg == 30
+    assert edited.status == SurfaceStatus.submitted  # back to review; re-estimated once approved again

@@ -1,0 +1,83 @@
+"""Owners register and edit sites through the pages; another owner's site stays out of reach."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from pvhub.models import Role, Site
+from tests.web.test_pages import csrf_of, login
+
+OUTLINE = {
+    "type": "Polygon",
+    "coordinates": [
+        [[121.480, 31.230], [121.4805, 31.230], [121.4805, 31.2304], [121.480, 31.2304], [121.480, 31.230]]
+    ],
+}
+
+
+def test_an_owner_registers_then_edits_a_site_and_its_location_follows_the_outline(
+    client: TestClient,
+    session: Session,
+    make_user,  # type: ignore[no-untyped-def]
+) -> None:
+    make_user("w@x.cn", Role.owner, "Owner")
+    login(client, "w@x.cn")
+    form = client.get("/sites/new")
+    created = client.post(
+        "/sites/new",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "name": "测试楼",
+            "height_m": "30",
+            "use": "office",
+            "business_model": "emc",
+            "footprint": json.dumps(OUTLINE),
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    site = session.exec(select(Site)).one()
+    assert abs(site.lon - 121.48025) < 1e-4 and site.business_model.value == "emc"
+    edit = client.get(f"/sites/{site.id}/edit")
+    assert edit.status_code == 200 and "测试楼" in edit.text
+    typed = "121.490, 31.240\n121.4905, 31.240\n121.4905, 31.2404\n121.490, 31.2404"
+    saved = client.post(
+        f"/sites/{site.id}/edit",
+        data={
+            "csrf_token": csrf_of(edit.text),
+            "name": "测试楼（新）",
+            "use": "office",
+            "business_model": "epc",
+            "coordinates": typed,
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    session.expire_all()
+    site = session.exec(select(Site)).one()
+    assert site.name == "测试楼（新）" and abs(site.lon - 121.49025) < 1e-4
+    bad = client.post(
+        f"/sites/{site.id}/edit",
+        data={"csrf_token": csrf_of(edit.text), "name": "x", "coordinates": "121.49; north"},
+    )
+    assert bad.status_code == 422 and "Line 1" in bad.text
+
+
+def test_an_owner_cannot_open_another_owners_site_for_editing(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    other = make_user("t@x.cn", Role.owner, "Theirs")
+    make_user("w@x.cn", Role.owner, "Mine")
+    site = Site(name="Theirs", organisation_id=other.organisation_id, lon=121.48, lat=31.23)
+    session.add(site)
+    session.commit()
+    login(client, "w@x.cn")
+    assert client.get(f"/sites/{site.id}/edit").status_code == 404
+    page = client.get("/sites/new")
+    denied = client.post(
+        f"/sites/{site.id}/edit", data={"csrf_token": csrf_of(page.text), "name": "mine now"}
+    )
+    assert denied.status_code == 404
