@@ -7,15 +7,16 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from pvhub.api import exports as api_exports
 from pvhub.api.deps import SessionDep
 from pvhub.errors import DomainError, InvalidInput
 from pvhub.models import BusinessModel
 from pvhub.models.register import SiteCreate, SiteUpdate, SurfaceCreate
-from pvhub.services import exports, register
+from pvhub.services import register
 from pvhub.services.register_geometry import surface_shape
 from web import csrf
 from web.mapdata import from_display
@@ -97,26 +98,34 @@ def _typed_ring(text: str) -> dict[str, Any] | None:
 
 @router.get("/sites/export.geojson")
 def export_geojson(user: LoggedIn, session: SessionDep) -> Response:
-    """The register as GeoJSON (the same export as the API's)."""
-    return JSONResponse(
-        exports.register_geojson(session=session, user=user),
-        media_type="application/geo+json",
-        headers={"Content-Disposition": 'attachment; filename="pvhub-register.geojson"'},
-    )
+    """The register as GeoJSON: the API's export, for the logged-in page user."""
+    return api_exports.export_geojson(user=user, session=session)
 
 
 @router.get("/sites/export.csv")
 def export_csv(user: LoggedIn, session: SessionDep) -> Response:
-    return Response(
-        exports.register_csv(session=session, user=user),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="pvhub-register.csv"'},
-    )
+    return api_exports.export_csv(user=user, session=session)
 
 
 @router.get("/sites/new")
 def new_site_form(request: Request, user: LoggedIn, session: SessionDep) -> Response:
     return render(request, "site_new.html", _site_form_context(request, user, session, {}))
+
+
+def _site_fields(form: FormData, values: dict[str, str], datum: str) -> dict[str, Any]:
+    """The site form's fields as service input; the outline drawn (or typed) only when there is one."""
+    fields: dict[str, Any] = {
+        "name": values.get("name", "").strip(),
+        "address": values.get("address", "").strip(),
+        "subdistrict": values.get("subdistrict", "").strip(),
+        "use": values.get("use", "office"),
+        "business_model": values.get("business_model", "epc"),
+        **_numbers(form, SITE_NUMBERS),
+    }
+    footprint = _geojson(form, "footprint", datum) or _typed_ring(values.get("coordinates", ""))
+    if footprint is not None:
+        fields["footprint"] = footprint
+    return fields
 
 
 def _site_form_context(request: Request, user: Any, session: Any, values: dict[str, Any]) -> dict[str, Any]:
@@ -136,20 +145,8 @@ async def create_site(request: Request, user: LoggedIn, session: SessionDep) -> 
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     try:
-        footprint = _geojson(form, "footprint", request.app.state.settings.map_tile_crs) or _typed_ring(
-            values.get("coordinates", "")
-        )
-        data = SiteCreate.model_validate(
-            {
-                "name": values.get("name", "").strip(),
-                "address": values.get("address", "").strip(),
-                "subdistrict": values.get("subdistrict", "").strip(),
-                "use": values.get("use", "office"),
-                "business_model": values.get("business_model", "epc"),
-                "footprint": footprint,
-                **_numbers(form, SITE_NUMBERS),
-            }
-        )
+        fields = _site_fields(form, values, request.app.state.settings.map_tile_crs)
+        data = SiteCreate.model_validate(fields)
         site = register.create_site(session=session, actor=user, data=data)
     except DomainError as exc:
         context = _site_form_context(request, user, session, values)
@@ -173,19 +170,7 @@ async def edit_site(request: Request, site_id: int, user: LoggedIn, session: Ses
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     try:
-        footprint = _geojson(form, "footprint", request.app.state.settings.map_tile_crs) or _typed_ring(
-            values.get("coordinates", "")
-        )
-        changes: dict[str, Any] = {
-            "name": values.get("name", "").strip(),
-            "address": values.get("address", "").strip(),
-            "subdistrict": values.get("subdistrict", "").strip(),
-            "use": values.get("use", "office"),
-            "business_model": values.get("business_model", "epc"),
-            **_numbers(form, SITE_NUMBERS),
-        }
-        if footprint is not None:
-            changes["footprint"] = footprint
+        changes = _site_fields(form, values, request.app.state.settings.map_tile_crs)
         register.update_site(
             session=session, actor=user, site_id=site_id, changes=SiteUpdate.model_validate(changes)
         )
