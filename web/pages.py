@@ -246,6 +246,7 @@ def site_page(request: Request, site_id: int, user: LoggedIn, session: SessionDe
     context["estimates"] = estimates.estimates_for(
         session=session, surface_ids=[s.id for s in context["surfaces"] if s.id is not None]
     )
+    context["monthly"] = estimates.site_monthly_kwh(context["estimates"].values())
     context["markers"] = [
         {"id": site.id, "name": site.name, "lon": site.lon, "lat": site.lat, "footprint": site.footprint}
     ] + [

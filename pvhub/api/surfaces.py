@@ -9,7 +9,7 @@ from fastapi import status as http
 from pydantic import BaseModel
 
 from pvhub.api.deps import CurrentUser, SessionDep
-from pvhub.models import SurfaceKind, SurfaceStatus
+from pvhub.models import EstimatePublic, SurfaceKind, SurfaceStatus
 from pvhub.models.register import (
     SurfaceApproval,
     SurfaceCreate,
@@ -17,7 +17,7 @@ from pvhub.models.register import (
     SurfaceRejection,
     SurfaceUpdate,
 )
-from pvhub.services import register
+from pvhub.services import estimates, register
 
 router = APIRouter(tags=["register"], responses={409: {"description": "Not allowed in the current status"}})
 
@@ -27,6 +27,12 @@ class SurfacePage(BaseModel):
     total: int
     offset: int
     limit: int
+
+
+@router.get("/surfaces/{surface_id}/estimate", response_model=EstimatePublic)
+def read_surface_estimate(surface_id: int, user: CurrentUser, session: SessionDep) -> EstimatePublic:
+    """Capacity (kWp), annual and monthly AC energy (kWh), CO2, and what the estimate assumed."""
+    return estimates.get_estimate(session=session, user=user, surface_id=surface_id)
 
 
 @router.get("/surfaces", response_model=SurfacePage)

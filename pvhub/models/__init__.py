@@ -16,7 +16,7 @@ from pvhub.models.enums import (
     SurfaceStatus,
     TenderStatus,
 )
-from pvhub.models.estimate import Estimate
+from pvhub.models.estimate import Estimate, EstimatePublic
 from pvhub.models.job import Job, JobPublic
 from pvhub.models.programme import AuditEvent, Programme, ProgrammeUpdate
 from pvhub.models.register import Site, Surface
@@ -36,6 +36,7 @@ __all__ = [
     "DemonstrationPoint",
     "DemonstrationPointSite",
     "Estimate",
+    "EstimatePublic",
     "Job",
     "JobPublic",
     "Milestone",

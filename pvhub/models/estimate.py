@@ -11,6 +11,24 @@ from sqlmodel import Field, SQLModel
 from pvhub.models.types import UTCDateTime, utcnow
 
 
+class EstimatePublic(SQLModel):
+    """An estimate as the API shows it; ``synthetic_weather`` says the embedded year was used."""
+
+    surface_id: int
+    capacity_kwp: float
+    annual_kwh: float
+    specific_yield_kwh_per_kwp: float
+    monthly_kwh: list[float]
+    co2_avoided_t: float
+    assumptions: dict[str, Any]
+    weather_source: str
+    weather_hash: str
+    synthetic_weather: bool
+    pvlib_version: str
+    stale: bool
+    computed_at: datetime
+
+
 class Estimate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     surface_id: int = Field(foreign_key="surface.id", index=True, unique=True)

@@ -6,7 +6,7 @@ run leaves the previous estimates as they were.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -14,8 +14,9 @@ import numpy as np
 from sqlmodel import Session, col, delete, select
 
 from pvhub import audit, jobs, policy
+from pvhub.errors import NotFound
 from pvhub.jobs import ProgressFn
-from pvhub.models import Estimate, Surface, SurfaceStatus, User
+from pvhub.models import Estimate, EstimatePublic, Surface, SurfaceStatus, User
 from pvhub.yieldengine import WeatherYear, estimate
 
 
@@ -133,3 +134,25 @@ def estimate_job(session: Session, parameters: dict[str, Any], progress: Progres
     if not ids:
         ids = surfaces_to_estimate(session=session, only_missing_or_stale=not parameters.get("all", False))
     return asdict(estimate_surfaces(session=session, actor=None, surface_ids=ids, progress=progress))
+
+
+def get_estimate(*, session: Session, user: User, surface_id: int) -> EstimatePublic:
+    """The estimate of a surface the user may read (NotFound when it has none yet)."""
+    from pvhub.services import register
+
+    register.get_surface(session=session, user=user, surface_id=surface_id)
+    row = session.exec(select(Estimate).where(Estimate.surface_id == surface_id)).first()
+    if row is None:
+        raise NotFound(f"Surface {surface_id} has no estimate yet (it is estimated once approved).")
+    weather = row.assumptions.get("weather", {}) if isinstance(row.assumptions, dict) else {}
+    return EstimatePublic.model_validate(row, update={"synthetic_weather": bool(weather.get("synthetic"))})
+
+
+def site_monthly_kwh(rows: Iterable[Estimate]) -> list[float]:
+    """The 12 monthly AC energies (kWh) of several surfaces added up; empty when none is estimated."""
+    totals = [0.0] * 12
+    found = False
+    for row in rows:
+        found = True
+        totals = [a + float(b) for a, b in zip(totals, row.monthly_kwh, strict=True)]
+    return totals if found else []

@@ -81,3 +81,35 @@ def test_an_owner_cannot_open_another_owners_site_for_editing(
         f"/sites/{site.id}/edit", data={"csrf_token": csrf_of(page.text), "name": "mine now"}
     )
     assert denied.status_code == 404
+
+
+def test_a_site_page_charts_the_estimated_monthly_energy(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    from pvhub.models import Surface, SurfaceKind, SurfaceStatus
+    from pvhub.services import estimates
+
+    owner = make_user("w@x.cn", Role.owner, "Mine")
+    site = Site(name="Chart tower", organisation_id=owner.organisation_id, lon=121.48, lat=31.23)
+    session.add(site)
+    session.flush()
+    assert site.id is not None
+    roof = Surface(
+        site_id=site.id,
+        kind=SurfaceKind.roof,
+        tilt_deg=22,
+        azimuth_deg=180,
+        gross_area_m2=500,
+        usable_area_m2=300,
+        status=SurfaceStatus.approved,
+    )
+    session.add(roof)
+    session.flush()
+    assert roof.id is not None
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id])
+    session.commit()
+    login(client, "w@x.cn")
+    page = client.get(f"/sites/{site.id}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    assert page.text.count('class="bar-month"') == 12
+    assert "Estimated monthly energy (kWh)" in page.text and "synthetic year" in page.text

@@ -1,0 +1,53 @@
+"""A surface's estimate over the API: the figures, and that they came from the embedded synthetic year."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from pvhub.models import Role, Site, Surface, SurfaceKind, SurfaceStatus
+from pvhub.services import estimates
+from tests.conftest import api_token
+
+
+def test_an_owner_reads_its_surface_estimate_labelled_synthetic(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    owner = make_user("w@x.cn", Role.owner, "Owner")
+    make_user("t@x.cn", Role.owner, "Other")
+    site = Site(name="Tower", organisation_id=owner.organisation_id, lon=121.48, lat=31.23)
+    session.add(site)
+    session.flush()
+    assert site.id is not None
+    roof = Surface(
+        site_id=site.id,
+        kind=SurfaceKind.roof,
+        tilt_deg=22,
+        azimuth_deg=180,
+        gross_area_m2=500,
+        usable_area_m2=300,
+        status=SurfaceStatus.approved,
+    )
+    pending = Surface(
+        site_id=site.id,
+        kind=SurfaceKind.walkway,
+        tilt_deg=3,
+        azimuth_deg=180,
+        gross_area_m2=50,
+        usable_area_m2=40,
+        status=SurfaceStatus.submitted,
+    )
+    session.add_all([roof, pending])
+    session.flush()
+    assert roof.id is not None
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id])
+    session.commit()
+    headers = api_token(client, "w@x.cn")
+    body = client.get(f"/api/v1/surfaces/{roof.id}/estimate", headers=headers).json()
+    assert body["capacity_kwp"] == 54.0 and len(body["monthly_kwh"]) == 12
+    assert body["synthetic_weather"] is True and body["stale"] is False
+    assert 1000 <= body["specific_yield_kwh_per_kwp"] <= 1100
+    missing = client.get(f"/api/v1/surfaces/{pending.id}/estimate", headers=headers)
+    assert missing.status_code == 404 and "no estimate yet" in missing.json()["detail"]
+    other = client.get(f"/api/v1/surfaces/{roof.id}/estimate", headers=api_token(client, "t@x.cn"))
+    assert other.status_code == 404
