@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel, select
 import pvhub.models  # noqa: F401
 from pvhub import migrate
 from pvhub.db import make_engine
-from pvhub.models import Organisation, Role, User
+from pvhub.models import Organisation, Role, Site, Surface, SurfaceStatus, User
 from pvhub.security import hash_password
 from pvhub.settings import Settings
 
@@ -125,3 +125,29 @@ def api_token(client: TestClient, email: str, password: str = TEST_PASSWORD) -> 
     response = client.post("/api/v1/auth/token", data={"username": email, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+ROOF_22_SOUTH = {
+    "kind": "roof",
+    "tilt_deg": 22,
+    "azimuth_deg": 180,
+    "gross_area_m2": 500,
+    "usable_area_m2": 300,
+}
+
+
+def add_site(
+    session: Session, organisation_id: int, name: str, *surfaces: dict[str, object]
+) -> tuple[Site, list[Surface]]:
+    """A committed site near the district centre with the given surfaces (approved unless they say)."""
+    site = Site(name=name, organisation_id=organisation_id, lon=121.48, lat=31.23)
+    session.add(site)
+    session.flush()
+    assert site.id is not None
+    rows = [
+        Surface.model_validate({"status": SurfaceStatus.approved, **spec, "site_id": site.id})
+        for spec in surfaces
+    ]
+    session.add_all(rows)
+    session.commit()
+    return site, rows

@@ -51,8 +51,9 @@ def check_limits(inst: BundlingInstance, res: BundlingResult) -> None:
     for group in {s.keep_with for s in inst.sites} - {None}:
         members = {s.id for s in inst.sites if s.keep_with == group}
         holders = [b.id for b in res.bundles if members & set(b.sites)]
-        assert len(holders) <= 1 and (not holders or members <= set(next(
-            b for b in res.bundles if b.id == holders[0]).sites))
+        assert len(holders) <= 1 and (
+            not holders or members <= set(next(b for b in res.bundles if b.id == holders[0]).sites)
+        )
     for site in inst.sites:
         if site.locked_bundle is not None:
             assert any(b.id == site.locked_bundle and site.id in b.sites for b in res.bundles)
@@ -98,17 +99,22 @@ def brute_force(inst: BundlingInstance) -> tuple[float, float]:
 
 def random_sites(n: int, seed: int, *, spread: float = 1000.0) -> tuple[Site, ...]:
     rng = random.Random(seed)
-    return tuple(Site(f"s{i}", rng.uniform(0, spread), rng.uniform(0, spread), float(rng.randint(20, 400)))
-                 for i in range(n))
+    return tuple(
+        Site(f"s{i}", rng.uniform(0, spread), rng.uniform(0, spread), float(rng.randint(20, 400)))
+        for i in range(n)
+    )
 
 
-@pytest.mark.parametrize("params", [
-    {"min_capacity_kw": 300, "max_capacity_kw": 700},
-    {"min_capacity_kw": 0, "max_capacity_kw": 900, "bundle_cost_m": 400.0},
-    {"min_capacity_kw": 200, "max_capacity_kw": 1000, "max_sites": 3, "max_distance_m": 600.0},
-    {"min_capacity_kw": 100, "max_capacity_kw": 2000, "bundle_count": 2},
-    {"min_capacity_kw": 500, "max_capacity_kw": 600, "max_distance_m": 500.0},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"min_capacity_kw": 300, "max_capacity_kw": 700},
+        {"min_capacity_kw": 0, "max_capacity_kw": 900, "bundle_cost_m": 400.0},
+        {"min_capacity_kw": 200, "max_capacity_kw": 1000, "max_sites": 3, "max_distance_m": 600.0},
+        {"min_capacity_kw": 100, "max_capacity_kw": 2000, "bundle_count": 2},
+        {"min_capacity_kw": 500, "max_capacity_kw": 600, "max_distance_m": 500.0},
+    ],
+)
 @pytest.mark.parametrize("seed", [1, 2])
 def test_tiny_instance_matches_brute_force(params: dict[str, float], seed: int) -> None:
     inst = BundlingInstance(random_sites(7, seed), **params)  # type: ignore[arg-type]
@@ -123,8 +129,10 @@ def test_tiny_instance_matches_brute_force(params: dict[str, float], seed: int) 
 
 def test_keep_with_group_matches_brute_force() -> None:
     base = random_sites(7, 5)
-    sites = tuple(Site(s.id, s.x, s.y, s.capacity_kw, keep_with="campus" if i in (0, 3, 5) else None)
-                  for i, s in enumerate(base))
+    sites = tuple(
+        Site(s.id, s.x, s.y, s.capacity_kw, keep_with="campus" if i in (0, 3, 5) else None)
+        for i, s in enumerate(base)
+    )
     inst = BundlingInstance(sites, min_capacity_kw=300, max_capacity_kw=900)
     res = solve_bundling(inst, time_limit_s=10, num_workers=1)
     check_limits(inst, res)
@@ -133,8 +141,11 @@ def test_keep_with_group_matches_brute_force() -> None:
 
 
 def test_a_demonstration_cluster_stays_together_even_when_far_apart() -> None:
-    sites = (*random_sites(30, 3, spread=3000),
-             Site("demo-a", 0, 0, 150, keep_with="demo"), Site("demo-b", 2900, 2900, 150, keep_with="demo"))
+    sites = (
+        *random_sites(30, 3, spread=3000),
+        Site("demo-a", 0, 0, 150, keep_with="demo"),
+        Site("demo-b", 2900, 2900, 150, keep_with="demo"),
+    )
     inst = BundlingInstance(sites, min_capacity_kw=500, max_capacity_kw=1500, max_sites=10)
     res = solve_bundling(inst, time_limit_s=4)
     check_limits(inst, res)
@@ -142,10 +153,12 @@ def test_a_demonstration_cluster_stays_together_even_when_far_apart() -> None:
 
 
 def test_locked_sites_stay_in_their_named_bundle_which_takes_in_others() -> None:
-    sites = (*random_sites(20, 4),
-             Site("L1", 100, 100, 200, locked_bundle="draft-7"),
-             Site("L2", 900, 900, 100, locked_bundle="draft-7"),
-             Site("M1", 500, 500, 100, locked_bundle="draft-8"))
+    sites = (
+        *random_sites(20, 4),
+        Site("L1", 100, 100, 200, locked_bundle="draft-7"),
+        Site("L2", 900, 900, 100, locked_bundle="draft-7"),
+        Site("M1", 500, 500, 100, locked_bundle="draft-8"),
+    )
     inst = BundlingInstance(sites, min_capacity_kw=800, max_capacity_kw=1500)
     res = solve_bundling(inst, time_limit_s=4)
     check_limits(inst, res)
@@ -164,8 +177,11 @@ def test_a_site_too_big_for_any_bundle_is_left_out_with_the_reason() -> None:
 
 
 def test_a_group_out_of_reach_is_left_out_with_the_reason() -> None:
-    sites = (*random_sites(8, 7),
-             Site("g1", 0, 0, 100, keep_with="g"), Site("g2", 5000, 0, 100, keep_with="g"))
+    sites = (
+        *random_sites(8, 7),
+        Site("g1", 0, 0, 100, keep_with="g"),
+        Site("g2", 5000, 0, 100, keep_with="g"),
+    )
     inst = BundlingInstance(sites, min_capacity_kw=0, max_capacity_kw=2000, max_distance_m=1500)
     res = solve_bundling(inst, time_limit_s=5)
     check_limits(inst, res)
@@ -205,8 +221,13 @@ def test_capacitated_p_median_100_sites_10_bundles_gets_a_small_proven_gap() -> 
 
 
 def test_one_worker_and_a_fixed_seed_reproduce_the_result() -> None:
-    inst = BundlingInstance(random_sites(60, 12, spread=4000), min_capacity_kw=500, max_capacity_kw=1500,
-                            max_sites=8, bundle_cost_m=1000)
+    inst = BundlingInstance(
+        random_sites(60, 12, spread=4000),
+        min_capacity_kw=500,
+        max_capacity_kw=1500,
+        max_sites=8,
+        bundle_cost_m=1000,
+    )
     a = solve_bundling(inst, time_limit_s=3, num_workers=1, seed=7)
     b = solve_bundling(inst, time_limit_s=3, num_workers=1, seed=7)
     check_limits(inst, a)
@@ -214,8 +235,14 @@ def test_one_worker_and_a_fixed_seed_reproduce_the_result() -> None:
 
 
 def test_large_model_uses_candidate_anchors_and_still_gives_a_valid_answer() -> None:
-    inst = BundlingInstance(random_sites(500, 13, spread=6000), min_capacity_kw=800, max_capacity_kw=2000,
-                            max_sites=20, max_distance_m=2000, bundle_cost_m=5000)
+    inst = BundlingInstance(
+        random_sites(500, 13, spread=6000),
+        min_capacity_kw=800,
+        max_capacity_kw=2000,
+        max_sites=20,
+        max_distance_m=2000,
+        bundle_cost_m=5000,
+    )
     res = solve_bundling(inst, time_limit_s=6)
     check_limits(inst, res)
     assert res.status in {"optimal", "feasible"}
@@ -223,26 +250,37 @@ def test_large_model_uses_candidate_anchors_and_still_gives_a_valid_answer() -> 
     assert res.greedy_cost_m is not None and res.cost_m <= res.greedy_cost_m + 1e-6
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({}, "missing field 'sites'"),
-    ({"sites": [{"id": "a", "x": 0, "y": 0}]}, "missing field 'capacity_kw'"),
-    ({"sites": [{"x": 0, "y": 0, "capacity_kw": 1}]}, "missing field 'id'"),
-    ({"sites": [{"id": "a", "x": 0, "y": 0, "capacity_kw": -5}]}, "capacity_kw must be"),
-    ({"sites": [{"id": "a", "x": 0, "y": 0, "capacity_kw": 1},
-                {"id": "a", "x": 1, "y": 0, "capacity_kw": 1}]},
-     "duplicate site id 'a'"),
-    ({"sites": [], "min_capacity_kw": 10, "max_capacity_kw": 5}, "above max_capacity_kw"),
-    ({"sites": [], "min_bundles": 3, "max_bundles": 2}, "above max_bundles"),
-    ({"sites": [{"id": "a", "x": "east", "y": 0, "capacity_kw": 1}]}, "must be a number"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "missing field 'sites'"),
+        ({"sites": [{"id": "a", "x": 0, "y": 0}]}, "missing field 'capacity_kw'"),
+        ({"sites": [{"x": 0, "y": 0, "capacity_kw": 1}]}, "missing field 'id'"),
+        ({"sites": [{"id": "a", "x": 0, "y": 0, "capacity_kw": -5}]}, "capacity_kw must be"),
+        (
+            {
+                "sites": [
+                    {"id": "a", "x": 0, "y": 0, "capacity_kw": 1},
+                    {"id": "a", "x": 1, "y": 0, "capacity_kw": 1},
+                ]
+            },
+            "duplicate site id 'a'",
+        ),
+        ({"sites": [], "min_capacity_kw": 10, "max_capacity_kw": 5}, "above max_capacity_kw"),
+        ({"sites": [], "min_bundles": 3, "max_bundles": 2}, "above max_bundles"),
+        ({"sites": [{"id": "a", "x": "east", "y": 0, "capacity_kw": 1}]}, "must be a number"),
+    ],
+)
 def test_bad_instances_are_refused_with_a_clear_message(data: dict[str, object], message: str) -> None:
     with pytest.raises(InstanceError, match=message):
         parse_instance(data)
 
 
 def test_a_unit_locked_to_two_bundles_is_infeasible() -> None:
-    sites = (Site("a", 0, 0, 100, keep_with="g", locked_bundle="x"),
-             Site("b", 10, 0, 100, keep_with="g", locked_bundle="y"))
+    sites = (
+        Site("a", 0, 0, 100, keep_with="g", locked_bundle="x"),
+        Site("b", 10, 0, 100, keep_with="g", locked_bundle="y"),
+    )
     res = solve_bundling(BundlingInstance(sites), time_limit_s=2)
     assert res.status == "infeasible" and res.message is not None and "'g'" in res.message
 
@@ -259,43 +297,85 @@ def test_lagrangian_bound_never_exceeds_the_brute_force_optimum() -> None:
     from optimiser.bundling.units import prepare
 
     for seed in (1, 2, 3):
-        inst = BundlingInstance(random_sites(7, seed), min_capacity_kw=0, max_capacity_kw=900,
-                                bundle_cost_m=300.0, max_sites=4, require_all=True)
+        inst = BundlingInstance(
+            random_sites(7, seed),
+            min_capacity_kw=0,
+            max_capacity_kw=900,
+            bundle_cost_m=300.0,
+            max_sites=4,
+            require_all=True,
+        )
         _, optimum = brute_force(inst)
         prep = prepare(inst)
-        bound, why = lagrangian_bound(inst, prep, required=set(range(len(prep.units))),
-                                      start_lam=np.zeros(len(prep.units)), upper=optimum, time_limit_s=1)
+        bound, why = lagrangian_bound(
+            inst,
+            prep,
+            required=set(range(len(prep.units))),
+            start_lam=np.zeros(len(prep.units)),
+            upper=optimum,
+            time_limit_s=1,
+        )
         assert why is None and bound is not None
         assert 0 <= bound <= optimum + 1e-6
 
 
 def test_command_line_prints_json_and_uses_exit_codes(tmp_path: Path) -> None:
     good = tmp_path / "good.json"
-    good.write_text(json.dumps({
-        "sites": [{"id": s.id, "x": s.x, "y": s.y, "capacity_kw": s.capacity_kw, "keep_with": None,
-                   "locked_bundle": None} for s in random_sites(12, 14)],
-        "bundle_count": None, "min_bundles": None, "max_bundles": None, "min_capacity_kw": 300,
-        "max_capacity_kw": 1200, "max_sites": 5, "max_distance_m": None, "bundle_cost_m": 500,
-        "require_all": False}))
+    good.write_text(
+        json.dumps(
+            {
+                "sites": [
+                    {
+                        "id": s.id,
+                        "x": s.x,
+                        "y": s.y,
+                        "capacity_kw": s.capacity_kw,
+                        "keep_with": None,
+                        "locked_bundle": None,
+                    }
+                    for s in random_sites(12, 14)
+                ],
+                "bundle_count": None,
+                "min_bundles": None,
+                "max_bundles": None,
+                "min_capacity_kw": 300,
+                "max_capacity_kw": 1200,
+                "max_sites": 5,
+                "max_distance_m": None,
+                "bundle_cost_m": 500,
+                "require_all": False,
+            }
+        )
+    )
     run = [sys.executable, "-m", "optimiser", "bundle"]
-    out = subprocess.run([*run, str(good), "--time-limit", "3", "--workers", "1", "--seed", "3"],
-                         capture_output=True, text=True, cwd=ROOT, check=False)
+    out = subprocess.run(
+        [*run, str(good), "--time-limit", "3", "--workers", "1", "--seed", "3"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["status"] == "optimal" and result["gap"] == pytest.approx(0, abs=1e-4)
     assert {"bundled_kw", "objective_m", "cost_m", "bound_m", "bundles", "unbundled", "wall_s"} <= set(result)
-    infeasible = json.loads(good.read_text()) | {"require_all": True, "min_capacity_kw": 0,
-                                                "max_capacity_kw": 100}
+    infeasible = json.loads(good.read_text()) | {
+        "require_all": True,
+        "min_capacity_kw": 0,
+        "max_capacity_kw": 100,
+    }
     good.write_text(json.dumps(infeasible))
-    out = subprocess.run([*run, str(good), "--time-limit", "2"], capture_output=True, text=True, cwd=ROOT,
-                         check=False)
+    out = subprocess.run(
+        [*run, str(good), "--time-limit", "2"], capture_output=True, text=True, cwd=ROOT, check=False
+    )
     assert out.returncode == 0 and json.loads(out.stdout)["status"] == "infeasible"
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"sites": [{"id": "a", "x": 0, "y": 0, "capacity_kw": -1}]}))
     out = subprocess.run([*run, str(bad)], capture_output=True, text=True, cwd=ROOT, check=False)
     assert out.returncode == 2 and "capacity_kw" in out.stderr and out.stdout == ""
-    out = subprocess.run([*run, str(tmp_path / "missing.json")], capture_output=True, text=True, cwd=ROOT,
-                         check=False)
+    out = subprocess.run(
+        [*run, str(tmp_path / "missing.json")], capture_output=True, text=True, cwd=ROOT, check=False
+    )
     assert out.returncode == 2 and "cannot read instance" in out.stderr
 
 

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from pvhub.models import Role, Site
+from tests.conftest import ROOF_22_SOUTH, add_site
 from tests.web.test_pages import csrf_of, login
 
 OUTLINE = {
@@ -86,25 +87,10 @@ def test_an_owner_cannot_open_another_owners_site_for_editing(
 def test_a_site_page_charts_the_estimated_monthly_energy(
     client: TestClient, session: Session, make_user
 ) -> None:  # type: ignore[no-untyped-def]
-    from pvhub.models import Surface, SurfaceKind, SurfaceStatus
     from pvhub.services import estimates
 
     owner = make_user("w@x.cn", Role.owner, "Mine")
-    site = Site(name="Chart tower", organisation_id=owner.organisation_id, lon=121.48, lat=31.23)
-    session.add(site)
-    session.flush()
-    assert site.id is not None
-    roof = Surface(
-        site_id=site.id,
-        kind=SurfaceKind.roof,
-        tilt_deg=22,
-        azimuth_deg=180,
-        gross_area_m2=500,
-        usable_area_m2=300,
-        status=SurfaceStatus.approved,
-    )
-    session.add(roof)
-    session.flush()
+    site, (roof,) = add_site(session, owner.organisation_id, "Chart tower", ROOF_22_SOUTH)
     assert roof.id is not None
     estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id])
     session.commit()

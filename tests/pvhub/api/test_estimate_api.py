@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from pvhub.models import Role, Site, Surface, SurfaceKind, SurfaceStatus
+from pvhub.models import Role, SurfaceStatus
 from pvhub.services import estimates
-from tests.conftest import api_token
+from tests.conftest import ROOF_22_SOUTH, add_site, api_token
 
 
 def test_an_owner_reads_its_surface_estimate_labelled_synthetic(
@@ -15,30 +15,20 @@ def test_an_owner_reads_its_surface_estimate_labelled_synthetic(
 ) -> None:  # type: ignore[no-untyped-def]
     owner = make_user("w@x.cn", Role.owner, "Owner")
     make_user("t@x.cn", Role.owner, "Other")
-    site = Site(name="Tower", organisation_id=owner.organisation_id, lon=121.48, lat=31.23)
-    session.add(site)
-    session.flush()
-    assert site.id is not None
-    roof = Surface(
-        site_id=site.id,
-        kind=SurfaceKind.roof,
-        tilt_deg=22,
-        azimuth_deg=180,
-        gross_area_m2=500,
-        usable_area_m2=300,
-        status=SurfaceStatus.approved,
+    _site, (roof, pending) = add_site(
+        session,
+        owner.organisation_id,
+        "Tower",
+        ROOF_22_SOUTH,
+        {
+            "kind": "walkway",
+            "tilt_deg": 3,
+            "azimuth_deg": 180,
+            "gross_area_m2": 50,
+            "usable_area_m2": 40,
+            "status": SurfaceStatus.submitted,
+        },
     )
-    pending = Surface(
-        site_id=site.id,
-        kind=SurfaceKind.walkway,
-        tilt_deg=3,
-        azimuth_deg=180,
-        gross_area_m2=50,
-        usable_area_m2=40,
-        status=SurfaceStatus.submitted,
-    )
-    session.add_all([roof, pending])
-    session.flush()
     assert roof.id is not None
     estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id])
     session.commit()

@@ -14,8 +14,9 @@ def test_table_interpolation_is_within_half_a_percent_of_modelchain(shanghai, ki
     res = estimate([kind] * 10, tilt, azimuth, [100] * 10, weather=shanghai, method="table")
     assert "table" in res.provenance["method"]
     a = DEFAULT_ASSUMPTIONS[kind]
-    naive = np.array([modelchain_monthly(shanghai, t, z, a).sum()
-                      for t, z in zip(tilt, azimuth, strict=True)])
+    naive = np.array(
+        [modelchain_monthly(shanghai, t, z, a).sum() for t, z in zip(tilt, azimuth, strict=True)]
+    )
     err = np.abs(res.specific_yield / naive - 1)
     assert err.max() < 0.005
 

@@ -48,8 +48,9 @@ def test_shading_loss_and_capacity_scale_energy(shanghai):
 
 
 def test_overrides_of_power_density_change_capacity_not_specific_yield(shanghai):
-    res = estimate(["roof"] * 2, [22, 22], [180, 180], [100, 100], weather=shanghai,
-                   power_density_w_m2=[np.nan, 200.0])
+    res = estimate(
+        ["roof"] * 2, [22, 22], [180, 180], [100, 100], weather=shanghai, power_density_w_m2=[np.nan, 200.0]
+    )
     assert res.capacity_kwp.tolist() == pytest.approx([18.0, 20.0])
     assert res.specific_yield[0] == pytest.approx(res.specific_yield[1])
 

@@ -19,8 +19,12 @@ from pvhub.yieldengine import (
 def _write_epw(path, weather):
     lines = [
         "LOCATION,Shanghai,SH,CHN,synthetic,583670,31.17,121.43,8.0,4.0",
-        "DESIGN CONDITIONS,0", "TYPICAL/EXTREME PERIODS,0", "GROUND TEMPERATURES,0",
-        "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0", "COMMENTS 1,test", "COMMENTS 2,test",
+        "DESIGN CONDITIONS,0",
+        "TYPICAL/EXTREME PERIODS,0",
+        "GROUND TEMPERATURES,0",
+        "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0",
+        "COMMENTS 1,test",
+        "COMMENTS 2,test",
         "DATA PERIODS,1,1,Data,Sunday, 1/ 1,12/31",
     ]
     d = weather.data
@@ -30,21 +34,66 @@ def _write_epw(path, weather):
         if end.hour == 0:
             prev = end - np.timedelta64(1, "h")
             fields[1:3] = [prev.month, prev.day]
-        fields += [row.temp_air, 10.0, 70, 101325, 0, 0, 350, row.ghi, row.dni, row.dhi,
-                   0, 0, 0, 0, 180, row.wind_speed, 5, 5, 10, 77777, 9, 999999999, 10, 0.1, 0, 88, 0.0, 0, 0]
+        fields += [
+            row.temp_air,
+            10.0,
+            70,
+            101325,
+            0,
+            0,
+            350,
+            row.ghi,
+            row.dni,
+            row.dhi,
+            0,
+            0,
+            0,
+            0,
+            180,
+            row.wind_speed,
+            5,
+            5,
+            10,
+            77777,
+            9,
+            999999999,
+            10,
+            0.1,
+            0,
+            88,
+            0.0,
+            0,
+            0,
+        ]
         lines.append(",".join(str(f) for f in fields))
     path.write_text("\n".join(lines) + "\n")
 
 
 def _pvgis_json(weather):
     d = weather.data.tz_convert("UTC")
-    hourly = [{"time(UTC)": t.strftime("2007%m%d:%H%M"), "T2m": r.temp_air, "RH": 70.0, "G(h)": r.ghi,
-               "Gb(n)": r.dni, "Gd(h)": r.dhi, "IR(h)": 350.0, "WS10m": r.wind_speed, "WD10m": 90.0,
-               "SP": 101325.0} for t, r in zip(d.index, d.itertuples(), strict=True)]
-    return {"inputs": {"location": {"latitude": 31.17, "longitude": 121.43, "elevation": 4.0}},
-            "meta": {"inputs": {}},
-            "outputs": {"months_selected": [{"month": m, "year": 2007} for m in range(1, 13)],
-                        "tmy_hourly": hourly}}
+    hourly = [
+        {
+            "time(UTC)": t.strftime("2007%m%d:%H%M"),
+            "T2m": r.temp_air,
+            "RH": 70.0,
+            "G(h)": r.ghi,
+            "Gb(n)": r.dni,
+            "Gd(h)": r.dhi,
+            "IR(h)": 350.0,
+            "WS10m": r.wind_speed,
+            "WD10m": 90.0,
+            "SP": 101325.0,
+        }
+        for t, r in zip(d.index, d.itertuples(), strict=True)
+    ]
+    return {
+        "inputs": {"location": {"latitude": 31.17, "longitude": 121.43, "elevation": 4.0}},
+        "meta": {"inputs": {}},
+        "outputs": {
+            "months_selected": [{"month": m, "year": 2007} for m in range(1, 13)],
+            "tmy_hourly": hourly,
+        },
+    }
 
 
 def test_reads_pvlibs_bundled_tmy3_file(tmy3_path):
