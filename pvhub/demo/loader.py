@@ -69,6 +69,12 @@ def load_demo(*, session: Session, reset: bool = False, seed: int = 2026) -> Dem
     counts = _load_surfaces(session, district.surfaces, site_ids)
     approved = estimates.surfaces_to_estimate(session=session, only_missing_or_stale=False)
     estimates.estimate_surfaces(session=session, actor=None, surface_ids=approved)
+    # The demo then walks the programme forward, one step per stage of the flow, each acting as the
+    # office (or the suppliers) through the services, in this order:
+    # [demo step: demonstration points]
+    # [demo step: bundling]
+    # [demo step: tender round]
+    # [demo step: construction]
     audit.record(
         session,
         actor=None,
