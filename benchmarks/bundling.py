@@ -34,10 +34,17 @@ def district(n: int, seed: int = 0) -> BundlingInstance:
     xy = centres[which] + rng.normal(size=(n, 2)) * spread[which, None]
     xy = np.clip(xy, [0, 0], [6000, 4000])
     cap = np.round(np.exp(rng.uniform(np.log(20), np.log(800), size=n)), 1)
-    sites = tuple(Site(f"s{i}", float(x), float(y), float(c))
-                  for i, ((x, y), c) in enumerate(zip(xy, cap, strict=True)))
-    return BundlingInstance(sites, min_capacity_kw=1000, max_capacity_kw=2000, max_sites=30,
-                            max_distance_m=2000, bundle_cost_m=RECOMMENDED_BUNDLE_COST_M)
+    sites = tuple(
+        Site(f"s{i}", float(x), float(y), float(c)) for i, ((x, y), c) in enumerate(zip(xy, cap, strict=True))
+    )
+    return BundlingInstance(
+        sites,
+        min_capacity_kw=1000,
+        max_capacity_kw=2000,
+        max_sites=30,
+        max_distance_m=2000,
+        bundle_cost_m=RECOMMENDED_BUNDLE_COST_M,
+    )
 
 
 def run(n: int, time_limit: float, seed: int) -> dict[str, object]:
@@ -45,15 +52,21 @@ def run(n: int, time_limit: float, seed: int) -> dict[str, object]:
     res = solve_bundling(inst, time_limit_s=time_limit, seed=seed)
     total = sum(s.capacity_kw for s in inst.sites)
     return {
-        "sites": n, "time_limit_s": time_limit, "workers": os.cpu_count(), "status": res.status,
+        "sites": n,
+        "time_limit_s": time_limit,
+        "workers": os.cpu_count(),
+        "status": res.status,
         "first_feasible_s": round(res.first_feasible_s or float("nan"), 2),
-        "bundled_share": round(res.bundled_kw / total, 4), "bundles": len(res.bundles),
+        "bundled_share": round(res.bundled_kw / total, 4),
+        "bundles": len(res.bundles),
         "mean_bundle_kw": round(res.bundled_kw / max(1, len(res.bundles)), 1),
-        "cost_m": round(res.cost_m, 1), "bound_m": None if res.bound_m is None else round(res.bound_m, 1),
+        "cost_m": round(res.cost_m, 1),
+        "bound_m": None if res.bound_m is None else round(res.bound_m, 1),
         "gap": None if res.gap is None else round(res.gap, 4),
         "greedy_bundled_share": round((res.greedy_bundled_kw or 0) / total, 4),
         "cost_vs_greedy": None if not res.greedy_cost_m else round(res.cost_m / res.greedy_cost_m, 4),
-        "wall_s": round(res.wall_s, 1), "bound_note": res.bound_note,
+        "wall_s": round(res.wall_s, 1),
+        "bound_note": res.bound_note,
     }
 
 
@@ -61,8 +74,9 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="100 and 1,000 sites, 10 s each")
     p.add_argument("--sizes", type=int, nargs="*", help="site counts (default 100 1000 10000)")
-    p.add_argument("--time-limit", type=float, default=None,
-                   help="seconds per run (default 60; 300 at 10,000)")
+    p.add_argument(
+        "--time-limit", type=float, default=None, help="seconds per run (default 60; 300 at 10,000)"
+    )
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     sizes = args.sizes or ([100, 1000] if args.quick else [100, 1000, 10000])

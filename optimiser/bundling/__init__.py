@@ -1,10 +1,12 @@
 """Bundling optimiser: group sites into tender packages (capacitated clustering with CP-SAT).
 
 Public API: :func:`solve_bundling`, :class:`BundlingInstance`, :class:`Site`, :func:`parse_instance`,
-:func:`load_instance`, :class:`InstanceError`, :class:`BundlingResult`, :class:`Bundle`, :class:`Unbundled`.
+:func:`load_instance`, :class:`InstanceError`, :class:`BundlingResult`, :class:`Bundle`, :class:`Unbundled`,
+:class:`BundlingProgress` (live progress of a run).
 """
 
 from optimiser.bundling.instance import BundlingInstance, InstanceError, Site, load_instance, parse_instance
+from optimiser.bundling.progress import BundlingProgress
 from optimiser.bundling.result import Bundle, BundlingResult, Unbundled
 from optimiser.bundling.solve import RECOMMENDED_BUNDLE_COST_M, solve_bundling
 
@@ -12,6 +14,7 @@ __all__ = [
     "RECOMMENDED_BUNDLE_COST_M",
     "Bundle",
     "BundlingInstance",
+    "BundlingProgress",
     "BundlingResult",
     "InstanceError",
     "Site",

@@ -20,8 +20,14 @@ from optimiser.bundling.units import Prepared
 MAX_PAIRS = 400_000  # beyond this the LP takes longer than a bundling run should
 
 
-def lp_bound(inst: BundlingInstance, full: Prepared, *, min_bundled_kw: float, required: set[int],
-             time_limit_s: float = 60.0) -> tuple[float | None, str | None]:
+def lp_bound(
+    inst: BundlingInstance,
+    full: Prepared,
+    *,
+    min_bundled_kw: float,
+    required: set[int],
+    time_limit_s: float = 60.0,
+) -> tuple[float | None, str | None]:
     """Return ``(bound_m, None)`` or ``(None, reason)``; ``full`` must hold every feasible anchor."""
     units = full.units
     pu = np.concatenate([np.full(len(a), u) for u, a in enumerate(full.anchors)] + [np.zeros(0)]).astype(int)
@@ -63,14 +69,24 @@ def lp_bound(inst: BundlingInstance, full: Prepared, *, min_bundled_kw: float, r
     own = full.unit_of_site[pj] == pu
     link = ~own
     k = int(link.sum())
-    rows.append(block(np.concatenate([np.arange(k), np.arange(k)]),
-                      np.concatenate([pair_idx[link], ycol[link]]),
-                      np.concatenate([np.ones(k), -np.ones(k)]), k))
+    rows.append(
+        block(
+            np.concatenate([np.arange(k), np.arange(k)]),
+            np.concatenate([pair_idx[link], ycol[link]]),
+            np.concatenate([np.ones(k), -np.ones(k)]),
+            k,
+        )
+    )
     rhs.append(np.zeros(k))
     k = int(own.sum())
-    eq_rows.append(block(np.concatenate([np.arange(k), np.arange(k)]),
-                         np.concatenate([pair_idx[own], ycol[own]]),
-                         np.concatenate([np.ones(k), -np.ones(k)]), k))
+    eq_rows.append(
+        block(
+            np.concatenate([np.arange(k), np.arange(k)]),
+            np.concatenate([pair_idx[own], ycol[own]]),
+            np.concatenate([np.ones(k), -np.ones(k)]),
+            k,
+        )
+    )
     eq_rhs.append(np.zeros(k))
     # capacity, site count and one locked unit per anchor
     anchor_row = {j: r for r, j in enumerate(opens.tolist())}
@@ -78,16 +94,34 @@ def lp_bound(inst: BundlingInstance, full: Prepared, *, min_bundled_kw: float, r
     m = len(opens)
     ycols = np.array([col_y[int(j)] for j in opens.tolist()], dtype=int)
     if math.isfinite(inst.max_capacity_kw):
-        rows.append(block(np.concatenate([ar, np.arange(m)]), np.concatenate([pair_idx, ycols]),
-                          np.concatenate([cap[pu], -np.full(m, inst.max_capacity_kw)]), m))
+        rows.append(
+            block(
+                np.concatenate([ar, np.arange(m)]),
+                np.concatenate([pair_idx, ycols]),
+                np.concatenate([cap[pu], -np.full(m, inst.max_capacity_kw)]),
+                m,
+            )
+        )
         rhs.append(np.zeros(m))
     if inst.min_capacity_kw > 0:
-        rows.append(block(np.concatenate([ar, np.arange(m)]), np.concatenate([pair_idx, ycols]),
-                          np.concatenate([-cap[pu], np.full(m, inst.min_capacity_kw)]), m))
+        rows.append(
+            block(
+                np.concatenate([ar, np.arange(m)]),
+                np.concatenate([pair_idx, ycols]),
+                np.concatenate([-cap[pu], np.full(m, inst.min_capacity_kw)]),
+                m,
+            )
+        )
         rhs.append(np.zeros(m))
     if inst.max_sites is not None:
-        rows.append(block(np.concatenate([ar, np.arange(m)]), np.concatenate([pair_idx, ycols]),
-                          np.concatenate([size[pu], -np.full(m, float(inst.max_sites))]), m))
+        rows.append(
+            block(
+                np.concatenate([ar, np.arange(m)]),
+                np.concatenate([pair_idx, ycols]),
+                np.concatenate([size[pu], -np.full(m, float(inst.max_sites))]),
+                m,
+            )
+        )
         rhs.append(np.zeros(m))
     locked = np.array([units[u].locked_bundle is not None for u in pu], dtype=bool)
     if locked.any():
@@ -102,9 +136,16 @@ def lp_bound(inst: BundlingInstance, full: Prepared, *, min_bundled_kw: float, r
     rows.append(block(np.zeros(n_pairs, dtype=int), pair_idx, -cap[pu], 1))
     rhs.append(np.array([-(min_bundled_kw - 1e-6)]))
     c = np.concatenate([pd, np.full(m, inst.bundle_cost_m)])
-    res = linprog(c, A_ub=sparse.vstack(rows).tocsr(), b_ub=np.concatenate(rhs),
-                  A_eq=sparse.vstack(eq_rows).tocsr(), b_eq=np.concatenate(eq_rhs),
-                  bounds=(0, 1), method="highs", options={"time_limit": time_limit_s})
+    res = linprog(
+        c,
+        A_ub=sparse.vstack(rows).tocsr(),
+        b_ub=np.concatenate(rhs),
+        A_eq=sparse.vstack(eq_rows).tocsr(),
+        b_eq=np.concatenate(eq_rhs),
+        bounds=(0, 1),
+        method="highs",
+        options={"time_limit": time_limit_s},
+    )
     if res.status == 2:
         return math.inf, None  # no fractional solution reaches that capacity: nothing does
     if res.status != 0:

@@ -30,8 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=30.0, help="seconds (default 30)")
     p.add_argument("--workers", type=int, default=None, help="CP-SAT workers (default: all cores)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--candidates", type=int, default=None,
-                   help="nearest anchors kept per site (default: all up to 400 sites, else 25)")
+    p.add_argument(
+        "--candidates",
+        type=int,
+        default=None,
+        help="nearest anchors kept per site (default: all up to 400 sites, else 25)",
+    )
     return p
 
 
@@ -60,8 +64,13 @@ def main(argv: list[str]) -> int:
     except InstanceError as exc:
         print(f"error: bad instance: {exc}", file=sys.stderr)
         return 2
-    result = solve_bundling(instance, time_limit_s=args.time_limit, seed=args.seed,
-                            num_workers=args.workers, candidate_anchors=args.candidates)
+    result = solve_bundling(
+        instance,
+        time_limit_s=args.time_limit,
+        seed=args.seed,
+        num_workers=args.workers,
+        candidate_anchors=args.candidates,
+    )
     json.dump(_clean(result.to_dict()), sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -111,8 +112,10 @@ def _assign(inst: BundlingInstance, prep: Prepared, seeds: list[int]) -> np.ndar
         return assign
     tree = cKDTree(prep.xy[anchors])
     max_sites = inst.max_sites if inst.max_sites is not None else math.inf
-    order = sorted((u for u in range(len(units)) if assign[u] < 0 and u not in prep.unfit),
-                   key=lambda u: (units[u].locked_bundle is None, -units[u].capacity_kw, u))
+    order = sorted(
+        (u for u in range(len(units)) if assign[u] < 0 and u not in prep.unfit),
+        key=lambda u: (units[u].locked_bundle is None, -units[u].capacity_kw, u),
+    )
 
     def place(u: int) -> bool:
         first = prep.xy[units[u].members[0]]
@@ -191,14 +194,23 @@ def k_values(inst: BundlingInstance, prep: Prepared, tries: int = 5) -> list[int
     return [int(v) for v in values]
 
 
-def greedy(inst: BundlingInstance, prep: Prepared, *, seed: int = 0, rounds: int = 4) -> np.ndarray | None:
-    """Best valid greedy solution over a few bundle counts, or None when none was found."""
+def greedy(
+    inst: BundlingInstance,
+    prep: Prepared,
+    *,
+    seed: int = 0,
+    rounds: int = 4,
+    stop: Callable[[], bool] | None = None,
+) -> np.ndarray | None:
+    """Best valid greedy solution over a few bundle counts, or None when none was found (or stopped)."""
     rng = np.random.default_rng(seed)
     best: np.ndarray | None = None
     best_key = (math.inf, math.inf)
     for k in k_values(inst, prep):
         seeds = _seeds(inst, prep, k, rng)
         for _ in range(rounds):
+            if stop is not None and stop():
+                return best
             assign = _assign(inst, prep, seeds)
             if is_valid(inst, prep, assign):
                 key = solution_key(inst, prep, assign)
@@ -211,8 +223,14 @@ def greedy(inst: BundlingInstance, prep: Prepared, *, seed: int = 0, rounds: int
     return best
 
 
-def local_search(inst: BundlingInstance, prep: Prepared, assign: np.ndarray, *,
-                 time_limit_s: float) -> np.ndarray:
+def local_search(
+    inst: BundlingInstance,
+    prep: Prepared,
+    assign: np.ndarray,
+    *,
+    time_limit_s: float,
+    stop: Callable[[], bool] | None = None,
+) -> np.ndarray:
     """Improve a valid solution by shift and swap moves between nearby bundles, then re-anchoring.
 
     Bundled capacity never drops (units only move between bundles), every move keeps all limits, and the
@@ -242,24 +260,29 @@ def local_search(inst: BundlingInstance, prep: Prepared, assign: np.ndarray, *,
         tree = cKDTree(prep.xy[anchors])
         improved = False
         members_of = {j: set(m) for j, m in bundles_of(cur).items()}
-        for u in np.flatnonzero(cur >= 0).tolist():
-            if time.perf_counter() > deadline:
+        for i, u in enumerate(np.flatnonzero(cur >= 0).tolist()):
+            if time.perf_counter() > deadline or (stop is not None and i % 64 == 0 and stop()):
                 break
             a = int(cur[u])
             if int(prep.unit_of_site[a]) == u:
                 continue  # the anchor's own unit moves only with re-anchoring
             cu, su = units[u].capacity_kw, len(units[u].members)
             here = pc(u, a)
-            near = anchors[np.atleast_1d(tree.query(prep.xy[units[u].members[0]],
-                                                    k=min(len(anchors), NEAREST))[1])].tolist()
+            near = anchors[
+                np.atleast_1d(tree.query(prep.xy[units[u].members[0]], k=min(len(anchors), NEAREST))[1])
+            ].tolist()
             for b in near:
                 if b == a or pc(u, b) >= here or math.isinf(pc(u, b)):
                     continue
                 if units[u].locked_bundle is not None and any(
-                        units[v].locked_bundle is not None for v in members_of[b]):
+                    units[v].locked_bundle is not None for v in members_of[b]
+                ):
                     continue
-                shift_ok = (load[a] - cu >= inst.min_capacity_kw - 1e-9
-                            and load[b] + cu <= inst.max_capacity_kw + 1e-9 and size[b] + su <= max_sites)
+                shift_ok = (
+                    load[a] - cu >= inst.min_capacity_kw - 1e-9
+                    and load[b] + cu <= inst.max_capacity_kw + 1e-9
+                    and size[b] + su <= max_sites
+                )
                 if shift_ok:
                     cur[u] = b
                     members_of[a].discard(u)
@@ -299,7 +322,7 @@ def local_search(inst: BundlingInstance, prep: Prepared, assign: np.ndarray, *,
             if new != old:
                 cur[members] = new
                 improved = True
-        if not improved or time.perf_counter() > deadline:
+        if not improved or time.perf_counter() > deadline or (stop is not None and stop()):
             break
     if is_valid(inst, prep, cur) and solution_key(inst, prep, cur) <= solution_key(inst, prep, assign):
         return cur

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -48,8 +49,9 @@ def _pairs(prep: Prepared, radius: float, required: np.ndarray) -> tuple[np.ndar
     return np.concatenate(pu_l), np.concatenate(pj_l).astype(np.int64), np.concatenate(pd_l)
 
 
-def _knapsack(pj: np.ndarray, rc: np.ndarray, w: np.ndarray, room: np.ndarray, n: int) -> tuple[np.ndarray,
-                                                                                                   np.ndarray]:
+def _knapsack(
+    pj: np.ndarray, rc: np.ndarray, w: np.ndarray, room: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-anchor fractional knapsack of items with negative ``rc``; values and item fractions."""
     ratio = np.where(w > 0, rc / np.where(w > 0, w, 1), -np.inf)
     order = np.lexsort((ratio, pj))
@@ -66,8 +68,16 @@ def _knapsack(pj: np.ndarray, rc: np.ndarray, w: np.ndarray, room: np.ndarray, n
     return np.bincount(jj, weights=rc[order] * frac, minlength=n), frac_out
 
 
-def lagrangian_bound(inst: BundlingInstance, prep: Prepared, *, required: set[int], start_lam: np.ndarray,
-                     upper: float, time_limit_s: float) -> tuple[float | None, str | None]:
+def lagrangian_bound(
+    inst: BundlingInstance,
+    prep: Prepared,
+    *,
+    required: set[int],
+    start_lam: np.ndarray,
+    upper: float,
+    time_limit_s: float,
+    stop: Callable[[], bool] | None = None,
+) -> tuple[float | None, str | None]:
     """Best Lagrangian bound found within the time limit, or ``(None, reason)``."""
     n_units, n = len(prep.units), len(inst.sites)
     req = np.zeros(n_units, dtype=bool)
@@ -105,7 +115,7 @@ def lagrangian_bound(inst: BundlingInstance, prep: Prepared, *, required: set[in
     best = -math.inf
     theta, stall = 1.0, 0
     for it in range(2000):
-        if it >= 3 and time.perf_counter() > deadline:
+        if (it >= 3 and time.perf_counter() > deadline) or (stop is not None and stop()):
             break
         rc = pd - lam[pu]
         neg = rc < 0

@@ -15,6 +15,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from optimiser.bundling.instance import BundlingInstance
+from optimiser.bundling.progress import Tracker
 from optimiser.bundling.units import Prepared
 
 CAP_SCALE = 1000  # capacities handled to 0.001 kWp
@@ -31,15 +32,31 @@ class PhaseResult:
     first_solution_s: float | None
 
 
-class _FirstSolution(cp_model.CpSolverSolutionCallback):
-    def __init__(self, start: float) -> None:
+class _Solutions(cp_model.CpSolverSolutionCallback):
+    """Time of the first solution; live figures for the progress tracker; stops when cancelled."""
+
+    def __init__(
+        self, start: float, tracker: Tracker | None, phase: str, scale: int, bound_valid: bool
+    ) -> None:
         super().__init__()
-        self.start = start
+        self.start, self.tracker, self.phase, self.scale = start, tracker, phase, scale
+        self.bound_valid = bound_valid
         self.first: float | None = None
 
     def on_solution_callback(self) -> None:
         if self.first is None:
             self.first = time.perf_counter() - self.start
+        if self.tracker is None:
+            return
+        if self.tracker.stopped():
+            self.stop_search()
+            return
+        if self.phase == "capacity":
+            self.tracker.solution(None, self.objective_value / CAP_SCALE)
+        else:
+            self.tracker.solution(self.objective_value / self.scale, None)
+            if self.bound_valid:
+                self.tracker.bound(self.best_objective_bound / self.scale)
 
 
 def distance_scale(max_distance: float) -> int:
@@ -52,13 +69,15 @@ def distance_scale(max_distance: float) -> int:
 class BundlingModel:
     """Variables, then one method per constraint family, then the objective (CP-SAT samples' layout)."""
 
-    def __init__(self, inst: BundlingInstance, prep: Prepared, pairs: list[dict[int, float]], *,
-                 required: set[int]) -> None:
+    def __init__(
+        self, inst: BundlingInstance, prep: Prepared, pairs: list[dict[int, float]], *, required: set[int]
+    ) -> None:
         self.inst, self.prep = inst, prep
         self.model = cp_model.CpModel()
         units = prep.units
-        opens = [j for j in range(len(inst.sites))
-                 if prep.anchor_ok[j] and j in pairs[int(prep.unit_of_site[j])]]
+        opens = [
+            j for j in range(len(inst.sites)) if prep.anchor_ok[j] and j in pairs[int(prep.unit_of_site[j])]
+        ]
         self.y = {j: self.model.new_bool_var(f"open_{j}") for j in opens}
         self.x: dict[tuple[int, int], cp_model.IntVar] = {}
         for u, cand in enumerate(pairs):
@@ -97,8 +116,11 @@ class BundlingModel:
 
     def _capacity(self) -> None:
         lo = math.ceil(self.inst.min_capacity_kw * CAP_SCALE - 1e-6)
-        hi = math.inf if math.isinf(self.inst.max_capacity_kw) else math.floor(
-            self.inst.max_capacity_kw * CAP_SCALE + 1e-6)
+        hi = (
+            math.inf
+            if math.isinf(self.inst.max_capacity_kw)
+            else math.floor(self.inst.max_capacity_kw * CAP_SCALE + 1e-6)
+        )
         for j, open_j in self.y.items():
             load = sum(self.cap[u] * v for u, v in self.by_anchor[j])
             if lo > 0:
@@ -143,13 +165,33 @@ class BundlingModel:
         for j, var in self.y.items():
             self.model.add_hint(var, int(assign[int(self.prep.unit_of_site[j])] == j))
 
-    def solve(self, *, time_limit_s: float, seed: int, num_workers: int) -> PhaseResult:
+    def solve(
+        self,
+        *,
+        time_limit_s: float,
+        seed: int,
+        num_workers: int,
+        tracker: Tracker | None = None,
+        phase: str = "cost",
+        bound_valid: bool = False,
+    ) -> PhaseResult:
+        """Solve the current objective; ``tracker`` gets live figures and may stop the search.
+
+        ``bound_valid``: CP-SAT's bound on this model is a valid bound for the instance (complete model,
+        cost phase), so it may be reported as progress; otherwise only solutions are reported.
+        """
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.01, time_limit_s)
         solver.parameters.random_seed = seed
         solver.parameters.num_workers = num_workers
-        callback = _FirstSolution(time.perf_counter())
-        status = solver.solve(self.model, callback)
+        callback = _Solutions(time.perf_counter(), tracker, phase, self.scale, bound_valid)
+        if tracker is None:
+            status = solver.solve(self.model, callback)
+        else:
+            if bound_valid and phase == "cost":
+                solver.best_bound_callback = lambda b: tracker.bound(b / self.scale)
+            with tracker.watch(solver):
+                status = solver.solve(self.model, callback)
         name = solver.status_name(status)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return PhaseResult(name, None, math.nan, math.nan, None)

@@ -68,8 +68,9 @@ def gap_of(cost: float, bound: float | None) -> float | None:
     return max(0.0, (cost - bound) / cost)
 
 
-def make_bundles(inst: BundlingInstance, prep: Prepared,
-                 assign: np.ndarray) -> tuple[list[Bundle], float, float]:
+def make_bundles(
+    inst: BundlingInstance, prep: Prepared, assign: np.ndarray
+) -> tuple[list[Bundle], float, float]:
     """Bundles of an assignment and its objective and cost, recomputed in floating point (metres)."""
     sites = inst.sites
     groups: dict[int, list[int]] = {}
@@ -90,6 +91,9 @@ def make_bundles(inst: BundlingInstance, prep: Prepared,
                 counter += 1
             name = f"B{counter:03d}"
         objective += sum(math.hypot(sites[s].x - sites[j].x, sites[s].y - sites[j].y) for s in members)
-        bundles.append(Bundle(name, sites[j].id, [sites[s].id for s in members],
-                              sum(sites[s].capacity_kw for s in members)))
+        bundles.append(
+            Bundle(
+                name, sites[j].id, [sites[s].id for s in members], sum(sites[s].capacity_kw for s in members)
+            )
+        )
     return bundles, objective, objective + inst.bundle_cost_m * len(bundles)

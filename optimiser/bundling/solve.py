@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from optimiser.bundling.greedy import bundles_of, greedy, is_valid, local_search
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.lagrange import lagrangian_bound
 from optimiser.bundling.model import BundlingModel, PhaseResult
+from optimiser.bundling.progress import BundlingProgress, Cancelled, Tracker
 from optimiser.bundling.result import BundlingResult, Unbundled, gap_of, make_bundles
 from optimiser.bundling.units import Prepared, prepare
 
@@ -25,19 +27,70 @@ RECOMMENDED_BUNDLE_COST_M = 3_000.0  # see optimiser/README.md, "Choosing bundle
 
 
 def _infeasible(message: str, start: float) -> BundlingResult:
-    return BundlingResult("infeasible", message=message, bound_note="instance infeasible",
-                          wall_s=time.perf_counter() - start)
+    return BundlingResult(
+        "infeasible", message=message, bound_note="instance infeasible", wall_s=time.perf_counter() - start
+    )
 
 
-def solve_bundling(inst: BundlingInstance, *, time_limit_s: float = 30.0, seed: int = 0,
-                   num_workers: int | None = None, candidate_anchors: int | None = None) -> BundlingResult:
+def solve_bundling(
+    inst: BundlingInstance,
+    *,
+    time_limit_s: float = 30.0,
+    seed: int = 0,
+    num_workers: int | None = None,
+    candidate_anchors: int | None = None,
+    on_progress: Callable[[BundlingProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> BundlingResult:
     """Bundle the sites of ``inst``: most kWp first, then least cost (m). See optimiser/README.md.
 
     ``candidate_anchors`` keeps each unit's nearest anchors only (default: all anchors up to
     ``FULL_MODEL_SITES`` sites, else ``CANDIDATE_ANCHORS``). ``num_workers`` defaults to all cores;
     one worker and a fixed ``seed`` give the same result every run.
+
+    ``on_progress`` receives a :class:`BundlingProgress` at each phase change and at most about twice a
+    second in between, the last one with phase ``"done"``. ``should_stop`` is polled about ten times a
+    second; once it returns True the run ends soon with status ``unknown``, message ``"cancelled"`` and
+    no bundles (a partial answer is never returned as if complete). Both may be called from a solver
+    thread (see :mod:`optimiser.bundling.progress`).
     """
     start = time.perf_counter()
+    tracker = Tracker(start, time_limit_s, on_progress, should_stop)
+    try:
+        result = _solve(
+            inst,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            num_workers=num_workers,
+            candidate_anchors=candidate_anchors,
+            tracker=tracker,
+            start=start,
+        )
+    except Cancelled:
+        result = BundlingResult(
+            "unknown",
+            message="cancelled",
+            bound_note="run cancelled before it finished",
+            wall_s=time.perf_counter() - start,
+        )
+    has_solution = result.status in ("optimal", "feasible")
+    tracker.done(
+        result.cost_m if has_solution else None, result.bound_m, result.bundled_kw if has_solution else None
+    )
+    return result
+
+
+def _solve(
+    inst: BundlingInstance,
+    *,
+    time_limit_s: float,
+    seed: int,
+    num_workers: int | None,
+    candidate_anchors: int | None,
+    tracker: Tracker,
+    start: float,
+) -> BundlingResult:
+    tracker.phase("greedy")
     full_model = candidate_anchors is None and len(inst.sites) <= FULL_MODEL_SITES
     deadline = start + time_limit_s * (1.0 if full_model else 1.0 - BOUND_SHARE)
     workers = num_workers or os.cpu_count() or 1
@@ -45,6 +98,7 @@ def solve_bundling(inst: BundlingInstance, *, time_limit_s: float = 30.0, seed: 
     if candidate_anchors is None and n > FULL_MODEL_SITES:
         candidate_anchors = CANDIDATE_ANCHORS
     prep = prepare(inst, candidate_anchors)
+    tracker.check()
     complete = candidate_anchors is None
     if prep.conflicts:
         return _infeasible("; ".join(prep.conflicts), start)
@@ -55,15 +109,27 @@ def solve_bundling(inst: BundlingInstance, *, time_limit_s: float = 30.0, seed: 
         why = "require_all" if inst.require_all else "locked_bundle"
         return _infeasible(f"{why}: " + "; ".join(prep.unfit[u] for u in blocked), start)
 
-    base = greedy(inst, prep, seed=seed)
+    base = greedy(inst, prep, seed=seed, stop=tracker.stopped)
+    tracker.check()
     greedy_done = time.perf_counter() - start
-    warm = None if base is None else local_search(inst, prep, base,
-                                                  time_limit_s=LOCAL_SEARCH_SHARE * time_limit_s)
+    if base is not None:
+        tracker.solution(solution_key(inst, prep, base)[1], _kw(prep, base))
+    tracker.phase("local_search")
+    warm = (
+        None
+        if base is None
+        else local_search(
+            inst, prep, base, time_limit_s=LOCAL_SEARCH_SHARE * time_limit_s, stop=tracker.stopped
+        )
+    )
+    if warm is not None:
+        tracker.solution(solution_key(inst, prep, warm)[1], _kw(prep, warm))
     # units of positive kWp that fit some bundle: bundling all of them is the most kWp possible
     fit = {u for u in range(len(prep.units)) if u not in prep.unfit and prep.units[u].capacity_kw > 0}
     max_reached = warm is not None and all(warm[u] >= 0 for u in fit)
-    pairs: list[dict[int, float]] = [dict(zip(a.tolist(), d.tolist(), strict=True))
-                                     for a, d in zip(prep.anchors, prep.dists, strict=True)]
+    pairs: list[dict[int, float]] = [
+        dict(zip(a.tolist(), d.tolist(), strict=True)) for a, d in zip(prep.anchors, prep.dists, strict=True)
+    ]
     if warm is not None:
         for u in np.flatnonzero(warm >= 0).tolist():
             pairs[u].setdefault(int(warm[u]), prep.pair_cost(u, int(warm[u])))
@@ -77,8 +143,15 @@ def solve_bundling(inst: BundlingInstance, *, time_limit_s: float = 30.0, seed: 
         model = BundlingModel(inst, prep, pairs, required=required)
         model.model.maximize(model.bundled_expr())
         model.hint(warm)
-        phase1 = model.solve(time_limit_s=(deadline - time.perf_counter()) / 3, seed=seed,
-                             num_workers=workers)
+        tracker.phase("capacity")
+        phase1 = model.solve(
+            time_limit_s=(deadline - time.perf_counter()) / 3,
+            seed=seed,
+            num_workers=workers,
+            tracker=tracker,
+            phase="capacity",
+        )
+        tracker.check()
         if phase1.assign is not None:
             hint = phase1.assign
             phase1_proven = complete and phase1.status == "OPTIMAL"
@@ -87,7 +160,16 @@ def solve_bundling(inst: BundlingInstance, *, time_limit_s: float = 30.0, seed: 
             model.model.add(model.bundled_expr() >= sum(model.cap[u] for u in np.flatnonzero(warm >= 0)))
     model.model.minimize(model.cost_expr())
     model.hint(hint)
-    phase2 = model.solve(time_limit_s=deadline - time.perf_counter(), seed=seed, num_workers=workers)
+    tracker.phase("cost")
+    phase2 = model.solve(
+        time_limit_s=deadline - time.perf_counter(),
+        seed=seed,
+        num_workers=workers,
+        tracker=tracker,
+        phase="cost",
+        bound_valid=complete,
+    )
+    tracker.check()
 
     assign = phase2.assign
     if assign is None:
@@ -101,25 +183,64 @@ def solve_bundling(inst: BundlingInstance, *, time_limit_s: float = 30.0, seed: 
         first = greedy_done
     if assign is None:
         proven = complete and "INFEASIBLE" in (phase2.status, phase1.status if phase1 else "")
-        msg = ("no bundling satisfies every limit (bundle count, capacity, sites, distance, locks"
-               + (", require_all" if inst.require_all else "") + ")")
+        msg = (
+            "no bundling satisfies every limit (bundle count, capacity, sites, distance, locks"
+            + (", require_all" if inst.require_all else "")
+            + ")"
+        )
         if not proven:
-            return BundlingResult("unknown", message=f"no solution found within {time_limit_s:g} s",
-                                  bound_note="no solution", wall_s=time.perf_counter() - start)
+            return BundlingResult(
+                "unknown",
+                message=f"no solution found within {time_limit_s:g} s",
+                bound_note="no solution",
+                wall_s=time.perf_counter() - start,
+            )
         return _infeasible(msg, start)
-    return _finish(inst, prep, assign, phase1_proven, phase2, model.scale, complete, required, start,
-                   first, base, time_limit_s)
+    tracker.solution(solution_key(inst, prep, assign)[1], _kw(prep, assign))
+    tracker.phase("bound")
+    return _finish(
+        inst,
+        prep,
+        assign,
+        phase1_proven,
+        phase2,
+        model.scale,
+        complete,
+        required,
+        start,
+        first,
+        base,
+        time_limit_s,
+        tracker,
+    )
 
 
-def _finish(inst: BundlingInstance, prep: Prepared, assign: np.ndarray, phase1_proven: bool,
-            phase2: PhaseResult, scale: int, complete: bool, required: set[int], start: float,
-            first: float | None, base: np.ndarray | None, time_limit_s: float) -> BundlingResult:
+def _kw(prep: Prepared, assign: np.ndarray) -> float:
+    return float(sum(prep.units[u].capacity_kw for u in np.flatnonzero(assign >= 0).tolist()))
+
+
+def _finish(
+    inst: BundlingInstance,
+    prep: Prepared,
+    assign: np.ndarray,
+    phase1_proven: bool,
+    phase2: PhaseResult,
+    scale: int,
+    complete: bool,
+    required: set[int],
+    start: float,
+    first: float | None,
+    base: np.ndarray | None,
+    time_limit_s: float,
+    tracker: Tracker,
+) -> BundlingResult:
     bundles, objective, cost = make_bundles(inst, prep, assign)
     bundled = sum(b.capacity_kw for b in bundles)
     bounds: list[float] = []
     notes: list[str] = []
     if complete and phase2.assign is not None:
         bounds.append(phase2.bound / scale)
+        tracker.bound(bounds[-1])
     elif not complete:
         notes.append("CP-SAT saw only the nearest candidate anchors, so its bound is not used")
     small = sum(len(a) for a in prep.anchors) <= LP_BOUND_PAIRS
@@ -127,10 +248,17 @@ def _finish(inst: BundlingInstance, prep: Prepared, assign: np.ndarray, phase1_p
     fit = {u for u in range(len(prep.units)) if u not in prep.unfit and prep.units[u].capacity_kw > 0}
     bundled_all = all(assign[u] >= 0 for u in fit)
     if full is not None and sum(len(a) for a in full.anchors) <= LP_BOUND_PAIRS:
-        lp, why = lp_bound(inst, full, min_bundled_kw=bundled, required=required,
-                           time_limit_s=max(2.0, BOUND_SHARE * time_limit_s))
+        lp, why = lp_bound(
+            inst,
+            full,
+            min_bundled_kw=bundled,
+            required=required,
+            time_limit_s=max(2.0, BOUND_SHARE * time_limit_s),
+        )
+        tracker.check()
         if lp is not None and math.isfinite(lp):
             bounds.append(lp)
+            tracker.bound(lp)
         elif why:
             notes.append(why)
     elif bundled_all:
@@ -139,31 +267,57 @@ def _finish(inst: BundlingInstance, prep: Prepared, assign: np.ndarray, phase1_p
             for u in members:
                 lam[u] = prep.pair_cost(u, j) + inst.bundle_cost_m / len(members)
         budget = max(1.0, time_limit_s - (time.perf_counter() - start))
-        lg, why = lagrangian_bound(inst, prep, required=fit | required, start_lam=lam, upper=cost,
-                                   time_limit_s=budget)
+        lg, why = lagrangian_bound(
+            inst,
+            prep,
+            required=fit | required,
+            start_lam=lam,
+            upper=cost,
+            time_limit_s=budget,
+            stop=tracker.stopped,
+        )
+        tracker.check()
         if lg is not None:
             bounds.append(lg)
+            tracker.bound(lg)
         elif why:
             notes.append(why)
     else:
-        notes.append("no valid bound computed: the model was restricted to nearest anchors, the LP is too "
-                     "large, and the Lagrangian bound needs every bundleable site bundled")
+        notes.append(
+            "no valid bound computed: the model was restricted to nearest anchors, the LP is too "
+            "large, and the Lagrangian bound needs every bundleable site bundled"
+        )
     bound = min(cost, max(bounds)) if bounds else None
     gap = gap_of(cost, bound)
     proven_cost = (complete and phase2.status == "OPTIMAL") or (gap is not None and gap <= 1e-6)
     optimal = phase1_proven and proven_cost
-    reason_left = ("left out of the optimal solution: no bundle can take it without breaking a limit or "
-                   "lowering the bundled capacity" if optimal and phase1_proven
-                   else "left out of the best solution found (not proven necessary)")
-    unbundled = [Unbundled(inst.sites[s].id, prep.unfit.get(u, reason_left))
-                 for u in np.flatnonzero(assign < 0).tolist() for s in prep.units[u].members]
+    reason_left = (
+        "left out of the optimal solution: no bundle can take it without breaking a limit or "
+        "lowering the bundled capacity"
+        if optimal and phase1_proven
+        else "left out of the best solution found (not proven necessary)"
+    )
+    unbundled = [
+        Unbundled(inst.sites[s].id, prep.unfit.get(u, reason_left))
+        for u in np.flatnonzero(assign < 0).tolist()
+        for s in prep.units[u].members
+    ]
     greedy_cost = greedy_kw = None
     if base is not None:
         _, _, greedy_cost = make_bundles(inst, prep, base)
         greedy_kw = sum(prep.units[u].capacity_kw for u in np.flatnonzero(base >= 0).tolist())
     return BundlingResult(
-        status="optimal" if optimal else "feasible", bundled_kw=bundled, objective_m=objective, cost_m=cost,
-        bound_m=bound, gap=gap, bundles=bundles, unbundled=sorted(unbundled, key=lambda x: x.id),
-        wall_s=time.perf_counter() - start, bound_note="; ".join(notes) or None, first_feasible_s=first,
-        greedy_cost_m=greedy_cost, greedy_bundled_kw=greedy_kw,
+        status="optimal" if optimal else "feasible",
+        bundled_kw=bundled,
+        objective_m=objective,
+        cost_m=cost,
+        bound_m=bound,
+        gap=gap,
+        bundles=bundles,
+        unbundled=sorted(unbundled, key=lambda x: x.id),
+        wall_s=time.perf_counter() - start,
+        bound_note="; ".join(notes) or None,
+        first_feasible_s=first,
+        greedy_cost_m=greedy_cost,
+        greedy_bundled_kw=greedy_kw,
     )

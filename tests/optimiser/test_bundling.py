@@ -387,3 +387,62 @@ def test_a_zero_kwp_site_far_away_is_left_out_at_no_cost() -> None:
     bundled, cost = brute_force(inst)
     assert res.status == "optimal"
     assert (res.bundled_kw, res.cost_m) == pytest.approx((bundled, cost), abs=1e-3)
+
+
+def test_progress_is_reported_in_order_and_ends_done() -> None:
+    from optimiser.bundling import BundlingProgress
+
+    inst = BundlingInstance(
+        random_sites(60, 16, spread=4000),
+        min_capacity_kw=500,
+        max_capacity_kw=1500,
+        max_sites=8,
+        bundle_cost_m=1000,
+    )
+    reports: list[BundlingProgress] = []
+    res = solve_bundling(inst, time_limit_s=3, num_workers=1, on_progress=reports.append)
+    check_limits(inst, res)
+    assert reports[0].phase == "greedy" and reports[-1].phase == "done"
+    assert reports[-1].fraction == 1.0
+    assert reports[-1].best_cost_m == pytest.approx(res.cost_m)
+    assert reports[-1].bundled_kw == pytest.approx(res.bundled_kw)
+    assert reports[-1].bound_m == res.bound_m
+    assert {"local_search", "cost", "bound"} <= {r.phase for r in reports}
+    elapsed = [r.elapsed_s for r in reports]
+    fraction = [r.fraction for r in reports]
+    assert elapsed == sorted(elapsed) and fraction == sorted(fraction)
+    assert all(0 <= f <= 1 for f in fraction)
+    for r in reports:  # a reported bound is a valid bound: never above the final solution's cost
+        assert r.bound_m is None or r.bound_m <= res.cost_m + 1e-6
+    # throttled: within one phase, reports at least ~0.5 s apart
+    for a, b in itertools.pairwise(reports):
+        if a.phase == b.phase and b.phase != "done":
+            assert b.elapsed_s - a.elapsed_s >= 0.45
+
+
+def test_should_stop_cancels_quickly_without_partial_bundles() -> None:
+    import time
+
+    inst = BundlingInstance(
+        random_sites(300, 17, spread=6000),
+        min_capacity_kw=800,
+        max_capacity_kw=2000,
+        max_sites=20,
+        bundle_cost_m=3000,
+    )
+    t0 = time.perf_counter()
+    phases: list[str] = []
+    res = solve_bundling(
+        inst,
+        time_limit_s=30,
+        should_stop=lambda: time.perf_counter() - t0 > 1.0,
+        on_progress=lambda p: phases.append(p.phase),
+    )
+    wall = time.perf_counter() - t0
+    assert res.status == "unknown" and res.message == "cancelled"
+    assert res.bundles == [] and res.bound_m is None and res.bundled_kw == 0
+    assert wall < 4.0
+    assert phases[-1] == "done"
+    # asked at once: stops before any work
+    res = solve_bundling(inst, time_limit_s=30, should_stop=lambda: True)
+    assert res.status == "unknown" and res.message == "cancelled" and res.bundles == []
