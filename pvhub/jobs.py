@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,8 +27,50 @@ from pvhub.errors import DomainError, NotFound
 from pvhub.models import Job, RunStatus, User
 
 ProgressFn = Callable[[float, str], None]
+
+CANCEL_POLL_S = 0.5
+
+
+class JobCancelled(Exception):
+    """Raised by a job function that saw :meth:`JobProgress.cancelled`; nothing it computed is stored."""
+
+
+class JobProgress:
+    """What a running job reports through: progress (also the heartbeat), live detail, cancellation.
+
+    Calling it ``(fraction, message)`` makes it a plain :data:`ProgressFn`, so services that only
+    report progress need not know about jobs. Each report commits on its own connection.
+    """
+
+    def __init__(self, engine: Engine, job_id: int) -> None:
+        self._engine, self._job_id = engine, job_id
+        self._checked_at = 0.0
+        self._cancelled = False
+
+    def __call__(self, fraction: float, message: str, detail: dict[str, Any] | None = None) -> None:
+        with transaction(self._engine) as s:
+            row = s.get(Job, self._job_id)
+            if row is not None:
+                row.progress, row.message = max(0.0, min(1.0, fraction)), message[:500]
+                row.heartbeat_at = datetime.now(UTC)
+                if detail is not None:
+                    row.detail = detail
+                self._cancelled = self._cancelled or row.cancel_requested
+
+    def cancelled(self) -> bool:
+        """True once someone asked to cancel this job (polled at most every ``CANCEL_POLL_S``)."""
+        now = time.monotonic()
+        if not self._cancelled and now - self._checked_at >= CANCEL_POLL_S:
+            self._checked_at = now
+            with Session(self._engine) as s:
+                self._cancelled = bool(
+                    s.exec(select(Job.cancel_requested).where(Job.id == self._job_id)).first()
+                )
+        return self._cancelled
+
+
 # A job function: (session, parameters, progress) -> result summary (JSON-safe dict).
-JobFn = Callable[[Session, dict[str, Any], ProgressFn], dict[str, Any]]
+JobFn = Callable[[Session, dict[str, Any], JobProgress], dict[str, Any]]
 
 _REGISTRY: dict[str, tuple[str, JobFn]] = {}
 
@@ -76,6 +119,21 @@ def get(*, session: Session, actor: User, job_id: int) -> Job:
     return job
 
 
+def cancel(*, session: Session, actor: User, job_id: int) -> Job:
+    """Ask a job to stop: a queued one is cancelled at once, a running one at its next check.
+
+    Finished jobs are left as they are (their results stand), which the caller sees in the status.
+    """
+    job = get(session=session, actor=actor, job_id=job_id)
+    if job.status == RunStatus.queued:
+        job.status, job.finished_at, job.message = RunStatus.cancelled, datetime.now(UTC), "cancelled"
+        job.error = "Cancelled before it started; nothing was stored."
+    elif job.status == RunStatus.running:
+        job.cancel_requested, job.message = True, "cancelling"
+    audit.record(session, actor=actor, entity="job", entity_id=job.id, action="cancel")
+    return job
+
+
 def start(engine: Engine, job_id: int) -> threading.Thread:
     """Run the job in a background thread of this process."""
     thread = threading.Thread(target=run, args=(engine, job_id), name=f"pvhub-job-{job_id}", daemon=True)
@@ -95,16 +153,12 @@ def run(engine: Engine, job_id: int) -> None:
         job.message = "started"
         kind, parameters = job.kind, dict(job.parameters)
 
-    def progress(fraction: float, message: str) -> None:
-        with transaction(engine) as s:
-            row = s.get(Job, job_id)
-            if row is not None:
-                row.progress, row.message = max(0.0, min(1.0, fraction)), message[:500]
-                row.heartbeat_at = datetime.now(UTC)
-
+    progress = JobProgress(engine, job_id)
     try:
         with transaction(engine) as session:
             result = _REGISTRY[kind][1](session, parameters, progress)
+    except JobCancelled:
+        _finish(engine, job_id, RunStatus.cancelled, error="Cancelled on request; nothing was stored.")
     except DomainError as exc:
         _finish(engine, job_id, RunStatus.failed, error=exc.message)
     except Exception as exc:
@@ -130,7 +184,7 @@ def _finish(
         job.status, job.result, job.error = status, result, (error or "")[:2000] or None
         job.finished_at = datetime.now(UTC)
         job.progress = 1.0 if status == RunStatus.succeeded else job.progress
-        job.message = "done" if status == RunStatus.succeeded else "failed"
+        job.message = status.value if status != RunStatus.succeeded else "done"
         audit.record(
             session,
             actor=None,
@@ -186,4 +240,4 @@ def _process_alive(worker: str) -> bool:
 
 def _load_job_kinds() -> None:
     """Import the modules that register job kinds (kept out of import time of this module)."""
-    from pvhub.services import estimates  # noqa: F401
+    from pvhub.services import bundling, estimates  # noqa: F401

@@ -29,6 +29,8 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
             "job:read_all",
             "bundle:run",
             "bundle:publish",
+            "bundle:read_all",
+            "bundle:edit",
             "tender:manage",
             "award:run",
             "site:create_for_others",
@@ -42,7 +44,7 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
     ),
     Role.owner: frozenset({"programme:read_totals", "programme:read", "site:create"}),
     Role.supplier: frozenset(
-        {"programme:read_totals", "programme:read", "tender:read_published", "bid:submit"}
+        {"programme:read_totals", "programme:read", "tender:read_published", "bid:submit", "bundle:read_published"}
     ),
 }
 

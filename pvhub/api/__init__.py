@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pvhub.api import auth, exports, imports, jobs, programme, sites, surfaces
+from pvhub.api import auth, bundling, exports, imports, jobs, programme, sites, surfaces
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     400: {"description": "Malformed request"},
@@ -25,4 +25,5 @@ def build_router() -> APIRouter:
     router.include_router(exports.router)
     router.include_router(sites.router)
     router.include_router(surfaces.router)
+    router.include_router(bundling.router)
     return router

@@ -15,6 +15,7 @@ from pvhub.models.types import UTCDateTime, enum_column, utcnow
 class BundlingRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     status: RunStatus = Field(default=RunStatus.queued, sa_type=enum_column(RunStatus))
+    job_id: int | None = Field(default=None, foreign_key="job.id", index=True)
     parameters: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     result: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     error: str | None = Field(default=None, max_length=2000)

@@ -24,6 +24,10 @@ class JobBase(SQLModel):
     parameters: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     result: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     error: str | None = Field(default=None, max_length=2000)
+    detail: dict[str, Any] | None = Field(
+        default=None, sa_type=sa.JSON, description="Live detail while running, e.g. the optimiser's best cost and bound over time"
+    )
+    cancel_requested: bool = False
 
 
 class Job(JobBase, table=True):

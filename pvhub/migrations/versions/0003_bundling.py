@@ -1,4 +1,4 @@
-"""bundling
+"""bundling runs follow a job; jobs carry live detail and a cancel request
 
 Revision ID: 0003
 Revises: 0002
@@ -7,6 +7,9 @@ Create Date: 2026-11-24 12:30:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +17,22 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("job") as batch:
+        batch.add_column(sa.Column("detail", sa.JSON(), nullable=True))
+        batch.add_column(
+            sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    with op.batch_alter_table("bundlingrun") as batch:
+        batch.add_column(sa.Column("job_id", sa.Integer(), nullable=True))
+        batch.create_index("ix_bundlingrun_job_id", ["job_id"])
+        batch.create_foreign_key("fk_bundlingrun_job_id_job", "job", ["job_id"], ["id"])
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("bundlingrun") as batch:
+        batch.drop_constraint("fk_bundlingrun_job_id_job", type_="foreignkey")
+        batch.drop_index("ix_bundlingrun_job_id")
+        batch.drop_column("job_id")
+    with op.batch_alter_table("job") as batch:
+        batch.drop_column("cancel_requested")
+        batch.drop_column("detail")

@@ -33,9 +33,15 @@
         shape = L.geoJSON(m.geometry, { interactive: !data.draw, style: function () {
           return { color: colour, weight: m.geometry.type === "LineString" ? 5 : 1, fillColor: colour, fillOpacity: 0.6 };
         } });
-      } else if (m.footprint && m.footprint.type === "Polygon") {
+      } else if (m.footprint && m.footprint.type === "Polygon" && !m.colour) {
         // While drawing, existing shapes must let clicks through to the map (and to Geoman).
         shape = L.geoJSON(m.footprint, { interactive: !data.draw, style: function () { return style; } });
+      } else if (m.colour) {
+        // A marker coloured by group (a bundle, a construction stage); an anchor is drawn larger, ringed.
+        shape = L.circleMarker([m.lat, m.lon], {
+          radius: m.anchor ? 8 : 5, color: m.anchor ? "#1d2733" : m.colour, weight: m.anchor ? 3 : 1,
+          fillColor: m.colour, fillOpacity: 0.9
+        });
       } else {
         shape = L.circleMarker([m.lat, m.lon], { radius: 4, color: "#0f6e5a", weight: 1, fillColor: "#e3a21a", fillOpacity: 0.85 });
       }
@@ -48,7 +54,7 @@
           link.appendChild(label);
           label = link;
         }
-        shape.bindTooltip(m.name).bindPopup(label);
+        shape.bindTooltip(m.group ? m.name + " · " + m.group : m.name).bindPopup(label);
       }
       shape.addTo(layer);
     });
