@@ -1,7 +1,14 @@
 """pvhub's database models, one module per domain; importing this registers every table."""
 
 from pvhub.models.accounts import Organisation, OrganisationPublic, User, UserCreate, UserPublic
-from pvhub.models.build import DemonstrationPoint, DemonstrationPointSite, Milestone
+from pvhub.models.build import (
+    Construction,
+    DemonstrationPoint,
+    DemonstrationPointSite,
+    MeasuredEnergy,
+    Milestone,
+    MilestoneDocument,
+)
 from pvhub.models.bundling import Bundle, BundleSite, BundlingRun
 from pvhub.models.enums import (
     AwardStatus,
@@ -33,13 +40,16 @@ __all__ = [
     "BundleStatus",
     "BundlingRun",
     "BusinessModel",
+    "Construction",
     "DemonstrationPoint",
     "DemonstrationPointSite",
     "Estimate",
     "EstimatePublic",
     "Job",
     "JobPublic",
+    "MeasuredEnergy",
     "Milestone",
+    "MilestoneDocument",
     "MilestoneKind",
     "MilestoneStatus",
     "Organisation",

@@ -18,6 +18,9 @@ class ProgrammeBase(SQLModel):
     target_date: date = Field(default=date(2027, 12, 31))
     demo_points_min: int = Field(default=1, ge=0, le=20)
     demo_points_max: int = Field(default=2, ge=0, le=20)
+    demo_point_radius_m: float = Field(
+        default=100, gt=0, le=2000, description="Sites within this distance may form one demonstration point, m"
+    )
 
 
 class Programme(ProgrammeBase, table=True):
@@ -33,6 +36,7 @@ class ProgrammeUpdate(SQLModel):
     target_date: date | None = None
     demo_points_min: int | None = Field(default=None, ge=0, le=20)
     demo_points_max: int | None = Field(default=None, ge=0, le=20)
+    demo_point_radius_m: float | None = Field(default=None, gt=0, le=2000)
 
 
 class AuditEvent(SQLModel, table=True):
