@@ -1,0 +1,278 @@
+"""Award instance: the lots of one tender, the bidding suppliers and their bids; JSON parsing and validation.
+
+Units: kWp for capacities (lots and suppliers), CNY per Wp for prices, 0-100 for scores.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SHARE_CAP = 0.4
+EXCLUDED_REASON = "excluded by the application"
+# Per-W prices are derived from totals, so a price equal to the ceiling may come out a few ulps above it.
+CEILING_TOLERANCE = 1e-9
+TOP_LEVEL_KEYS = frozenset(
+    {"tender", "lots", "suppliers", "bids", "ceiling_cny_per_w", "share_cap", "fixed_awards", "excluded_bids"}
+)
+
+
+class InstanceError(ValueError):
+    """The instance is malformed; the message names the offending element and why."""
+
+
+@dataclass(frozen=True)
+class Lot:
+    """One lot (a published bundle): DC capacity in kWp, > 0."""
+
+    id: str
+    capacity_kw: float
+
+
+@dataclass(frozen=True)
+class Supplier:
+    """A bidding supplier: annual installation capacity in kWp (``None``: no limit)."""
+
+    id: str
+    capacity_kw: float | None
+
+
+@dataclass(frozen=True)
+class Bid:
+    """A sealed bid, opened: its lot, supplier, price in CNY/Wp and the application's score (0-100)."""
+
+    id: str
+    lot: str
+    supplier: str
+    price_cny_per_w: float
+    score: float
+
+
+@dataclass(frozen=True)
+class AwardInstance:
+    """Lots, suppliers and bids of one tender and the award rules (see optimiser/README.md, "Award").
+
+    ``ceiling_cny_per_w`` ``None`` means no ceiling. ``share_cap`` is the largest share (0-1] of the
+    tender's total lot kWp one supplier is awarded unless relaxed. ``fixed_awards`` maps a lot id to the
+    bid that must win it; ``excluded_bids`` maps a bid id to the application's reason for excluding it.
+    """
+
+    lots: tuple[Lot, ...]
+    suppliers: tuple[Supplier, ...]
+    bids: tuple[Bid, ...]
+    ceiling_cny_per_w: float | None = None
+    share_cap: float = DEFAULT_SHARE_CAP
+    fixed_awards: Mapping[str, str] = field(default_factory=dict)
+    excluded_bids: Mapping[str, str] = field(default_factory=dict)
+    tender: str | None = None
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @property
+    def total_kw(self) -> float:
+        """Total kWp of the tender's lots, the base of the share cap."""
+        return sum(lot.capacity_kw for lot in self.lots)
+
+    def above_ceiling(self, bid: Bid) -> bool:
+        """Whether the bid's price per Wp is above the ceiling (beyond rounding)."""
+        ceiling = self.ceiling_cny_per_w
+        return ceiling is not None and bid.price_cny_per_w > ceiling + CEILING_TOLERANCE * max(1.0, ceiling)
+
+
+def _finite(value: float) -> bool:
+    return math.isfinite(value)
+
+
+def _unique(ids: list[str], kind: str) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise InstanceError(f"duplicate {kind} id {item!r}")
+        seen.add(item)
+
+
+def validate(inst: AwardInstance) -> None:
+    """Raise :class:`InstanceError` naming the first problem found."""
+    _unique([lot.id for lot in inst.lots], "lot")
+    _unique([s.id for s in inst.suppliers], "supplier")
+    _unique([b.id for b in inst.bids], "bid")
+    for lot in inst.lots:
+        if not (_finite(lot.capacity_kw) and lot.capacity_kw > 0):
+            raise InstanceError(f"lot {lot.id!r}: capacity_kw must be a finite number > 0")
+    for sup in inst.suppliers:
+        if sup.capacity_kw is not None and not (_finite(sup.capacity_kw) and sup.capacity_kw >= 0):
+            raise InstanceError(f"supplier {sup.id!r}: capacity_kw must be a finite number >= 0 or null")
+    lots = {lot.id for lot in inst.lots}
+    suppliers = {s.id for s in inst.suppliers}
+    bid_of: dict[tuple[str, str], str] = {}
+    for bid in inst.bids:
+        where = f"bid {bid.id!r}"
+        if bid.lot not in lots:
+            raise InstanceError(f"{where}: unknown lot {bid.lot!r}")
+        if bid.supplier not in suppliers:
+            raise InstanceError(f"{where}: unknown supplier {bid.supplier!r}")
+        if not (_finite(bid.price_cny_per_w) and bid.price_cny_per_w > 0):
+            raise InstanceError(f"{where}: price_cny_per_w must be a finite number > 0")
+        if not (_finite(bid.score) and 0 <= bid.score <= 100):
+            raise InstanceError(f"{where}: score must be a finite number from 0 to 100")
+        other = bid_of.setdefault((bid.supplier, bid.lot), bid.id)
+        if other != bid.id:
+            raise InstanceError(
+                f"{where}: supplier {bid.supplier!r} already bids {other!r} for lot {bid.lot!r} "
+                "(one bid per supplier and lot)"
+            )
+    ceiling = inst.ceiling_cny_per_w
+    if ceiling is not None and not (_finite(ceiling) and ceiling > 0):
+        raise InstanceError("ceiling_cny_per_w must be a finite number > 0 or null")
+    if not (_finite(inst.share_cap) and 0 < inst.share_cap <= 1):
+        raise InstanceError("share_cap must be a number > 0 and <= 1")
+    bids = {b.id: b for b in inst.bids}
+    for bid_id, reason in inst.excluded_bids.items():
+        if bid_id not in bids:
+            raise InstanceError(f"excluded_bids: unknown bid {bid_id!r}")
+        if not isinstance(reason, str) or not reason:
+            raise InstanceError(f"excluded_bids: bid {bid_id!r}: the reason must be a non-empty string")
+    for lot_id, bid_id in inst.fixed_awards.items():
+        where = f"fixed_awards: lot {lot_id!r}"
+        if lot_id not in lots:
+            raise InstanceError(f"{where}: unknown lot")
+        if bid_id not in bids:
+            raise InstanceError(f"{where}: unknown bid {bid_id!r}")
+        if bids[bid_id].lot != lot_id:
+            raise InstanceError(f"{where}: bid {bid_id!r} is for lot {bids[bid_id].lot!r}")
+        if bid_id in inst.excluded_bids:
+            raise InstanceError(f"{where}: bid {bid_id!r} is also in excluded_bids")
+        if inst.above_ceiling(bids[bid_id]):
+            raise InstanceError(f"{where}: bid {bid_id!r} is above the ceiling")
+
+
+# --- JSON parsing -------------------------------------------------------------------------------------------
+
+
+def _id(value: Any, where: str) -> str:
+    """Ids are strings; integers (database keys) are accepted and turned into strings."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        raise InstanceError(f"{where} must be a non-empty string, got {value!r}")
+    return str(value)
+
+
+def _number(obj: Mapping[str, Any], key: str, where: str, *, nullable: bool = False) -> float | None:
+    if key not in obj:
+        raise InstanceError(f"{where}: missing field {key!r}")
+    value = obj[key]
+    if value is None and nullable:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InstanceError(f"{where}: field {key!r} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise InstanceError(f"{where}: field {key!r} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _required(obj: Mapping[str, Any], key: str, where: str) -> float:
+    value = _number(obj, key, where)
+    assert value is not None
+    return value
+
+
+def _elements(data: Mapping[str, Any], key: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """The objects of list ``key``, each with the name errors use: ``lots[2]`` until its id is known."""
+    if key not in data:
+        raise InstanceError(f"missing field {key!r}")
+    items = data[key]
+    if not isinstance(items, list):
+        raise InstanceError(f"field {key!r} must be a list")
+    out: list[tuple[str, Mapping[str, Any]]] = []
+    for i, obj in enumerate(items):
+        where = f"{key}[{i}]"
+        if not isinstance(obj, dict):
+            raise InstanceError(f"{where}: must be an object")
+        if "id" not in obj:
+            raise InstanceError(f"{where}: missing field 'id'")
+        out.append((_id(obj["id"], f"{where}: field 'id'"), obj))
+    return out
+
+
+def _bid(bid_id: str, obj: Mapping[str, Any]) -> Bid:
+    where = f"bid {bid_id!r}"
+    for key in ("lot", "supplier"):
+        if key not in obj:
+            raise InstanceError(f"{where}: missing field {key!r}")
+    return Bid(
+        bid_id,
+        _id(obj["lot"], f"{where}: field 'lot'"),
+        _id(obj["supplier"], f"{where}: field 'supplier'"),
+        _required(obj, "price_cny_per_w", where),
+        _required(obj, "score", where),
+    )
+
+
+def _excluded(value: Any) -> dict[str, str]:
+    """``excluded_bids``: a list of bid ids, or an object mapping bid id to the reason."""
+    if value is None:
+        return {}
+    if isinstance(value, list):
+        return {_id(v, f"excluded_bids[{i}]"): EXCLUDED_REASON for i, v in enumerate(value)}
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for key, reason in value.items():
+            if not isinstance(reason, str) or not reason.strip():
+                raise InstanceError(f"excluded_bids: bid {key!r}: the reason must be a non-empty string")
+            out[str(key)] = reason.strip()
+        return out
+    raise InstanceError("field 'excluded_bids' must be a list of bid ids or an object {bid id: reason}")
+
+
+def _fixed(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InstanceError("field 'fixed_awards' must be an object {lot id: bid id}")
+    return {str(lot): _id(bid, f"fixed_awards: lot {lot!r}: bid") for lot, bid in value.items()}
+
+
+def parse_instance(data: Any) -> AwardInstance:
+    """Build a validated instance from the JSON object of the command-line contract."""
+    if not isinstance(data, dict):
+        raise InstanceError("instance must be a JSON object")
+    unknown = sorted(set(data) - TOP_LEVEL_KEYS)
+    if unknown:
+        raise InstanceError(f"unknown field {unknown[0]!r} (known: {', '.join(sorted(TOP_LEVEL_KEYS))})")
+    lots = tuple(Lot(i, _required(o, "capacity_kw", f"lot {i!r}")) for i, o in _elements(data, "lots"))
+    suppliers = tuple(
+        Supplier(i, _number(o, "capacity_kw", f"supplier {i!r}", nullable=True))
+        for i, o in _elements(data, "suppliers")
+    )
+    bids = tuple(_bid(i, o) for i, o in _elements(data, "bids"))
+    ceiling = (
+        _number(data, "ceiling_cny_per_w", "instance", nullable=True) if "ceiling_cny_per_w" in data else None
+    )
+    share = data.get("share_cap")
+    share_cap = DEFAULT_SHARE_CAP if share is None else _required(data, "share_cap", "instance")
+    tender = data.get("tender")
+    if tender is not None and not isinstance(tender, str | int):
+        raise InstanceError("field 'tender' must be a string, an integer or null")
+    return AwardInstance(
+        lots=lots,
+        suppliers=suppliers,
+        bids=bids,
+        ceiling_cny_per_w=ceiling,
+        share_cap=share_cap,
+        fixed_awards=_fixed(data.get("fixed_awards")),
+        excluded_bids=_excluded(data.get("excluded_bids")),
+        tender=None if tender is None else str(tender),
+    )
+
+
+def load_instance(path: str | Path) -> AwardInstance:
+    """Read and parse an instance file; unreadable files and bad JSON become :class:`InstanceError`."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InstanceError(f"cannot read instance {path}: {exc}") from exc
+    return parse_instance(data)
