@@ -1,0 +1,69 @@
+"""The office's Bundle page: run with the form, see bundles and reasons, lock, move, publish."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from pvhub.models import Bundle, BundleStatus, BundlingRun, Role
+from tests.conftest import api_token
+from tests.pvhub.api.test_bundling_api import finished
+from tests.pvhub.services.test_bundling import _district
+from tests.web.test_pages import csrf_of, login
+
+FORM = {
+    "min_capacity_kwp": "500",
+    "max_capacity_kwp": "1200",
+    "max_sites": "4",
+    "max_distance_m": "1500",
+    "bundle_count": "",
+    "bundle_cost_m": "3000",
+    "time_limit_s": "3",
+}
+
+
+def test_the_office_runs_bundling_from_the_page_and_publishes(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    _district(session, make_user, n=8)
+    login(client, "office@x.cn")
+    page = client.get("/bundles")
+    assert page.status_code == 200 and ("No bundles yet" in page.text or "尚无打包项目" in page.text)
+    token = csrf_of(page.text)
+    started = client.post("/bundles/runs", data={**FORM, "csrf_token": token}, follow_redirects=False)
+    assert started.status_code == 303
+    run_id = session.exec(select(BundlingRun.id)).one()
+    run = finished(client, run_id, api_token(client, "office@x.cn"))
+    assert run["status"] == "succeeded", run
+    client.get("/lang/en?next=/bundles")
+    page = client.get("/bundles")
+    codes = [b.code for b in session.exec(select(Bundle)).all()]
+    assert codes and all(code in page.text for code in codes)
+    assert "Proven lower bound" in page.text and "bundle-map" in page.text
+    first = session.exec(select(Bundle).order_by(Bundle.code)).first()  # type: ignore[arg-type]
+    assert first is not None
+    client.post(f"/bundles/{first.id}/publish", data={"csrf_token": token})
+    session.expire_all()
+    assert session.get(Bundle, first.id).status == BundleStatus.published  # type: ignore[union-attr]
+    again = client.post(f"/bundles/{first.id}/lock", data={"csrf_token": token})
+    assert again.status_code == 200 and "published and can no longer change" in again.text
+
+
+def test_bad_parameters_come_back_with_the_field_named(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    make_user("office@x.cn", Role.office, "Office")
+    login(client, "office@x.cn")
+    client.get("/lang/en?next=/bundles")
+    token = csrf_of(client.get("/bundles").text)
+    page = client.post("/bundles/runs", data={**FORM, "max_sites": "-3", "csrf_token": token})
+    assert page.status_code == 200 and "Sites per bundle, at most" in page.text
+    assert session.exec(select(Bundle)).all() == []
+
+
+def test_owners_and_suppliers_may_not_open_the_page(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    make_user("s@x.cn", Role.supplier, "Supplier")
+    login(client, "s@x.cn")
+    assert client.get("/bundles").status_code == 403

@@ -1,0 +1,212 @@
+"""Office page "Bundle": run the optimiser, watch it live, then edit, lock and publish the drafts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlmodel import Session, select
+from starlette.responses import Response
+
+from pvhub import jobs, policy
+from pvhub.api.deps import SessionDep
+from pvhub.errors import DomainError, NotFound
+from pvhub.models import BundleStatus, BundlingRun, DemonstrationPoint, RunStatus
+from pvhub.services import bundles, bundling
+from pvhub.services.bundling import BundlingParameters
+from web import csrf, i18n
+from web.charts import line_chart
+from web.pages import LoggedIn, base_context
+from web.templating import render
+from web.vocabulary import N_
+
+router = APIRouter(include_in_schema=False)
+
+# The form's fields and their labels (also used to name a bad field in the error message).
+FIELDS = {
+    "min_capacity_kwp": N_("Minimum per bundle (kWp)"),
+    "max_capacity_kwp": N_("Maximum per bundle (kWp)"),
+    "max_sites": N_("Sites per bundle, at most"),
+    "max_distance_m": N_("Distance to the anchor site, at most (m)"),
+    "bundle_count": N_("Number of bundles (empty: the optimiser chooses)"),
+    "bundle_cost_m": N_("Cost per bundle (m of distance)"),
+    "time_limit_s": N_("Time limit (s)"),
+}
+
+
+def _back(request: Request, error: str | None = None) -> Response:
+    if error:
+        request.session["flash_error"] = error
+    return RedirectResponse("/bundles", status_code=303)
+
+
+def _latest_run(session: Session) -> BundlingRun | None:
+    return session.exec(select(BundlingRun).order_by(BundlingRun.id.desc()).limit(1)).first()  # type: ignore[union-attr]
+
+
+def run_context(session: Session, run: BundlingRun | None) -> dict[str, Any]:
+    """The run panel: status, progress, live chart of best cost and bound, result figures."""
+    if run is None:
+        return {"run": None}
+    state, job = bundling.run_state(session, run)
+    series = list(((job.detail or {}) if job else {}).get("series", []))
+    return {
+        "run": run,
+        "run_status": state.value,
+        "run_active": state in (RunStatus.queued, RunStatus.running),
+        "run_progress": 1.0 if state == RunStatus.succeeded else (job.progress if job else 0.0),
+        "run_error": job.error if job is not None and state != RunStatus.succeeded else None,
+        "chart": line_chart(
+            {
+                "cost": [(p["t"], p["cost_m"]) for p in series if p.get("cost_m") is not None],
+                "bound": [(p["t"], p["bound_m"]) for p in series if p.get("bound_m") is not None],
+            }
+        ),
+    }
+
+
+def _unbundled(session: Session, run: BundlingRun | None) -> list[dict[str, Any]]:
+    """Sites the last stored run left out, with the optimiser's or the register's reason."""
+    if run is None or not run.result:
+        return []
+    rows = [{"site_id": int(u["id"]), "reason": u["reason"]} for u in run.result.get("unbundled", [])]
+    rows += [{"site_id": int(s["site_id"]), "reason": s["reason"]} for s in run.result.get("skipped", [])]
+    names = bundles.site_names(session, [r["site_id"] for r in rows])
+    return [{**r, "name": names.get(r["site_id"], str(r["site_id"]))} for r in rows]
+
+
+@router.get("/bundles")
+def bundles_page(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    """Parameters and run, live progress, the drafts on a map and in a table, the unbundled sites."""
+    policy.require(user, "bundle:run")
+    views = bundles.list_bundles(session=session, user=user)
+    latest = _latest_run(session)
+    stored = session.exec(
+        select(BundlingRun).where(BundlingRun.status == RunStatus.succeeded).order_by(BundlingRun.id.desc())  # type: ignore[union-attr]
+    ).first()
+    names = bundles.site_names(session, [s for v in views for s in v.site_ids])
+    context = base_context(request, user, session)
+    context.update(
+        run_context(session, latest),
+        views=views,
+        names=names,
+        editable=[v for v in views if v.status != BundleStatus.published],
+        published=[v for v in views if v.status == BundleStatus.published],
+        markers=bundles.site_markers(session, views),
+        unbundled=_unbundled(session, stored),
+        defaults=BundlingParameters().model_dump(),
+        points=list(session.exec(select(DemonstrationPoint)).all()),
+        flash_error=request.session.pop("flash_error", None),
+    )
+    return render(request, "bundles.html", context)
+
+
+def _parameters(form: dict[str, str], require_all: bool) -> BundlingParameters:
+    values: dict[str, Any] = {k: form[k].strip() for k in FIELDS if k in form and form[k].strip() != ""}
+    for optional in ("max_sites", "max_distance_m", "bundle_count"):
+        values.setdefault(optional, None)
+    return BundlingParameters.model_validate({**values, "require_all": require_all})
+
+
+def _explain(exc: ValidationError) -> str:
+    """One line per bad field, in the user's language where the field has a label."""
+    parts = []
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else ""
+        label = i18n.gettext(FIELDS[field]) if field in FIELDS else (field or i18n.gettext("Parameters"))
+        parts.append(f"{label}: {err['msg']}")
+    return "; ".join(parts)
+
+
+@router.post("/bundles/runs", dependencies=[Depends(csrf.verify)])
+async def start_run(
+    request: Request, user: LoggedIn, session: SessionDep, background: BackgroundTasks
+) -> Response:
+    """Queue a run with the form's parameters; the page then follows it live."""
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        params = _parameters(form, require_all=form.get("require_all") == "on")
+        run = bundling.submit_run(session=session, actor=user, params=params)
+    except ValidationError as exc:
+        return _back(request, _explain(exc))
+    session.commit()
+    assert run.job_id is not None
+    background.add_task(jobs.start, request.app.state.engine, run.job_id)
+    return _back(request)
+
+
+@router.get("/bundles/runs/{run_id}/progress")
+def run_progress(request: Request, run_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    """The run panel alone, polled by htmx while the run is active; reloads the page when it ends."""
+    policy.require(user, "bundle:run")
+    run = session.get(BundlingRun, run_id)
+    if run is None:
+        raise NotFound(f"No bundling run with id {run_id}.")
+    context = base_context(request, user, session)
+    context.update(run_context(session, run))
+    response = render(request, "bundles/run.html", context)
+    if not context["run_active"] and request.headers.get("HX-Request") == "true":
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
+@router.post("/bundles/runs/{run_id}/cancel", dependencies=[Depends(csrf.verify)])
+def cancel_run(request: Request, run_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    policy.require(user, "bundle:run")
+    run = session.get(BundlingRun, run_id)
+    if run is None or run.job_id is None:
+        raise NotFound(f"No bundling run with id {run_id}.")
+    jobs.cancel(session=session, actor=user, job_id=run.job_id)
+    return _back(request)
+
+
+def _act(request: Request, session: Session, action: Any) -> Response:
+    try:
+        action()
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, i18n.gettext(exc.message))
+    session.commit()
+    return _back(request)
+
+
+@router.post("/bundles/{bundle_id}/lock", dependencies=[Depends(csrf.verify)])
+def lock(request: Request, bundle_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    return _act(
+        request,
+        session,
+        lambda: bundles.set_locked(session=session, actor=user, bundle_id=bundle_id, locked=True),
+    )
+
+
+@router.post("/bundles/{bundle_id}/unlock", dependencies=[Depends(csrf.verify)])
+def unlock(request: Request, bundle_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    return _act(
+        request,
+        session,
+        lambda: bundles.set_locked(session=session, actor=user, bundle_id=bundle_id, locked=False),
+    )
+
+
+@router.post("/bundles/{bundle_id}/publish", dependencies=[Depends(csrf.verify)])
+def publish(request: Request, bundle_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    return _act(request, session, lambda: bundles.publish(session=session, actor=user, bundle_id=bundle_id))
+
+
+@router.post("/bundles/move", dependencies=[Depends(csrf.verify)])
+def move(
+    request: Request,
+    user: LoggedIn,
+    session: SessionDep,
+    site_id: Annotated[int, Form()],
+    bundle_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Move a site into another unpublished bundle, or out of bundling (empty target)."""
+    target = int(bundle_id) if bundle_id.strip().isdigit() else None
+    return _act(
+        request,
+        session,
+        lambda: bundles.move_site(session=session, actor=user, site_id=site_id, bundle_id=target),
+    )
