@@ -33,6 +33,12 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
             "bundle:edit",
             "tender:manage",
             "award:run",
+            # construction and monitoring (issue 7)
+            "demo_point:designate",
+            "milestone:confirm",
+            "construction:read_all",
+            "progress:read",
+            "energy:import",
             "site:create_for_others",
             # the office corrects survey data during review and registers for owners
             "site:update",
@@ -42,9 +48,22 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
             "surface:submit",
         }
     ),
-    Role.owner: frozenset({"programme:read_totals", "programme:read", "site:create"}),
+    Role.owner: frozenset(
+        # construction and energy: only for the owner's own sites (checked by the construction service)
+        {"programme:read_totals", "programme:read", "site:create", "construction:read_own", "energy:import"}
+    ),
     Role.supplier: frozenset(
-        {"programme:read_totals", "programme:read", "tender:read_published", "bid:submit", "bundle:read_published"}
+        {
+            "programme:read_totals",
+            "programme:read",
+            "tender:read_published",
+            "bid:submit",
+            "bundle:read_published",
+            # construction and energy: only for surfaces the supplier was awarded (checked by the service)
+            "milestone:report",
+            "construction:read_own",
+            "energy:import",
+        }
     ),
 }
 
