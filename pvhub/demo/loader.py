@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlmodel import Session, SQLModel, func, select
 
 from pvhub import audit
+from pvhub.demo.bundling import bundle_demo_district
 from pvhub.demo.district import DemoDistrict, DemoSurface, build_demo_district
 from pvhub.models import (
     BusinessModel,
@@ -73,6 +74,7 @@ def load_demo(*, session: Session, reset: bool = False, seed: int = 2026) -> Dem
     # office (or the suppliers) through the services, in this order:
     # [demo step: demonstration points]
     # [demo step: bundling]
+    bundle_demo_district(session, OFFICE_EMAIL)
     # [demo step: tender round]
     # [demo step: construction]
     audit.record(
