@@ -26,6 +26,7 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
             "user:manage",
             "audit:read",
             "estimate:run",
+            "surface:set_assumptions",  # a surface's own estimating assumptions (shading loss)
             "job:read_all",
             "bundle:run",
             "bundle:publish",

@@ -19,8 +19,9 @@ from pvhub import jobs
 from pvhub.api import build_router
 from pvhub.db import make_engine
 from pvhub.errors import DomainError, NotAuthenticated
+from pvhub.services import estimates
 from pvhub.settings import Settings, get_settings
-from web import bundle_pages, i18n, pages, register_pages, review_pages
+from web import bundle_pages, i18n, pages, register_pages, review_pages, surface_pages
 from web.templating import build_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(build_router())
     app.include_router(register_pages.router)
+    app.include_router(surface_pages.router)
     app.include_router(pages.router)
     app.include_router(review_pages.router)
     app.include_router(bundle_pages.router)
@@ -73,8 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """On start, mark jobs whose process died as failed (with the reason) before serving."""
+    """On start, mark jobs whose process died as failed (with the reason) before serving, and
+    estimates made under assumptions the configuration has since changed as stale."""
     jobs.recover_interrupted(app.state.engine)
+    estimates.flag_outdated_estimates_on_start(app.state.engine)
     yield
 
 

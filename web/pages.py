@@ -101,7 +101,10 @@ def start_estimates(
 def job_page(request: Request, job_id: int, user: LoggedIn, session: SessionDep) -> Response:
     """A job's progress; the fragment polls itself while the job runs."""
     context = base_context(request, user, session)
-    context["job"] = jobs.get(session=session, actor=user, job_id=job_id)
+    context["job"] = job = jobs.get(session=session, actor=user, job_id=job_id)
+    surface_ids = job.parameters.get("surface_ids") or []
+    if job.kind == "estimate" and len(surface_ids) == 1:
+        context["back"] = f"/surfaces/{int(surface_ids[0])}"  # a one-surface re-estimate
     return render(request, "job.html", context, block="job")
 
 
@@ -229,6 +232,10 @@ def sites_page(request: Request, user: LoggedIn, session: SessionDep, page: int 
     result = register.list_sites(session=session, user=user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     context = base_context(request, user, session)
     context.update(page=result, page_no=page, pages=max(1, -(-result.total // PAGE_SIZE)))
+    context["yields"] = estimates.yields_by_site(
+        session=session, site_ids=[s.id for s in result.items if s.id is not None]
+    )
+    context["totals"] = estimates.register_yields(session=session, user=user)
     return render(request, "sites.html", context, block="sitetable")
 
 
@@ -247,6 +254,9 @@ def site_page(request: Request, site_id: int, user: LoggedIn, session: SessionDe
         session=session, surface_ids=[s.id for s in context["surfaces"] if s.id is not None]
     )
     context["monthly"] = estimates.site_monthly_kwh(context["estimates"].values())
+    context["outdated"] = estimates.outdated(
+        session=session, estimate_ids=[e.id for e in context["estimates"].values()]
+    )
     context["markers"] = [
         {"id": site.id, "name": site.name, "lon": site.lon, "lat": site.lat, "footprint": site.footprint}
     ] + [

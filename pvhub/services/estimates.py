@@ -2,22 +2,49 @@
 
 A batch replaces the estimates of the surfaces it covers in the caller's transaction, so a failed
 run leaves the previous estimates as they were.
+
+An estimate goes stale when what it was computed from changes: the surface (see
+:func:`pvhub.services.register.update_surface` and ``set_surface_assumptions``) or the
+configured assumptions. Each estimate stores a ``config_key``, a hash of its kind's default
+assumptions, the CO2 factor and the engine version; :func:`flag_outdated_estimates` (run when
+the app starts, before an estimate run and by ``pvhub estimate``) flags every estimate whose key
+no longer matches the configuration, so changing a default in
+:mod:`pvhub.yieldengine.assumptions` marks exactly the affected estimates stale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session, col, delete, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, delete, func, select
 
 from pvhub import audit, jobs, policy
-from pvhub.errors import NotFound
+from pvhub.errors import Conflict, NotFound
 from pvhub.jobs import ProgressFn
-from pvhub.models import Estimate, EstimatePublic, Surface, SurfaceStatus, User
-from pvhub.yieldengine import WeatherYear, estimate
+from pvhub.models import Estimate, EstimatePublic, Job, Site, Surface, SurfaceStatus, User
+from pvhub.yieldengine import (
+    DEFAULT_ASSUMPTIONS,
+    DEFAULT_CO2_T_PER_MWH,
+    KindAssumptions,
+    WeatherYear,
+    estimate,
+)
+from pvhub.yieldengine.estimate import ENGINE_VERSION
+
+# The pvlib chain the engine runs (recorded with each estimate so a reader need not know the code).
+MODEL_CHAIN = {
+    "transposition": "perez",
+    "temperature_model": "sapm",
+    "dc_model": "pvwatts",
+    "losses_model": "pvwatts",
+    "ac_model": "pvwatts",
+}
 
 
 @dataclass(frozen=True)
@@ -28,11 +55,81 @@ class EstimateRunSummary:
     weather: str
 
 
+def config_key(
+    kind: str,
+    *,
+    assumptions: Mapping[str, KindAssumptions] | None = None,
+    co2_t_per_mwh: float = DEFAULT_CO2_T_PER_MWH,
+) -> str:
+    """A short hash of what the configuration says about estimating a surface of ``kind``:
+    the kind's default assumptions, the CO2 factor [tCO2/MWh] and the engine version.
+    Per-surface values (orientation, area, shading loss) are not part of it: changing those
+    marks the one estimate stale where they change."""
+    defaults = (assumptions or DEFAULT_ASSUMPTIONS)[kind].as_dict()
+    canonical = json.dumps(
+        {"engine": ENGINE_VERSION, "assumptions": defaults, "co2_t_per_mwh": float(co2_t_per_mwh)},
+        sort_keys=True,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def flag_outdated_estimates(
+    *,
+    session: Session,
+    assumptions: Mapping[str, KindAssumptions] | None = None,
+    co2_t_per_mwh: float = DEFAULT_CO2_T_PER_MWH,
+) -> int:
+    """Mark stale every current estimate made under other assumptions than the configured ones.
+
+    Returns how many were flagged. Estimates stored before keys were recorded count as outdated.
+    """
+    current = select(Estimate.id).join(Surface, col(Surface.id) == col(Estimate.surface_id))
+    current = current.where(_up_to_date(assumptions, co2_t_per_mwh))
+    result = session.exec(
+        sa.update(Estimate)
+        .where(col(Estimate.stale).is_(False), col(Estimate.id).not_in(current))
+        .values(stale=True)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def _up_to_date(
+    assumptions: Mapping[str, KindAssumptions] | None = None,
+    co2_t_per_mwh: float = DEFAULT_CO2_T_PER_MWH,
+) -> Any:
+    """SQL condition (on Estimate joined with its Surface): not flagged, and made under the
+    configured assumptions of the surface's kind. Read-only, so a job can select with it
+    before its first write."""
+    stored_key = col(Estimate.assumptions)["config_key"].as_string()
+    same_config = [
+        sa.and_(
+            col(Surface.kind) == kind,
+            stored_key == config_key(kind, assumptions=assumptions, co2_t_per_mwh=co2_t_per_mwh),
+        )
+        for kind in (assumptions or DEFAULT_ASSUMPTIONS)
+    ]
+    return sa.and_(col(Estimate.stale).is_(False), sa.or_(*same_config))
+
+
+def flag_outdated_estimates_on_start(engine: sa.engine.Engine) -> int:
+    """At start-up: configuration can only change with a restart, so flag what it outdated."""
+    from pvhub.db import transaction
+
+    with transaction(engine) as session:
+        return flag_outdated_estimates(session=session)
+
+
 def surfaces_to_estimate(*, session: Session, only_missing_or_stale: bool) -> list[int]:
-    """Approved surfaces; with ``only_missing_or_stale`` those without a current estimate."""
+    """Approved surfaces; with ``only_missing_or_stale`` those without an up-to-date estimate
+    (none, flagged stale, or made under assumptions the configuration has since changed)."""
     query = select(Surface.id).where(Surface.status == SurfaceStatus.approved)
     if only_missing_or_stale:
-        current = select(Estimate.surface_id).where(col(Estimate.stale).is_(False))
+        current = (
+            select(Estimate.surface_id)
+            .join(Surface, col(Surface.id) == col(Estimate.surface_id))
+            .where(_up_to_date())
+        )
         query = query.where(col(Surface.id).not_in(current))
     return [i for i in session.exec(query.order_by(col(Surface.id))).all() if i is not None]
 
@@ -48,10 +145,13 @@ def estimate_surfaces(
     surface_ids: Sequence[int],
     weather: WeatherYear | None = None,
     progress: ProgressFn = _no_progress,
+    assumptions: Mapping[str, KindAssumptions] | None = None,
+    co2_t_per_mwh: float = DEFAULT_CO2_T_PER_MWH,
 ) -> EstimateRunSummary:
     """Estimate the given surfaces in one vectorised engine call and store the results.
 
     ``actor`` None is the operator at the command line or a job. Capacity in kWp, energy in kWh AC.
+    ``assumptions`` and ``co2_t_per_mwh`` default to the configuration (tests vary them).
     Everything is computed before the first write, so ``progress`` (which commits on its own
     connection) never waits behind this transaction.
     """
@@ -68,8 +168,14 @@ def estimate_surfaces(
         np.array([s.usable_area_m2 for s in surfaces]),
         np.array([s.shading_loss for s in surfaces]),
         weather=weather,
+        assumptions=assumptions,
+        co2_t_per_mwh=co2_t_per_mwh,
     )
     progress(0.8, "storing the estimates")
+    keys = {
+        kind: config_key(kind, assumptions=assumptions, co2_t_per_mwh=co2_t_per_mwh)
+        for kind in {s.kind.value for s in surfaces}
+    }
     provenance = result.provenance
     weather_info = provenance["weather"]
     ids = [s.id for s in surfaces if s.id is not None]
@@ -84,10 +190,18 @@ def estimate_surfaces(
             co2_avoided_t=float(result.co2_t[i]),
             assumptions={
                 **provenance["assumption_sets"][int(result.assumption_set[i])],
+                **MODEL_CHAIN,
                 "method": provenance["method"],
                 "engine_version": provenance["engine_version"],
                 "co2_t_per_mwh": provenance["co2_t_per_mwh"],
                 "shading": provenance["shading"],
+                "surface": {
+                    "tilt_deg": surface.tilt_deg,
+                    "azimuth_deg": surface.azimuth_deg,
+                    "usable_area_m2": surface.usable_area_m2,
+                    "shading_loss": surface.shading_loss,
+                },
+                "config_key": keys[surface.kind.value],
                 "weather": weather_info,
             },
             weather_source=str(weather_info.get("label") or weather_info.get("source"))[:200],
@@ -126,6 +240,98 @@ def estimates_for(*, session: Session, surface_ids: Sequence[int]) -> dict[int, 
     return {row.surface_id: row for row in rows}
 
 
+def request_estimate(*, session: Session, actor: User, surface_id: int) -> Job:
+    """Queue a job that (re-)estimates one surface (office); the caller commits and starts it.
+
+    Only approved surfaces are estimated: one back in review is re-estimated once approved again.
+    """
+    from pvhub.services import register
+
+    policy.require(actor, "estimate:run")
+    surface = register.get_surface(session=session, user=actor, surface_id=surface_id)
+    if surface.status != SurfaceStatus.approved:
+        raise Conflict(
+            f"Only approved surfaces are estimated; this one is {surface.status.value}. "
+            "It is estimated once it is approved."
+        )
+    return jobs.submit(
+        session=session, actor=actor, kind="estimate", parameters={"surface_ids": [surface_id]}
+    )
+
+
+@dataclass(frozen=True)
+class YieldFigures:
+    """Estimated figures of approved surfaces added up: kWp DC, kWh AC per year, tCO2 per year.
+
+    ``stale`` counts the estimates among them that are out of date.
+    """
+
+    surfaces: int = 0
+    capacity_kwp: float = 0.0
+    annual_kwh: float = 0.0
+    co2_avoided_t: float = 0.0
+    stale: int = 0
+
+    @property
+    def specific_yield_kwh_per_kwp(self) -> float | None:
+        """Capacity-weighted mean specific yield [kWh/kWp]; None without capacity."""
+        return self.annual_kwh / self.capacity_kwp if self.capacity_kwp > 0 else None
+
+
+def _yield_columns() -> tuple[Any, ...]:
+    return (
+        func.count(col(Estimate.id)),
+        func.coalesce(func.sum(Estimate.capacity_kwp), 0.0),
+        func.coalesce(func.sum(Estimate.annual_kwh), 0.0),
+        func.coalesce(func.sum(Estimate.co2_avoided_t), 0.0),
+        func.coalesce(func.sum(sa.case((sa.not_(_up_to_date()), 1), else_=0)), 0),
+    )
+
+
+def _approved_estimates(query: Any) -> Any:
+    """Only approved surfaces count: a withdrawn or rejected surface keeps its old estimate row,
+    and one back in review is not part of the programme until approved again."""
+    return query.join(Surface, col(Surface.id) == col(Estimate.surface_id)).where(
+        Surface.status == SurfaceStatus.approved
+    )
+
+
+def yields_by_site(*, session: Session, site_ids: Sequence[int]) -> dict[int, YieldFigures]:
+    """Estimated figures of each site's approved surfaces, for the sites that have any."""
+    if not site_ids:
+        return {}
+    query = _approved_estimates(select(Surface.site_id, *_yield_columns()))
+    query = query.where(col(Surface.site_id).in_(list(site_ids))).group_by(col(Surface.site_id))
+    return {
+        int(site_id): YieldFigures(int(n), float(kwp), float(kwh), float(co2), int(stale))
+        for site_id, n, kwp, kwh, co2, stale in session.exec(query).all()
+    }
+
+
+def register_yields(*, session: Session, user: User) -> YieldFigures:
+    """Estimated figures over every site ``user`` may see (all pages of the register list)."""
+    from pvhub.services.register import site_visibility
+
+    query = _approved_estimates(select(*_yield_columns()))
+    query = query.join(Site, col(Site.id) == col(Surface.site_id)).where(site_visibility(user))
+    n, kwp, kwh, co2, stale = session.exec(query).one()
+    return YieldFigures(int(n), float(kwp), float(kwh), float(co2), int(stale))
+
+
+def outdated(*, session: Session, estimate_ids: Iterable[int | None]) -> set[int]:
+    """Which of these estimates are out of date: flagged stale, or made under assumptions the
+    configuration has changed since."""
+    ids = [i for i in estimate_ids if i is not None]
+    if not ids:
+        return set()
+    query = (
+        select(Estimate.id)
+        .join(Surface, col(Surface.id) == col(Estimate.surface_id))
+        .where(col(Estimate.id).in_(ids), _up_to_date())
+    )
+    return set(ids) - {i for i in session.exec(query).all() if i is not None}
+
+
 @jobs.register("estimate", "estimate:run")
 def estimate_job(session: Session, parameters: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     """Job: estimate the listed surfaces, or all approved ones missing a current estimate
@@ -145,7 +351,13 @@ def get_estimate(*, session: Session, user: User, surface_id: int) -> EstimatePu
     if row is None:
         raise NotFound(f"Surface {surface_id} has no estimate yet (it is estimated once approved).")
     weather = row.assumptions.get("weather", {}) if isinstance(row.assumptions, dict) else {}
-    return EstimatePublic.model_validate(row, update={"synthetic_weather": bool(weather.get("synthetic"))})
+    return EstimatePublic.model_validate(
+        row,
+        update={
+            "synthetic_weather": bool(weather.get("synthetic")),
+            "stale": bool(outdated(session=session, estimate_ids=[row.id])),
+        },
+    )
 
 
 def site_monthly_kwh(rows: Iterable[Estimate]) -> list[float]:

@@ -287,9 +287,48 @@ def update_surface(*, session: Session, actor: User, surface_id: int, changes: S
     surface.updated_at = utcnow()
     session.add(surface)
     session.flush()
-    if surface.id is not None:
+    if surface.id is not None and _estimate_inputs(before) != _estimate_inputs(audit.snapshot(surface)):
         mark_estimates_stale(session=session, surface_ids=[surface.id])
     _audit(session, actor, surface, "update", before)
+    return surface
+
+
+# What the yield engine reads from a surface; a change to any of these outdates its estimate.
+ESTIMATE_INPUTS = ("kind", "tilt_deg", "azimuth_deg", "usable_area_m2", "shading_loss")
+
+
+def _estimate_inputs(row: dict[str, Any] | None) -> tuple[Any, ...]:
+    return tuple((row or {}).get(name) for name in ESTIMATE_INPUTS)
+
+
+def set_surface_assumptions(
+    *, session: Session, actor: User, surface_id: int, shading_loss: float
+) -> Surface:
+    """The office sets a surface's own estimating assumption: its annual shading loss (fraction 0–1,
+    e.g. from a shading survey), applied on top of the kind's system losses.
+
+    Unlike an edit of the surveyed shape, this keeps the review status (the office is the
+    reviewer); a changed value marks the surface's estimate stale. Audited.
+    """
+    policy.require(actor, "surface:set_assumptions")
+    surface = get_surface(session=session, user=actor, surface_id=surface_id)
+    if surface.status == SurfaceStatus.withdrawn:
+        raise Conflict("A withdrawn surface is no longer estimated.")
+    if not 0.0 <= shading_loss <= 1.0 or shading_loss != shading_loss:
+        raise InvalidInput(
+            f"The shading loss must be between 0 and 100 % (got {shading_loss * 100:g} %).",
+            field="shading_loss",
+        )
+    if shading_loss == surface.shading_loss:
+        return surface
+    before = audit.snapshot(surface)
+    surface.shading_loss = shading_loss
+    surface.updated_at = utcnow()
+    session.add(surface)
+    session.flush()
+    assert surface.id is not None
+    mark_estimates_stale(session=session, surface_ids=[surface.id])
+    _audit(session, actor, surface, "set_assumptions", before)
     return surface
 
 

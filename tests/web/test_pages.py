@@ -116,3 +116,59 @@ def test_the_public_page_needs_no_login_and_shows_no_names(client: TestClient, m
     assert (
         "Private Tower" not in page.text and "Secret Owner Co" not in page.text and "w@x.cn" not in page.text
     )
+
+
+def test_the_register_list_shows_capacity_and_yield_per_site_and_totals_of_all_sites(
+    client: TestClient,
+    session,
+    make_user,  # type: ignore[no-untyped-def]
+) -> None:
+    from pvhub.models import SurfaceStatus
+    from pvhub.services import estimates
+    from tests.conftest import ROOF_22_SOUTH, add_site
+
+    mine = make_user("w@x.cn", Role.owner, "Mine")
+    theirs = make_user("t@x.cn", Role.owner, "Theirs")
+    make_user("o@x.cn", Role.office, "Office")
+    _a, (roof_a, wall_a) = add_site(
+        session,
+        mine.organisation_id,
+        "Tower A",
+        ROOF_22_SOUTH,
+        {**ROOF_22_SOUTH, "kind": "curtain_wall", "tilt_deg": 90, "azimuth_deg": 0},
+    )
+    _b, (roof_b, withdrawn_b) = add_site(
+        session,
+        theirs.organisation_id,
+        "Tower B",
+        {**ROOF_22_SOUTH, "usable_area_m2": 100},
+        ROOF_22_SOUTH,
+    )
+    add_site(session, mine.organisation_id, "Tower C (not estimated)")
+    ids = [s.id for s in (roof_a, wall_a, roof_b, withdrawn_b) if s.id is not None]
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=ids)
+    withdrawn_b.status = SurfaceStatus.withdrawn  # keeps its old estimate row, but no longer counts
+    session.add(withdrawn_b)
+    session.commit()
+    rows = estimates.estimates_for(session=session, surface_ids=ids)
+    kwp = {i: rows[i].capacity_kwp for i in ids}
+    kwh = {i: rows[i].annual_kwh for i in ids}
+
+    client.cookies.set("lang", "en")
+    login(client, "o@x.cn")
+    page = client.get("/sites").text
+    assert "Capacity (kWp)" in page and "Yield (MWh/yr)" in page and "All 3 sites" in page
+    total_kwp = kwp[roof_a.id] + kwp[wall_a.id] + kwp[roof_b.id]
+    total_kwh = kwh[roof_a.id] + kwh[wall_a.id] + kwh[roof_b.id]
+    assert f"<strong>{total_kwp:,.1f}</strong> kWp" in page
+    assert f"<strong>{total_kwh / 1000:,.1f}</strong> MWh/yr" in page
+    assert f"<strong>{total_kwh / total_kwp:,.0f}</strong> kWh/kWp" in page
+    assert f"{(kwh[roof_a.id] + kwh[wall_a.id]) / 1000:,.1f}" in page  # Tower A's row
+    assert f"{kwh[roof_b.id] / 1000:,.1f}" in page  # Tower B without its withdrawn surface
+    assert "–" in page  # Tower C has no estimate
+    client.post("/logout", data={"csrf_token": csrf_of(page)})
+
+    login(client, "w@x.cn")  # an owner's totals cover its own sites only
+    own = client.get("/sites").text
+    assert "All 2 sites" in own and f"<strong>{kwp[roof_a.id] + kwp[wall_a.id]:,.1f}</strong> kWp" in own
+    assert "Tower B" not in own

@@ -115,3 +115,146 @@ def test_changing_a_surface_marks_its_estimate_stale(session: Session, surfaces,
     edited = session.get(Surface, roof.id)
     assert edited is not None and edited.tilt_deg == 30
     assert edited.status == SurfaceStatus.submitted  # back to review; re-estimated once approved again
+
+
+def test_each_estimate_records_the_surface_inputs_the_model_chain_and_its_configuration(
+    session: Session, surfaces
+) -> None:  # type: ignore[no-untyped-def]
+    roof = surfaces[0]
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id])
+    session.commit()
+    used = session.exec(select(Estimate)).one().assumptions
+    assert used["surface"] == {"tilt_deg": 22, "azimuth_deg": 180, "usable_area_m2": 400, "shading_loss": 0}
+    assert used["transposition"] == "perez" and used["temperature_model"] == "sapm"
+    assert used["dc_model"] == used["ac_model"] == used["losses_model"] == "pvwatts"
+    assert used["temperature_params"] == {"a": -3.56, "b": -0.075, "deltaT": 3}
+    assert used["config_key"] == estimates.config_key("roof")
+    assert used["weather"]["synthetic"] is True and len(used["weather"]["sha256"]) == 64
+
+
+def test_changing_a_kinds_default_assumptions_outdates_exactly_the_estimates_of_that_kind(
+    session: Session, surfaces
+) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from pvhub.yieldengine import DEFAULT_ASSUMPTIONS
+
+    roof, wall, _draft = surfaces
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id, wall.id])
+    session.commit()
+    assert estimates.flag_outdated_estimates(session=session) == 0
+    changed = {**DEFAULT_ASSUMPTIONS, "roof": replace(DEFAULT_ASSUMPTIONS["roof"], losses_pct=10.0)}
+    assert estimates.flag_outdated_estimates(session=session, assumptions=changed) == 1
+    session.commit()
+    session.expire_all()
+    stale = {row.surface_id: row.stale for row in session.exec(select(Estimate)).all()}
+    assert stale == {roof.id: True, wall.id: False}
+    # a new CO2 factor outdates every kind
+    assert estimates.flag_outdated_estimates(session=session, co2_t_per_mwh=0.5) == 1  # the wall
+
+
+def test_an_estimate_made_under_other_assumptions_is_redone_and_flagged_when_the_app_starts(
+    session: Session, surfaces, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    roof, wall, _draft = surfaces
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id, wall.id])
+    session.commit()
+    row = session.exec(select(Estimate).where(Estimate.surface_id == roof.id)).one()
+    row.assumptions = {**row.assumptions, "config_key": "made-by-an-older-pvhub"}
+    session.add(row)
+    session.commit()
+    # not flagged yet, but no longer current: the next run picks it up
+    assert estimates.surfaces_to_estimate(session=session, only_missing_or_stale=True) == [roof.id]
+    app = create_app(settings)
+    with TestClient(app):
+        pass
+    app.state.engine.dispose()
+    session.expire_all()
+    assert session.exec(select(Estimate).where(Estimate.surface_id == roof.id)).one().stale is True
+    assert session.exec(select(Estimate).where(Estimate.surface_id == wall.id)).one().stale is False
+
+
+def test_the_office_sets_a_surfaces_shading_loss_which_outdates_its_estimate_only(
+    session: Session, surfaces, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    from pvhub.services import register
+
+    roof, wall, _draft = surfaces
+    office = make_user("o@x.cn", Role.office, "Office")
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id, wall.id])
+    session.commit()
+    register.set_surface_assumptions(session=session, actor=office, surface_id=roof.id, shading_loss=0.08)
+    session.commit()
+    session.expire_all()
+    stale = {row.surface_id: row.stale for row in session.exec(select(Estimate)).all()}
+    assert stale == {roof.id: True, wall.id: False}
+    edited = session.get(Surface, roof.id)
+    assert edited is not None and edited.shading_loss == 0.08 and edited.status == SurfaceStatus.approved
+    assert estimates.surfaces_to_estimate(session=session, only_missing_or_stale=True) == [roof.id]
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "set_assumptions")).one()
+
+
+def test_only_the_office_sets_assumptions_and_only_to_a_fraction_of_0_to_1(
+    session: Session, surfaces, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    from pvhub.errors import Conflict, InvalidInput
+    from pvhub.models import User
+    from pvhub.services import register
+
+    roof, _wall, draft = surfaces
+    office = make_user("o@x.cn", Role.office, "Office")
+    owner = session.exec(select(User).where(User.email == "w@x.cn")).one()
+    with pytest.raises(PermissionDenied):
+        register.set_surface_assumptions(session=session, actor=owner, surface_id=roof.id, shading_loss=0.5)
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(InvalidInput):
+            register.set_surface_assumptions(
+                session=session, actor=office, surface_id=roof.id, shading_loss=bad
+            )
+    draft.status = SurfaceStatus.withdrawn
+    session.add(draft)
+    session.commit()
+    with pytest.raises(Conflict):
+        register.set_surface_assumptions(session=session, actor=office, surface_id=draft.id, shading_loss=0.1)
+    session.expire_all()
+    assert session.get(Surface, roof.id).shading_loss == 0  # type: ignore[union-attr]
+
+
+def test_renaming_a_surface_leaves_its_estimate_current(session: Session, surfaces) -> None:  # type: ignore[no-untyped-def]
+    from pvhub.models import User
+    from pvhub.models.register import SurfaceUpdate
+    from pvhub.services import register
+
+    roof = surfaces[0]
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id])
+    session.commit()
+    owner = session.exec(select(User).where(User.email == "w@x.cn")).one()
+    register.update_surface(
+        session=session,
+        actor=owner,
+        surface_id=roof.id,
+        changes=SurfaceUpdate.model_validate({"name": "North block roof"}),
+    )
+    session.commit()
+    session.expire_all()
+    assert session.exec(select(Estimate)).one().stale is False
+
+
+def test_one_surface_is_re_estimated_on_request_only_when_approved(
+    session: Session, surfaces, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    from pvhub.errors import Conflict
+
+    roof, _wall, draft = surfaces
+    office = make_user("o@x.cn", Role.office, "Office")
+    job = estimates.request_estimate(session=session, actor=office, surface_id=roof.id)
+    assert job.kind == "estimate" and job.parameters == {"surface_ids": [roof.id]}
+    with pytest.raises(Conflict, match="once it is approved"):
+        estimates.request_estimate(session=session, actor=office, surface_id=draft.id)
+    supplier = make_user("s@x.cn", Role.supplier, "EPC")
+    with pytest.raises(PermissionDenied):
+        estimates.request_estimate(session=session, actor=supplier, surface_id=roof.id)

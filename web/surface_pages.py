@@ -1,0 +1,123 @@
+"""The surface page: a surface's estimate (figures, monthly chart, the assumptions it used), its
+staleness, the office's one-click re-estimate and its per-surface assumption (shading loss).
+
+Who may open it is who may read the surface (the site's owner, the office); the buttons follow
+:mod:`pvhub.policy`. Re-estimating reuses the estimate job and its progress page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from pvhub import jobs, policy
+from pvhub.api.deps import SessionDep
+from pvhub.errors import InvalidInput
+from pvhub.models import SurfaceStatus, User
+from pvhub.services import estimates, register
+from pvhub.yieldengine import DEFAULT_ASSUMPTIONS, DEFAULT_CO2_T_PER_MWH
+from web import csrf, i18n
+from web.pages import LoggedIn, base_context, job_page
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+
+
+def compass(azimuth_deg: float) -> str:
+    """The 8-point compass direction a surface faces (pvlib azimuth: 0 = north, 180 = south)."""
+    return COMPASS[int(((azimuth_deg % 360.0) + 22.5) // 45.0) % 8]
+
+
+def _surface_context(request: Request, user: User, session: Any, surface_id: int) -> dict[str, Any]:
+    surface = register.get_surface(session=session, user=user, surface_id=surface_id)
+    site = register.get_site(session=session, user=user, site_id=surface.site_id)
+    row = estimates.estimates_for(session=session, surface_ids=[surface_id]).get(surface_id)
+    context = base_context(request, user, session)
+    tz = ZoneInfo(request.app.state.settings.timezone)
+    context.update(
+        surface=surface,
+        site=site,
+        title=i18n.gettext(f"kind.{surface.kind.value}")
+        + (f" · {surface.name}" if surface.name else f" #{surface.id}"),
+        estimate=row,
+        stale=row is not None and bool(estimates.outdated(session=session, estimate_ids=[row.id])),
+        used=row.assumptions if row is not None else None,
+        computed_at=row.computed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if row else None,
+        timezone=request.app.state.settings.timezone,
+        monthly=list(row.monthly_kwh) if row is not None else [],
+        defaults={
+            **DEFAULT_ASSUMPTIONS[surface.kind.value].as_dict(),
+            "co2_t_per_mwh": DEFAULT_CO2_T_PER_MWH,
+        },
+        facing=compass(surface.azimuth_deg),
+        can_estimate=policy.can(user, "estimate:run") and surface.status == SurfaceStatus.approved,
+        can_set_assumptions=policy.can(user, "surface:set_assumptions")
+        and surface.status != SurfaceStatus.withdrawn,
+        flash_error=request.session.pop("flash_error", None),
+        markers=[
+            {"id": site.id, "name": site.name, "lon": site.lon, "lat": site.lat, "footprint": site.footprint}
+        ]
+        + (
+            [
+                {
+                    "name": i18n.gettext(f"kind.{surface.kind.value}"),
+                    "kind": surface.kind.value,
+                    "geometry": surface.geometry,
+                    "lon": site.lon,
+                    "lat": site.lat,
+                }
+            ]
+            if surface.geometry
+            else []
+        ),
+    )
+    return context
+
+
+@router.get("/surfaces/{surface_id}")
+def surface_page(request: Request, surface_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    """A surface's estimate and the assumptions it used, for whoever may read the surface."""
+    return render(request, "surface.html", _surface_context(request, user, session, surface_id))
+
+
+@router.post("/surfaces/{surface_id}/estimate", dependencies=[Depends(csrf.verify)])
+def re_estimate(
+    request: Request, surface_id: int, user: LoggedIn, session: SessionDep, background: BackgroundTasks
+) -> Response:
+    """One click (office): estimate this surface again as a background job; follow its progress."""
+    job = estimates.request_estimate(session=session, actor=user, surface_id=surface_id)
+    session.commit()
+    assert job.id is not None
+    background.add_task(jobs.start, request.app.state.engine, job.id)
+    if request.headers.get("HX-Request") != "true":
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    return job_page(request, job.id, user, session)
+
+
+def percent(raw: str, field: str) -> float:
+    """A percentage typed by a person ("5", "5.5", "5,5", "5 %") as a fraction 0–1."""
+    text = raw.strip().rstrip("%").strip().replace(",", ".")
+    try:
+        return float(text) / 100.0
+    except ValueError:
+        raise InvalidInput(f"{raw!r} is not a number.", field=field) from None
+
+
+@router.post("/surfaces/{surface_id}/assumptions", dependencies=[Depends(csrf.verify)])
+async def set_assumptions(request: Request, surface_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    """The office sets the surface's shading loss (%); its estimate goes stale until re-estimated."""
+    form = await request.form()
+    try:
+        shading = percent(str(form.get("shading_loss_pct") or ""), "shading_loss")
+        register.set_surface_assumptions(
+            session=session, actor=user, surface_id=surface_id, shading_loss=shading
+        )
+    except InvalidInput as exc:
+        request.session["flash_error"] = exc.message
+    return RedirectResponse(f"/surfaces/{surface_id}#assumptions", status_code=303)
