@@ -58,7 +58,8 @@ class AwardInstance:
 
     ``ceiling_cny_per_w`` ``None`` means no ceiling. ``share_cap`` is the largest share (0-1] of the
     tender's total lot kWp one supplier is awarded unless relaxed. ``fixed_awards`` maps a lot id to the
-    bid that must win it; ``excluded_bids`` maps a bid id to the application's reason for excluding it.
+    bid that must win it, or to ``None`` to keep the lot unawarded; ``excluded_bids`` maps a bid id to
+    the application's reason for excluding it.
     """
 
     lots: tuple[Lot, ...]
@@ -66,7 +67,7 @@ class AwardInstance:
     bids: tuple[Bid, ...]
     ceiling_cny_per_w: float | None = None
     share_cap: float = DEFAULT_SHARE_CAP
-    fixed_awards: Mapping[str, str] = field(default_factory=dict)
+    fixed_awards: Mapping[str, str | None] = field(default_factory=dict)
     excluded_bids: Mapping[str, str] = field(default_factory=dict)
     tender: str | None = None
 
@@ -137,10 +138,13 @@ def validate(inst: AwardInstance) -> None:
             raise InstanceError(f"excluded_bids: unknown bid {bid_id!r}")
         if not isinstance(reason, str) or not reason:
             raise InstanceError(f"excluded_bids: bid {bid_id!r}: the reason must be a non-empty string")
-    for lot_id, bid_id in inst.fixed_awards.items():
+    for lot_id, fixed in inst.fixed_awards.items():
         where = f"fixed_awards: lot {lot_id!r}"
         if lot_id not in lots:
             raise InstanceError(f"{where}: unknown lot")
+        if fixed is None:
+            continue
+        bid_id = fixed
         if bid_id not in bids:
             raise InstanceError(f"{where}: unknown bid {bid_id!r}")
         if bids[bid_id].lot != lot_id:
@@ -228,12 +232,16 @@ def _excluded(value: Any) -> dict[str, str]:
     raise InstanceError("field 'excluded_bids' must be a list of bid ids or an object {bid id: reason}")
 
 
-def _fixed(value: Any) -> dict[str, str]:
+def _fixed(value: Any) -> dict[str, str | None]:
+    """``fixed_awards``: an object {lot id: bid id, or null for a lot that stays unawarded}."""
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InstanceError("field 'fixed_awards' must be an object {lot id: bid id}")
-    return {str(lot): _id(bid, f"fixed_awards: lot {lot!r}: bid") for lot, bid in value.items()}
+        raise InstanceError("field 'fixed_awards' must be an object {lot id: bid id or null}")
+    return {
+        str(lot): None if bid is None else _id(bid, f"fixed_awards: lot {lot!r}: bid")
+        for lot, bid in value.items()
+    }
 
 
 def parse_instance(data: Any) -> AwardInstance:

@@ -65,8 +65,13 @@ class AwardModel:
             self.model.add_at_most_one(xs)
 
     def _fixed_awards(self) -> None:
-        for bid in self.inst.fixed_awards.values():
-            self.model.add(self.x[bid] == 1)
+        for lot, bid in self.inst.fixed_awards.items():
+            if bid is not None:
+                self.model.add(self.x[bid] == 1)
+            else:
+                for i, b in self.bids.items():
+                    if b.lot == lot:
+                        self.model.add(self.x[i] == 0)
 
     def _supplier_capacity(self) -> None:
         for sup in self.inst.suppliers:

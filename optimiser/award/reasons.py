@@ -47,6 +47,8 @@ def unawarded_lot(
     ``valid`` are its valid bids, ``rejected`` its rejected ones, ``free_w`` each supplier's free capacity
     in Wp after the chosen awards (``None``: no limit).
     """
+    if lot in inst.fixed_awards:
+        return Unawarded(lot, "kept_unawarded", "kept unawarded by fixed_awards")
     if not valid and not rejected:
         return Unawarded(lot, "no_bids", "no bids")
     if not valid:

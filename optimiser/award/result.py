@@ -29,7 +29,10 @@ class Award:
 
 @dataclass(frozen=True)
 class Unawarded:
-    """A lot without a winner; ``code``: ``no_bids``, ``no_valid_bids``, ``capacity`` or ``not_selected``."""
+    """A lot without a winner and why.
+
+    ``code``: ``no_bids``, ``no_valid_bids``, ``capacity``, ``kept_unawarded`` or ``not_selected``.
+    """
 
     lot: str
     code: str

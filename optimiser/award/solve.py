@@ -27,7 +27,7 @@ def _greedy(model: AwardModel) -> frozenset[str]:
     capacity = {s.id: None if s.capacity_kw is None else limit_watts(s.capacity_kw) for s in inst.suppliers}
     load = dict.fromkeys(capacity, 0)
     chosen: set[str] = set()
-    for bid_id in inst.fixed_awards.values():
+    for bid_id in fixed_bids(inst):
         b = model.bids[bid_id]
         chosen.add(bid_id)
         load[b.supplier] += model.lot_w[b.lot]
@@ -45,12 +45,19 @@ def _greedy(model: AwardModel) -> frozenset[str]:
     return frozenset(chosen)
 
 
+def fixed_bids(inst: AwardInstance) -> set[str]:
+    """Bids that ``fixed_awards`` make win."""
+    return {bid for bid in inst.fixed_awards.values() if bid is not None}
+
+
 def _fixed_over_capacity(inst: AwardInstance) -> str | None:
     """A supplier whose fixed awards alone exceed its capacity: the instance has no valid award."""
     bids = {b.id: b for b in inst.bids}
     lot_kw = {lot.id: lot.capacity_kw for lot in inst.lots}
     for sup in inst.suppliers:
-        lots = [lot for lot, bid in inst.fixed_awards.items() if bids[bid].supplier == sup.id]
+        lots = [
+            lot for lot, bid in inst.fixed_awards.items() if bid is not None and bids[bid].supplier == sup.id
+        ]
         total = sum(lot_kw[lot] for lot in lots)
         if sup.capacity_kw is not None and limit_watts(total) > limit_watts(sup.capacity_kw):
             names = ", ".join(repr(lot) for lot in lots)
@@ -135,7 +142,7 @@ def _fill(result: AwardResult, model: AwardModel, chosen: frozenset[str]) -> Non
         lots_of.setdefault(b.supplier, []).append((model.lot_w[b.lot], order[b.lot], b.lot))
     over = {s: w - model.cap_w for s, w in load.items() if w > model.cap_w}
     relaxed = relaxed_lots(lots_of, over)
-    fixed = set(inst.fixed_awards.values())
+    fixed = fixed_bids(inst)
     lot_kw = {lot.id: lot.capacity_kw for lot in inst.lots}
     result.awards = [
         Award(
