@@ -51,7 +51,15 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
     ),
     Role.owner: frozenset(
         # construction and energy: only for the owner's own sites (checked by the construction service)
-        {"programme:read_totals", "programme:read", "site:create", "construction:read_own", "energy:import"}
+        {
+            "programme:read_totals",
+            "programme:read",
+            "site:create",
+            "construction:read_own",
+            "energy:import",
+            # owners follow which supplier got their sites: they read published tenders (not bids)
+            "tender:read_published",
+        }
     ),
     Role.supplier: frozenset(
         {
@@ -60,6 +68,9 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
             "tender:read_published",
             "bid:submit",
             "bundle:read_published",
+            "award:object",
+            "award:decline",
+            "supplier:update_profile",
             # construction and energy: only for surfaces the supplier was awarded (checked by the service)
             "milestone:report",
             "construction:read_own",

@@ -155,3 +155,13 @@ def test_unknown_or_missing_files_are_refused(tmp_path):
     bad.write_text("hello")
     with pytest.raises(WeatherError):
         read_weather(bad)
+
+
+def test_reads_every_tmy3_year_pvlib_bundles(tmy3_path):
+    alaska = read_weather(tmy3_path.with_name("703165TY.csv"))
+    assert alaska.source == "tmy3" and len(alaska.data) == 8760 and "SAND POINT" in alaska.label
+    assert alaska.latitude == pytest.approx(55.317)
+    # a cloudy sub-arctic year yields far less than Greensboro on the same orientation
+    sand_point = orientation_report(30, 180, weather=alaska)["annual_kwh_per_kwp"]
+    greensboro = orientation_report(30, 180, weather_path=tmy3_path)["annual_kwh_per_kwp"]
+    assert 600 < sand_point < 0.7 * greensboro
