@@ -13,8 +13,8 @@ from starlette.responses import Response
 from pvhub import jobs, policy
 from pvhub.api.deps import SessionDep
 from pvhub.errors import DomainError, NotFound
-from pvhub.models import BundleStatus, BundlingRun, DemonstrationPoint, RunStatus
-from pvhub.services import bundles, bundling
+from pvhub.models import BundleStatus, BundlingRun, RunStatus
+from pvhub.services import bundles, bundling, demonstration
 from pvhub.services.bundling import BundlingParameters
 from web import csrf, i18n
 from web.charts import line_chart
@@ -86,18 +86,22 @@ def bundles_page(request: Request, user: LoggedIn, session: SessionDep) -> Respo
     stored = session.exec(
         select(BundlingRun).where(BundlingRun.status == RunStatus.succeeded).order_by(BundlingRun.id.desc())  # type: ignore[union-attr]
     ).first()
-    names = bundles.site_names(session, [s for v in views for s in v.site_ids])
+    points = demonstration.points_progress(session)
+    names = bundles.site_names(
+        session, [s for v in views for s in v.site_ids] + [s for p in points for s in p.site_ids]
+    )
     context = base_context(request, user, session)
     context.update(
         run_context(session, latest),
         views=views,
         names=names,
+        points=points,
         editable=[v for v in views if v.status != BundleStatus.published],
         published=[v for v in views if v.status == BundleStatus.published],
         markers=bundles.site_markers(session, views),
         unbundled=_unbundled(session, stored),
         defaults=BundlingParameters().model_dump(),
-        points=list(session.exec(select(DemonstrationPoint)).all()),
+        candidates=demonstration.propose_candidates(session, limit=5),
         flash_error=request.session.pop("flash_error", None),
     )
     return render(request, "bundles.html", context)
@@ -193,6 +197,31 @@ def unlock(request: Request, bundle_id: int, user: LoggedIn, session: SessionDep
 @router.post("/bundles/{bundle_id}/publish", dependencies=[Depends(csrf.verify)])
 def publish(request: Request, bundle_id: int, user: LoggedIn, session: SessionDep) -> Response:
     return _act(request, session, lambda: bundles.publish(session=session, actor=user, bundle_id=bundle_id))
+
+
+@router.post("/bundles/points", dependencies=[Depends(csrf.verify)])
+def designate(
+    request: Request,
+    user: LoggedIn,
+    session: SessionDep,
+    site_ids: Annotated[str, Form()],
+    name: Annotated[str, Form()] = "",
+    name_en: Annotated[str, Form()] = "",
+) -> Response:
+    """Designate a proposed candidate as a demonstration point (its sites are then bundled together)."""
+    ids = [int(part) for part in site_ids.split(",") if part.strip().isdigit()]
+    return _act(
+        request,
+        session,
+        lambda: demonstration.designate_point(
+            session, actor=user, site_ids=ids, name=name, name_en=name_en or None
+        ),
+    )
+
+
+@router.post("/bundles/points/{point_id}/remove", dependencies=[Depends(csrf.verify)])
+def remove_point(request: Request, point_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    return _act(request, session, lambda: demonstration.remove_point(session, actor=user, point_id=point_id))
 
 
 @router.post("/bundles/move", dependencies=[Depends(csrf.verify)])

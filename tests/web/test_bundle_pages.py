@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import Bundle, BundleStatus, BundlingRun, Role
-from tests.conftest import api_token
+from pvhub.models import Bundle, BundleStatus, BundlingRun, DemonstrationPoint, Role
+from tests.conftest import add_site, api_token
 from tests.pvhub.api.test_bundling_api import finished
 from tests.pvhub.services.test_bundling import _district
 from tests.web.test_pages import csrf_of, login
@@ -61,9 +61,57 @@ def test_bad_parameters_come_back_with_the_field_named(
     assert session.exec(select(Bundle)).all() == []
 
 
-def test_owners_and_suppliers_may_not_open_the_page(
-    client: TestClient, session: Session, make_user
-) -> None:  # type: ignore[no-untyped-def]
+def test_owners_and_suppliers_may_not_open_the_page(client: TestClient, session: Session, make_user) -> None:  # type: ignore[no-untyped-def]
     make_user("s@x.cn", Role.supplier, "Supplier")
     login(client, "s@x.cn")
     assert client.get("/bundles").status_code == 403
+
+
+def test_the_office_designates_a_proposed_demonstration_point(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    owner = make_user("w@x.cn", Role.owner, "Owner")
+    make_user("office@x.cn", Role.office, "Office")
+    layered = [
+        {
+            "kind": "roof",
+            "tilt_deg": 10,
+            "azimuth_deg": 180,
+            "gross_area_m2": 900,
+            "usable_area_m2": 700,
+            "height_m": 60,
+        },
+        {
+            "kind": "curtain_wall",
+            "tilt_deg": 90,
+            "azimuth_deg": 180,
+            "gross_area_m2": 400,
+            "usable_area_m2": 300,
+            "height_m": 30,
+        },
+        {
+            "kind": "walkway",
+            "tilt_deg": 3,
+            "azimuth_deg": 180,
+            "gross_area_m2": 200,
+            "usable_area_m2": 150,
+            "height_m": 0,
+        },
+    ]
+    site, _ = add_site(session, owner.organisation_id, "三层示范楼", *layered)
+    login(client, "office@x.cn")
+    client.get("/lang/en?next=/bundles")
+    page = client.get("/bundles")
+    assert "Proposed candidates" in page.text and "三层示范楼" in page.text
+    token = csrf_of(page.text)
+    nameless = client.post(
+        "/bundles/points", data={"site_ids": str(site.id), "name": " ", "csrf_token": token}
+    )
+    assert "Give the point a name" in nameless.text
+    assert session.exec(select(DemonstrationPoint)).all() == []
+    done = client.post(
+        "/bundles/points", data={"site_ids": str(site.id), "name": "外滩三层示范点", "csrf_token": token}
+    )
+    assert done.status_code == 200 and "外滩三层示范点" in done.text
+    (point,) = session.exec(select(DemonstrationPoint)).all()
+    assert point.name == "外滩三层示范点"
