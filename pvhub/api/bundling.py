@@ -57,6 +57,10 @@ class SiteBundleChange(BaseModel):
     )
 
 
+def _public(view: bundles.BundleView) -> BundlePublic:
+    return BundlePublic(**{**asdict(view), "warnings": [w.text() for w in view.warnings]})
+
+
 def run_public(session: SessionDep, run: BundlingRun) -> BundlingRunPublic:
     state, job = bundling.run_state(session, run)
     detail = (job.detail or {}) if job is not None else {}
@@ -129,13 +133,13 @@ def list_bundles(
 ) -> list[BundlePublic]:
     """Bundles: all (office) or published ones (suppliers), optionally of one status."""
     return [
-        BundlePublic(**asdict(v)) for v in bundles.list_bundles(session=session, user=user, status=status_)
+        _public(v) for v in bundles.list_bundles(session=session, user=user, status=status_)
     ]
 
 
 @router.get("/bundles/{bundle_id}", response_model=BundlePublic)
 def read_bundle(bundle_id: int, user: CurrentUser, session: SessionDep) -> BundlePublic:
-    return BundlePublic(**asdict(bundles.get_bundle(session=session, user=user, bundle_id=bundle_id)))
+    return _public(bundles.get_bundle(session=session, user=user, bundle_id=bundle_id))
 
 
 def _after(session: SessionDep, user: User, bundle_id: int) -> BundlePublic:

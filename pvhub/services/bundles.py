@@ -48,6 +48,17 @@ PALETTE = (
 )
 
 
+@dataclass(frozen=True)
+class LimitWarning:
+    """A limit of the bundle's run that it breaks: a message template and the limit's value."""
+
+    template: str
+    limit: float
+
+    def text(self) -> str:
+        return self.template % {"limit": f"{self.limit:,.0f}"}
+
+
 @dataclass
 class BundleView:
     """A bundle as pages and the API show it."""
@@ -65,7 +76,7 @@ class BundleView:
     run_id: int | None
     published_at: datetime | None
     colour: str = "#0f6e5a"
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[LimitWarning] = field(default_factory=list)
 
 
 def _readable(user: User) -> Any:
@@ -88,17 +99,24 @@ def _limits(session: Session, run_id: int | None) -> dict[str, Any]:
     return dict(run.parameters) if run is not None else {}
 
 
-def _warnings(view: BundleView, limits: dict[str, Any], spread_m: float) -> list[str]:
+# Messages for limits a hand-edited bundle breaks; the pages translate them (web/vocabulary.py).
+BELOW_MIN = "below the run's minimum of %(limit)s kWp"
+ABOVE_MAX = "above the run's maximum of %(limit)s kWp"
+TOO_MANY_SITES = "more than %(limit)s sites"
+TOO_FAR = "a site is more than %(limit)s m from the anchor"
+
+
+def _warnings(view: BundleView, limits: dict[str, Any], spread_m: float) -> list[LimitWarning]:
     out = []
     low, high = limits.get("min_capacity_kwp"), limits.get("max_capacity_kwp")
     if low is not None and view.capacity_kwp < low - 1e-6:
-        out.append(f"below the run's minimum of {low:,.0f} kWp")
+        out.append(LimitWarning(BELOW_MIN, low))
     if high is not None and view.capacity_kwp > high + 1e-6:
-        out.append(f"above the run's maximum of {high:,.0f} kWp")
+        out.append(LimitWarning(ABOVE_MAX, high))
     if limits.get("max_sites") is not None and len(view.site_ids) > limits["max_sites"]:
-        out.append(f"more than {limits['max_sites']} sites")
+        out.append(LimitWarning(TOO_MANY_SITES, limits["max_sites"]))
     if limits.get("max_distance_m") is not None and spread_m > limits["max_distance_m"] + 1e-6:
-        out.append(f"a site is more than {limits['max_distance_m']:,.0f} m from the anchor")
+        out.append(LimitWarning(TOO_FAR, limits["max_distance_m"]))
     return out
 
 

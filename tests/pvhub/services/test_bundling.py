@@ -151,7 +151,7 @@ def test_moving_a_site_updates_totals_and_flags_broken_limits(
     now = {v.code: v for v in bundles.list_bundles(session=session, user=office)}
     assert moved in now[first.code].site_ids
     assert now[first.code].capacity_kwp == pytest.approx(first.capacity_kwp + 2 * 360, rel=0.01)
-    assert any("maximum" in w for w in now[first.code].warnings)
+    assert any("maximum" in w.text() for w in now[first.code].warnings)
     bundles.move_site(session=session, actor=office, site_id=moved, bundle_id=None)
     session.commit()
     assert moved not in _membership(session)
