@@ -16,6 +16,10 @@ DEFAULT_SHARE_CAP = 0.4
 EXCLUDED_REASON = "excluded by the application"
 # Per-W prices are derived from totals, so a price equal to the ceiling may come out a few ulps above it.
 CEILING_TOLERANCE = 1e-9
+# Upper limits keep the solver's integer sums (Wp, CNY) far inside 64 bits; real figures are far below.
+MAX_LOT_KW = 1e7
+MAX_SUPPLIER_KW = 1e9
+MAX_PRICE_CNY_PER_W = 1e3
 TOP_LEVEL_KEYS = frozenset(
     {"tender", "lots", "suppliers", "bids", "ceiling_cny_per_w", "share_cap", "fixed_awards", "excluded_bids"}
 )
@@ -103,11 +107,18 @@ def validate(inst: AwardInstance) -> None:
     _unique([s.id for s in inst.suppliers], "supplier")
     _unique([b.id for b in inst.bids], "bid")
     for lot in inst.lots:
-        if not (_finite(lot.capacity_kw) and lot.capacity_kw > 0):
-            raise InstanceError(f"lot {lot.id!r}: capacity_kw must be a finite number > 0")
+        if not (_finite(lot.capacity_kw) and 0 < lot.capacity_kw <= MAX_LOT_KW):
+            raise InstanceError(
+                f"lot {lot.id!r}: capacity_kw must be a finite number > 0 and <= {MAX_LOT_KW:g}"
+            )
     for sup in inst.suppliers:
-        if sup.capacity_kw is not None and not (_finite(sup.capacity_kw) and sup.capacity_kw >= 0):
-            raise InstanceError(f"supplier {sup.id!r}: capacity_kw must be a finite number >= 0 or null")
+        if sup.capacity_kw is not None and not (
+            _finite(sup.capacity_kw) and 0 <= sup.capacity_kw <= MAX_SUPPLIER_KW
+        ):
+            raise InstanceError(
+                f"supplier {sup.id!r}: capacity_kw must be a finite number >= 0 "
+                f"and <= {MAX_SUPPLIER_KW:g}, or null"
+            )
     lots = {lot.id for lot in inst.lots}
     suppliers = {s.id for s in inst.suppliers}
     bid_of: dict[tuple[str, str], str] = {}
@@ -117,8 +128,10 @@ def validate(inst: AwardInstance) -> None:
             raise InstanceError(f"{where}: unknown lot {bid.lot!r}")
         if bid.supplier not in suppliers:
             raise InstanceError(f"{where}: unknown supplier {bid.supplier!r}")
-        if not (_finite(bid.price_cny_per_w) and bid.price_cny_per_w > 0):
-            raise InstanceError(f"{where}: price_cny_per_w must be a finite number > 0")
+        if not (_finite(bid.price_cny_per_w) and 0 < bid.price_cny_per_w <= MAX_PRICE_CNY_PER_W):
+            raise InstanceError(
+                f"{where}: price_cny_per_w must be a finite number > 0 and <= {MAX_PRICE_CNY_PER_W:g}"
+            )
         if not (_finite(bid.score) and 0 <= bid.score <= 100):
             raise InstanceError(f"{where}: score must be a finite number from 0 to 100")
         other = bid_of.setdefault((bid.supplier, bid.lot), bid.id)

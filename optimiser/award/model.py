@@ -150,6 +150,8 @@ class AwardModel:
         solver.parameters.num_workers = num_workers
         status = solver.solve(self.model)
         name = solver.status_name(status)
+        if status == cp_model.MODEL_INVALID:
+            raise RuntimeError(f"award model invalid: {self.model.validate()}")
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return StageResult(name, None, 0)
         chosen = frozenset(i for i, var in self.x.items() if solver.boolean_value(var))
