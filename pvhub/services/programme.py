@@ -76,6 +76,8 @@ class ProgrammeTotals:
 
 def totals(*, session: Session) -> ProgrammeTotals:
     """Register and progress totals, computed in the database."""
+    from pvhub.services import progress  # progress reads the programme's targets from here
+
     programme = get_programme(session=session)
     by_kind = dict(session.exec(select(Surface.kind, func.count()).group_by(Surface.kind)).all())
     approved = session.exec(
@@ -92,5 +94,5 @@ def totals(*, session: Session) -> ProgrammeTotals:
         surfaces_by_kind={k.value: int(by_kind.get(k, 0)) for k in SurfaceKind},
         surfaces_approved=int(approved),
         estimated_kwp=float(estimated),
-        connected_kwp=0.0,
+        connected_kwp=progress.connected_kwp(session),
     )
