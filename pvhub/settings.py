@@ -36,6 +36,18 @@ class Settings(BaseSettings):
     token_max_age_s: int = Field(8 * 3600, gt=0)
     default_language: Literal["zh_CN", "en"] = "zh_CN"
     max_upload_mb: float = Field(50, gt=0, description="Largest accepted upload (imports, documents), MB")
+    # Tender rules (DESIGN "Tenders"); see pvhub/services/tenders.py
+    tender_min_bid_days: float = Field(20, ge=0, description="Shortest bid period from publication, days")
+    tender_extension_days: float = Field(
+        3, ge=0, description="A condition change leaves at least this many days before the deadline"
+    )
+    tender_publicity_days: float = Field(3, ge=0, description="公示 period of proposed winners, days")
+    tender_share_cap: float = Field(0.4, gt=0, le=1, description="Largest share of a tender's kWp per supplier")
+    tender_price_weight: float = Field(0.6, ge=0, le=1, description="Default weight of the price score")
+    tender_price_score_exponent: float = Field(
+        1.0, gt=0, description="price score = 100 × (lowest valid total / this total) ** exponent"
+    )
+    tender_award_time_limit_s: float = Field(10, gt=0, description="CP-SAT time limit of an award run")
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> Settings:

@@ -17,6 +17,7 @@ from pvhub.models.enums import (
     BusinessModel,
     MilestoneKind,
     MilestoneStatus,
+    ObjectionStatus,
     Role,
     RunStatus,
     SurfaceKind,
@@ -25,13 +26,23 @@ from pvhub.models.enums import (
 )
 from pvhub.models.estimate import Estimate, EstimatePublic
 from pvhub.models.job import Job, JobPublic
+from pvhub.models.notification import Notification, NotificationPublic
 from pvhub.models.programme import AuditEvent, Programme, ProgrammeUpdate
 from pvhub.models.register import Site, Surface
-from pvhub.models.tender import Award, Bid, Tender, TenderLot
+from pvhub.models.tender import (
+    Award,
+    AwardRun,
+    Bid,
+    Objection,
+    Tender,
+    TenderDocument,
+    TenderLot,
+)
 
 __all__ = [
     "AuditEvent",
     "Award",
+    "AwardRun",
     "AwardStatus",
     "Bid",
     "BidStatus",
@@ -52,6 +63,10 @@ __all__ = [
     "MilestoneDocument",
     "MilestoneKind",
     "MilestoneStatus",
+    "Notification",
+    "NotificationPublic",
+    "Objection",
+    "ObjectionStatus",
     "Organisation",
     "OrganisationPublic",
     "Programme",
@@ -63,6 +78,7 @@ __all__ = [
     "SurfaceKind",
     "SurfaceStatus",
     "Tender",
+    "TenderDocument",
     "TenderLot",
     "TenderStatus",
     "User",

@@ -73,6 +73,13 @@ class AwardStatus(StrEnum):
     declined = "declined"
 
 
+class ObjectionStatus(StrEnum):
+    """A bidder's objection during the publicity period: open until the office answers it."""
+
+    open = "open"
+    answered = "answered"
+
+
 class MilestoneKind(StrEnum):
     """State Grid procedure for distributed PV, in order."""
 
