@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pvhub.api import auth, bundling, exports, imports, jobs, programme, sites, surfaces
+from pvhub.api import construction as construction_api
+from pvhub.api import progress as progress_api
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     400: {"description": "Malformed request"},
@@ -26,4 +28,6 @@ def build_router() -> APIRouter:
     router.include_router(sites.router)
     router.include_router(surfaces.router)
     router.include_router(bundling.router)
+    router.include_router(progress_api.router)
+    router.include_router(construction_api.router)
     return router

@@ -307,6 +307,12 @@ def _previous(session: Session, milestone: Milestone) -> Milestone | None:
     return _milestone(session, milestone.surface_id, ORDER[rank - 1]) if rank else None
 
 
+def _first_unreported_before(session: Session, milestone: Milestone) -> MilestoneKind | None:
+    earlier = session.exec(select(Milestone).where(Milestone.surface_id == milestone.surface_id)).all()
+    done = {m.kind for m in earlier if m.status in (MilestoneStatus.reported, MilestoneStatus.confirmed)}
+    return next((kind for kind in ORDER[: RANK[milestone.kind]] if kind not in done), None)
+
+
 def report_milestone(
     session: Session,
     *,
@@ -332,10 +338,9 @@ def report_milestone(
     if milestone.status == MilestoneStatus.confirmed:
         raise Conflict(f"Milestone {kind.value} of surface {surface_id} is already confirmed.")
     previous = _previous(session, milestone)
-    if previous is not None and previous.status not in (MilestoneStatus.reported, MilestoneStatus.confirmed):
-        raise Conflict(
-            f"Report {previous.kind.value} first: milestones follow the State Grid order.", field="kind"
-        )
+    missing = _first_unreported_before(session, milestone)
+    if missing is not None:
+        raise Conflict(f"Report {missing.value} first: milestones follow the State Grid order.", field="kind")
     _check_date(actual_date, today, construction.started_on, previous)
     note = (note or "").strip()
     if len(note) > 2000:

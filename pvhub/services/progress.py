@@ -88,7 +88,7 @@ def stage_group(rank: int) -> tuple[str, str]:
 # --- the stage of every surface, in SQL --------------------------------------------------------
 
 
-def _stage_columns() -> tuple[Any, Any, Any]:
+def stage_columns() -> tuple[Any, Any, Any]:
     """(rank, kWp, from-clause) over approved surfaces: one row per surface, its site joined."""
     published = (
         sa.select(col(BundleSite.site_id).label("site_id"))
@@ -120,7 +120,7 @@ def _stage_columns() -> tuple[Any, Any, Any]:
     return rank, kwp, joined
 
 
-def _visible(user: User | None) -> Any:
+def visible_surfaces(user: User | None) -> Any:
     """Which approved surfaces a reader's lists cover: the office (and the public totals) all of them."""
     approved = col(Surface.status) == SurfaceStatus.approved
     if user is None or policy.can(user, "construction:read_all"):
@@ -155,7 +155,7 @@ class Breakdown:
 
 
 def _stage_rows(session: Session) -> list[tuple[int, str, str, int, float]]:
-    rank, kwp, joined = _stage_columns()
+    rank, kwp, joined = stage_columns()
     query = (
         sa.select(rank, col(Surface.kind), col(Site.subdistrict), sa.func.count(), sa.func.sum(kwp))
         .select_from(joined)
@@ -389,7 +389,8 @@ def overdue(
         .join(Construction, col(Construction.surface_id) == col(Surface.id))
         .join(Organisation, col(Organisation.id) == col(Construction.supplier_id))
         .where(
-            _visible(user), col(Milestone.status).in_([MilestoneStatus.planned, MilestoneStatus.sent_back])
+            visible_surfaces(user),
+            col(Milestone.status).in_([MilestoneStatus.planned, MilestoneStatus.sent_back]),
         )
     )
     counted = (
@@ -398,7 +399,7 @@ def overdue(
         .join(Surface, col(Surface.id) == first_due.c.surface_id)
         .join(Site, col(Site.id) == col(Surface.site_id))
         .join(Construction, col(Construction.surface_id) == col(Surface.id))
-        .where(_visible(user))
+        .where(visible_surfaces(user))
     )
     conn = session.connection()
     total = conn.execute(counted).scalar_one()
@@ -480,7 +481,7 @@ def yield_ratios(session: Session, *, user: User | None = None) -> YieldSummary:
         .join(Estimate, col(Estimate.surface_id) == col(MeasuredEnergy.surface_id))
         .join(Surface, col(Surface.id) == col(MeasuredEnergy.surface_id))
         .join(Site, col(Site.id) == col(Surface.site_id))
-        .where(_visible(user))
+        .where(visible_surfaces(user))
     )
     acc: dict[int, list[Any]] = {}
     for sid, year, month, kwh, connected_on, monthly, site_id, site_name in session.connection().execute(
@@ -630,8 +631,8 @@ def list_by_stage(
     limit: int = 50,
 ) -> tuple[int, float, list[StageRow]]:
     """The surfaces behind a number: (how many, their kWp, one page of them)."""
-    rank, kwp, joined = _stage_columns()
-    conditions = [_visible(user)]
+    rank, kwp, joined = stage_columns()
+    conditions = [visible_surfaces(user)]
     if filters.stage in STAGES:
         wanted = STAGES.index(filters.stage)
         conditions.append(rank >= wanted if filters.at_least else rank == wanted)
@@ -696,7 +697,7 @@ class SiteStage:
 
 def site_stages(session: Session) -> list[SiteStage]:
     """Each site with approved surfaces at the stage of its least advanced surface, for the map."""
-    rank, kwp, joined = _stage_columns()
+    rank, kwp, joined = stage_columns()
     query = (
         sa.select(
             col(Site.id), col(Site.name), col(Site.lon), col(Site.lat), sa.func.min(rank), sa.func.sum(kwp)
