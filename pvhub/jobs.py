@@ -240,4 +240,4 @@ def _process_alive(worker: str) -> bool:
 
 def _load_job_kinds() -> None:
     """Import the modules that register job kinds (kept out of import time of this module)."""
-    from pvhub.services import bundling, estimates  # noqa: F401
+    from pvhub.services import awards, bundling, estimates  # noqa: F401

@@ -1,0 +1,631 @@
+"""Tenders: create from published bundles, publish, change conditions, open at the deadline.
+
+Rules (DESIGN.md, "Tenders"; numbers from :class:`TenderRules`, i.e. the ``PVHUB_TENDER_*`` settings):
+
+* A tender is one procurement round; each lot is one published bundle, frozen at publication
+  (:attr:`TenderLot.snapshot` holds what bidders were shown). A bundle is offered in one tender only.
+* The deadline is stored in UTC and must leave at least ``min_bid_days`` after publication.
+* After publication, a change of *conditions* (description, ceiling, price weight, documents)
+  raises ``conditions_version``, turns every current bid into ``needs_confirmation`` and notifies
+  its bidder; when the deadline is closer than ``extension_days`` it moves to now + ``extension_days``.
+  The deadline itself may only be extended after publication (bids already placed stay valid).
+* Opening needs no manual step. Whether bids are readable depends only on the clock
+  (``now >= deadline``, see :func:`is_open`); the status flag ``opened``, the opening audit event,
+  the price scores and the bidders' notifications are written by :func:`open_due`, which every
+  tender read calls (lazily) and the app calls at start-up. Two processes opening the same tender
+  at once are harmless: a conditional UPDATE lets exactly one of them do it.
+
+Services take ``now`` (time-zone aware) so the demo and tests can replay a round in the past.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from pvhub import audit, policy
+from pvhub.errors import Conflict, InvalidInput, NotFound
+from pvhub.models import (
+    Bid,
+    BidStatus,
+    Bundle,
+    BundleSite,
+    BundleStatus,
+    Estimate,
+    Organisation,
+    Role,
+    Site,
+    Surface,
+    SurfaceStatus,
+    Tender,
+    TenderLot,
+    TenderStatus,
+    User,
+)
+from pvhub.models.tender import TenderCreate, TenderUpdate
+from pvhub.services import notifications
+from pvhub.settings import Settings
+
+# Fields whose change after publication invalidates the bids placed (they change what is bid for).
+CONDITION_FIELDS = ("description", "ceiling_price_cny_per_w", "price_weight")
+
+
+@dataclass(frozen=True)
+class TenderRules:
+    """The configurable tender rules (defaults as in DESIGN.md); see ``PVHUB_TENDER_*`` settings."""
+
+    min_bid_days: float = 20
+    extension_days: float = 3
+    publicity_days: float = 3
+    share_cap: float = 0.4
+    price_weight: float = 0.6
+    price_score_exponent: float = 1.0
+    award_time_limit_s: float = 10
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TenderRules:
+        return cls(
+            min_bid_days=settings.tender_min_bid_days,
+            extension_days=settings.tender_extension_days,
+            publicity_days=settings.tender_publicity_days,
+            share_cap=settings.tender_share_cap,
+            price_weight=settings.tender_price_weight,
+            price_score_exponent=settings.tender_price_score_exponent,
+            award_time_limit_s=settings.tender_award_time_limit_s,
+        )
+
+
+def utc_now(now: datetime | None = None) -> datetime:
+    """``now`` (must be aware) or the current time, in UTC."""
+    if now is None:
+        return datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("naive datetime: pass a time-zone-aware time")
+    return now.astimezone(UTC)
+
+
+def is_open(tender: Tender, now: datetime | None = None) -> bool:
+    """True once the deadline has passed: from then on bid content may be read (by the office)."""
+    return (
+        tender.status != TenderStatus.draft
+        and tender.deadline is not None
+        and utc_now(now) >= tender.deadline
+    )
+
+
+# --- reading -----
+
+
+@dataclass
+class LotView:
+    lot: TenderLot
+    bundle_code: str
+    bid_count: int
+
+
+@dataclass
+class TenderView:
+    """A tender as everyone may see it: the number of bids, never their content."""
+
+    tender: Tender
+    lots: list[LotView] = field(default_factory=list)
+    is_open: bool = False
+
+    @property
+    def bid_count(self) -> int:
+        return sum(lot.bid_count for lot in self.lots)
+
+    @property
+    def capacity_kwp(self) -> float:
+        return sum(lot.lot.capacity_kwp for lot in self.lots)
+
+
+def _readable(user: User | None) -> Any:
+    """Which tenders ``user`` may see: the office all of them, other roles the published ones."""
+    if user is None:
+        raise NotFound("No tender here.")
+    if policy.can(user, "tender:manage"):
+        return col(Tender.id).is_not(None)
+    policy.require(user, "tender:read_published")
+    return Tender.status != TenderStatus.draft
+
+
+def bid_counts(session: Session, lot_ids: list[int]) -> dict[int, int]:
+    """Per lot, the number of suppliers with a live bid (current version, not withdrawn) — public."""
+    if not lot_ids:
+        return {}
+    rows = session.exec(
+        select(Bid.lot_id, func.count())
+        .where(
+            col(Bid.lot_id).in_(lot_ids),
+            col(Bid.current).is_(True),
+            Bid.status != BidStatus.withdrawn,
+        )
+        .group_by(col(Bid.lot_id))
+    ).all()
+    return {lot_id: int(n) for lot_id, n in rows}
+
+
+def _views(session: Session, tenders: list[Tender], now: datetime) -> list[TenderView]:
+    ids = [t.id for t in tenders if t.id is not None]
+    lots = session.exec(
+        select(TenderLot, Bundle.code)
+        .join(Bundle, col(Bundle.id) == col(TenderLot.bundle_id))
+        .where(col(TenderLot.tender_id).in_(ids))
+        .order_by(col(TenderLot.tender_id), col(TenderLot.number))
+    ).all()
+    counts = bid_counts(session, [lot.id for lot, _code in lots if lot.id is not None])
+    views = {t.id: TenderView(tender=t, is_open=is_open(t, now)) for t in tenders}
+    for lot, code in lots:
+        views[lot.tender_id].lots.append(
+            LotView(lot=lot, bundle_code=code, bid_count=counts.get(lot.id or 0, 0))
+        )
+    return [views[t.id] for t in tenders]
+
+
+def list_tenders(*, session: Session, user: User, now: datetime | None = None) -> list[TenderView]:
+    """Tenders ``user`` may see, newest first (opening the ones whose deadline has passed)."""
+    now = utc_now(now)
+    condition = _readable(user)
+    open_due(session=session, now=now)
+    tenders = list(session.exec(select(Tender).where(condition).order_by(col(Tender.id).desc())).all())
+    return _views(session, tenders, now)
+
+
+def get_tender(*, session: Session, user: User, tender_id: int, now: datetime | None = None) -> TenderView:
+    """One tender; one the user may not see (another role's draft) is reported as not found."""
+    now = utc_now(now)
+    condition = _readable(user)
+    open_due(session=session, now=now, tender_id=tender_id)
+    tender = session.exec(select(Tender).where(Tender.id == tender_id, condition)).first()
+    if tender is None:
+        raise NotFound(f"No tender with id {tender_id}.")
+    return _views(session, [tender], now)[0]
+
+
+def get_lot(*, session: Session, tender_id: int, lot_id: int) -> TenderLot:
+    lot = session.get(TenderLot, lot_id)
+    if lot is None or lot.tender_id != tender_id:
+        raise InvalidInput(f"Lot {lot_id} is not a lot of tender {tender_id}.", field="lot_id")
+    return lot
+
+
+def lock_tender(session: Session, tender_id: int) -> Tender:
+    """Take the tender's row lock (PostgreSQL) / the write lock (SQLite), then read it afresh.
+
+    Everything that depends on the deadline or the conditions — submitting a bid, changing the
+    conditions, opening — runs under this lock, so a bid cannot slip in between a change of
+    conditions and the invalidation of the bids, nor be counted on either side of the deadline.
+    An UPDATE that changes nothing is the one statement that locks on both databases.
+    """
+    session.flush()
+    session.exec(
+        update(Tender).where(col(Tender.id) == tender_id).values(conditions_version=Tender.conditions_version)
+    )
+    tender = session.get(Tender, tender_id, populate_existing=True)
+    if tender is None:
+        raise NotFound(f"No tender with id {tender_id}.")
+    return tender
+
+
+# --- creating and publishing -----
+
+
+def _next_code(session: Session, now: datetime) -> str:
+    year = now.astimezone(UTC).year
+    count = session.exec(select(func.count()).select_from(Tender)).one()
+    return f"PV{year}-{int(count) + 1:03d}"
+
+
+def _check_bundles(session: Session, bundle_ids: list[int], tender_id: int | None) -> list[Bundle]:
+    """The bundles, each published and not already offered in another tender."""
+    if len(set(bundle_ids)) != len(bundle_ids):
+        raise InvalidInput("A bundle is listed twice.", field="bundle_ids")
+    bundles = []
+    for index, bundle_id in enumerate(bundle_ids):
+        bundle = session.get(Bundle, bundle_id)
+        where = f"bundle_ids[{index}]"
+        if bundle is None:
+            raise InvalidInput(f"{where}: no bundle with id {bundle_id}.", field="bundle_ids")
+        if bundle.status != BundleStatus.published:
+            raise InvalidInput(
+                f"{where}: bundle {bundle.code} is {bundle.status.value}; "
+                "only published bundles can be lots.",
+                field="bundle_ids",
+            )
+        taken = session.exec(select(TenderLot).where(TenderLot.bundle_id == bundle_id)).first()
+        if taken is not None and taken.tender_id != tender_id:
+            other = session.get(Tender, taken.tender_id)
+            raise InvalidInput(
+                f"{where}: bundle {bundle.code} is already a lot of tender {other.code if other else '?'}.",
+                field="bundle_ids",
+            )
+        bundles.append(bundle)
+    return bundles
+
+
+def lot_snapshot(session: Session, bundle: Bundle) -> dict[str, Any]:
+    """What bidders are shown of a bundle: its sites (with the owner's business model) and surfaces."""
+    site_ids = [
+        r for r in session.exec(select(BundleSite.site_id).where(BundleSite.bundle_id == bundle.id)).all()
+    ]
+    sites = session.exec(select(Site).where(col(Site.id).in_(site_ids)).order_by(col(Site.id))).all()
+    surfaces = session.exec(
+        select(Surface, Estimate)
+        .join(Estimate, col(Estimate.surface_id) == col(Surface.id), isouter=True)
+        .where(col(Surface.site_id).in_(site_ids), Surface.status == SurfaceStatus.approved)
+        .order_by(col(Surface.id))
+    ).all()
+    by_site: dict[int, list[dict[str, Any]]] = {}
+    for surface, estimate in surfaces:
+        by_site.setdefault(surface.site_id, []).append(
+            {
+                "surface_id": surface.id,
+                "kind": surface.kind.value,
+                "tilt_deg": surface.tilt_deg,
+                "azimuth_deg": surface.azimuth_deg,
+                "usable_area_m2": round(surface.usable_area_m2, 1),
+                "height_m": surface.height_m,
+                "capacity_kwp": round(estimate.capacity_kwp, 2) if estimate else None,
+                "annual_kwh": round(estimate.annual_kwh, 0) if estimate else None,
+                "geometry": surface.geometry,
+            }
+        )
+    return {
+        "bundle_code": bundle.code,
+        "sites": [
+            {
+                "site_id": s.id,
+                "name": s.name,
+                "name_en": s.name_en,
+                "address": s.address,
+                "subdistrict": s.subdistrict,
+                "use": s.use,
+                "height_m": s.height_m,
+                "business_model": s.business_model.value,
+                "lon": s.lon,
+                "lat": s.lat,
+                "footprint": s.footprint,
+                "surfaces": by_site.get(s.id or 0, []),
+            }
+            for s in sites
+        ],
+    }
+
+
+def _set_lots(session: Session, tender: Tender, bundles: list[Bundle]) -> None:
+    existing = session.exec(select(TenderLot).where(TenderLot.tender_id == tender.id)).all()
+    for lot in existing:
+        session.delete(lot)
+    session.flush()
+    assert tender.id is not None
+    for number, bundle in enumerate(bundles, start=1):
+        assert bundle.id is not None
+        session.add(
+            TenderLot(
+                tender_id=tender.id,
+                bundle_id=bundle.id,
+                number=number,
+                capacity_kwp=bundle.capacity_kwp,
+                annual_kwh=bundle.annual_kwh,
+                snapshot=lot_snapshot(session, bundle),
+            )
+        )
+    session.flush()
+
+
+def _check_deadline(deadline: datetime, *, earliest: datetime, rules: TenderRules) -> datetime:
+    deadline = deadline.astimezone(UTC)
+    if deadline < earliest:
+        raise InvalidInput(
+            f"The deadline must leave at least {rules.min_bid_days:g} days for bids: "
+            f"on or after {earliest.isoformat(timespec='minutes')} (UTC).",
+            field="deadline",
+        )
+    return deadline
+
+
+def create_tender(
+    *,
+    session: Session,
+    actor: User,
+    data: TenderCreate,
+    rules: TenderRules | None = None,
+    now: datetime | None = None,
+) -> Tender:
+    """A draft tender with the bundles as its lots (office). Nothing is visible to suppliers yet."""
+    policy.require(actor, "tender:manage")
+    rules, now = rules or TenderRules(), utc_now(now)
+    bundles = _check_bundles(session, data.bundle_ids, None)
+    if data.deadline <= now:
+        raise InvalidInput("The deadline is in the past.", field="deadline")
+    tender = Tender(
+        code=_next_code(session, now),
+        title=data.title,
+        title_en=data.title_en,
+        description=data.description,
+        deadline=data.deadline.astimezone(UTC),
+        ceiling_price_cny_per_w=data.ceiling_price_cny_per_w,
+        price_weight=data.price_weight if data.price_weight is not None else rules.price_weight,
+        price_score_exponent=rules.price_score_exponent,
+        share_cap=rules.share_cap,
+        publicity_days=rules.publicity_days,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(tender)
+    session.flush()
+    _set_lots(session, tender, bundles)
+    audit.record(
+        session,
+        actor=actor,
+        entity="tender",
+        entity_id=tender.id,
+        action="create",
+        after={**(audit.snapshot(tender) or {}), "bundle_ids": data.bundle_ids},
+    )
+    return tender
+
+
+def publish_tender(
+    *,
+    session: Session,
+    actor: User,
+    tender_id: int,
+    rules: TenderRules | None = None,
+    now: datetime | None = None,
+) -> Tender:
+    """Publish a draft: lots are frozen (snapshots refreshed) and every supplier is notified."""
+    policy.require(actor, "tender:manage")
+    rules, now = rules or TenderRules(), utc_now(now)
+    tender = lock_tender(session, tender_id)
+    if tender.status != TenderStatus.draft:
+        raise Conflict(f"Tender {tender.code} is {tender.status.value}; only a draft can be published.")
+    if tender.deadline is None:
+        raise InvalidInput("Set a deadline first.", field="deadline")
+    _check_deadline(tender.deadline, earliest=now + timedelta(days=rules.min_bid_days), rules=rules)
+    lots = session.exec(select(TenderLot).where(TenderLot.tender_id == tender.id)).all()
+    if not lots:
+        raise Conflict(f"Tender {tender.code} has no lots.")
+    bundles = _check_bundles(
+        session, [lot.bundle_id for lot in sorted(lots, key=lambda x: x.number)], tender.id
+    )
+    _set_lots(session, tender, bundles)
+    before = audit.snapshot(tender)
+    tender.status, tender.published_at, tender.updated_at = TenderStatus.published, now, now
+    session.add(tender)
+    audit.record(
+        session,
+        actor=actor,
+        entity="tender",
+        entity_id=tender.id,
+        action="publish",
+        before=before,
+        after=audit.snapshot(tender),
+    )
+    notifications.notify_role(
+        session,
+        role=Role.supplier,
+        kind="tender_published",
+        params={"tender_id": tender.id, "code": tender.code, "deadline": _iso(tender.deadline)},
+    )
+    return tender
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+# --- changing conditions -----
+
+
+def update_tender(
+    *,
+    session: Session,
+    actor: User,
+    tender_id: int,
+    changes: TenderUpdate,
+    rules: TenderRules | None = None,
+    now: datetime | None = None,
+) -> Tender:
+    """Edit a draft freely; after publication see the module docstring (invalidation, extension)."""
+    policy.require(actor, "tender:manage")
+    rules, now = rules or TenderRules(), utc_now(now)
+    tender = lock_tender(session, tender_id)
+    values = changes.model_dump(exclude_unset=True)
+    for name in ("title", "description", "deadline", "price_weight"):
+        if name in values and values[name] is None:
+            raise InvalidInput(f"{name} cannot be empty (null).", field=name)
+    before = audit.snapshot(tender)
+    if tender.status == TenderStatus.draft:
+        if "bundle_ids" in values:
+            _set_lots(session, tender, _check_bundles(session, values.pop("bundle_ids"), tender.id))
+        if "deadline" in values and values["deadline"] <= now:
+            raise InvalidInput("The deadline is in the past.", field="deadline")
+        _apply(tender, values)
+        tender.updated_at = now
+        audit.record(
+            session,
+            actor=actor,
+            entity="tender",
+            entity_id=tender.id,
+            action="update",
+            before=before,
+            after=audit.snapshot(tender),
+        )
+        return tender
+    if tender.status != TenderStatus.published or is_open(tender, now):
+        raise Conflict(f"Tender {tender.code}'s bids have opened; its conditions are final.")
+    if "bundle_ids" in values:
+        raise Conflict("The lots of a published tender cannot change.", field="bundle_ids")
+    assert tender.deadline is not None and tender.published_at is not None
+    if "deadline" in values:
+        new_deadline = values["deadline"].astimezone(UTC)
+        if new_deadline < tender.deadline:
+            raise InvalidInput("After publication the deadline can only be extended.", field="deadline")
+        values["deadline"] = new_deadline
+    changed = [k for k in CONDITION_FIELDS if k in values and values[k] != getattr(tender, k)]
+    _apply(tender, values)
+    tender.updated_at = now
+    if changed:
+        conditions_changed(session=session, actor=actor, tender=tender, what=changed, rules=rules, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        entity="tender",
+        entity_id=tender.id,
+        action="update",
+        before=before,
+        after=audit.snapshot(tender),
+    )
+    if "deadline" in values and not changed:
+        _notify_bidders_and_suppliers(session, tender, kind="tender_changed", what=["deadline"])
+    return tender
+
+
+def _apply(tender: Tender, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if key == "deadline":
+            value = value.astimezone(UTC)
+        setattr(tender, key, value)
+
+
+def conditions_changed(
+    *,
+    session: Session,
+    actor: User,
+    tender: Tender,
+    what: list[str],
+    rules: TenderRules,
+    now: datetime,
+) -> int:
+    """Record a change of conditions of a published tender (the caller holds :func:`lock_tender`).
+
+    Bumps the conditions version, turns the current bids into ``needs_confirmation``, notifies
+    their bidders, and extends a deadline that is now too close. Returns how many bids need
+    confirmation. The audit event names the bids by id only.
+    """
+    assert tender.deadline is not None and tender.id is not None
+    tender.conditions_version += 1
+    lot_ids = list(session.exec(select(TenderLot.id).where(TenderLot.tender_id == tender.id)).all())
+    bids = session.exec(
+        select(Bid).where(
+            col(Bid.lot_id).in_(lot_ids), col(Bid.current).is_(True), Bid.status == BidStatus.submitted
+        )
+    ).all()
+    for bid in bids:
+        bid.status = BidStatus.needs_confirmation
+        session.add(bid)
+    minimum = now + timedelta(days=rules.extension_days)
+    old_deadline = tender.deadline
+    if tender.deadline < minimum:
+        tender.deadline = minimum
+    session.add(tender)
+    audit.record(
+        session,
+        actor=actor,
+        entity="tender",
+        entity_id=tender.id,
+        action="conditions_changed",
+        before={"deadline": _iso(old_deadline), "conditions_version": tender.conditions_version - 1},
+        after={
+            "deadline": _iso(tender.deadline),
+            "conditions_version": tender.conditions_version,
+            "changed": what,
+            "bids_needing_confirmation": sorted(b.id for b in bids if b.id is not None),
+        },
+    )
+    for supplier_id in sorted({b.supplier_id for b in bids}):
+        notifications.notify(
+            session,
+            organisation_id=supplier_id,
+            kind="bid_needs_confirmation",
+            params={"tender_id": tender.id, "code": tender.code, "deadline": _iso(tender.deadline)},
+        )
+    _notify_bidders_and_suppliers(session, tender, kind="tender_changed", what=what)
+    return len(bids)
+
+
+def _notify_bidders_and_suppliers(session: Session, tender: Tender, *, kind: str, what: list[str]) -> None:
+    notifications.notify_role(
+        session,
+        role=Role.supplier,
+        kind=kind,
+        params={
+            "tender_id": tender.id,
+            "code": tender.code,
+            "deadline": _iso(tender.deadline),
+            "changed": what,
+        },
+    )
+
+
+# --- opening at the deadline -----
+
+
+def open_due(*, session: Session, now: datetime | None = None, tender_id: int | None = None) -> list[int]:
+    """Open every published tender whose deadline has passed (or just ``tender_id``); returns their ids.
+
+    Opening records the event (time = the deadline), computes price scores and tells the bidders.
+    """
+    from pvhub.services.tenders_bids import compute_price_scores  # the bids module imports this one
+
+    now = utc_now(now)
+    query = select(Tender.id).where(Tender.status == TenderStatus.published, col(Tender.deadline) <= now)
+    if tender_id is not None:
+        query = query.where(Tender.id == tender_id)
+    opened = []
+    for due_id in session.exec(query).all():
+        assert due_id is not None
+        claimed = session.exec(
+            update(Tender)
+            .where(col(Tender.id) == due_id, col(Tender.status) == TenderStatus.published)
+            .values(status=TenderStatus.opened, opened_at=Tender.deadline)
+        )
+        if not claimed.rowcount:
+            continue  # another request opened it a moment ago
+        tender = session.get(Tender, due_id, populate_existing=True)
+        assert tender is not None
+        scored = compute_price_scores(session=session, tender=tender)
+        audit.record(
+            session,
+            actor=None,
+            entity="tender",
+            entity_id=due_id,
+            action="open",
+            after={"opened_at": _iso(tender.opened_at), "noticed_at": _iso(now), "bids": scored},
+        )
+        for supplier_id in _bidder_ids(session, due_id):
+            notifications.notify(
+                session,
+                organisation_id=supplier_id,
+                kind="bids_opened",
+                params={"tender_id": due_id, "code": tender.code},
+            )
+        opened.append(due_id)
+    return opened
+
+
+def _bidder_ids(session: Session, tender_id: int) -> list[int]:
+    rows = session.exec(
+        select(Bid.supplier_id)
+        .join(TenderLot, col(TenderLot.id) == col(Bid.lot_id))
+        .where(TenderLot.tender_id == tender_id)
+        .distinct()
+    ).all()
+    return sorted(rows)
+
+
+def bidder_ids(session: Session, tender_id: int) -> list[int]:
+    """Organisations that placed at least one bid version in the tender."""
+    return _bidder_ids(session, tender_id)
+
+
+def supplier_names(session: Session, ids: list[int]) -> dict[int, Organisation]:
+    rows = session.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all()
+    return {o.id: o for o in rows if o.id is not None}

@@ -1,0 +1,441 @@
+"""Sealed bids: submit, revise, withdraw, re-confirm; receipts; reading after the deadline; scores.
+
+The sealing rule lives here and only here: :func:`content_visible` decides whether a viewer may
+read a bid version's content — its own supplier always, the office only once the deadline has
+passed, nobody else ever before the award (and then only through the award's outcome). Every path
+that shows bids (API, pages, OCDS, exports) goes through :func:`list_bids`/:class:`BidView`, which
+carry ``content=None`` when sealed. The audit log and notifications get only the receipt: time and
+SHA-256 of the canonical content. The content includes a random ``nonce`` so that hash cannot be
+reversed by trying plausible prices; the nonce is revealed with the content at opening, so anyone
+can then check the receipt.
+
+Bid content keys (other parts of pvhub rely on them): ``total_price_cny``, ``price_cny_per_w``
+(= total / (lot kWp × 1000), the total binds), ``schedule_days`` (award to grid connection),
+``module_tier``, ``inverter_tier``, ``warranty_years``, ``notes``, ``nonce``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from pvhub import audit, policy
+from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pvhub.models import (
+    Award,
+    AwardStatus,
+    Bid,
+    BidStatus,
+    Organisation,
+    Role,
+    Tender,
+    TenderLot,
+    TenderStatus,
+    User,
+)
+from pvhub.models.tender import BidCreate
+from pvhub.services.tenders import get_lot, is_open, lock_tender, open_due, utc_now
+
+CONTENT_KEYS = (
+    "total_price_cny",
+    "price_cny_per_w",
+    "schedule_days",
+    "module_tier",
+    "inverter_tier",
+    "warranty_years",
+    "notes",
+    "nonce",
+)
+# A given per-W price may differ from the derived one by rounding only.
+PER_W_TOLERANCE = 0.0005
+
+
+def canonical(content: dict[str, Any]) -> bytes:
+    """The canonical form hashed for receipts: UTF-8 JSON, keys sorted, no spaces."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(content)).hexdigest()
+
+
+@dataclass(frozen=True)
+class BidReceipt:
+    """What the supplier keeps for each version: proof of what was received when."""
+
+    bid_id: int
+    tender_id: int
+    tender_code: str
+    lot_id: int
+    lot_number: int
+    supplier_id: int
+    version: int
+    status: BidStatus
+    received_at: datetime
+    content_sha256: str
+
+    def as_audit(self) -> dict[str, Any]:
+        return {
+            "bid_id": self.bid_id,
+            "lot_id": self.lot_id,
+            "supplier_id": self.supplier_id,
+            "version": self.version,
+            "status": self.status.value,
+            "received_at": self.received_at.isoformat(),
+            "content_sha256": self.content_sha256,
+        }
+
+
+@dataclass
+class BidView:
+    """A bid version as a viewer may see it; ``content`` is None while it is sealed to them."""
+
+    bid: Bid
+    lot_number: int
+    supplier_name: str
+    supplier_name_en: str | None
+    content: dict[str, Any] | None
+
+    @property
+    def sealed(self) -> bool:
+        return self.content is None
+
+
+def content_visible(tender: Tender, viewer: User, bid: Bid, now: datetime) -> bool:
+    """The sealing rule: the bidder itself, or the office once the deadline has passed."""
+    if viewer.role == Role.supplier and viewer.organisation_id == bid.supplier_id:
+        return True
+    return policy.can(viewer, "tender:manage") and is_open(tender, now)
+
+
+def _receipt(bid: Bid, tender: Tender, lot: TenderLot) -> BidReceipt:
+    assert bid.id is not None and tender.id is not None and lot.id is not None
+    return BidReceipt(
+        bid_id=bid.id,
+        tender_id=tender.id,
+        tender_code=tender.code,
+        lot_id=lot.id,
+        lot_number=lot.number,
+        supplier_id=bid.supplier_id,
+        version=bid.version,
+        status=bid.status,
+        received_at=bid.received_at,
+        content_sha256=bid.content_sha256,
+    )
+
+
+def _open_for_bids(session: Session, tender_id: int, now: datetime) -> Tender:
+    """Lock the tender and check it takes bids now; bids after the deadline are refused."""
+    tender = lock_tender(session, tender_id)
+    if tender.status == TenderStatus.draft:
+        raise NotFound(f"No tender with id {tender_id}.")
+    if tender.status != TenderStatus.published or is_open(tender, now):
+        assert tender.deadline is not None
+        raise Conflict(
+            f"The deadline of tender {tender.code} ({tender.deadline.isoformat()}) has passed; "
+            "bids are no longer accepted."
+        )
+    return tender
+
+
+def _current(session: Session, lot_id: int, supplier_id: int) -> Bid | None:
+    return session.exec(
+        select(Bid).where(Bid.lot_id == lot_id, Bid.supplier_id == supplier_id, col(Bid.current).is_(True))
+    ).first()
+
+
+def _content(data: BidCreate, lot: TenderLot, tender: Tender) -> dict[str, Any]:
+    if lot.capacity_kwp <= 0:
+        raise Conflict(f"Lot {lot.number} has no capacity estimate; it cannot be priced per W.")
+    per_w = round(data.total_price_cny / (lot.capacity_kwp * 1000), 4)
+    if data.price_cny_per_w is not None and abs(data.price_cny_per_w - per_w) > PER_W_TOLERANCE:
+        raise InvalidInput(
+            f"price_cny_per_w must equal total_price_cny / (lot kWp × 1000) = {per_w} CNY/W "
+            f"for lot {lot.number} ({lot.capacity_kwp:.1f} kWp); the total price binds.",
+            field="price_cny_per_w",
+        )
+    if tender.ceiling_price_cny_per_w is not None and per_w > tender.ceiling_price_cny_per_w + 1e-9:
+        raise InvalidInput(
+            f"{per_w} CNY/W is above the ceiling price of {tender.ceiling_price_cny_per_w} CNY/W.",
+            field="total_price_cny",
+        )
+    return {
+        "total_price_cny": round(data.total_price_cny, 2),
+        "price_cny_per_w": per_w,
+        "schedule_days": data.schedule_days,
+        "module_tier": data.module_tier,
+        "inverter_tier": data.inverter_tier,
+        "warranty_years": data.warranty_years,
+        "notes": data.notes,
+        "nonce": secrets.token_hex(16),
+    }
+
+
+def _supplier(session: Session, actor: User) -> Organisation:
+    policy.require(actor, "bid:submit")
+    org = session.get(Organisation, actor.organisation_id)
+    if org is None or org.kind != Role.supplier:
+        raise PermissionDenied("Only a supplier organisation can bid.")
+    if not org.annual_capacity_kw:
+        raise InvalidInput(
+            "State your annual installation capacity (kWp) in your company profile before bidding; "
+            "the award respects it.",
+            field="annual_capacity_kw",
+        )
+    return org
+
+
+def _store_version(
+    session: Session, actor: User, tender: Tender, lot: TenderLot, content: dict[str, Any], now: datetime
+) -> BidReceipt:
+    """Add the next version of the actor's bid on ``lot`` (caller holds the tender lock)."""
+    assert lot.id is not None
+    previous = _current(session, lot.id, actor.organisation_id)
+    if previous is not None:
+        previous.current = False
+        session.add(previous)
+        session.flush()
+    bid = Bid(
+        lot_id=lot.id,
+        supplier_id=actor.organisation_id,
+        version=(previous.version + 1) if previous else 1,
+        status=BidStatus.submitted,
+        current=True,
+        conditions_version=tender.conditions_version,
+        content=content,
+        content_sha256=content_hash(content),
+        received_at=now,
+        submitted_by_id=actor.id,
+    )
+    session.add(bid)
+    try:
+        session.flush()
+    except IntegrityError:  # a second request of the same supplier won the race for this version
+        raise Conflict(
+            "Another version of this bid arrived at the same moment; reload and try again."
+        ) from None
+    receipt = _receipt(bid, tender, lot)
+    audit.record(
+        session, actor=actor, entity="bid", entity_id=bid.id, action="submit", after=receipt.as_audit()
+    )
+    return receipt
+
+
+def submit_bid(
+    *, session: Session, actor: User, tender_id: int, data: BidCreate, now: datetime | None = None
+) -> BidReceipt:
+    """Submit a bid for a lot, or a new version of it; returns the receipt of this version."""
+    now = utc_now(now)
+    _supplier(session, actor)
+    tender = _open_for_bids(session, tender_id, now)
+    lot = get_lot(session=session, tender_id=tender_id, lot_id=data.lot_id)
+    return _store_version(session, actor, tender, lot, _content(data, lot, tender), now)
+
+
+def _own_current(session: Session, actor: User, bid_id: int) -> tuple[Bid, TenderLot]:
+    bid = session.get(Bid, bid_id)
+    if bid is None or bid.supplier_id != actor.organisation_id or actor.role != Role.supplier:
+        raise NotFound(f"No bid with id {bid_id}.")
+    lot = session.get(TenderLot, bid.lot_id)
+    assert lot is not None
+    return bid, lot
+
+
+def withdraw_bid(*, session: Session, actor: User, bid_id: int, now: datetime | None = None) -> BidReceipt:
+    """Withdraw the current version of one's bid (until the deadline); the versions stay on record."""
+    now = utc_now(now)
+    _supplier(session, actor)
+    bid, lot = _own_current(session, actor, bid_id)
+    tender = _open_for_bids(session, lot.tender_id, now)
+    session.refresh(bid)
+    if not bid.current or bid.status == BidStatus.withdrawn:
+        raise Conflict(f"Bid {bid_id} is not the current version of a live bid; nothing to withdraw.")
+    bid.status, bid.withdrawn_at = BidStatus.withdrawn, now
+    session.add(bid)
+    receipt = _receipt(bid, tender, lot)
+    audit.record(
+        session, actor=actor, entity="bid", entity_id=bid.id, action="withdraw", after=receipt.as_audit()
+    )
+    return receipt
+
+
+def confirm_bid(*, session: Session, actor: User, bid_id: int, now: datetime | None = None) -> BidReceipt:
+    """Re-confirm a bid under the tender's changed conditions: a new version with the same terms."""
+    now = utc_now(now)
+    _supplier(session, actor)
+    bid, lot = _own_current(session, actor, bid_id)
+    tender = _open_for_bids(session, lot.tender_id, now)
+    session.refresh(bid)
+    if not bid.current or bid.status != BidStatus.needs_confirmation:
+        raise Conflict(f"Bid {bid_id} does not need confirmation.")
+    data = BidCreate.model_validate(
+        {**{k: bid.content[k] for k in CONTENT_KEYS if k != "nonce"}, "lot_id": lot.id}
+    )
+    return _store_version(session, actor, tender, lot, _content(data, lot, tender), now)
+
+
+def receipts(*, session: Session, actor: User, tender_id: int) -> list[BidReceipt]:
+    """The supplier's receipts for every version it placed in the tender, oldest first."""
+    policy.require(actor, "bid:submit")
+    tender = session.get(Tender, tender_id)
+    if tender is None or tender.status == TenderStatus.draft:
+        raise NotFound(f"No tender with id {tender_id}.")
+    rows = session.exec(
+        select(Bid, TenderLot)
+        .join(TenderLot, col(TenderLot.id) == col(Bid.lot_id))
+        .where(TenderLot.tender_id == tender_id, Bid.supplier_id == actor.organisation_id)
+        .order_by(col(TenderLot.number), col(Bid.version))
+    ).all()
+    return [_receipt(bid, tender, lot) for bid, lot in rows]
+
+
+# --- reading -----
+
+
+def list_bids(
+    *,
+    session: Session,
+    user: User,
+    tender_id: int,
+    current_only: bool = False,
+    now: datetime | None = None,
+) -> list[BidView]:
+    """Bids of a tender: a supplier its own (always, with content); the office all, after the deadline.
+
+    Before the deadline the office is told how many bids there are and when they open, nothing more.
+    """
+    now = utc_now(now)
+    open_due(session=session, now=now, tender_id=tender_id)
+    tender = session.get(Tender, tender_id)
+    if tender is None or (tender.status == TenderStatus.draft and not policy.can(user, "tender:manage")):
+        raise NotFound(f"No tender with id {tender_id}.")
+    query = (
+        select(Bid, TenderLot, Organisation)
+        .join(TenderLot, col(TenderLot.id) == col(Bid.lot_id))
+        .join(Organisation, col(Organisation.id) == col(Bid.supplier_id))
+        .where(TenderLot.tender_id == tender_id)
+        .order_by(col(TenderLot.number), col(Organisation.id), col(Bid.version))
+    )
+    if user.role == Role.supplier:
+        query = query.where(Bid.supplier_id == user.organisation_id)
+    elif policy.can(user, "tender:manage"):
+        if not is_open(tender, now):
+            assert tender.deadline is not None or tender.status == TenderStatus.draft
+            count = sum(1 for _ in session.exec(query.where(col(Bid.current).is_(True))).all())
+            when = tender.deadline.isoformat() if tender.deadline else "the deadline"
+            raise Conflict(f"Bids are sealed until {when}; {count} received so far.")
+    else:
+        raise PermissionDenied("Only the bidders and, after the deadline, the office may read bids.")
+    if current_only:
+        query = query.where(col(Bid.current).is_(True))
+    views = []
+    for bid, lot, org in session.exec(query).all():
+        visible = content_visible(tender, user, bid, now)
+        views.append(
+            BidView(
+                bid=bid,
+                lot_number=lot.number,
+                supplier_name=org.name,
+                supplier_name_en=org.name_en,
+                content=dict(bid.content) if visible else None,
+            )
+        )
+    return views
+
+
+# --- scoring -----
+
+
+def is_valid(bid: Bid, tender: Tender) -> bool:
+    """A bid that competes: current, submitted (not withdrawn or awaiting confirmation), under the
+    tender's current conditions and at or below the ceiling price."""
+    if (
+        not bid.current
+        or bid.status != BidStatus.submitted
+        or bid.conditions_version != tender.conditions_version
+    ):
+        return False
+    ceiling = tender.ceiling_price_cny_per_w
+    return ceiling is None or float(bid.content["price_cny_per_w"]) <= ceiling + 1e-9
+
+
+def compute_price_scores(*, session: Session, tender: Tender) -> int:
+    """Price score per valid bid = 100 × (lowest valid total in its lot / its total) ** exponent.
+
+    Called at opening; returns the number of current bids seen. Invalid bids get no score.
+    """
+    rows = session.exec(
+        select(Bid)
+        .join(TenderLot, col(TenderLot.id) == col(Bid.lot_id))
+        .where(TenderLot.tender_id == tender.id, col(Bid.current).is_(True))
+    ).all()
+    lowest: dict[int, float] = {}
+    for bid in rows:
+        if is_valid(bid, tender):
+            total = float(bid.content["total_price_cny"])
+            lowest[bid.lot_id] = min(lowest.get(bid.lot_id, total), total)
+    for bid in rows:
+        if is_valid(bid, tender):
+            ratio = lowest[bid.lot_id] / float(bid.content["total_price_cny"])
+            bid.price_score = round(100 * ratio**tender.price_score_exponent, 4)
+        else:
+            bid.price_score = None
+        bid.total_score = _total(tender, bid)
+        session.add(bid)
+    return len(rows)
+
+
+def _total(tender: Tender, bid: Bid) -> float | None:
+    if bid.price_score is None or bid.technical_score is None:
+        return None
+    w = tender.price_weight
+    return round(w * bid.price_score + (1 - w) * bid.technical_score, 4)
+
+
+def set_technical_score(
+    *, session: Session, actor: User, bid_id: int, technical_score: float, now: datetime | None = None
+) -> Bid:
+    """The office's technical score (0–100) of a valid bid, after opening and before 公示."""
+    policy.require(actor, "tender:manage")
+    now = utc_now(now)
+    bid = session.get(Bid, bid_id)
+    lot = session.get(TenderLot, bid.lot_id) if bid else None
+    if bid is None or lot is None:
+        raise NotFound(f"No bid with id {bid_id}.")
+    open_due(session=session, now=now, tender_id=lot.tender_id)
+    tender = session.get(Tender, lot.tender_id)
+    assert tender is not None
+    if not is_open(tender, now):
+        raise Conflict("Bids are sealed until the deadline; they can be scored once they open.")
+    if not is_valid(bid, tender):
+        raise Conflict(
+            f"Bid {bid_id} is not a valid current bid (withdrawn, unconfirmed or above the ceiling)."
+        )
+    publicised = session.exec(
+        select(Award)
+        .join(TenderLot, col(TenderLot.id) == col(Award.lot_id))
+        .where(TenderLot.tender_id == tender.id, Award.status != AwardStatus.proposed)
+    ).first()
+    if publicised is not None:
+        raise Conflict("The proposed winners are published (公示); the scores are final.")
+    before = audit.snapshot(bid)
+    bid.technical_score = technical_score
+    bid.total_score = _total(tender, bid)
+    session.add(bid)
+    audit.record(
+        session,
+        actor=actor,
+        entity="bid",
+        entity_id=bid.id,
+        action="technical_score",
+        before=before,
+        after=audit.snapshot(bid),
+    )
+    return bid
