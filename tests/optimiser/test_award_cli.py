@@ -83,7 +83,10 @@ def test_integer_ids_become_strings_and_excluded_bids_may_carry_reasons() -> Non
         (changed("bids.2.id", "b1"), "duplicate bid id 'b1'"),
         (changed("lots.0.capacity_kw", ...), "lot 'A': missing field 'capacity_kw'"),
         (changed("lots.0.capacity_kw", 0), "lot 'A': capacity_kw must be a finite number > 0"),
-        (changed("lots.0.capacity_kw", 1e12), "lot 'A': capacity_kw must be a finite number > 0 and <= 1e+07"),
+        (
+            changed("lots.0.capacity_kw", 1e12),
+            "lot 'A': capacity_kw must be a finite number > 0 and <= 1e+07",
+        ),
         (changed("lots.0.capacity_kw", "1500"), "lot 'A': field 'capacity_kw' must be a number, got '1500'"),
         (changed("lots.0.capacity_kw", float("nan")), "lot 'A': field 'capacity_kw' must be a finite number"),
         (changed("suppliers.0.capacity_kw", -1), "supplier 'S': capacity_kw must be a finite number >= 0"),
