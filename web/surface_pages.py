@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import RedirectResponse
+from sqlmodel import Session
 from starlette.responses import Response
 
 from pvhub import jobs, policy
 from pvhub.api.deps import SessionDep
 from pvhub.errors import InvalidInput
-from pvhub.models import SurfaceStatus, User
+from pvhub.models import Site, Surface, SurfaceStatus, User
 from pvhub.services import estimates, register
 from pvhub.yieldengine import DEFAULT_ASSUMPTIONS, DEFAULT_CO2_T_PER_MWH
 from web import csrf, i18n
@@ -34,7 +35,26 @@ def compass(azimuth_deg: float) -> str:
     return COMPASS[int(((azimuth_deg % 360.0) + 22.5) // 45.0) % 8]
 
 
-def _surface_context(request: Request, user: User, session: Any, surface_id: int) -> dict[str, Any]:
+def _markers(site: Site, surface: Surface) -> list[dict[str, Any]]:
+    """The site's outline and, when drawn, the surface itself, for the map."""
+    markers: list[dict[str, Any]] = [
+        {"id": site.id, "name": site.name, "lon": site.lon, "lat": site.lat, "footprint": site.footprint}
+    ]
+    if surface.geometry:
+        name = i18n.gettext(f"kind.{surface.kind.value}")
+        markers.append(
+            {
+                "name": name,
+                "kind": surface.kind.value,
+                "geometry": surface.geometry,
+                "lon": site.lon,
+                "lat": site.lat,
+            }
+        )
+    return markers
+
+
+def _surface_context(request: Request, user: User, session: Session, surface_id: int) -> dict[str, Any]:
     surface = register.get_surface(session=session, user=user, surface_id=surface_id)
     site = register.get_site(session=session, user=user, site_id=surface.site_id)
     row = estimates.estimates_for(session=session, surface_ids=[surface_id]).get(surface_id)
@@ -60,22 +80,7 @@ def _surface_context(request: Request, user: User, session: Any, surface_id: int
         can_set_assumptions=policy.can(user, "surface:set_assumptions")
         and surface.status != SurfaceStatus.withdrawn,
         flash_error=request.session.pop("flash_error", None),
-        markers=[
-            {"id": site.id, "name": site.name, "lon": site.lon, "lat": site.lat, "footprint": site.footprint}
-        ]
-        + (
-            [
-                {
-                    "name": i18n.gettext(f"kind.{surface.kind.value}"),
-                    "kind": surface.kind.value,
-                    "geometry": surface.geometry,
-                    "lon": site.lon,
-                    "lat": site.lat,
-                }
-            ]
-            if surface.geometry
-            else []
-        ),
+        markers=_markers(site, surface),
     )
     return context
 
