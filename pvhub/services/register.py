@@ -438,7 +438,8 @@ def reject_surface(*, session: Session, actor: User, surface_id: int, reason: st
     surface, site = _owned_surface(session, actor, surface_id, "surface:review")
     if not reason.strip():
         raise InvalidInput("A rejection needs a reason the owner can act on.", field="reason")
-    if _in_published_bundle(session, site.id):
+    # An approved surface of a published bundle is tendered capacity; a newly submitted one is not.
+    if surface.status == SurfaceStatus.approved and _in_published_bundle(session, site.id):
         raise Conflict("The surface's site is in a published bundle; it can no longer be rejected.")
     before = _transition(
         session,

@@ -1,4 +1,4 @@
-"""The office opens Bundling on the demo, re-runs it around a lock, watches it live, and publishes a bundle."""
+"""The office opens Bundling on the demo, re-runs it around a lock, watches it live, publishes a bundle."""
 
 from __future__ import annotations
 

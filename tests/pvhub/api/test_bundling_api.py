@@ -12,6 +12,7 @@ from pvhub.models import Role
 from tests.conftest import api_token
 from tests.pvhub.services.test_bundling import _district
 
+
 def finished(client: TestClient, run_id: int, headers: dict[str, str]) -> dict[str, Any]:
     """Poll the run until it has finished (the job runs in a thread of the app)."""
     for _ in range(300):
@@ -22,7 +23,13 @@ def finished(client: TestClient, run_id: int, headers: dict[str, str]) -> dict[s
     raise AssertionError("bundling run did not finish in 15 s")
 
 
-RUN = {"min_capacity_kwp": 500, "max_capacity_kwp": 1200, "max_sites": 4, "max_distance_m": 1500, "time_limit_s": 3}
+RUN = {
+    "min_capacity_kwp": 500,
+    "max_capacity_kwp": 1200,
+    "max_sites": 4,
+    "max_distance_m": 1500,
+    "time_limit_s": 3,
+}
 
 
 def test_the_office_runs_bundling_and_publishes_a_bundle(

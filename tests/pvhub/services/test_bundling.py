@@ -88,7 +88,9 @@ def test_locked_bundles_keep_their_sites_and_published_ones_leave_the_instance(
     after = {v.code: v for v in bundles.list_bundles(session=session, user=office)}
     assert set(first.site_ids) <= set(after[first.code].site_ids)
     assert after[first.code].status == BundleStatus.locked
-    assert after[second.code].site_ids == second.site_ids and after[second.code].status == BundleStatus.published
+    assert (
+        after[second.code].site_ids == second.site_ids and after[second.code].status == BundleStatus.published
+    )
     assert again.result is not None and again.result["published_kwp"] == pytest.approx(second.capacity_kwp)
     others = [s for code, v in after.items() if code != second.code for s in v.site_ids]
     assert not set(others) & set(second.site_ids)
@@ -115,17 +117,17 @@ def test_an_infeasible_run_changes_nothing(session: Session, make_user) -> None:
     bundling.run_now(session=session, actor=office, params=PARAMS)
     session.commit()
     before = _membership(session)
-    impossible = PARAMS.model_copy(update={"max_capacity_kwp": 300, "min_capacity_kwp": 0, "require_all": True})
+    impossible = PARAMS.model_copy(
+        update={"max_capacity_kwp": 300, "min_capacity_kwp": 0, "require_all": True}
+    )
     with pytest.raises(InvalidInput, match="no bundling"):
         bundling.run_now(session=session, actor=office, params=impossible)
     session.rollback()
     assert _membership(session) == before
 
 
-def test_sites_with_a_stale_estimate_are_left_out_with_the_reason(
-    session: Session, make_user
-) -> None:  # type: ignore[no-untyped-def]
-    office, site_ids = _district(session, make_user, n=6)
+def test_sites_with_a_stale_estimate_are_left_out_with_the_reason(session: Session, make_user) -> None:  # type: ignore[no-untyped-def]
+    office, _ = _district(session, make_user, n=6)
     stale = session.exec(select(Estimate)).first()
     assert stale is not None
     stale.stale = True
@@ -138,9 +140,7 @@ def test_sites_with_a_stale_estimate_are_left_out_with_the_reason(
     assert skipped["site_id"] not in _membership(session)
 
 
-def test_moving_a_site_updates_totals_and_flags_broken_limits(
-    session: Session, make_user
-) -> None:  # type: ignore[no-untyped-def]
+def test_moving_a_site_updates_totals_and_flags_broken_limits(session: Session, make_user) -> None:  # type: ignore[no-untyped-def]
     office, _ = _district(session, make_user)
     bundling.run_now(session=session, actor=office, params=PARAMS)
     first, second, *_ = bundles.list_bundles(session=session, user=office)
@@ -170,7 +170,9 @@ def test_suppliers_see_published_bundles_only(session: Session, make_user) -> No
 
 def test_a_cancelled_job_stores_no_bundles(engine: Engine, session: Session, make_user) -> None:  # type: ignore[no-untyped-def]
     office, _ = _district(session, make_user, n=40)
-    run = bundling.submit_run(session=session, actor=office, params=PARAMS.model_copy(update={"time_limit_s": 60}))
+    run = bundling.submit_run(
+        session=session, actor=office, params=PARAMS.model_copy(update={"time_limit_s": 60})
+    )
     session.commit()
     assert run.job_id is not None
     thread = threading.Thread(target=jobs.run, args=(engine, run.job_id))
@@ -189,7 +191,11 @@ def test_a_cancelled_job_stores_no_bundles(engine: Engine, session: Session, mak
     assert not thread.is_alive()
     with Session(engine) as s:
         job = s.get(Job, run.job_id)
-        assert job is not None and job.status == RunStatus.cancelled and "nothing was stored" in (job.error or "")
+        assert (
+            job is not None
+            and job.status == RunStatus.cancelled
+            and "nothing was stored" in (job.error or "")
+        )
         assert s.exec(select(Bundle)).all() == []
         state, _ = bundling.run_state(s, s.get(bundling.BundlingRun, run.id))  # type: ignore[arg-type]
         assert state == RunStatus.cancelled
@@ -197,7 +203,9 @@ def test_a_cancelled_job_stores_no_bundles(engine: Engine, session: Session, mak
 
 def test_a_job_run_stores_bundles_and_reports_progress(engine: Engine, session: Session, make_user) -> None:  # type: ignore[no-untyped-def]
     office, _ = _district(session, make_user, n=8)
-    run = bundling.submit_run(session=session, actor=office, params=PARAMS.model_copy(update={"time_limit_s": 3}))
+    run = bundling.submit_run(
+        session=session, actor=office, params=PARAMS.model_copy(update={"time_limit_s": 3})
+    )
     session.commit()
     assert run.job_id is not None
     jobs.run(engine, run.job_id)
@@ -206,3 +214,24 @@ def test_a_job_run_stores_bundles_and_reports_progress(engine: Engine, session: 
         assert job is not None and job.status == RunStatus.succeeded, job.error if job else None
         assert job.detail is not None and job.detail["series"], "the live chart had no points"
         assert s.exec(select(Bundle)).all()
+
+
+def test_review_after_publication_keeps_tendered_surfaces(session: Session, make_user) -> None:  # type: ignore[no-untyped-def]
+    """An approved surface in a published bundle cannot be rejected; a newly submitted one can."""
+    from pvhub.models import Surface, SurfaceStatus
+    from pvhub.services import register
+
+    office, _ = _district(session, make_user, n=4)
+    bundling.run_now(session=session, actor=office, params=PARAMS)
+    first, *_ = bundles.list_bundles(session=session, user=office)
+    bundles.publish(session=session, actor=office, bundle_id=first.id)
+    site_id = first.site_ids[0]
+    approved = session.exec(select(Surface).where(Surface.site_id == site_id)).one()
+    newcomer = Surface.model_validate({**BIG_ROOF, "site_id": site_id, "status": SurfaceStatus.submitted})
+    session.add(newcomer)
+    session.commit()
+    assert approved.id is not None and newcomer.id is not None
+    with pytest.raises(Conflict, match="published bundle"):
+        register.reject_surface(session=session, actor=office, surface_id=approved.id, reason="late doubts")
+    rejected = register.reject_surface(session=session, actor=office, surface_id=newcomer.id, reason="漏水")
+    assert rejected.status == SurfaceStatus.rejected
