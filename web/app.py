@@ -19,7 +19,7 @@ from pvhub import jobs
 from pvhub.api import build_router
 from pvhub.db import make_engine
 from pvhub.errors import DomainError, NotAuthenticated
-from pvhub.services import estimates
+from pvhub.services import estimates, tenders
 from pvhub.settings import Settings, get_settings
 from web import bundle_pages, i18n, pages, register_pages, review_pages, surface_pages
 from web.templating import build_templates
@@ -79,6 +79,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     estimates made under assumptions the configuration has since changed as stale."""
     jobs.recover_interrupted(app.state.engine)
     estimates.flag_outdated_estimates_on_start(app.state.engine)
+    tenders.open_due_on_start(app.state.engine)  # bids open at the deadline even with no request since
     yield
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pvhub.api import auth, bundling, exports, imports, jobs, programme, sites, surfaces
+from pvhub.api import awards as awards_api
 from pvhub.api import construction as construction_api
+from pvhub.api import notifications as notifications_api
 from pvhub.api import progress as progress_api
+from pvhub.api import tenders as tenders_api
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     400: {"description": "Malformed request"},
@@ -30,4 +33,7 @@ def build_router() -> APIRouter:
     router.include_router(bundling.router)
     router.include_router(progress_api.router)
     router.include_router(construction_api.router)
+    router.include_router(tenders_api.router)
+    router.include_router(awards_api.router)
+    router.include_router(notifications_api.router)
     return router

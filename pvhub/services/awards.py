@@ -361,6 +361,13 @@ def overview(*, session: Session, user: User, tender_id: int, now: datetime | No
     return AwardOverview(tender, run if office else None, job_status, job_error, views, unawarded)
 
 
+def view_award(session: Session, award: Award) -> AwardView:
+    """One award with its lot, bid, supplier and objections (the caller checked who may see it)."""
+    lot = session.get(TenderLot, award.lot_id)
+    assert lot is not None
+    return _view(session, award, lot)
+
+
 def _view(session: Session, award: Award, lot: TenderLot) -> AwardView:
     bid = session.get(Bid, award.bid_id)
     assert bid is not None

@@ -25,9 +25,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from pvhub import audit, policy
+from pvhub.db import transaction
 from pvhub.errors import Conflict, InvalidInput, NotFound
 from pvhub.models import (
     Bid,
@@ -629,3 +631,9 @@ def bidder_ids(session: Session, tender_id: int) -> list[int]:
 def supplier_names(session: Session, ids: list[int]) -> dict[int, Organisation]:
     rows = session.exec(select(Organisation).where(col(Organisation.id).in_(ids))).all()
     return {o.id: o for o in rows if o.id is not None}
+
+
+def open_due_on_start(engine: Engine) -> list[int]:
+    """At app start-up: open every tender whose deadline passed while no process was serving."""
+    with transaction(engine) as session:
+        return open_due(session=session)

@@ -1,0 +1,126 @@
+"""Tender documents: files the office attaches to a tender (drawings, contract terms, forms).
+
+Stored on disk under ``<data dir>/documents/tenders/<tender id>/<sha256>``: the name is the content
+hash, so the same file stored twice is one file, and a file left behind by a rolled-back request is
+harmless (no row points at it). Only a few document types are accepted, checked by the file's
+first bytes as well as its name, so a renamed executable is refused. Adding a document to a
+published tender changes its conditions (bids need re-confirmation, see :mod:`tenders`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path, PurePath
+
+from sqlmodel import Session, col, select
+
+from pvhub import audit, policy
+from pvhub.errors import Conflict, InvalidInput, NotFound
+from pvhub.models import TenderDocument, TenderStatus, User
+from pvhub.services.tenders import TenderRules, conditions_changed, get_tender, is_open, lock_tender, utc_now
+
+# extension → (content type, accepted leading bytes)
+_ZIP = (b"PK\x03\x04",)
+DOCUMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _ZIP),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
+    ".zip": ("application/zip", _ZIP),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+}
+
+
+def _path(data_dir: Path, tender_id: int, sha256: str) -> Path:
+    return Path(data_dir) / "documents" / "tenders" / str(tender_id) / sha256
+
+
+def _checked_type(filename: str, content: bytes, max_bytes: int) -> str:
+    if not content:
+        raise InvalidInput(f"{filename}: the file is empty.", field="file")
+    if len(content) > max_bytes:
+        raise InvalidInput(
+            f"{filename}: {len(content) / 1e6:.1f} MB is more than the {max_bytes / 1e6:g} MB allowed.",
+            field="file",
+        )
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in DOCUMENT_TYPES:
+        raise InvalidInput(
+            f"{filename}: only {', '.join(sorted(DOCUMENT_TYPES))} files are accepted.", field="file"
+        )
+    content_type, magics = DOCUMENT_TYPES[suffix]
+    if not content.startswith(magics):
+        raise InvalidInput(f"{filename}: the content is not a {suffix[1:].upper()} file.", field="file")
+    return content_type
+
+
+def add_document(
+    *,
+    session: Session,
+    actor: User,
+    tender_id: int,
+    filename: str,
+    content: bytes,
+    data_dir: Path,
+    max_bytes: int,
+    rules: TenderRules | None = None,
+    now: datetime | None = None,
+) -> TenderDocument:
+    """Attach a document (office), until the deadline; on a published tender it is a condition change."""
+    policy.require(actor, "tender:manage")
+    rules, now = rules or TenderRules(), utc_now(now)
+    name = PurePath(filename.replace("\\", "/")).name[:255] or "document"
+    content_type = _checked_type(name, content, max_bytes)
+    tender = lock_tender(session, tender_id)
+    if tender.status not in (TenderStatus.draft, TenderStatus.published) or is_open(tender, now):
+        raise Conflict(f"Tender {tender.code}'s bids have opened; its documents are final.")
+    sha256 = hashlib.sha256(content).hexdigest()
+    path = _path(data_dir, tender_id, sha256)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_bytes(content)
+    document = TenderDocument(
+        tender_id=tender_id,
+        filename=name,
+        content_type=content_type,
+        size_bytes=len(content),
+        sha256=sha256,
+        uploaded_by_id=actor.id,
+        uploaded_at=now,
+    )
+    session.add(document)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        entity="tender_document",
+        entity_id=document.id,
+        action="add",
+        after=audit.snapshot(document),
+    )
+    if tender.status == TenderStatus.published:
+        conditions_changed(
+            session=session, actor=actor, tender=tender, what=["documents"], rules=rules, now=now
+        )
+    return document
+
+
+def list_documents(*, session: Session, tender_id: int) -> list[TenderDocument]:
+    query = select(TenderDocument).where(TenderDocument.tender_id == tender_id)
+    return list(session.exec(query.order_by(col(TenderDocument.id))).all())
+
+
+def read_document(
+    *, session: Session, user: User, tender_id: int, document_id: int, data_dir: Path
+) -> tuple[TenderDocument, bytes]:
+    """A document of a tender the user may read, with its bytes."""
+    get_tender(session=session, user=user, tender_id=tender_id)
+    document = session.get(TenderDocument, document_id)
+    if document is None or document.tender_id != tender_id:
+        raise NotFound(f"No document with id {document_id}.")
+    path = _path(data_dir, tender_id, document.sha256)
+    if not path.exists():
+        raise NotFound(f"The file of document {document_id} is missing from the data folder.")
+    return document, path.read_bytes()
