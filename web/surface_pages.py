@@ -75,6 +75,18 @@ def _surface_context(request: Request, user: User, session: Session, surface_id:
             **DEFAULT_ASSUMPTIONS[surface.kind.value].as_dict(),
             "co2_t_per_mwh": DEFAULT_CO2_T_PER_MWH,
         },
+        planned={
+            **DEFAULT_ASSUMPTIONS[surface.kind.value].as_dict(),
+            "co2_t_per_mwh": DEFAULT_CO2_T_PER_MWH,
+            **{
+                k: v
+                for k, v in (
+                    ("power_density_w_m2", surface.power_density_w_m2),
+                    ("losses_pct", surface.losses_pct),
+                )
+                if v is not None
+            },
+        },
         facing=compass(surface.azimuth_deg),
         can_estimate=policy.can(user, "estimate:run") and surface.status == SurfaceStatus.approved,
         can_set_assumptions=policy.can(user, "surface:set_assumptions")
@@ -114,14 +126,32 @@ def percent(raw: str, field: str) -> float:
         raise InvalidInput(f"{raw!r} is not a number.", field=field) from None
 
 
+def optional_number(raw: str, field: str) -> float | None:
+    """A number typed by a person, or None when the field is left empty (the kind's default)."""
+    text = raw.strip().rstrip("%").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput(f"{raw!r} is not a number.", field=field) from None
+
+
 @router.post("/surfaces/{surface_id}/assumptions", dependencies=[Depends(csrf.verify)])
 async def set_assumptions(request: Request, surface_id: int, user: LoggedIn, session: SessionDep) -> Response:
-    """The office sets the surface's shading loss (%); its estimate goes stale until re-estimated."""
+    """The office sets the surface's shading loss, power density and losses; its estimate goes stale."""
     form = await request.form()
     try:
         shading = percent(str(form.get("shading_loss_pct") or ""), "shading_loss")
+        density = optional_number(str(form.get("power_density_w_m2") or ""), "power_density_w_m2")
+        losses = optional_number(str(form.get("losses_pct") or ""), "losses_pct")
         register.set_surface_assumptions(
-            session=session, actor=user, surface_id=surface_id, shading_loss=shading
+            session=session,
+            actor=user,
+            surface_id=surface_id,
+            shading_loss=shading,
+            power_density_w_m2=density,
+            losses_pct=losses,
         )
     except InvalidInput as exc:
         request.session["flash_error"] = exc.message

@@ -63,6 +63,15 @@ class Surface(SurfaceBase, table=True):
     fire_rating_ok: bool | None = None
     glare_risk_ok: bool | None = None
     external_ref: str | None = Field(default=None, max_length=100)
+    power_density_w_m2: float | None = Field(
+        default=None,
+        gt=0,
+        le=400,
+        description="Own module power density, W/m² of usable area (None: the kind's)",
+    )
+    losses_pct: float | None = Field(
+        default=None, ge=0, lt=100, description="Own PVWatts system losses, % (None: the kind's default)"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -175,6 +184,8 @@ class SurfacePublic(SurfaceBase):
     id: int
     site_id: int
     status: SurfaceStatus
+    power_density_w_m2: float | None = None
+    losses_pct: float | None = None
     geometry: dict[str, Any] | None = None
     rejection_reason: str | None = None
     heritage_ok: bool | None = None

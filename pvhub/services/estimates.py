@@ -167,6 +167,10 @@ def estimate_surfaces(
         np.array([s.azimuth_deg for s in surfaces]),
         np.array([s.usable_area_m2 for s in surfaces]),
         np.array([s.shading_loss for s in surfaces]),
+        power_density_w_m2=np.array(
+            [np.nan if s.power_density_w_m2 is None else s.power_density_w_m2 for s in surfaces]
+        ),
+        losses_pct=np.array([np.nan if s.losses_pct is None else s.losses_pct for s in surfaces]),
         weather=weather,
         assumptions=assumptions,
         co2_t_per_mwh=co2_t_per_mwh,
@@ -200,6 +204,8 @@ def estimate_surfaces(
                     "azimuth_deg": surface.azimuth_deg,
                     "usable_area_m2": surface.usable_area_m2,
                     "shading_loss": surface.shading_loss,
+                    "power_density_w_m2": surface.power_density_w_m2,
+                    "losses_pct": surface.losses_pct,
                 },
                 "config_key": keys[surface.kind.value],
                 "weather": weather_info,

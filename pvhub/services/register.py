@@ -294,7 +294,15 @@ def update_surface(*, session: Session, actor: User, surface_id: int, changes: S
 
 
 # What the yield engine reads from a surface; a change to any of these outdates its estimate.
-ESTIMATE_INPUTS = ("kind", "tilt_deg", "azimuth_deg", "usable_area_m2", "shading_loss")
+ESTIMATE_INPUTS = (
+    "kind",
+    "tilt_deg",
+    "azimuth_deg",
+    "usable_area_m2",
+    "shading_loss",
+    "power_density_w_m2",
+    "losses_pct",
+)
 
 
 def _estimate_inputs(row: dict[str, Any] | None) -> tuple[Any, ...]:
@@ -302,10 +310,18 @@ def _estimate_inputs(row: dict[str, Any] | None) -> tuple[Any, ...]:
 
 
 def set_surface_assumptions(
-    *, session: Session, actor: User, surface_id: int, shading_loss: float
+    *,
+    session: Session,
+    actor: User,
+    surface_id: int,
+    shading_loss: float,
+    power_density_w_m2: float | None = None,
+    losses_pct: float | None = None,
 ) -> Surface:
-    """The office sets a surface's own estimating assumption: its annual shading loss (fraction 0–1,
-    e.g. from a shading survey), applied on top of the kind's system losses.
+    """The office sets a surface's own estimating assumptions: its annual shading loss (fraction
+    0–1, e.g. from a shading survey, on top of the system losses) and, where the surface differs
+    from its kind (say, a high-efficiency module or a measured loss budget), its module power
+    density (W/m² of usable area) and PVWatts system losses (%). None means the kind's default.
 
     Unlike an edit of the surveyed shape, this keeps the review status (the office is the
     reviewer); a changed value marks the surface's estimate stale. Audited.
@@ -314,15 +330,12 @@ def set_surface_assumptions(
     surface = get_surface(session=session, user=actor, surface_id=surface_id)
     if surface.status == SurfaceStatus.withdrawn:
         raise Conflict("A withdrawn surface is no longer estimated.")
-    if not 0.0 <= shading_loss <= 1.0 or shading_loss != shading_loss:
-        raise InvalidInput(
-            f"The shading loss must be between 0 and 100 % (got {shading_loss * 100:g} %).",
-            field="shading_loss",
-        )
-    if shading_loss == surface.shading_loss:
+    _check_assumptions(shading_loss, power_density_w_m2, losses_pct)
+    wanted = (shading_loss, power_density_w_m2, losses_pct)
+    if wanted == (surface.shading_loss, surface.power_density_w_m2, surface.losses_pct):
         return surface
     before = audit.snapshot(surface)
-    surface.shading_loss = shading_loss
+    surface.shading_loss, surface.power_density_w_m2, surface.losses_pct = wanted
     surface.updated_at = utcnow()
     session.add(surface)
     session.flush()
@@ -330,6 +343,23 @@ def set_surface_assumptions(
     mark_estimates_stale(session=session, surface_ids=[surface.id])
     _audit(session, actor, surface, "set_assumptions", before)
     return surface
+
+
+def _check_assumptions(shading_loss: float, density: float | None, losses: float | None) -> None:
+    if not 0.0 <= shading_loss <= 1.0:  # also refuses NaN
+        raise InvalidInput(
+            f"The shading loss must be between 0 and 100 % (got {shading_loss * 100:g} %).",
+            field="shading_loss",
+        )
+    if density is not None and not 0.0 < density <= 400.0:
+        raise InvalidInput(
+            f"The module power density must be above 0 and at most 400 W/m² (got {density:g}).",
+            field="power_density_w_m2",
+        )
+    if losses is not None and not 0.0 <= losses < 100.0:
+        raise InvalidInput(
+            f"The system losses must be at least 0 and below 100 % (got {losses:g} %).", field="losses_pct"
+        )
 
 
 def mark_estimates_stale(*, session: Session, surface_ids: list[int]) -> None:

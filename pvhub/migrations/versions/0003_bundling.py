@@ -1,4 +1,5 @@
-"""bundling runs follow a job; jobs carry live detail and a cancel request
+"""bundling runs follow a job; jobs carry live detail and a cancel request; surfaces may override
+the kind's module power density and system losses
 
 Revision ID: 0003
 Revises: 0002
@@ -22,6 +23,9 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    with op.batch_alter_table("surface") as batch:
+        batch.add_column(sa.Column("power_density_w_m2", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("losses_pct", sa.Float(), nullable=True))
     with op.batch_alter_table("bundlingrun") as batch:
         batch.add_column(sa.Column("job_id", sa.Integer(), nullable=True))
         batch.create_index("ix_bundlingrun_job_id", ["job_id"])
@@ -33,6 +37,9 @@ def downgrade() -> None:
         batch.drop_constraint("fk_bundlingrun_job_id_job", type_="foreignkey")
         batch.drop_index("ix_bundlingrun_job_id")
         batch.drop_column("job_id")
+    with op.batch_alter_table("surface") as batch:
+        batch.drop_column("losses_pct")
+        batch.drop_column("power_density_w_m2")
     with op.batch_alter_table("job") as batch:
         batch.drop_column("cancel_requested")
         batch.drop_column("detail")

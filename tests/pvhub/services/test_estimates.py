@@ -124,7 +124,14 @@ def test_each_estimate_records_the_surface_inputs_the_model_chain_and_its_config
     estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id])
     session.commit()
     used = session.exec(select(Estimate)).one().assumptions
-    assert used["surface"] == {"tilt_deg": 22, "azimuth_deg": 180, "usable_area_m2": 400, "shading_loss": 0}
+    assert used["surface"] == {
+        "tilt_deg": 22,
+        "azimuth_deg": 180,
+        "usable_area_m2": 400,
+        "shading_loss": 0,
+        "power_density_w_m2": None,
+        "losses_pct": None,
+    }
     assert used["transposition"] == "perez" and used["temperature_model"] == "sapm"
     assert used["dc_model"] == used["ac_model"] == used["losses_model"] == "pvwatts"
     assert used["temperature_params"] == {"a": -3.56, "b": -0.075, "deltaT": 3}
@@ -222,6 +229,45 @@ def test_only_the_office_sets_assumptions_and_only_to_a_fraction_of_0_to_1(
         register.set_surface_assumptions(session=session, actor=office, surface_id=draft.id, shading_loss=0.1)
     session.expire_all()
     assert session.get(Surface, roof.id).shading_loss == 0  # type: ignore[union-attr]
+
+
+def test_a_surfaces_own_power_density_and_losses_override_its_kinds(
+    session: Session, surfaces, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    from pvhub.errors import InvalidInput
+    from pvhub.services import register
+
+    roof, _wall, _draft = surfaces
+    office = make_user("o@x.cn", Role.office, "Office")
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id])
+    session.commit()
+    before = session.exec(select(Estimate).where(Estimate.surface_id == roof.id)).one()
+    kwp, yield_ = before.capacity_kwp, before.specific_yield_kwh_per_kwp
+    density = before.assumptions["power_density_w_m2"] * 1.25
+    register.set_surface_assumptions(
+        session=session,
+        actor=office,
+        surface_id=roof.id,
+        shading_loss=0,
+        power_density_w_m2=density,
+        losses_pct=20,
+    )
+    session.commit()
+    session.expire_all()
+    assert session.exec(select(Estimate).where(Estimate.surface_id == roof.id)).one().stale is True
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id])
+    session.commit()
+    after = session.exec(select(Estimate).where(Estimate.surface_id == roof.id)).one()
+    assert after.capacity_kwp == pytest.approx(kwp * 1.25, rel=1e-6)
+    assert after.assumptions["losses_pct"] == 20 and after.assumptions["surface"]["losses_pct"] == 20
+    # 20 % instead of the default 14.08 % system losses: (1 - 0.20) / (1 - 0.1408) of the yield
+    assert after.specific_yield_kwh_per_kwp == pytest.approx(yield_ * 0.80 / (1 - 0.1408), rel=0.01)
+    for field, value in (("power_density_w_m2", 0.0), ("power_density_w_m2", 900.0), ("losses_pct", 100.0)):
+        with pytest.raises(InvalidInput) as bad:
+            register.set_surface_assumptions(
+                session=session, actor=office, surface_id=roof.id, shading_loss=0, **{field: value}
+            )
+        assert bad.value.field == field
 
 
 def test_renaming_a_surface_leaves_its_estimate_current(session: Session, surfaces) -> None:  # type: ignore[no-untyped-def]
