@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import Strict
+from pydantic import Strict, model_validator
 from sqlmodel import Field, SQLModel
 
 from pvhub.models.enums import BusinessModel, SurfaceKind, SurfaceStatus
@@ -34,6 +34,11 @@ class Site(SiteBase, table=True):
         default=None, sa_type=sa.JSON, description="GeoJSON Polygon, WGS84 lon/lat"
     )
     external_ref: str | None = Field(default=None, max_length=100, index=True)
+    horizon: dict[str, Any] | None = Field(
+        default=None,
+        sa_type=sa.JSON,
+        description="Horizon profile: {azimuth_deg: [...], elevation_deg: [...]}",
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -84,6 +89,26 @@ Flag = Annotated[bool, Strict()]
 Text = Annotated[str, Strict()]
 
 
+class Horizon(SQLModel):
+    """A site's horizon as PVGIS gives it: the skyline's elevation per azimuth (pvlib azimuths,
+    0 = north, clockwise). The sun is blocked for beam irradiance while it is below the skyline."""
+
+    azimuth_deg: list[Number] = Field(min_length=3, max_length=360, description="Increasing, within [0, 360]")
+    elevation_deg: list[Number] = Field(min_length=3, max_length=360, description="Degrees, within [0, 90]")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Horizon:
+        if len(self.azimuth_deg) != len(self.elevation_deg):
+            raise ValueError("azimuth_deg and elevation_deg need the same number of values")
+        if any(not 0 <= a <= 360 for a in self.azimuth_deg) or any(
+            b <= a for a, b in zip(self.azimuth_deg, self.azimuth_deg[1:], strict=False)
+        ):
+            raise ValueError("azimuth_deg must increase strictly within 0–360")
+        if any(not 0 <= e <= 90 for e in self.elevation_deg):
+            raise ValueError("elevation_deg must be within 0–90")
+        return self
+
+
 class SiteCreate(SQLModel):
     """A new site. ``lon``/``lat`` default to the footprint's centroid; one of them is required."""
 
@@ -103,6 +128,7 @@ class SiteCreate(SQLModel):
         default=None, description="Owner organisation (office only; an owner registers for its own)"
     )
     external_ref: Text | None = Field(default=None, max_length=100)
+    horizon: Horizon | None = Field(default=None, description="Horizon profile for shading (optional)")
 
 
 class SiteUpdate(SQLModel):
@@ -121,6 +147,7 @@ class SiteUpdate(SQLModel):
     heritage_protected: Flag | None = None
     footprint: dict[str, Any] | None = None
     external_ref: Text | None = Field(default=None, max_length=100)
+    horizon: Horizon | None = Field(default=None, description="Horizon profile; null removes it")
 
 
 class SitePublic(SiteBase):
@@ -128,6 +155,7 @@ class SitePublic(SiteBase):
     organisation_id: int
     footprint: dict[str, Any] | None = None
     external_ref: str | None = None
+    horizon: dict[str, Any] | None = None
 
 
 class _SurfaceInput(SQLModel):

@@ -171,6 +171,8 @@ def estimate_surfaces(
             [np.nan if s.power_density_w_m2 is None else s.power_density_w_m2 for s in surfaces]
         ),
         losses_pct=np.array([np.nan if s.losses_pct is None else s.losses_pct for s in surfaces]),
+        site=[s.site_id for s in surfaces],
+        horizons=_horizons(session, {s.site_id for s in surfaces}),
         weather=weather,
         assumptions=assumptions,
         co2_t_per_mwh=co2_t_per_mwh,
@@ -238,6 +240,14 @@ def estimate_surfaces(
         },
     )
     return summary
+
+
+def _horizons(session: Session, site_ids: set[int]) -> dict[int, tuple[list[float], list[float]]]:
+    """The horizon profiles of these sites that have one, as the engine takes them."""
+    rows = session.exec(select(Site.id, Site.horizon).where(col(Site.id).in_(list(site_ids)))).all()
+    return {
+        sid: (list(h["azimuth_deg"]), list(h["elevation_deg"])) for sid, h in rows if sid is not None and h
+    }
 
 
 def estimates_for(*, session: Session, surface_ids: Sequence[int]) -> dict[int, Estimate]:

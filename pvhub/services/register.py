@@ -199,6 +199,9 @@ def update_site(*, session: Session, actor: User, site_id: int, changes: SiteUpd
     site.updated_at = utcnow()
     session.add(site)
     session.flush()
+    if "horizon" in values and values["horizon"] != (before or {}).get("horizon"):
+        surface_ids = session.exec(select(Surface.id).where(Surface.site_id == site.id)).all()
+        mark_estimates_stale(session=session, surface_ids=[i for i in surface_ids if i is not None])
     _audit(session, actor, site, "update", before)
     return site
 

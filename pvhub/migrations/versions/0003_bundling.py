@@ -1,5 +1,5 @@
 """bundling runs follow a job; jobs carry live detail and a cancel request; surfaces may override
-the kind's module power density and system losses
+the kind's module power density and system losses; sites may carry a horizon profile
 
 Revision ID: 0003
 Revises: 0002
@@ -23,6 +23,8 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    with op.batch_alter_table("site") as batch:
+        batch.add_column(sa.Column("horizon", sa.JSON(), nullable=True))
     with op.batch_alter_table("surface") as batch:
         batch.add_column(sa.Column("power_density_w_m2", sa.Float(), nullable=True))
         batch.add_column(sa.Column("losses_pct", sa.Float(), nullable=True))
@@ -40,6 +42,8 @@ def downgrade() -> None:
     with op.batch_alter_table("surface") as batch:
         batch.drop_column("losses_pct")
         batch.drop_column("power_density_w_m2")
+    with op.batch_alter_table("site") as batch:
+        batch.drop_column("horizon")
     with op.batch_alter_table("job") as batch:
         batch.drop_column("cancel_requested")
         batch.drop_column("detail")
