@@ -21,7 +21,16 @@ from pvhub.db import make_engine
 from pvhub.errors import DomainError, NotAuthenticated
 from pvhub.services import estimates, tenders
 from pvhub.settings import Settings, get_settings
-from web import bundle_pages, i18n, pages, register_pages, review_pages, surface_pages
+from web import (
+    bundle_pages,
+    construction_pages,
+    dashboard_pages,
+    i18n,
+    pages,
+    register_pages,
+    review_pages,
+    surface_pages,
+)
 from web.templating import build_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -59,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(review_pages.router)
     app.include_router(bundle_pages.router)
+    app.include_router(dashboard_pages.router)
+    app.include_router(construction_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.middleware("http")(_locale_and_headers)

@@ -155,11 +155,10 @@ async def import_upload(
 
 @router.get("/public")
 def public_page(request: Request, session: SessionDep) -> Response:
-    """Programme totals and the map: nothing personal, nothing about bids."""
-    context = base_context(request, None, session)
-    context["totals"] = programme_service.totals(session=session)
-    context["markers"] = register.site_markers(session=session, user=None)
-    return render(request, "public.html", context, block="content")
+    """Programme totals, demonstration points and the map: nothing personal, nothing about bids."""
+    from web import dashboard_pages  # it builds on this module's page helpers
+
+    return dashboard_pages.public_page(request, session)
 
 
 @router.get("/login")

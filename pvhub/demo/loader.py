@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel, func, select
 
 from pvhub import audit
 from pvhub.demo.bundling import bundle_demo_district
+from pvhub.demo.construction import advance_demo_construction, designate_demo_points
 from pvhub.demo.district import DemoDistrict, DemoSurface, build_demo_district
 from pvhub.models import (
     BusinessModel,
@@ -73,10 +74,12 @@ def load_demo(*, session: Session, reset: bool = False, seed: int = 2026) -> Dem
     # The demo then walks the programme forward, one step per stage of the flow, each acting as the
     # office (or the suppliers) through the services, in this order:
     # [demo step: demonstration points]
+    designate_demo_points(session, district.demo_point_candidates)
     # [demo step: bundling]
     bundle_demo_district(session, OFFICE_EMAIL)
     # [demo step: tender round]
     # [demo step: construction]
+    advance_demo_construction(session)
     audit.record(
         session,
         actor=None,

@@ -486,3 +486,11 @@ def connected_surfaces(session: Session) -> list[int]:
         select(Construction.surface_id).where(Construction.stage_rank >= GRID_CONNECTED_RANK)
     ).all()
     return list(rows)
+
+
+def milestone_surface(session: Session, *, milestone_id: int) -> int:
+    """The surface a milestone belongs to (NotFound when there is no such milestone)."""
+    milestone = session.get(Milestone, milestone_id)
+    if milestone is None:
+        raise NotFound(f"No milestone with id {milestone_id}.")
+    return milestone.surface_id

@@ -710,3 +710,57 @@ def site_stages(session: Session) -> list[SiteStage]:
         SiteStage(i, n, lo, la, int(r), float(k or 0))
         for i, n, lo, la, r, k in session.connection().execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class MonthActivity:
+    """What happened in one calendar month: milestones confirmed (by the date reached), kWp connected."""
+
+    year: int
+    month: int
+    milestones: dict[str, int]
+    connected_kwp: float
+    connected_surfaces: int
+    measured_kwh: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def month_activity(session: Session, *, year: int, month: int) -> MonthActivity:
+    """Confirmed milestones whose date falls in the month, the kWp connected and the energy measured."""
+    first = date(year, month, 1)
+    following = date(year + month // 12, month % 12 + 1, 1)
+    conn = session.connection()
+    counts = dict(
+        conn.execute(
+            sa.select(col(Milestone.kind), sa.func.count())
+            .where(
+                col(Milestone.status) == MilestoneStatus.confirmed,
+                col(Milestone.actual_date) >= first,
+                col(Milestone.actual_date) < following,
+            )
+            .group_by(col(Milestone.kind))
+        ).all()
+    )
+    kwp = sa.func.coalesce(col(Construction.installed_kwp), col(Estimate.capacity_kwp), 0.0)
+    n, connected = conn.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(kwp), 0.0))
+        .select_from(Construction)
+        .outerjoin(Estimate, col(Estimate.surface_id) == col(Construction.surface_id))
+        .where(col(Construction.connected_on) >= first, col(Construction.connected_on) < following)
+    ).one()
+    measured = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(col(MeasuredEnergy.energy_kwh)), 0.0)).where(
+            col(MeasuredEnergy.year) == year, col(MeasuredEnergy.month) == month
+        )
+    ).scalar_one()
+    return MonthActivity(
+        year=year,
+        month=month,
+        milestones={k.value: int(counts.get(k, 0)) for k in MilestoneKind},
+        connected_kwp=float(connected),
+        connected_surfaces=int(n),
+        measured_kwh=float(measured),
+    )
