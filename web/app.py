@@ -30,6 +30,8 @@ from web import (
     register_pages,
     review_pages,
     surface_pages,
+    tender_award_pages,
+    tender_pages,
 )
 from web.templating import build_templates
 
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(bundle_pages.router)
     app.include_router(dashboard_pages.router)
     app.include_router(construction_pages.router)
+    app.include_router(tender_pages.router)
+    app.include_router(tender_award_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.middleware("http")(_locale_and_headers)

@@ -293,6 +293,8 @@ def lot_snapshot(session: Session, bundle: Bundle) -> dict[str, Any]:
                 "lat": s.lat,
                 "footprint": s.footprint,
                 "surfaces": by_site.get(s.id or 0, []),
+                "capacity_kwp": round(sum(f["capacity_kwp"] or 0 for f in by_site.get(s.id or 0, [])), 2),
+                "annual_kwh": round(sum(f["annual_kwh"] or 0 for f in by_site.get(s.id or 0, [])), 0),
             }
             for s in sites
         ],

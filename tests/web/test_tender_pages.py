@@ -1,0 +1,171 @@
+"""Tender pages: a supplier bids through the form and gets a receipt; nothing shows the bid to anyone
+else before the deadline (pages, exports, public page); the office creates a tender with a local
+deadline, scores after opening, awards, publishes and confirms."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from pvhub.models import Award, AwardStatus, Tender, TenderStatus
+from tests.pvhub.api.test_tenders_api import SECRET_MARKS, open_round, pass_deadline
+from tests.pvhub.tenderworld import SECRET_NOTE, build_world
+from tests.web.test_pages import csrf_of, login
+
+
+@pytest.fixture
+def world(session: Session, make_user):  # type: ignore[no-untyped-def]
+    return build_world(session, make_user)
+
+
+def _lot_ids(session: Session, tender: Tender) -> list[int]:
+    from pvhub.models import TenderLot
+
+    lots = session.exec(select(TenderLot).where(TenderLot.tender_id == tender.id).order_by(TenderLot.number)).all()
+    return [lot.id for lot in lots if lot.id is not None]
+
+
+def _bid(client: TestClient, tender: Tender, lot_id: int, total: str, notes: str = "") -> str:
+    page = client.get(f"/tenders/{tender.id}")
+    response = client.post(
+        f"/tenders/{tender.id}/bids",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "lot_id": str(lot_id),
+            "total_price_cny": total,
+            "schedule_days": "120",
+            "module_tier": "tier1",
+            "inverter_tier": "tier2",
+            "warranty_years": "10",
+            "notes": notes,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_a_supplier_bids_by_form_and_nobody_else_sees_the_bid(
+    client: TestClient,
+    session: Session,
+    world,  # type: ignore[no-untyped-def]
+) -> None:
+    tender = open_round(session, world)
+    lot = _lot_ids(session, tender)[0]
+    login(client, "s1@t.cn")
+    detail = client.get(f"/tenders/{tender.id}")
+    assert detail.status_code == 200 and 'data-map="tender-map"' in detail.text and "Site 0" in detail.text
+    receipt = _bid(client, tender, lot, "1,234,567.89", SECRET_NOTE)
+    assert "SHA-256" in receipt and "(UTC+08:00)" in receipt and "3.0864" in receipt
+    assert SECRET_NOTE in client.get(f"/tenders/{tender.id}").text  # the bidder sees its own bid
+    for email in ("s2@t.cn", "office@t.cn", "owner@t.cn"):
+        client.cookies.clear()
+        login(client, email)
+        for path in (
+            "/",
+            "/tenders",
+            "/tenders/panel",
+            f"/tenders/{tender.id}",
+            f"/tenders/{tender.id}/bids",
+            f"/tenders/{tender.id}/award",
+            f"/tenders/{tender.id}/ocds.json",
+            "/notifications",
+            "/sites/export.csv",
+            "/sites/export.geojson",
+            "/public",
+        ):
+            body = client.get(path).text
+            for mark in SECRET_MARKS:
+                assert mark not in body, f"{email} read sealed content at {path}"
+    client.cookies.clear()
+    login(client, "office@t.cn")
+    opening = client.get(f"/tenders/{tender.id}/bids")  # the office, before the deadline
+    assert 'id="sealed"' in opening.text and "<strong>1</strong>" in opening.text
+    client.cookies.clear()
+    for mark in SECRET_MARKS:
+        assert mark not in client.get("/public").text
+
+
+def test_the_office_creates_a_tender_with_a_local_deadline(client: TestClient, session: Session, world) -> None:  # type: ignore[no-untyped-def]
+    login(client, "office@t.cn")
+    form = client.get("/tenders/new")
+    assert form.status_code == 200 and "B-001" in form.text
+    shanghai = datetime.now(ZoneInfo("Asia/Shanghai"))
+    data = {
+        "csrf_token": csrf_of(form.text),
+        "title": "第二批",
+        "deadline": (shanghai + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M"),
+        "ceiling_price_cny_per_w": "4",
+        "price_weight": "0.7",
+        "bundle_ids": [str(world.bundles[0].id)],
+        "action": "publish",
+    }
+    too_soon = client.post("/tenders/new", data=data)
+    assert too_soon.status_code == 422 and "at least 20 days" in too_soon.text
+    assert session.exec(select(Tender)).first() is None  # nothing was kept
+    local = (shanghai + timedelta(days=25)).replace(second=0, microsecond=0)
+    created = client.post(
+        "/tenders/new", data={**data, "deadline": local.strftime("%Y-%m-%dT%H:%M")}, follow_redirects=False
+    )
+    assert created.status_code == 303
+    tender = session.exec(select(Tender)).one()
+    assert tender.status == TenderStatus.published and tender.price_weight == 0.7
+    assert tender.deadline == local.astimezone(UTC)
+    assert local.strftime("%Y-%m-%d %H:%M") in client.get(created.headers["location"]).text
+
+
+def test_the_office_scores_awards_publishes_and_confirms(client: TestClient, session: Session, world) -> None:  # type: ignore[no-untyped-def]
+    tender = open_round(session, world, publicity_days=0)
+    lots = _lot_ids(session, tender)
+    for email, totals in (("s1@t.cn", ("1200000", "850000")), ("s2@t.cn", ("1150000", "900000"))):
+        client.cookies.clear()
+        login(client, email)
+        for lot, total in zip(lots, totals, strict=False):
+            _bid(client, tender, lot, total)
+    pass_deadline(session, tender)
+    client.cookies.clear()
+    login(client, "office@t.cn")
+    scoring = client.get(f"/tenders/{tender.id}/bids")
+    assert "1,150,000.00" in scoring.text and "technical_score" in scoring.text
+    for bid_id in [int(x) for x in __import__("re").findall(r'action="/bids/(\d+)/score"', scoring.text)]:
+        saved = client.post(
+            f"/bids/{bid_id}/score",
+            data={"csrf_token": csrf_of(scoring.text), "tender_id": str(tender.id), "technical_score": "80"},
+            follow_redirects=False,
+        )
+        assert saved.status_code == 303
+    page = client.get(f"/tenders/{tender.id}/award")
+    client.post(f"/tenders/{tender.id}/award/run", data={"csrf_token": csrf_of(page.text)})
+    for _ in range(100):
+        page = client.get(f"/tenders/{tender.id}/award")
+        if "award/publicity" in page.text:
+            break
+        time.sleep(0.1)
+    assert "award_reason" not in page.text and ("highest total score" in page.text or "本标段总分最高" in page.text)
+    client.post(f"/tenders/{tender.id}/award/publicity", data={"csrf_token": csrf_of(page.text)})
+    session.expire_all()
+    for award in session.exec(select(Award)).all():
+        assert award.status == AwardStatus.publicised
+        client.post(f"/awards/{award.id}/confirm", data={"csrf_token": csrf_of(page.text), "tender_id": str(tender.id)})
+    session.expire_all()
+    assert {a.status for a in session.exec(select(Award)).all()} == {AwardStatus.confirmed}
+    client.cookies.clear()
+    login(client, "s3@t.cn")
+    results = client.get(f"/tenders/{tender.id}/award")
+    assert results.status_code == 200 and "Supplier" in results.text
+    notes = client.get("/notifications")
+    assert tender.code in notes.text
+
+
+def test_a_supplier_keeps_its_profile_by_form(client: TestClient, world) -> None:  # type: ignore[no-untyped-def]
+    login(client, "s1@t.cn")
+    page = client.get("/profile")
+    saved = client.post(
+        "/profile",
+        data={"csrf_token": csrf_of(page.text), "annual_capacity_kw": "7500", "certifications": "ISO 9001"},
+    )
+    assert saved.status_code == 200 and "7500" in saved.text

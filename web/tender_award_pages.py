@@ -1,0 +1,167 @@
+"""Award pages: the office runs the award optimiser (a background job the page follows), reads the
+proposal with the optimiser's reasons, overrides a lot with a written reason, publishes the winners
+for 公示, answers objections and confirms; bidders see the published winners, object, or decline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from starlette.responses import Response
+
+from pvhub import jobs, policy
+from pvhub.api.deps import SessionDep
+from pvhub.errors import DomainError, InvalidInput
+from pvhub.models import AwardStatus, Role, RunStatus
+from pvhub.services import awards, tenders, tenders_bids
+from web import csrf, i18n
+from web.pages import LoggedIn
+from web.templating import render
+from web.tender_pages import _back, _number, page_context, rules_of
+
+router = APIRouter(include_in_schema=False)
+
+
+def _context(request: Request, user: Any, session: Any, tender_id: int) -> dict[str, Any]:
+    view = tenders.get_tender(session=session, user=user, tender_id=tender_id)
+    overview = awards.overview(session=session, user=user, tender_id=tender_id)
+    context = page_context(request, user, session)
+    office = policy.can(user, "tender:manage")
+    lots = {lot.lot.id: lot for lot in view.lots}
+    context.update(view=view, tender=view.tender, overview=overview, office=office, lots=lots)
+    run = overview.run
+    context["run_active"] = bool(
+        run is not None
+        and run.status == RunStatus.queued
+        and overview.job_status in (None, RunStatus.queued, RunStatus.running)
+    )
+    context["run_failed"] = bool(run is not None and overview.job_status == RunStatus.failed)
+    if office and view.is_open:
+        bids = tenders_bids.list_bids(session=session, user=user, tender_id=tender_id, current_only=True)
+        context["choices"] = {}
+        for b in bids:
+            if tenders_bids.is_valid(b.bid, view.tender):
+                context["choices"].setdefault(b.bid.lot_id, []).append(b)
+        context["unscored"] = sum(
+            1 for b in bids if tenders_bids.is_valid(b.bid, view.tender) and b.bid.total_score is None
+        )
+        ids = [int(s["id"]) for s in ((run.result or {}).get("suppliers", []) if run else [])]
+        context["supplier_names"] = tenders.supplier_names(session, ids)
+    context["proposed"] = [a for a in overview.awards if a.award.status == AwardStatus.proposed]
+    context["bidder"] = user.role == Role.supplier and user.organisation_id in tenders.bidder_ids(
+        session, tender_id
+    )
+    return context
+
+
+@router.get("/tenders/{tender_id}/award")
+def award_page(request: Request, tender_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    context = _context(request, user, session, tender_id)
+    return render(request, "tenders/award.html", context, block="run")
+
+
+@router.post("/tenders/{tender_id}/award/run", dependencies=[Depends(csrf.verify)])
+def run_award(
+    request: Request, tender_id: int, user: LoggedIn, session: SessionDep, background: BackgroundTasks
+) -> Response:
+    try:
+        run = awards.start_run(session=session, actor=user, tender_id=tender_id, rules=rules_of(request))
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+    session.commit()
+    assert run.job_id is not None
+    background.add_task(jobs.start, request.app.state.engine, run.job_id)
+    return _back(request, f"/tenders/{tender_id}/award")
+
+
+@router.post("/tenders/{tender_id}/award/override", dependencies=[Depends(csrf.verify)])
+async def override(request: Request, tender_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    form = await request.form()
+    try:
+        lot_id, bid_id = _number(form, "lot_id", integer=True), _number(form, "bid_id", integer=True)
+        reason = str(form.get("reason") or "").strip()
+        if lot_id is None or bid_id is None:
+            raise InvalidInput("Choose the bid that should win the lot.", field="bid_id")
+        if len(reason) < 5:
+            raise InvalidInput("Write down why (at least 5 characters).", field="reason")
+        awards.override(
+            session=session,
+            actor=user,
+            tender_id=tender_id,
+            lot_id=int(lot_id),
+            bid_id=int(bid_id),
+            reason=reason,
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+    return _back(request, f"/tenders/{tender_id}/award")
+
+
+@router.post("/tenders/{tender_id}/award/publicity", dependencies=[Depends(csrf.verify)])
+def publicity(request: Request, tender_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    try:
+        awards.start_publicity(session=session, actor=user, tender_id=tender_id)
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+    return _back(
+        request, f"/tenders/{tender_id}/award", message=i18n.gettext("The proposed winners are published.")
+    )
+
+
+@router.post("/awards/{award_id}/confirm", dependencies=[Depends(csrf.verify)])
+async def confirm(request: Request, award_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    tender_id = str((await request.form()).get("tender_id") or "")
+    try:
+        awards.confirm(session=session, actor=user, award_id=award_id)
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+    return _back(request, f"/tenders/{tender_id}/award", message=i18n.gettext("The award is confirmed."))
+
+
+@router.post("/awards/{award_id}/object", dependencies=[Depends(csrf.verify)])
+async def object_to(request: Request, award_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    form = await request.form()
+    tender_id = str(form.get("tender_id") or "")
+    try:
+        text = str(form.get("text") or "").strip()
+        if len(text) < 5:
+            raise InvalidInput("Say what you object to (at least 5 characters).", field="text")
+        awards.lodge_objection(session=session, actor=user, award_id=award_id, text=text)
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+    return _back(request, f"/tenders/{tender_id}/award", message=i18n.gettext("Your objection is recorded."))
+
+
+@router.post("/objections/{objection_id}/answer", dependencies=[Depends(csrf.verify)])
+async def answer(request: Request, objection_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    form = await request.form()
+    tender_id = str(form.get("tender_id") or "")
+    try:
+        response = str(form.get("response") or "").strip()
+        if len(response) < 5:
+            raise InvalidInput("Write the answer (at least 5 characters).", field="response")
+        awards.answer_objection(session=session, actor=user, objection_id=objection_id, response=response)
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+    return _back(request, f"/tenders/{tender_id}/award")
+
+
+@router.post("/awards/{award_id}/decline", dependencies=[Depends(csrf.verify)])
+async def decline(request: Request, award_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    form = await request.form()
+    tender_id = str(form.get("tender_id") or "")
+    try:
+        reason = str(form.get("reason") or "").strip()
+        if not reason:
+            raise InvalidInput("Say why you decline.", field="reason")
+        awards.decline(session=session, actor=user, award_id=award_id, reason=reason, rules=rules_of(request))
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+    return _back(request, f"/tenders/{tender_id}/award", message=i18n.gettext("You declined the award."))

@@ -1,0 +1,489 @@
+"""Tender pages: the list (with bid counts), a tender with its lots on the map, the bid form and its
+receipt, the office's tender form, conditions, documents and the opening view with scoring; the
+supplier's profile and everyone's notifications. Handlers parse, call the services, render.
+
+Times show in the programme's time zone (``PVHUB_TIMEZONE``, Asia/Shanghai) with the offset named;
+the deadline typed in the form is read in that zone and stored in UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from pvhub import policy
+from pvhub.api import tenders as api_tenders
+from pvhub.api.deps import SessionDep
+from pvhub.api.imports import read_limited
+from pvhub.errors import DomainError, InvalidInput
+from pvhub.models import Bundle, BundleStatus, Role, TenderLot, User
+from pvhub.models.tender import BidCreate, SupplierProfileUpdate, TenderCreate, TenderUpdate
+from pvhub.services import notifications, tenders, tenders_bids, tenders_documents, tenders_suppliers
+from pvhub.services.tenders import TenderRules
+from web import csrf, i18n
+from web.pages import LoggedIn, base_context
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+TIERS = ("tier1", "tier2", "tier3")
+# One colour per lot on the map (qualitative, readable on light tiles).
+LOT_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+
+
+def rules_of(request: Request) -> TenderRules:
+    return TenderRules.from_settings(request.app.state.settings)
+
+
+def local_formatter(request: Request) -> Callable[[datetime | None], str]:
+    """A function for templates: an aware time as 'YYYY-MM-DD HH:MM (UTC+08:00)' in the programme's zone."""
+    zone = ZoneInfo(request.app.state.settings.timezone)
+
+    def fmt(value: datetime | None) -> str:
+        if value is None:
+            return "–"
+        local = value.astimezone(zone)
+        offset = local.strftime("%z")
+        return f"{local:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+
+    return fmt
+
+
+def page_context(request: Request, user: User, session: Session) -> dict[str, Any]:
+    context = base_context(request, user, session)
+    context["localtime"] = local_formatter(request)
+    context["flash_error"] = request.session.pop("flash_error", None)
+    context["flash"] = request.session.pop("flash", None)
+    return context
+
+
+def _back(request: Request, url: str, error: str | None = None, message: str | None = None) -> Response:
+    if error:
+        request.session["flash_error"] = error
+    if message:
+        request.session["flash"] = message
+    return RedirectResponse(url, status_code=303)
+
+
+def _form_error(exc: Exception) -> str:
+    """A DomainError's message, or pydantic's first complaint naming the field."""
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg"))
+    return str(exc)
+
+
+def _number(form: FormData, name: str, *, integer: bool = False) -> float | int | None:
+    raw = str(form.get(name) or "").strip().replace(",", "").replace("，", "")
+    if not raw:
+        return None
+    try:
+        return int(raw) if integer else float(raw)
+    except ValueError:
+        raise InvalidInput(f"{raw!r} is not a number.", field=name) from None
+
+
+def _local_deadline(request: Request, raw: str) -> datetime | None:
+    """A ``datetime-local`` value, read in the programme's time zone."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{raw!r} is not a date and time.", field="deadline") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(request.app.state.settings.timezone))
+    return value
+
+
+# --- lists -----
+
+
+@router.get("/tenders")
+def tender_list(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    """Tenders with their deadline and the public number of bids; the office also sees drafts."""
+    context = page_context(request, user, session)
+    context["views"] = tenders.list_tenders(session=session, user=user)
+    context["mine"] = _my_lots(session, user)
+    return render(request, "tenders/list.html", context)
+
+
+@router.get("/tenders/panel")
+def tender_panel(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    """The short list on the home pages (loaded by htmx)."""
+    context = page_context(request, user, session)
+    context["views"] = tenders.list_tenders(session=session, user=user)[:6]
+    context["mine"] = _my_lots(session, user)
+    return render(request, "tenders/panel.html", context)
+
+
+def _my_lots(session: Session, user: User) -> dict[int, int]:
+    """Supplier: tender id → how many of its lots carry a live bid of the supplier."""
+    if user.role != Role.supplier:
+        return {}
+    from pvhub.models import Bid, BidStatus
+
+    rows = session.exec(
+        select(TenderLot.tender_id)
+        .join(Bid, col(Bid.lot_id) == col(TenderLot.id))
+        .where(
+            Bid.supplier_id == user.organisation_id,
+            col(Bid.current).is_(True),
+            Bid.status != BidStatus.withdrawn,
+        )
+    ).all()
+    out: dict[int, int] = {}
+    for tender_id in rows:
+        out[tender_id] = out.get(tender_id, 0) + 1
+    return out
+
+
+# --- the office creates a tender -----
+
+
+def _free_bundles(session: Session) -> list[Bundle]:
+    taken = select(TenderLot.bundle_id)
+    query = select(Bundle).where(Bundle.status == BundleStatus.published, col(Bundle.id).not_in(taken))
+    return list(session.exec(query.order_by(col(Bundle.code))).all())
+
+
+def _new_context(request: Request, user: User, session: Session, values: dict[str, Any]) -> dict[str, Any]:
+    policy.require(user, "tender:manage")
+    context = page_context(request, user, session)
+    rules = rules_of(request)
+    context.update(bundles=_free_bundles(session), values=values, rules=rules)
+    return context
+
+
+@router.get("/tenders/new")
+def new_tender_form(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    return render(request, "tenders/new.html", _new_context(request, user, session, {}))
+
+
+@router.post("/tenders/new", dependencies=[Depends(csrf.verify)])
+async def create_tender(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    """Save the draft, or save and publish it at once (``action=publish``)."""
+    form = await request.form()
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    try:
+        data = TenderCreate.model_validate(
+            {
+                "title": values.get("title", "").strip(),
+                "title_en": values.get("title_en", "").strip() or None,
+                "description": values.get("description", "").strip(),
+                "deadline": _local_deadline(request, values.get("deadline", "")),
+                "ceiling_price_cny_per_w": _number(form, "ceiling_price_cny_per_w"),
+                "price_weight": _number(form, "price_weight"),
+                "bundle_ids": [int(str(b)) for b in form.getlist("bundle_ids") if str(b).isdigit()],
+            }
+        )
+        tender = tenders.create_tender(session=session, actor=user, data=data, rules=rules_of(request))
+        if values.get("action") == "publish":
+            tenders.publish_tender(
+                session=session, actor=user, tender_id=tender.id or 0, rules=rules_of(request)
+            )
+    except (DomainError, ValidationError) as exc:
+        session.rollback()
+        context = _new_context(request, user, session, values)
+        context["error"] = _form_error(exc)
+        context["chosen"] = {int(str(b)) for b in form.getlist("bundle_ids") if str(b).isdigit()}
+        return render(request, "tenders/new.html", context, status_code=422)
+    return RedirectResponse(f"/tenders/{tender.id}", status_code=303)
+
+
+# --- one tender -----
+
+
+def _markers(view: tenders.TenderView) -> list[dict[str, Any]]:
+    """Each lot's sites in the lot's colour (names only, no links: suppliers have no site pages)."""
+    markers = []
+    for index, lot in enumerate(view.lots):
+        for site in (lot.lot.snapshot or {}).get("sites", []):
+            markers.append(
+                {
+                    "name": site["name"],
+                    "lon": site["lon"],
+                    "lat": site["lat"],
+                    "colour": LOT_COLOURS[index % len(LOT_COLOURS)],
+                    "group": f"{i18n.gettext('Lot')} {lot.lot.number}",
+                }
+            )
+    return markers
+
+
+@router.get("/tenders/{tender_id}")
+def tender_page(request: Request, tender_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    """Conditions, lots (sites, surfaces, estimates, business models) on a map, documents; the
+    supplier's bid forms and receipts; the office's publish, edit and upload forms."""
+    view = tenders.get_tender(session=session, user=user, tender_id=tender_id)
+    context = page_context(request, user, session)
+    context.update(
+        view=view,
+        tender=view.tender,
+        markers=_markers(view),
+        colours=LOT_COLOURS,
+        documents=tenders_documents.list_documents(session=session, tender_id=tender_id),
+        office=policy.can(user, "tender:manage"),
+        tiers=TIERS,
+    )
+    if user.role == Role.supplier:
+        context["my_bids"] = {
+            v.bid.lot_id: v
+            for v in tenders_bids.list_bids(
+                session=session, user=user, tender_id=tender_id, current_only=True
+            )
+        }
+        context["receipts"] = tenders_bids.receipts(session=session, actor=user, tender_id=tender_id)
+    return render(request, "tenders/detail.html", context)
+
+
+@router.post("/tenders/{tender_id}/publish", dependencies=[Depends(csrf.verify)])
+def publish(request: Request, tender_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    try:
+        tenders.publish_tender(session=session, actor=user, tender_id=tender_id, rules=rules_of(request))
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, f"/tenders/{tender_id}", error=exc.message)
+    return _back(request, f"/tenders/{tender_id}", message=i18n.gettext("The tender is published."))
+
+
+@router.post("/tenders/{tender_id}/edit", dependencies=[Depends(csrf.verify)])
+async def edit_tender(request: Request, tender_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    """Change the conditions; after publication the bidders re-confirm (see the service)."""
+    form = await request.form()
+    try:
+        values: dict[str, Any] = {}
+        for name in ("title", "description"):
+            if name in form:
+                values[name] = str(form.get(name) or "").strip()
+        for name in ("ceiling_price_cny_per_w", "price_weight"):
+            number = _number(form, name)
+            if number is not None:
+                values[name] = number
+        deadline = _local_deadline(request, str(form.get("deadline") or ""))
+        if deadline is not None:
+            values["deadline"] = deadline
+        tenders.update_tender(
+            session=session,
+            actor=user,
+            tender_id=tender_id,
+            changes=TenderUpdate.model_validate(values),
+            rules=rules_of(request),
+        )
+    except (DomainError, ValidationError) as exc:
+        session.rollback()
+        return _back(request, f"/tenders/{tender_id}#conditions", error=_form_error(exc))
+    return _back(
+        request, f"/tenders/{tender_id}#conditions", message=i18n.gettext("The conditions are saved.")
+    )
+
+
+@router.post("/tenders/{tender_id}/documents", dependencies=[Depends(csrf.verify)])
+async def upload_document(
+    request: Request,
+    tender_id: int,
+    user: LoggedIn,
+    session: SessionDep,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    settings = request.app.state.settings
+    limit = int(settings.max_upload_mb * 1e6)
+    try:
+        tenders_documents.add_document(
+            session=session,
+            actor=user,
+            tender_id=tender_id,
+            filename=file.filename or "document",
+            content=await read_limited(file, limit),
+            data_dir=settings.data_dir,
+            max_bytes=limit,
+            rules=rules_of(request),
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, f"/tenders/{tender_id}#documents", error=exc.message)
+    return _back(request, f"/tenders/{tender_id}#documents")
+
+
+@router.get("/tenders/{tender_id}/documents/{document_id}")
+def download_document(
+    request: Request, tender_id: int, document_id: int, user: LoggedIn, session: SessionDep
+) -> Response:
+    return api_tenders.read_document(tender_id, document_id, user, session, request.app.state.settings)
+
+
+@router.get("/tenders/{tender_id}/ocds.json")
+def ocds_download(request: Request, tender_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    """The OCDS release package, for the logged-in page user (the API's handler)."""
+    return api_tenders.tender_ocds(tender_id, user, session, request)
+
+
+# --- bids (supplier) -----
+
+
+def _bid_input(form: FormData) -> BidCreate:
+    return BidCreate.model_validate(
+        {
+            "lot_id": _number(form, "lot_id", integer=True),
+            "total_price_cny": _number(form, "total_price_cny"),
+            "schedule_days": _number(form, "schedule_days", integer=True),
+            "module_tier": str(form.get("module_tier") or ""),
+            "inverter_tier": str(form.get("inverter_tier") or ""),
+            "warranty_years": _number(form, "warranty_years", integer=True),
+            "notes": str(form.get("notes") or "").strip(),
+        }
+    )
+
+
+def _receipt_page(
+    request: Request, user: User, session: Session, receipt: tenders_bids.BidReceipt
+) -> Response:
+    context = page_context(request, user, session)
+    own = tenders_bids.list_bids(session=session, user=user, tender_id=receipt.tender_id)
+    context.update(receipt=receipt, bid=next((v for v in own if v.bid.id == receipt.bid_id), None))
+    return render(request, "tenders/receipt.html", context)
+
+
+@router.post("/tenders/{tender_id}/bids", dependencies=[Depends(csrf.verify)])
+async def submit_bid(request: Request, tender_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    """Submit (or revise) a bid; the answer is the receipt of this version."""
+    form = await request.form()
+    try:
+        receipt = tenders_bids.submit_bid(
+            session=session, actor=user, tender_id=tender_id, data=_bid_input(form)
+        )
+    except (DomainError, ValidationError) as exc:
+        session.rollback()
+        return _back(request, f"/tenders/{tender_id}#lot-{form.get('lot_id')}", error=_form_error(exc))
+    return _receipt_page(request, user, session, receipt)
+
+
+@router.post("/bids/{bid_id}/withdraw", dependencies=[Depends(csrf.verify)])
+def withdraw_bid(request: Request, bid_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    try:
+        receipt = tenders_bids.withdraw_bid(session=session, actor=user, bid_id=bid_id)
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, "/tenders", error=exc.message)
+    return _receipt_page(request, user, session, receipt)
+
+
+@router.post("/bids/{bid_id}/confirm", dependencies=[Depends(csrf.verify)])
+def confirm_bid(request: Request, bid_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    try:
+        receipt = tenders_bids.confirm_bid(session=session, actor=user, bid_id=bid_id)
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, "/tenders", error=exc.message)
+    return _receipt_page(request, user, session, receipt)
+
+
+# --- opening and scoring (office) -----
+
+
+@router.get("/tenders/{tender_id}/bids")
+def opening_page(request: Request, tender_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    """Before the deadline: sealed, with the count. After: every current bid, its price score and the
+    technical score to enter; withdrawn and unconfirmed bids listed as such."""
+    policy.require(user, "tender:manage")
+    view = tenders.get_tender(session=session, user=user, tender_id=tender_id)
+    context = page_context(request, user, session)
+    context.update(view=view, tender=view.tender, bids=None, sealed_message=None)
+    try:
+        bids = tenders_bids.list_bids(session=session, user=user, tender_id=tender_id, current_only=True)
+    except DomainError as exc:
+        context["sealed_message"] = exc.message
+    else:
+        context["bids"] = bids
+        context["valid"] = {v.bid.id for v in bids if tenders_bids.is_valid(v.bid, view.tender)}
+    return render(request, "tenders/bids.html", context)
+
+
+@router.post("/bids/{bid_id}/score", dependencies=[Depends(csrf.verify)])
+async def score_bid(request: Request, bid_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    form = await request.form()
+    tender_id = str(form.get("tender_id") or "")
+    try:
+        score = _number(form, "technical_score")
+        if score is None:
+            raise InvalidInput("Enter a technical score from 0 to 100.", field="technical_score")
+        if not 0 <= score <= 100:
+            raise InvalidInput(f"{score:g} is outside 0–100.", field="technical_score")
+        tenders_bids.set_technical_score(
+            session=session, actor=user, bid_id=bid_id, technical_score=float(score)
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, f"/tenders/{tender_id}/bids", error=exc.message)
+    return _back(request, f"/tenders/{tender_id}/bids#bid-{bid_id}")
+
+
+# --- profile and notifications -----
+
+
+@router.get("/profile")
+def profile_page(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    context = page_context(request, user, session)
+    context["profile"] = tenders_suppliers.get_profile(session=session, actor=user)
+    return render(request, "tenders/profile.html", context)
+
+
+@router.post("/profile", dependencies=[Depends(csrf.verify)])
+async def save_profile(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    form = await request.form()
+    try:
+        changes = SupplierProfileUpdate.model_validate(
+            {
+                "annual_capacity_kw": _number(form, "annual_capacity_kw"),
+                "certifications": str(form.get("certifications") or "").strip() or None,
+                "contact_phone": str(form.get("contact_phone") or "").strip() or None,
+            }
+        )
+        tenders_suppliers.update_profile(session=session, actor=user, changes=changes)
+    except (DomainError, ValidationError) as exc:
+        session.rollback()
+        return _back(request, "/profile", error=_form_error(exc))
+    return _back(request, "/profile", message=i18n.gettext("The profile is saved."))
+
+
+_TIME_PARAMS = ("deadline", "publicity_ends_at")
+
+
+def notification_text(kind: str, params: dict[str, Any], fmt: Callable[[datetime | None], str]) -> str:
+    """The sentence of a notification in the reader's language (message id ``notification.<kind>``)."""
+    values = dict(params)
+    for key in _TIME_PARAMS:
+        if isinstance(values.get(key), str):
+            values[key] = fmt(datetime.fromisoformat(values[key]))
+    template = i18n.gettext(f"notification.{kind}")
+    try:
+        return template.format_map(values)
+    except (KeyError, ValueError, IndexError):
+        return template
+
+
+@router.get("/notifications")
+def notifications_page(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    context = page_context(request, user, session)
+    fmt = context["localtime"]
+    rows = notifications.list_for(session=session, user=user)
+    context["items"] = [(n, notification_text(n.kind, n.params, fmt)) for n in rows]
+    return render(request, "tenders/notifications.html", context)
+
+
+@router.post("/notifications/read", dependencies=[Depends(csrf.verify)])
+def notifications_read(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    notifications.mark_read(session=session, user=user)
+    return RedirectResponse("/notifications", status_code=303)
