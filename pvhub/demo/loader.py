@@ -15,6 +15,7 @@ from pvhub import audit
 from pvhub.demo.bundling import bundle_demo_district
 from pvhub.demo.construction import advance_demo_construction, designate_demo_points
 from pvhub.demo.district import DemoDistrict, DemoSurface, build_demo_district
+from pvhub.demo.tender import run_demo_tender
 from pvhub.models import (
     BusinessModel,
     Organisation,
@@ -78,6 +79,7 @@ def load_demo(*, session: Session, reset: bool = False, seed: int = 2026) -> Dem
     # [demo step: bundling]
     bundle_demo_district(session, OFFICE_EMAIL)
     # [demo step: tender round]
+    run_demo_tender(session)
     # [demo step: construction]
     advance_demo_construction(session)
     audit.record(

@@ -161,17 +161,9 @@ def _publicity_started(session: Session, tender_id: int) -> bool:
     )
 
 
-def start_run(
-    *,
-    session: Session,
-    actor: User,
-    tender_id: int,
-    rules: TenderRules | None = None,
-    now: datetime | None = None,
-) -> AwardRun:
-    """Queue an award run (office); the caller commits and starts the job (``run.job_id``)."""
+def _check_runnable(session: Session, actor: User, tender_id: int, now: datetime) -> Tender:
+    """An award may run once the bids opened, every valid bid is scored, and before publicity."""
     policy.require(actor, "award:run")
-    rules, now = rules or TenderRules(), utc_now(now)
     tender = _opened(session, tender_id, now)
     if _publicity_started(session, tender_id):
         raise Conflict(
@@ -185,6 +177,20 @@ def start_run(
         raise InvalidInput(
             "Score every valid bid first: " + "; ".join(missing) + ".", field="technical_score"
         )
+    return tender
+
+
+def start_run(
+    *,
+    session: Session,
+    actor: User,
+    tender_id: int,
+    rules: TenderRules | None = None,
+    now: datetime | None = None,
+) -> AwardRun:
+    """Queue an award run (office); the caller commits and starts the job (``run.job_id``)."""
+    rules, now = rules or TenderRules(), utc_now(now)
+    _check_runnable(session, actor, tender_id, now)
     run = AwardRun(tender_id=tender_id, purpose="award", created_by_id=actor.id, created_at=now)
     session.add(run)
     session.flush()
@@ -197,6 +203,34 @@ def start_run(
     run.job_id = job.id
     run.parameters = {"time_limit_s": rules.award_time_limit_s}
     session.add(run)
+    return run
+
+
+def run_now(
+    *,
+    session: Session,
+    actor: User,
+    tender_id: int,
+    rules: TenderRules | None = None,
+    now: datetime | None = None,
+) -> AwardRun:
+    """Solve within the caller's transaction (the demo, scripts): same checks and result as a job."""
+    rules, now = rules or TenderRules(), utc_now(now)
+    tender = _check_runnable(session, actor, tender_id, now)
+    run = AwardRun(
+        tender_id=tender_id,
+        purpose="award",
+        created_by_id=actor.id,
+        created_at=now,
+        parameters={"time_limit_s": rules.award_time_limit_s},
+    )
+    session.add(run)
+    session.flush()
+    instance = build_instance(session, tender)
+    result = solve(instance, time_limit_s=rules.award_time_limit_s)
+    store_proposal(
+        session=session, run=run, tender=tender, instance=instance, result=result, actor=actor, now=now
+    )
     return run
 
 
@@ -245,6 +279,7 @@ def store_proposal(
     actor: User | None,
     replace: bool = True,
     only_lot: int | None = None,
+    now: datetime | None = None,
 ) -> list[Award]:
     """Write the run's result: replace the tender's proposed awards (or add the one of ``only_lot``)."""
     assert tender.id is not None and run.id is not None
@@ -276,13 +311,14 @@ def store_proposal(
             run_id=run.id,
             reason="next_best" if only_lot is not None else _reason(item, instance),
             share_cap_relaxed=bool(item["cap_relaxed"]),
+            created_at=utc_now(now),
         )
         session.add(award)
         created.append(award)
     run.status = RunStatus.succeeded if result["status"] in ("optimal", "feasible") else RunStatus.failed
     run.result = result
     run.parameters = {**run.parameters, "instance": instance}
-    run.finished_at = utc_now()
+    run.finished_at = utc_now(now)
     session.add(run)
     session.flush()
     audit.record(
@@ -694,7 +730,7 @@ def decline(
         before=before,
         after=audit.snapshot(award),
     )
-    successor = _next_best(session, tender, lot, actor, rules)
+    successor = _next_best(session, tender, lot, actor, rules, now)
     notifications.notify_role(
         session,
         role=Role.office,
@@ -706,7 +742,12 @@ def decline(
 
 
 def _next_best(
-    session: Session, tender: Tender, lot: TenderLot, actor: User, rules: TenderRules
+    session: Session,
+    tender: Tender,
+    lot: TenderLot,
+    actor: User,
+    rules: TenderRules,
+    now: datetime,
 ) -> Award | None:
     """Re-solve with the other lots' awards fixed and every bid declined on this lot excluded."""
     assert tender.id is not None and lot.id is not None
@@ -731,7 +772,13 @@ def _next_best(
     }
     instance = build_instance(session, tender, fixed=fixed, excluded=excluded)
     result = solve(instance, time_limit_s=rules.award_time_limit_s)
-    run = AwardRun(tender_id=tender.id, purpose="decline", status=RunStatus.running, created_by_id=actor.id)
+    run = AwardRun(
+        tender_id=tender.id,
+        purpose="decline",
+        status=RunStatus.running,
+        created_by_id=actor.id,
+        created_at=now,
+    )
     session.add(run)
     session.flush()
     created = store_proposal(
@@ -743,5 +790,6 @@ def _next_best(
         actor=actor,
         replace=False,
         only_lot=lot.id,
+        now=now,
     )
     return created[0] if created else None
