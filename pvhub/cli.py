@@ -216,6 +216,48 @@ def yield_command(
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
 
 
+@app.command("export-all")
+def export_all_command(
+    file: Annotated[
+        Path, typer.Argument(help="Backup file to write (JSON Lines; .gz compresses)", dir_okay=False)
+    ],
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists")] = False,
+) -> None:
+    """Back up the whole database to FILE. It holds sealed bids and personal data: keep it safe."""
+    from pvhub import backup
+    from pvhub.db import make_engine
+    from pvhub.errors import DomainError
+
+    engine = make_engine(_settings().database_url)
+    try:
+        counts = backup.export_all(engine, file, overwrite=force)
+    except DomainError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(f"exported {sum(counts.values())} rows of {len(counts)} tables to {file}")
+    typer.secho(
+        "this file contains sealed bids and personal data: store it encrypted and access-controlled",
+        fg=typer.colors.YELLOW,
+        err=True,
+    )
+
+
+@app.command("import-all")
+def import_all_command(
+    file: Annotated[Path, typer.Argument(help="A file written by pvhub export-all", dir_okay=False)],
+) -> None:
+    """Restore FILE into an empty database migrated with `pvhub db upgrade`, all or nothing."""
+    from pvhub import backup
+    from pvhub.db import make_engine
+    from pvhub.errors import DomainError
+
+    engine = make_engine(_settings().database_url)
+    try:
+        counts = backup.import_all(engine, file)
+    except DomainError as exc:
+        raise _fail(f"{exc.message}") from None
+    typer.echo(f"imported {sum(counts.values())} rows of {len(counts)} tables from {file}")
+
+
 @user_app.command("add")
 def user_add(
     email: Annotated[str, typer.Argument(help="Login e-mail")],
