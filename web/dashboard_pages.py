@@ -21,7 +21,6 @@ from pvhub import policy
 from pvhub.api.deps import SessionDep
 from pvhub.models import User
 from pvhub.services import construction, progress, progress_exports
-from pvhub.services import programme as programme_service
 from pvhub.services.progress import STAGE_GROUPS, STAGES, Progress
 from web import burnup, i18n
 from web.pages import LoggedIn, base_context
@@ -45,17 +44,17 @@ def current_progress(request: Request, session: Session) -> Progress:
     return progress.programme_progress(session, today=construction.today_in(timezone))
 
 
-def stage_markers(session: Session, *, with_names: bool) -> list[dict[str, Any]]:
+def stage_markers(sites: list[progress.SiteStage], *, with_names: bool) -> list[dict[str, Any]]:
     """Sites coloured by stage group; names and links only for signed-in office users."""
+    look = {
+        rank: (colour, i18n.gettext(f"stagegroup.{group}"))
+        for rank in range(len(STAGES))
+        for group, colour in [progress.stage_group(rank)]
+    }
     out = []
-    for site in progress.site_stages(session):
-        group, colour = progress.stage_group(site.rank)
-        marker: dict[str, Any] = {
-            "lon": site.lon,
-            "lat": site.lat,
-            "colour": colour,
-            "group": i18n.gettext(f"stagegroup.{group}"),
-        }
+    for site in sites:
+        colour, group = look[site.rank]
+        marker: dict[str, Any] = {"lon": site.lon, "lat": site.lat, "colour": colour, "group": group}
         if with_names:
             marker.update(id=site.site_id, name=site.name)
         out.append(marker)
@@ -69,7 +68,6 @@ def _common(request: Request, user: User | None, session: Session, result: Progr
         chart=burnup.build(result),
         stages=STAGES,
         stage_groups=[(name, colour) for name, _low, _high, colour in STAGE_GROUPS],
-        totals=programme_service.totals(session=session),
         list_url=list_url,
     )
     return context
@@ -87,7 +85,7 @@ def dashboard(request: Request, user: LoggedIn, session: SessionDep) -> Response
         overdue_items=overdue_items,
         yields=progress.yield_ratios(session, user=user),
         ratio_band=progress.RATIO_BAND,
-        markers=stage_markers(session, with_names=True),
+        markers=stage_markers(result.site_stages, with_names=True),
     )
     return render(request, "dashboard/index.html", context)
 
@@ -150,5 +148,5 @@ def public_page(request: Request, session: Session) -> Response:
     """
     result = current_progress(request, session)
     context = _common(request, None, session, result)
-    context["markers"] = stage_markers(session, with_names=False)
+    context["markers"] = stage_markers(result.site_stages, with_names=False)
     return render(request, "public.html", context, block="content")

@@ -193,7 +193,7 @@ def _targets(
     for n, item in enumerate(items):
         elapsed = (today - item.started_on).days
         due = sum(1 for f in PLAN_FRACTIONS.values() if f * item.schedule_days <= elapsed)
-        rank = int(np.clip(due + rng.choice([-2, -1, 0, 0, 0, 0, 0, 1]), 0, len(ORDER)))
+        rank = int(np.clip(due + rng.choice([-2, -1, 0, 0, 0, 0, 0, 0, 1, 1]), 0, len(ORDER)))
         point = point_of.get(site_of.get(item.surface_id, -1))
         if point is not None and point == point_ids[0]:
             rank = len(ORDER) if n % 2 else construction.GRID_CONNECTED_RANK  # the finished point

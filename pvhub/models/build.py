@@ -38,7 +38,10 @@ class Construction(SQLModel, table=True):
 
 
 class Milestone(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("surface_id", "kind", name="uq_milestone_surface_kind"),)
+    __table_args__ = (
+        sa.UniqueConstraint("surface_id", "kind", name="uq_milestone_surface_kind"),
+        sa.Index("ix_milestone_status_planned_date", "status", "planned_date"),  # the overdue query
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     surface_id: int = Field(foreign_key="surface.id", index=True)

@@ -154,17 +154,79 @@ class Breakdown:
     connected_kwp: float
 
 
-def _stage_rows(session: Session) -> list[tuple[int, str, str, int, float]]:
-    rank, kwp, joined = stage_columns()
+def _site_flags(session: Session) -> dict[int, int]:
+    """Site id → 2 when its bundle is a lot of a live tender, 1 when the bundle is only published."""
+    live = [TenderStatus.published, TenderStatus.opened, TenderStatus.awarded]
     query = (
-        sa.select(rank, col(Surface.kind), col(Site.subdistrict), sa.func.count(), sa.func.sum(kwp))
-        .select_from(joined)
-        .where(col(Surface.status) == SurfaceStatus.approved)
-        .group_by(rank, col(Surface.kind), col(Site.subdistrict))
+        sa.select(
+            col(BundleSite.site_id),
+            sa.func.max(sa.case((col(Tender.status).in_(live), 2), else_=1)),
+        )
+        .join(Bundle, col(Bundle.id) == col(BundleSite.bundle_id))
+        .outerjoin(TenderLot, col(TenderLot.bundle_id) == col(BundleSite.bundle_id))
+        .outerjoin(Tender, col(Tender.id) == col(TenderLot.tender_id))
+        .where(col(Bundle.status) == BundleStatus.published)
+        .group_by(col(BundleSite.site_id))
     )
+    return {int(site): int(flag) for site, flag in session.connection().execute(query)}
+
+
+def _site_groups(session: Session) -> list[tuple[int, int, str, int, float]]:
+    """(site id, stage rank, kind, surfaces, kWp) over approved surfaces.
+
+    The same ranks as :func:`stage_columns`, computed with the site-level flags joined in Python:
+    this is the dashboard's hot path (one GROUP BY over the surfaces, no per-surface subquery joins).
+    """
+    kwp = sa.func.coalesce(col(Construction.installed_kwp), col(Estimate.capacity_kwp), 0.0)
+    kind = sa.type_coerce(col(Surface.kind), sa.String)  # plain text: no enum conversion per row
+    query = (
+        sa.select(col(Surface.site_id), col(Construction.stage_rank), kind, sa.func.count(), sa.func.sum(kwp))
+        .select_from(Surface)
+        .outerjoin(Estimate, col(Estimate.surface_id) == col(Surface.id))
+        .outerjoin(Construction, col(Construction.surface_id) == col(Surface.id))
+        .where(col(Surface.status) == SurfaceStatus.approved)
+        .group_by(col(Surface.site_id), col(Construction.stage_rank), kind)
+    )
+    flags = _site_flags(session)
     return [
-        (int(r), kind.value if isinstance(kind, SurfaceKind) else str(kind), sd or "", int(n), float(k or 0))
-        for r, kind, sd, n, k in session.connection().execute(query).all()
+        (site, AWARDED + built if built is not None else flags.get(site, 0), k, n, float(total or 0))
+        for site, built, k, n, total in session.connection().execute(query).all()
+    ]
+
+
+def _sites(session: Session) -> dict[int, tuple[str, float, float, str]]:
+    """Site id → (name, lon, lat, subdistrict)."""
+    query = sa.select(col(Site.id), col(Site.name), col(Site.lon), col(Site.lat), col(Site.subdistrict))
+    return {
+        i: (n, lo, la, sd or "") for i, n, lo, la, sd in session.connection().execute(query) if i is not None
+    }
+
+
+def _stage_rows(
+    groups: Sequence[tuple[int, int, str, int, float]], sites: dict[int, tuple[str, float, float, str]]
+) -> list[tuple[int, str, str, int, float]]:
+    """(rank, kind, subdistrict, surfaces, kWp) from the per-site groups."""
+    acc: dict[tuple[int, str, str], list[float]] = {}
+    for site, rank, kind, n, k in groups:
+        entry = acc.setdefault((rank, kind, sites[site][3] if site in sites else ""), [0, 0.0])
+        entry[0] += n
+        entry[1] += k
+    return [(r, kind, sd, int(v[0]), v[1]) for (r, kind, sd), v in acc.items()]
+
+
+def _site_stages(
+    groups: Sequence[tuple[int, int, str, int, float]], sites: dict[int, tuple[str, float, float, str]]
+) -> list[SiteStage]:
+    """Each site at the stage of its least advanced approved surface."""
+    acc: dict[int, list[float]] = {}
+    for site, rank, _kind, _n, k in groups:
+        entry = acc.setdefault(site, [rank, 0.0])
+        entry[0] = min(entry[0], rank)
+        entry[1] += k
+    return [
+        SiteStage(site, sites[site][0], sites[site][1], sites[site][2], int(v[0]), v[1])
+        for site, v in sorted(acc.items())
+        if site in sites
     ]
 
 
@@ -465,34 +527,48 @@ class YieldSummary:
 
 def yield_ratios(session: Session, *, user: User | None = None) -> YieldSummary:
     """Measured vs estimated energy per surface over its full months after connection."""
-    query = (
+    conn = session.connection()
+    surfaces = (
+        sa.select(
+            col(Construction.surface_id),
+            col(Construction.connected_on),
+            col(Site.id),
+            col(Site.name),
+            col(Estimate.monthly_kwh),
+        )
+        .join(Surface, col(Surface.id) == col(Construction.surface_id))
+        .join(Site, col(Site.id) == col(Surface.site_id))
+        .join(Estimate, col(Estimate.surface_id) == col(Construction.surface_id))
+        .where(
+            col(Construction.connected_on).is_not(None),
+            col(Construction.surface_id).in_(sa.select(col(MeasuredEnergy.surface_id)).distinct()),
+            visible_surfaces(user),
+        )
+    )
+    info = {
+        sid: (connected_on, site_id, name, monthly)
+        for sid, connected_on, site_id, name, monthly in conn.execute(surfaces)
+    }
+    readings = conn.execute(
         sa.select(
             col(MeasuredEnergy.surface_id),
             col(MeasuredEnergy.year),
             col(MeasuredEnergy.month),
             col(MeasuredEnergy.energy_kwh),
-            col(Construction.connected_on),
-            col(Estimate.monthly_kwh),
-            col(Site.id),
-            col(Site.name),
         )
-        .select_from(MeasuredEnergy)
-        .join(Construction, col(Construction.surface_id) == col(MeasuredEnergy.surface_id))
-        .join(Estimate, col(Estimate.surface_id) == col(MeasuredEnergy.surface_id))
-        .join(Surface, col(Surface.id) == col(MeasuredEnergy.surface_id))
-        .join(Site, col(Site.id) == col(Surface.site_id))
-        .where(visible_surfaces(user))
-    )
+    ).all()
     acc: dict[int, list[Any]] = {}
-    for sid, year, month, kwh, connected_on, monthly, site_id, site_name in session.connection().execute(
-        query
-    ):
-        if connected_on is None or (year, month) <= (connected_on.year, connected_on.month) or not monthly:
+    for sid, year, month, kwh in readings:
+        found = info.get(sid)
+        if found is None:
+            continue
+        connected_on, site_id, site_name, estimate = found
+        if connected_on is None or (year, month) <= (connected_on.year, connected_on.month) or not estimate:
             continue
         entry = acc.setdefault(sid, [site_id, site_name, 0, 0.0, 0.0])
         entry[2] += 1
         entry[3] += float(kwh)
-        entry[4] += float(monthly[month - 1])
+        entry[4] += float(estimate[month - 1])
     items = [
         YieldItem(sid, v[0], v[1], v[2], round(v[3], 2), round(v[4], 2)) for sid, v in sorted(acc.items())
     ]
@@ -524,6 +600,7 @@ class Progress:
     burn_up: BurnUp
     points: list[demonstration.PointProgress]
     demo_points_target: int
+    site_stages: list[SiteStage] = field(repr=False)
 
     @property
     def connected_kwp(self) -> float:
@@ -547,7 +624,9 @@ def programme_progress(session: Session, *, today: date | None = None) -> Progre
     """Totals anyone may see (no names): stages, breakdowns, burn-up, forecast, demonstration points."""
     today = today or today_in()
     programme = get_programme(session=session)
-    rows = _stage_rows(session)
+    groups = _site_groups(session)
+    sites = _sites(session)
+    rows = _stage_rows(groups, sites)
     stages = stage_totals(rows)
     curve = burn_up(session)
     forecast = forecast_target_date(
@@ -569,6 +648,7 @@ def programme_progress(session: Session, *, today: date | None = None) -> Progre
         burn_up=curve,
         points=demonstration.points_progress(session),
         demo_points_target=programme.demo_points_max,
+        site_stages=_site_stages(groups, sites),
     )
 
 
@@ -697,19 +777,7 @@ class SiteStage:
 
 def site_stages(session: Session) -> list[SiteStage]:
     """Each site with approved surfaces at the stage of its least advanced surface, for the map."""
-    rank, kwp, joined = stage_columns()
-    query = (
-        sa.select(
-            col(Site.id), col(Site.name), col(Site.lon), col(Site.lat), sa.func.min(rank), sa.func.sum(kwp)
-        )
-        .select_from(joined)
-        .where(col(Surface.status) == SurfaceStatus.approved)
-        .group_by(col(Site.id), col(Site.name), col(Site.lon), col(Site.lat))
-    )
-    return [
-        SiteStage(i, n, lo, la, int(r), float(k or 0))
-        for i, n, lo, la, r, k in session.connection().execute(query)
-    ]
+    return _site_stages(_site_groups(session), _sites(session))
 
 
 @dataclass(frozen=True)

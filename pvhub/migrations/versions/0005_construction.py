@@ -73,6 +73,7 @@ def upgrade() -> None:
         batch.create_foreign_key("fk_milestone_reported_by_id_user", "user", ["reported_by_id"], ["id"])
         batch.create_foreign_key("fk_milestone_confirmed_by_id_user", "user", ["confirmed_by_id"], ["id"])
         batch.create_unique_constraint("uq_milestone_surface_kind", ["surface_id", "kind"])
+        batch.create_index("ix_milestone_status_planned_date", ["status", "planned_date"])
 
     op.create_table(
         "milestonedocument",
@@ -104,6 +105,7 @@ def downgrade() -> None:
         batch.drop_index("ix_milestonedocument_milestone_id")
     op.drop_table("milestonedocument")
     with op.batch_alter_table("milestone") as batch:
+        batch.drop_index("ix_milestone_status_planned_date")
         batch.drop_constraint("uq_milestone_surface_kind", type_="unique")
         batch.drop_constraint("fk_milestone_confirmed_by_id_user", type_="foreignkey")
         batch.drop_constraint("fk_milestone_reported_by_id_user", type_="foreignkey")
