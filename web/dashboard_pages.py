@@ -8,7 +8,7 @@ surfaces), so a figure can always be checked surface by surface.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -96,11 +96,11 @@ def monthly_report(request: Request, user: LoggedIn, session: SessionDep, month:
     policy.require(user, "progress:read")
     result = current_progress(request, session)
     match = _MONTH.match(month.strip())
-    year, number = (
-        (int(match.group(1)), int(match.group(2))) if match else (result.today.year, result.today.month)
-    )
-    if not 1 <= number <= 12:
-        year, number = result.today.year, result.today.month
+    if match and 1 <= int(match.group(2)) <= 12:
+        year, number = int(match.group(1)), int(match.group(2))
+    else:  # the last complete month
+        last = result.today.replace(day=1) - timedelta(days=1)
+        year, number = last.year, last.month
     context = _common(request, user, session, result)
     overdue_total, overdue_items = progress.overdue(session, user=user, today=result.today, limit=30)
     previous = date(year - 1, 12, 1) if number == 1 else date(year, number - 1, 1)

@@ -196,7 +196,7 @@ def _targets(
         rank = int(np.clip(due + rng.choice([-2, -1, 0, 0, 0, 0, 0, 0, 1, 1]), 0, len(ORDER)))
         point = point_of.get(site_of.get(item.surface_id, -1))
         if point is not None and point == point_ids[0]:
-            rank = len(ORDER) if n % 2 else construction.GRID_CONNECTED_RANK  # the finished point
+            rank = len(ORDER)  # the finished point: connected and accepted
         elif point is not None:
             rank = construction.GRID_CONNECTED_RANK if n % 2 else 4  # the point under way
         targets[item.surface_id] = rank
