@@ -123,4 +123,8 @@ VOCABULARY = (
     N_("notification.award_confirmed"),
     N_("notification.award_declined"),
     N_("job.award"),
+    N_("solve.optimal"),
+    N_("solve.feasible"),
+    N_("solve.infeasible"),
+    N_("solve.unknown"),
 )

@@ -540,6 +540,7 @@ def start_publicity(
             organisation_id=supplier_id,
             kind="award_proposed",
             params={"tender_id": tender_id, "code": tender.code, "publicity_ends_at": ends.isoformat()},
+            at=now,
         )
     return proposed
 
@@ -585,6 +586,7 @@ def lodge_objection(
         role=Role.office,
         kind="objection_lodged",
         params={"tender_id": lot.tender_id, "code": tender.code if tender else "", "award_id": award_id},
+        at=now,
     )
     return objection
 
@@ -621,6 +623,7 @@ def answer_objection(
             "code": tender.code if tender else "",
             "award_id": objection.award_id,
         },
+        at=now,
     )
     return objection
 
@@ -665,6 +668,7 @@ def confirm(*, session: Session, actor: User, award_id: int, now: datetime | Non
         organisation_id=bid.supplier_id,
         kind="award_confirmed",
         params={"tender_id": tender.id, "code": tender.code, "lot": lot.number, "award_id": award.id},
+        at=now,
     )
     _refresh_status(session, tender)
     return award
@@ -736,6 +740,7 @@ def decline(
         role=Role.office,
         kind="award_declined",
         params={"tender_id": tender.id, "code": tender.code, "lot": lot.number, "award_id": award_id},
+        at=now,
     )
     _refresh_status(session, tender)
     return successor

@@ -18,19 +18,25 @@ from pvhub.errors import NotFound
 from pvhub.models import Notification, Organisation, Role, User
 
 
-def notify(session: Session, *, organisation_id: int, kind: str, params: dict[str, Any]) -> Notification:
-    """Add a notification for ``organisation_id`` (in the caller's transaction)."""
-    note = Notification(organisation_id=organisation_id, kind=kind, params=params)
+def notify(
+    session: Session, *, organisation_id: int, kind: str, params: dict[str, Any], at: datetime | None = None
+) -> Notification:
+    """Add a notification for ``organisation_id`` (in the caller's transaction); ``at`` defaults to now."""
+    note = Notification(
+        organisation_id=organisation_id, kind=kind, params=params, created_at=at or datetime.now(UTC)
+    )
     session.add(note)
     return note
 
 
-def notify_role(session: Session, *, role: Role, kind: str, params: dict[str, Any]) -> int:
+def notify_role(
+    session: Session, *, role: Role, kind: str, params: dict[str, Any], at: datetime | None = None
+) -> int:
     """Notify every organisation of a kind (e.g. all suppliers when a tender is published)."""
     ids = session.exec(select(Organisation.id).where(Organisation.kind == role)).all()
     for org_id in ids:
         if org_id is not None:
-            notify(session, organisation_id=org_id, kind=kind, params=params)
+            notify(session, organisation_id=org_id, kind=kind, params=params, at=at)
     return len(ids)
 
 

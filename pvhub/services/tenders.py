@@ -417,6 +417,7 @@ def publish_tender(
         role=Role.supplier,
         kind="tender_published",
         params={"tender_id": tender.id, "code": tender.code, "deadline": _iso(tender.deadline)},
+        at=now,
     )
     return tender
 
@@ -488,7 +489,7 @@ def update_tender(
         after=audit.snapshot(tender),
     )
     if "deadline" in values and not changed:
-        _notify_bidders_and_suppliers(session, tender, kind="tender_changed", what=["deadline"])
+        _notify_bidders_and_suppliers(session, tender, kind="tender_changed", what=["deadline"], now=now)
     return tender
 
 
@@ -550,12 +551,15 @@ def conditions_changed(
             organisation_id=supplier_id,
             kind="bid_needs_confirmation",
             params={"tender_id": tender.id, "code": tender.code, "deadline": _iso(tender.deadline)},
+            at=now,
         )
-    _notify_bidders_and_suppliers(session, tender, kind="tender_changed", what=what)
+    _notify_bidders_and_suppliers(session, tender, kind="tender_changed", what=what, now=now)
     return len(bids)
 
 
-def _notify_bidders_and_suppliers(session: Session, tender: Tender, *, kind: str, what: list[str]) -> None:
+def _notify_bidders_and_suppliers(
+    session: Session, tender: Tender, *, kind: str, what: list[str], now: datetime
+) -> None:
     notifications.notify_role(
         session,
         role=Role.supplier,
@@ -566,6 +570,7 @@ def _notify_bidders_and_suppliers(session: Session, tender: Tender, *, kind: str
             "deadline": _iso(tender.deadline),
             "changed": what,
         },
+        at=now,
     )
 
 
@@ -610,6 +615,7 @@ def open_due(*, session: Session, now: datetime | None = None, tender_id: int | 
                 organisation_id=supplier_id,
                 kind="bids_opened",
                 params={"tender_id": due_id, "code": tender.code},
+                at=now,
             )
         opened.append(due_id)
     return opened
