@@ -19,7 +19,14 @@ from pvhub.api.deps import SessionDep
 from pvhub.api.imports import read_limited
 from pvhub.errors import DomainError, InvalidInput
 from pvhub.models import MilestoneKind, Role, SurfaceKind
-from pvhub.services import construction, demonstration, estimates, measured_energy, progress
+from pvhub.services import (
+    construction,
+    demonstration,
+    estimates,
+    measured_energy,
+    milestone_documents,
+    progress,
+)
 from pvhub.services import programme as programme_service
 from pvhub.services.progress import STAGES, StageFilter
 from web import csrf, i18n
@@ -112,6 +119,9 @@ def surface_page(request: Request, surface_id: int, user: LoggedIn, session: Ses
         reportable=[v.milestone.kind.value for v in view.milestones if v.can_report],
         installed_from=construction.RANK[MilestoneKind.installed],
         rank=construction.RANK,
+        documents=milestone_documents.evidence_for(
+            session, [v.milestone.id for v in view.milestones if v.milestone.id is not None]
+        ),
         estimate=estimate,
         energy=[(m, estimate.monthly_kwh[m.month - 1] if estimate else None) for m in energy],
         today=today.isoformat(),
@@ -144,7 +154,7 @@ def _parse_kwp(text: str) -> float | None:
 
 
 @router.post("/construction/surfaces/{surface_id}/report", dependencies=[Depends(csrf.verify)])
-def report(
+async def report(
     request: Request,
     surface_id: int,
     user: LoggedIn,
@@ -153,12 +163,15 @@ def report(
     reached_on: Annotated[str, Form(max_length=20)],
     note: Annotated[str, Form(max_length=2000)] = "",
     installed_kwp: Annotated[str, Form(max_length=20)] = "",
+    evidence: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """The winner reports a milestone reached (date and note)."""
+    """The winner reports a milestone reached (date, note, optional evidence), all or nothing."""
+    settings = request.app.state.settings
+    content = await read_limited(evidence, int(settings.max_upload_mb * 1e6)) if evidence else b""
     try:
         if kind not in MilestoneKind.__members__:
             raise InvalidInput("Choose a milestone.", field="kind")
-        construction.report_milestone(
+        milestone = construction.report_milestone(
             session,
             actor=user,
             surface_id=surface_id,
@@ -168,6 +181,16 @@ def report(
             installed_kwp=_parse_kwp(installed_kwp),
             today=_today(request),
         )
+        if content and evidence is not None and milestone.id is not None:
+            milestone_documents.add_evidence(
+                session,
+                actor=user,
+                milestone_id=milestone.id,
+                filename=evidence.filename or "evidence",
+                content=content,
+                data_dir=settings.data_dir,
+                max_bytes=int(settings.max_upload_mb * 1e6),
+            )
         request.session["flash_ok"] = i18n.gettext(
             "Milestone reported; the programme office will confirm it."
         )
@@ -175,6 +198,20 @@ def report(
         session.rollback()
         request.session["flash_error"] = exc.message
     return _back(surface_id)
+
+
+@router.get("/construction/documents/{document_id}")
+def document(request: Request, document_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    """Download a milestone's evidence (whoever may read the surface's construction)."""
+    found, content = milestone_documents.read_evidence(
+        session, user=user, document_id=document_id, data_dir=request.app.state.settings.data_dir
+    )
+    suffix = found.filename.rsplit(".", 1)[-1].lower() if "." in found.filename else "bin"
+    return Response(
+        content,
+        media_type=found.content_type,
+        headers={"Content-Disposition": f'inline; filename="{found.sha256[:12]}.{suffix}"'},
+    )
 
 
 @router.post("/construction/milestones/{milestone_id}/confirm", dependencies=[Depends(csrf.verify)])

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
 from fastapi import status as http
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from pvhub.api.deps import CurrentUser, SessionDep, SettingsDep
 from pvhub.api.imports import read_limited
-from pvhub.models import MilestoneKind, MilestoneStatus
-from pvhub.services import construction, measured_energy
+from pvhub.models import MilestoneDocument, MilestoneKind, MilestoneStatus
+from pvhub.services import construction, measured_energy, milestone_documents
 
 router = APIRouter(
     tags=["construction"], responses={409: {"description": "Not allowed in the milestone's current state"}}
@@ -234,3 +235,64 @@ def read_energy(
         }
         for m in measured_energy.measured_for(session, view.surface.id or surface_id)
     ]
+
+
+# --- evidence -----------------------------------------------------------------------------------------
+
+
+class DocumentOut(BaseModel):
+    id: int
+    milestone_id: int
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_at: datetime
+
+
+@router.post(
+    "/milestones/{milestone_id}/documents",
+    response_model=DocumentOut,
+    status_code=http.HTTP_201_CREATED,
+    responses={413: {"description": "File too large"}},
+)
+async def add_milestone_document(
+    milestone_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, DOCX, XLSX or ZIP")],
+) -> DocumentOut:
+    """Attach evidence (a site photo, a signed form): its supplier until confirmed, or the office."""
+    limit = int(settings.max_upload_mb * 1e6)
+    content = await read_limited(file, limit)
+    document = milestone_documents.add_evidence(
+        session,
+        actor=user,
+        milestone_id=milestone_id,
+        filename=file.filename or "evidence",
+        content=content,
+        data_dir=settings.data_dir,
+        max_bytes=limit,
+    )
+    return DocumentOut.model_validate(document, from_attributes=True)
+
+
+@router.get("/milestone-documents/{document_id}", response_class=Response)
+def read_milestone_document(
+    document_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The file, for whoever may read the surface's construction."""
+    document, content = milestone_documents.read_evidence(
+        session, user=user, document_id=document_id, data_dir=settings.data_dir
+    )
+    return Response(
+        content,
+        media_type=document.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{_download_name(document)}"'},
+    )
+
+
+def _download_name(document: MilestoneDocument) -> str:
+    """An ASCII file name for the download header (the stored name may be Chinese): hash + extension."""
+    return f"{document.sha256[:12]}{Path(document.filename).suffix.lower()}"

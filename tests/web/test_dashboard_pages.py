@@ -22,6 +22,7 @@ from tests.web.test_pages import csrf_of
 TODAY = today_in()
 SECRET_PHONE = "13912345678"
 SECRET_NAME = "王秘密"
+PHOTO = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
 def login(client: TestClient, email: str) -> str:
@@ -174,9 +175,14 @@ def test_a_supplier_reports_and_the_office_confirms_by_form(
             "reached_on": TODAY.isoformat(),
             "note": "审图通过",
         },
+        files={"evidence": ("审图.png", PHOTO, "image/png")},
         follow_redirects=False,
     )
     assert sent.status_code == 303
+    link = re.search(
+        r'href="(/construction/documents/\d+)"', client.get(f"/construction/surfaces/{wall}").text
+    )
+    assert link is not None and client.get(link.group(1)).content == PHOTO
     future = client.post(
         f"/construction/surfaces/{wall}/report",
         data={"csrf_token": token, "kind": "grid_application", "reached_on": "2999-01-01"},

@@ -376,3 +376,57 @@ def test_an_energy_file_without_the_columns_is_refused(session: Session, people:
         session, actor=people["office"], content=b"id,kwh\n1,2\n", today=TODAY
     )
     assert {e.field for e in report.errors} == {"surface_id", "month"}
+
+
+# --- evidence -------------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_the_supplier_attaches_evidence_that_those_concerned_may_read(
+    session: Session, people: dict[str, User], awarded: list[int], tmp_path: Any
+) -> None:
+    from pvhub.services import milestone_documents
+
+    m = construction.report_milestone(
+        session,
+        actor=people["winner"],
+        surface_id=awarded[0],
+        kind=MilestoneKind.design_approved,
+        actual_date=date(2026, 3, 20),
+        today=TODAY,
+    )
+    assert m.id is not None
+    kwargs: dict[str, Any] = {"milestone_id": m.id, "data_dir": tmp_path, "max_bytes": 10_000}
+    doc = milestone_documents.add_evidence(
+        session, actor=people["winner"], filename="审图意见.png", content=PNG, **kwargs
+    )
+    session.commit()
+    assert (doc.content_type, doc.size_bytes) == ("image/png", len(PNG))
+    for who in ("office", "owner", "winner"):
+        found, content = milestone_documents.read_evidence(
+            session, user=people[who], document_id=doc.id or 0, data_dir=tmp_path
+        )
+        assert content == PNG and found.filename == "审图意见.png"
+    with pytest.raises(NotFound):
+        milestone_documents.read_evidence(
+            session, user=people["rival"], document_id=doc.id or 0, data_dir=tmp_path
+        )
+    with pytest.raises(InvalidInput, match="not a PNG"):
+        milestone_documents.add_evidence(
+            session, actor=people["winner"], filename="x.png", content=b"MZ", **kwargs
+        )
+    with pytest.raises(InvalidInput, match="only"):
+        milestone_documents.add_evidence(
+            session, actor=people["winner"], filename="x.exe", content=PNG, **kwargs
+        )
+    with pytest.raises(InvalidInput, match="more than"):
+        milestone_documents.add_evidence(
+            session, actor=people["winner"], filename="big.png", content=PNG * 500, **kwargs
+        )
+    construction.confirm_milestone(session, actor=people["office"], milestone_id=m.id)
+    with pytest.raises(Conflict, match="final"):
+        milestone_documents.add_evidence(
+            session, actor=people["winner"], filename="late.png", content=PNG, **kwargs
+        )
+    assert milestone_documents.evidence_for(session, [m.id]) == {m.id: [doc]}
