@@ -268,3 +268,69 @@ def test_a_supplier_keeps_its_profile(client: TestClient, world, headers) -> Non
     assert client.get("/api/v1/suppliers/me", headers=headers["owner"]).status_code == 403
     bad = client.patch("/api/v1/suppliers/me", json={"annual_capacity_kw": -1}, headers=headers["s1"])
     assert bad.status_code == 422
+
+
+def test_bids_open_at_start_up_when_the_deadline_passed_while_no_server_ran(
+    session: Session,
+    settings,
+    world,  # type: ignore[no-untyped-def]
+) -> None:
+    from web.app import create_app
+
+    tender = open_round(session, world)
+    pass_deadline(session, tender)
+    app = create_app(settings)
+    with TestClient(app):
+        pass
+    app.state.engine.dispose()
+    session.expire_all()
+    assert session.get(Tender, tender.id).status.value == "opened"  # type: ignore[union-attr]
+
+
+def test_notifications_are_the_organisations_own(
+    client: TestClient, session: Session, world, headers
+) -> None:  # type: ignore[no-untyped-def]
+    open_round(session, world)
+    notes = client.get("/api/v1/notifications", headers=headers["s1"]).json()
+    assert [n["kind"] for n in notes] == ["tender_published"] and notes[0]["read_at"] is None
+    assert client.get("/api/v1/notifications", headers=headers["owner"]).json() == []
+    assert (
+        client.post(f"/api/v1/notifications/{notes[0]['id']}/read", headers=headers["s2"]).status_code == 404
+    )
+    assert client.post(f"/api/v1/notifications/{notes[0]['id']}/read", headers=headers["s1"]).json() == {
+        "marked": 1
+    }
+    assert client.get("/api/v1/notifications?unread_only=true", headers=headers["s1"]).json() == []
+
+
+def test_objection_and_decline_by_api(client: TestClient, session: Session, world, headers) -> None:  # type: ignore[no-untyped-def]
+    tender = open_round(session, world, publicity_days=1)
+    lot = _lots(client, tender.id, headers["office"])[0]
+    for who, total in (("s1", 1_000_000), ("s2", 1_100_000)):
+        client.post(f"/api/v1/tenders/{tender.id}/bids", json=bid_body(lot, total), headers=headers[who])
+    pass_deadline(session, tender)
+    for b in client.get(f"/api/v1/tenders/{tender.id}/bids", headers=headers["office"]).json():
+        client.put(
+            f"/api/v1/bids/{b['id']}/technical-score", json={"technical_score": 80}, headers=headers["office"]
+        )
+    run = client.post("/api/v1/award-runs", json={"tender_id": tender.id}, headers=headers["office"]).json()
+    _wait_for_job(client, run["job_id"], headers["office"])
+    award = client.post(f"/api/v1/tenders/{tender.id}/publicity", headers=headers["office"]).json()[0]
+    assert award["supplier_name"] == "Supplier 1"
+    objection = client.post(
+        f"/api/v1/awards/{award['id']}/objections",
+        json={"text": "Too cheap to be true."},
+        headers=headers["s2"],
+    )
+    assert objection.status_code == 201
+    outsider = client.post(
+        f"/api/v1/awards/{award['id']}/objections", json={"text": "I object too."}, headers=headers["s3"]
+    )
+    assert outsider.status_code == 403
+    early = client.post(f"/api/v1/awards/{award['id']}/confirm", headers=headers["office"])
+    assert early.status_code == 409 and "publicity" in early.json()["detail"]
+    successor = client.post(
+        f"/api/v1/awards/{award['id']}/decline", json={"reason": "Crew booked."}, headers=headers["s1"]
+    )
+    assert successor.status_code == 200 and successor.json()["supplier_name"] == "Supplier 2"
+    assert successor.json()["reason"] == "next_best" and successor.json()["status"] == "proposed"
