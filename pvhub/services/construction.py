@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from pvhub import audit, policy
@@ -102,7 +103,11 @@ def sync_awards(session: Session, *, timezone: str = DEFAULT_TIMEZONE) -> int:
     ).all()
     count = 0
     for award in awards:
-        count += _start(session, award, timezone)
+        try:
+            with session.begin_nested():  # a concurrent request may start the same award first
+                count += _start(session, award, timezone)
+        except IntegrityError:
+            continue
     return count
 
 
