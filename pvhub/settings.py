@@ -51,13 +51,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> Settings:
+        # Only development may sign with the published development key; "test" deployments (CI, a
+        # staging server) hold real-looking data too, so they need a real key like production.
         if self.secret_key is None:
-            if self.env == "production":
+            if self.env != "development":
                 raise ValueError(
                     "PVHUB_SECRET_KEY is required (set PVHUB_ENV=development to run with a development key)"
                 )
             self.secret_key = DEV_SECRET
-        elif self.env == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+        elif self.env != "development" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
             raise ValueError("PVHUB_SECRET_KEY must be at least 32 characters and not the development key")
         return self
 

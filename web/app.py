@@ -5,9 +5,11 @@ Build it with :func:`create_app`; nothing is created at import time (``uvicorn -
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -48,6 +50,21 @@ SECURITY_HEADERS = {
 }
 
 
+def security_headers(settings: Settings) -> dict[str, str]:
+    """This app's headers: the CSP's img-src also names the map tile server, when one is configured.
+
+    Built per app (not by editing the module constant) so one app's tile server never leaks into
+    another's policy, and the tile origin joins the one img-src directive (browsers ignore a second).
+    """
+    headers = dict(SECURITY_HEADERS)
+    if settings.map_tile_url:
+        parts = urlsplit(settings.map_tile_url)
+        host = re.sub(r"\{[^}]*\}", "*", parts.netloc)  # {s}.tile.example → *.tile.example
+        csp = headers["Content-Security-Policy"]
+        headers["Content-Security-Policy"] = csp.replace("img-src ", f"img-src {parts.scheme}://{host} ", 1)
+    return headers
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Assemble the app for ``settings`` (default: read from the environment)."""
     settings = settings or get_settings()
@@ -60,9 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.templates = build_templates()
-    if settings.map_tile_url:
-        tile_host = settings.map_tile_url.split("/{", 1)[0]
-        SECURITY_HEADERS["Content-Security-Policy"] += f"; img-src 'self' data: {tile_host}"
+    app.state.security_headers = security_headers(settings)
 
     app.include_router(build_router())
     app.include_router(register_pages.router)
@@ -103,7 +118,7 @@ async def _locale_and_headers(
 ) -> Response:
     i18n.set_locale(i18n.negotiate(request.cookies.get("lang"), request.headers.get("accept-language")))
     response = await call_next(request)
-    for key, value in SECURITY_HEADERS.items():
+    for key, value in request.app.state.security_headers.items():
         response.headers.setdefault(key, value)
     return response
 

@@ -1,0 +1,125 @@
+"""Session cookies and API tokens: flags that keep them out of scripts and other sites, and expiry."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from sqlmodel import Session, select
+
+from pvhub.models import User
+from pvhub.settings import Settings
+from tests.conftest import api_token
+from tests.security.conftest import SmallWorld, csrf_of, page_login
+from web.app import create_app
+
+
+def session_cookie_header(client: TestClient, email: str) -> str:
+    form = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"email": email, "password": "correct-horse-battery", "csrf_token": csrf_of(form.text)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    cookies = [v for k, v in response.headers.multi_items() if k == "set-cookie" and "pvhub_session=" in v]
+    assert len(cookies) == 1
+    return cookies[0]
+
+
+def flags(set_cookie: str) -> dict[str, str]:
+    parts = [p.strip() for p in set_cookie.split(";")[1:]]
+    return {p.split("=", 1)[0].lower(): (p.split("=", 1)[1] if "=" in p else "") for p in parts}
+
+
+def test_the_session_cookie_is_http_only_same_site_lax_and_expires(
+    client: TestClient, small_world: SmallWorld, settings: Settings
+) -> None:
+    cookie = flags(session_cookie_header(client, small_world.owner))
+    assert "httponly" in cookie
+    assert cookie["samesite"].lower() == "lax"
+    assert cookie["path"] == "/"
+    assert int(cookie["max-age"]) == settings.session_max_age_s
+
+
+@pytest.fixture
+def production_client(database_url: str, session: Session) -> Iterator[TestClient]:
+    settings = Settings(env="production", database_url=database_url, secret_key="p" * 48)
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
+        yield client
+
+
+def test_in_production_the_session_cookie_is_sent_over_https_only(
+    production_client: TestClient, small_world: SmallWorld
+) -> None:
+    cookie = flags(session_cookie_header(production_client, small_world.owner))
+    assert "secure" in cookie and "httponly" in cookie and cookie["samesite"].lower() == "lax"
+
+
+def past_signer(age_s: float) -> type[TimestampSigner]:
+    """A signer whose signatures say they were made ``age_s`` seconds ago."""
+
+    class PastSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time() - age_s)
+
+    return PastSigner
+
+
+def _session_cookie(secret: str, data: dict[str, object], age_s: float) -> str:
+    """A session cookie as Starlette signs it, stamped ``age_s`` seconds in the past."""
+    payload = base64.b64encode(json.dumps(data).encode())
+    return past_signer(age_s)(secret).sign(payload).decode()
+
+
+def test_a_session_older_than_its_max_age_is_refused(
+    client: TestClient, small_world: SmallWorld, settings: Settings, session: Session
+) -> None:
+    user = session.exec(select(User).where(User.email == small_world.owner)).one()
+    max_age = settings.session_max_age_s
+    client.cookies.set("pvhub_session", _session_cookie(settings.secret, {"uid": user.id}, max_age - 60))
+    assert client.get("/sites", follow_redirects=False).status_code == 200  # still young: logged in
+    client.cookies.clear()  # the young session's answer renewed the cookie
+    client.cookies.set("pvhub_session", _session_cookie(settings.secret, {"uid": user.id}, max_age + 60))
+    expired = client.get("/sites", follow_redirects=False)
+    assert expired.status_code == 303 and expired.headers["location"].startswith("/login")
+
+
+def test_a_session_signed_with_another_key_is_refused(
+    client: TestClient, small_world: SmallWorld, session: Session
+) -> None:
+    user = session.exec(select(User).where(User.email == small_world.office)).one()
+    client.cookies.set("pvhub_session", _session_cookie("x" * 40, {"uid": user.id}, 0))
+    assert client.get("/sites", follow_redirects=False).status_code == 303
+
+
+def test_an_api_token_older_than_its_max_age_is_refused(
+    client: TestClient, small_world: SmallWorld, settings: Settings, session: Session
+) -> None:
+    user = session.exec(select(User).where(User.email == small_world.owner)).one()
+    signer = past_signer(settings.token_max_age_s + 60)
+    old = URLSafeTimedSerializer(settings.secret, salt="pvhub-api-token", signer=signer).dumps(
+        {"uid": user.id}
+    )
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {old}"})
+    assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+    fresh = api_token(client, small_world.owner)
+    assert client.get("/api/v1/me", headers=fresh).status_code == 200
+
+
+def test_a_deactivated_user_loses_the_session_and_the_token_at_once(
+    client: TestClient, small_world: SmallWorld, session: Session
+) -> None:
+    token = api_token(client, small_world.owner)
+    page_login(client, small_world.owner)
+    user = session.exec(select(User).where(User.email == small_world.owner)).one()
+    user.active = False
+    session.add(user)
+    session.commit()
+    assert client.get("/api/v1/me", headers=token).status_code == 401
+    assert client.get("/sites", follow_redirects=False).status_code == 303
