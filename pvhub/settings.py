@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     map_tile_crs: Literal["wgs84", "gcj02"] = "wgs84"
     session_max_age_s: int = Field(8 * 3600, gt=0)
     token_max_age_s: int = Field(8 * 3600, gt=0)
+    login_max_failures_per_account: int = Field(10, gt=0, description="Failed logins per e-mail per window")
+    login_max_failures_per_address: int = Field(30, gt=0, description="Failed logins per address per window")
+    login_window_s: float = Field(15 * 60, gt=0, description="Login throttling window, seconds")
     default_language: Literal["zh_CN", "en"] = "zh_CN"
     max_upload_mb: float = Field(50, gt=0, description="Largest accepted upload (imports, documents), MB")
     # Tender rules (DESIGN "Tenders"); see pvhub/services/tenders.py
@@ -42,7 +45,9 @@ class Settings(BaseSettings):
         3, ge=0, description="A condition change leaves at least this many days before the deadline"
     )
     tender_publicity_days: float = Field(3, ge=0, description="公示 period of proposed winners, days")
-    tender_share_cap: float = Field(0.4, gt=0, le=1, description="Largest share of a tender's kWp per supplier")
+    tender_share_cap: float = Field(
+        0.4, gt=0, le=1, description="Largest share of a tender's kWp per supplier"
+    )
     tender_price_weight: float = Field(0.6, ge=0, le=1, description="Default weight of the price score")
     tender_price_score_exponent: float = Field(
         1.0, gt=0, description="price score = 100 × (lowest valid total / this total) ** exponent"

@@ -22,6 +22,7 @@ from pvhub.api import build_router
 from pvhub.db import make_engine
 from pvhub.errors import DomainError, NotAuthenticated
 from pvhub.services import estimates, tenders
+from pvhub.services.login_throttle import LoginThrottle, ThrottleRules, TooManyLoginAttempts
 from pvhub.settings import Settings, get_settings
 from web import (
     bundle_pages,
@@ -78,6 +79,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.database_url)
     app.state.templates = build_templates()
     app.state.security_headers = security_headers(settings)
+    app.state.login_throttle = LoginThrottle(
+        ThrottleRules(
+            max_failures_per_account=settings.login_max_failures_per_account,
+            max_failures_per_address=settings.login_max_failures_per_address,
+            window_s=settings.login_window_s,
+        )
+    )
 
     app.include_router(build_router())
     app.include_router(register_pages.router)
@@ -126,7 +134,9 @@ async def _locale_and_headers(
 async def _domain_error(request: Request, exc: DomainError) -> Response:
     """API: JSON ``{"detail": message, "field": ...}``; pages: the error page (or the login page)."""
     if request.url.path.startswith("/api/"):
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else {}
+        if isinstance(exc, TooManyLoginAttempts):
+            headers["Retry-After"] = str(exc.retry_after_s)
         return JSONResponse(
             {"detail": exc.message, "field": exc.field}, status_code=exc.status_code, headers=headers
         )

@@ -17,6 +17,7 @@ from pvhub.errors import DomainError, NotAuthenticated
 from pvhub.models import Organisation, Role, SurfaceKind, User
 from pvhub.services import accounts, estimates, imports, register
 from pvhub.services import programme as programme_service
+from pvhub.services.login_throttle import TooManyLoginAttempts
 from web import csrf, i18n
 from web.templating import render
 
@@ -176,8 +177,27 @@ def login(
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
-    """Check the credentials; on success start a fresh session (new CSRF token) and go on."""
-    user = accounts.authenticate(session=session, email=email, password=password)
+    """Check the credentials; on success start a fresh session (new CSRF token) and go on.
+
+    After too many failures for the account or from this address the form comes back with 429 and
+    says how long to wait, whatever the password (see :mod:`pvhub.services.login_throttle`).
+    """
+    try:
+        user = accounts.authenticate_throttled(
+            session=session,
+            email=email,
+            password=password,
+            address=request.client.host if request.client else None,
+            throttle=request.app.state.login_throttle,
+        )
+    except TooManyLoginAttempts as exc:
+        message = i18n.gettext(
+            "Too many failed logins for this account or from this address. Try again in %(minutes)d minutes."
+        ) % {"minutes": exc.minutes}
+        context = {**base_context(request, None), "next": _safe_next(next), "email": email, "error": message}
+        response = render(request, "login.html", context, status_code=429)
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
     if user is None:
         context = {
             **base_context(request, None),

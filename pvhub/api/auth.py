@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
@@ -22,12 +22,31 @@ class Token(BaseModel):
     token_type: str = "bearer"
 
 
-@router.post("/auth/token", response_model=Token)
+@router.post(
+    "/auth/token",
+    response_model=Token,
+    responses={
+        429: {"description": "Too many failed logins for the account or from the address; see Retry-After"}
+    },
+)
 def login_for_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Token:
-    """Exchange an e-mail (as ``username``) and password for a bearer token."""
-    user = accounts.authenticate(session=session, email=form.username, password=form.password)
+    """Exchange an e-mail (as ``username``) and password for a bearer token.
+
+    After too many failed logins for the account or from the client's address the answer is 429
+    with ``Retry-After`` (seconds), whatever the password.
+    """
+    user = accounts.authenticate_throttled(
+        session=session,
+        email=form.username,
+        password=form.password,
+        address=request.client.host if request.client else None,
+        throttle=request.app.state.login_throttle,
+    )
     if user is None or user.id is None:
         raise NotAuthenticated("Wrong e-mail or password.")
     return Token(access_token=issue_token(settings.secret, user.id))

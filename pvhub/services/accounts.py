@@ -8,6 +8,7 @@ from pvhub import audit, policy
 from pvhub.errors import Conflict, InvalidInput, NotFound
 from pvhub.models import Organisation, Role, User
 from pvhub.security import DUMMY_HASH, hash_password, verify_password
+from pvhub.services.login_throttle import LoginThrottle
 
 
 def get_organisation_by_name(*, session: Session, name: str) -> Organisation | None:
@@ -103,6 +104,20 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
         return None
     if not verify_password(user.password_hash, password) or not user.active:
         return None
+    return user
+
+
+def authenticate_throttled(
+    *, session: Session, email: str, password: str, address: str | None, throttle: LoginThrottle
+) -> User | None:
+    """:func:`authenticate`, refused with :class:`TooManyLoginAttempts` after too many failures for
+    the account or from the address (see :mod:`pvhub.services.login_throttle`)."""
+    throttle.check(email, address)
+    user = authenticate(session=session, email=email, password=password)
+    if user is None:
+        throttle.failed(email, address)
+    else:
+        throttle.succeeded(email)
     return user
 
 
