@@ -28,7 +28,7 @@ class Construction(SQLModel, table=True):
     started_on: date = Field(description="Day the award was confirmed; planned dates count from it")
     schedule_days: int = Field(ge=1, le=3650, description="The winning bid's schedule, days")
     stage_rank: int = Field(
-        default=0, ge=0, le=8, index=True, description="Milestones confirmed (0 = awarded, 7 = grid-connected)"
+        default=0, ge=0, le=8, index=True, description="Milestones confirmed (0: awarded, 7: grid-connected)"
     )
     installed_kwp: float | None = Field(
         default=None, ge=0, description="DC nameplate actually installed, kWp, as reported; else the estimate"

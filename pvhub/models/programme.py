@@ -19,7 +19,7 @@ class ProgrammeBase(SQLModel):
     demo_points_min: int = Field(default=1, ge=0, le=20)
     demo_points_max: int = Field(default=2, ge=0, le=20)
     demo_point_radius_m: float = Field(
-        default=100, gt=0, le=2000, description="Sites within this distance may form one demonstration point, m"
+        default=100, gt=0, le=2000, description="Sites this close may form one demonstration point, m"
     )
 
 
