@@ -85,11 +85,16 @@ def run_demo_tender(session: Session) -> None:
     )
     assert tender.id is not None
     tenders.publish_tender(session=session, actor=office, tender_id=tender.id, now=t0)
-    lots = list(session.exec(select(TenderLot).where(TenderLot.tender_id == tender.id)).all())
+    lots = list(
+        session.exec(
+            select(TenderLot).where(TenderLot.tender_id == tender.id).order_by(col(TenderLot.number))
+        ).all()
+    )
     _bid(session, tender.id, lots, suppliers, rng, t0)
     opened_at = deadline + timedelta(hours=1)
     tenders.open_due(session=session, now=opened_at)
-    for bid in session.exec(select(Bid).where(col(Bid.lot_id).in_([lot.id for lot in lots]))).all():
+    lot_ids = [lot.id for lot in lots]
+    for bid in session.exec(select(Bid).where(col(Bid.lot_id).in_(lot_ids)).order_by(col(Bid.id))).all():
         if bid.current and tenders_bids.is_valid(bid, tender):
             tenders_bids.set_technical_score(
                 session=session,

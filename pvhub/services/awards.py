@@ -106,7 +106,9 @@ def build_instance(
         if not is_valid(bid, tender) and bid.id is not None:
             excluded.setdefault(bid.id, "not re-confirmed after the tender's conditions changed")
     supplier_ids = sorted({b.supplier_id for b in live})
-    suppliers = session.exec(select(Organisation).where(col(Organisation.id).in_(supplier_ids))).all()
+    suppliers = session.exec(
+        select(Organisation).where(col(Organisation.id).in_(supplier_ids)).order_by(col(Organisation.id))
+    ).all()
     return {
         "tender": tender.code,
         "lots": [{"id": str(lot.id), "capacity_kw": lot.capacity_kwp} for lot in lots],

@@ -26,7 +26,9 @@ def world(session: Session, make_user):  # type: ignore[no-untyped-def]
 def _lot_ids(session: Session, tender: Tender) -> list[int]:
     from pvhub.models import TenderLot
 
-    lots = session.exec(select(TenderLot).where(TenderLot.tender_id == tender.id).order_by(TenderLot.number)).all()
+    lots = session.exec(
+        select(TenderLot).where(TenderLot.tender_id == tender.id).order_by(TenderLot.number)
+    ).all()
     return [lot.id for lot in lots if lot.id is not None]
 
 
@@ -90,7 +92,9 @@ def test_a_supplier_bids_by_form_and_nobody_else_sees_the_bid(
         assert mark not in client.get("/public").text
 
 
-def test_the_office_creates_a_tender_with_a_local_deadline(client: TestClient, session: Session, world) -> None:  # type: ignore[no-untyped-def]
+def test_the_office_creates_a_tender_with_a_local_deadline(
+    client: TestClient, session: Session, world
+) -> None:  # type: ignore[no-untyped-def]
     login(client, "office@t.cn")
     form = client.get("/tenders/new")
     assert form.status_code == 200 and "B-001" in form.text
@@ -145,12 +149,17 @@ def test_the_office_scores_awards_publishes_and_confirms(client: TestClient, ses
         if "award/publicity" in page.text:
             break
         time.sleep(0.1)
-    assert "award_reason" not in page.text and ("highest total score" in page.text or "本标段总分最高" in page.text)
+    assert "award_reason" not in page.text and (
+        "highest total score" in page.text or "本标段总分最高" in page.text
+    )
     client.post(f"/tenders/{tender.id}/award/publicity", data={"csrf_token": csrf_of(page.text)})
     session.expire_all()
     for award in session.exec(select(Award)).all():
         assert award.status == AwardStatus.publicised
-        client.post(f"/awards/{award.id}/confirm", data={"csrf_token": csrf_of(page.text), "tender_id": str(tender.id)})
+        client.post(
+            f"/awards/{award.id}/confirm",
+            data={"csrf_token": csrf_of(page.text), "tender_id": str(tender.id)},
+        )
     session.expire_all()
     assert {a.status for a in session.exec(select(Award)).all()} == {AwardStatus.confirmed}
     client.cookies.clear()
