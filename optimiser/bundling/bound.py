@@ -29,15 +29,34 @@ def lp_bound(
     time_limit_s: float = 60.0,
 ) -> tuple[float | None, str | None]:
     """Return ``(bound_m, None)`` or ``(None, reason)``; ``full`` must hold every feasible anchor."""
+    value, why, _ = lp_relaxation(
+        inst, full, min_bundled_kw=min_bundled_kw, required=required, time_limit_s=time_limit_s
+    )
+    return value, why
+
+
+def lp_relaxation(
+    inst: BundlingInstance,
+    full: Prepared,
+    *,
+    min_bundled_kw: float,
+    required: set[int],
+    time_limit_s: float = 60.0,
+) -> tuple[float | None, str | None, np.ndarray | None]:
+    """The LP value, or the reason it has none, and the duals of the units' assignment rows.
+
+    The value is a bound only when ``full`` holds every feasible anchor; the duals are useful prices
+    either way (they start the Lagrangian search).
+    """
     units = full.units
     pu = np.concatenate([np.full(len(a), u) for u, a in enumerate(full.anchors)] + [np.zeros(0)]).astype(int)
     pj = np.concatenate([*full.anchors, np.zeros(0, dtype=np.int64)]).astype(int)
     pd = np.concatenate([*full.dists, np.zeros(0)])
     n_pairs = len(pu)
     if not units:
-        return 0.0, None
+        return 0.0, None, np.zeros(0)
     if n_pairs > MAX_PAIRS:
-        return None, f"LP relaxation not attempted: {n_pairs} unit-anchor pairs exceed {MAX_PAIRS}"
+        return None, f"LP relaxation not attempted: {n_pairs} unit-anchor pairs exceed {MAX_PAIRS}", None
     opens = np.unique(pj[full.unit_of_site[pj] == pu])
     col_y = {int(j): n_pairs + k for k, j in enumerate(opens)}
     keep = np.isin(pj, opens)
@@ -147,8 +166,11 @@ def lp_bound(
         options={"time_limit": time_limit_s},
     )
     if res.status == 2:
-        return math.inf, None  # no fractional solution reaches that capacity: nothing does
+        return math.inf, None, None  # no fractional solution reaches that capacity: nothing does
     if res.status != 0:
-        return None, f"LP relaxation not solved: {res.message}"
+        return None, f"LP relaxation not solved: {res.message}", None
+    duals = np.zeros(len(units))
+    duals[req] = res.eqlin.marginals[: int(req.sum())]
+    duals[~req] = res.ineqlin.marginals[: int((~req).sum())]
     # HiGHS is exact to its feasibility tolerance; shave a relative 1e-7 so round-off cannot overstate it
-    return max(0.0, float(res.fun) - 1e-7 * abs(float(res.fun)) - 1e-6), None
+    return max(0.0, float(res.fun) - 1e-7 * abs(float(res.fun)) - 1e-6), None, duals

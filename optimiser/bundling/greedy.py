@@ -201,21 +201,37 @@ def greedy(
     seed: int = 0,
     rounds: int = 4,
     stop: Callable[[], bool] | None = None,
+    time_limit_s: float | None = None,
+    on_solution: Callable[[np.ndarray], None] | None = None,
 ) -> np.ndarray | None:
-    """Best valid greedy solution over a few bundle counts, or None when none was found (or stopped)."""
+    """Best valid greedy solution over a few bundle counts, or None when none was found (or stopped).
+
+    Bundle counts are tried from the most to the fewest; after ``time_limit_s`` the best solution so far
+    is returned if it bundles every unit that fits (the most kWp possible), so a large instance gets its
+    answer quickly. ``on_solution`` hears of
+    each better solution (the first one is the run's first feasible answer).
+    """
+    deadline = math.inf if time_limit_s is None else time.perf_counter() + time_limit_s
     rng = np.random.default_rng(seed)
     best: np.ndarray | None = None
     best_key = (math.inf, math.inf)
-    for k in k_values(inst, prep):
+    ks = k_values(inst, prep)
+    total = round(sum(u.capacity_kw for i, u in enumerate(prep.units) if i not in prep.unfit), 6)
+    ks = sorted(ks, reverse=True)  # more bundles place every unit more surely; fewer cost less
+    for k in ks:
         seeds = _seeds(inst, prep, k, rng)
         for _ in range(rounds):
             if stop is not None and stop():
                 return best
+            if best is not None and best_key[0] <= -total + 1e-6 and time.perf_counter() > deadline:
+                return best  # time is up and the best bundles every unit that fits
             assign = _assign(inst, prep, seeds)
             if is_valid(inst, prep, assign):
                 key = solution_key(inst, prep, assign)
                 if key < best_key:
                     best, best_key = assign, key
+                    if on_solution is not None:
+                        on_solution(best)
             new = _medoids(prep, assign)
             if sorted(new) == sorted(seeds):
                 break

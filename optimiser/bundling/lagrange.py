@@ -1,15 +1,29 @@
-"""Lagrangian lower bound for large instances, when every bundleable unit is bundled.
+"""Lagrangian lower bound with exact per-anchor knapsacks, and the reduced costs it gives.
 
-Relaxing "each required unit in exactly one bundle" with multipliers ``lam`` (any sign, they price
-equalities) leaves one problem per anchor: open it at ``bundle_cost_m`` plus its own unit, and take in
-other units of negative reduced cost ``d[u, j] - lam[u]``. Each anchor problem is relaxed further to a
-fractional knapsack (on capacity, and separately on site count; the larger of the two values is still a
-lower bound); minimum capacity and lock rules are dropped. Every ``lam`` gives a valid bound
-``sum(lam) + sum of the best anchor values``; subgradient steps search for a good one.
+Relaxing "each unit in at most / exactly one bundle" with prices ``pi`` leaves one problem per anchor
+``j``: open it (``bundle_cost_m`` plus its own unit) and take in other units ``u`` at reduced cost
+``d[u, j] - pi[u]``, keeping the bundle's kWp within [min, max]. That per-anchor problem is solved as an
+integer knapsack by dynamic programming over capacity (not as a fractional one), so the bound is the
+column-generation (set-partitioning) bound, which sees that bundles cannot be filled to exactly the
+maximum; the fractional knapsack would only give the LP relaxation.
 
-Multipliers are clamped to ``radius``: a pair farther than that has non-negative reduced cost and can
-never lower an anchor's value, so only pairs within ``radius`` need to be generated; the bound stays
-valid for the full instance (all anchors, real distances).
+The knapsack is relaxed in ways that keep it a lower bound:
+
+* weights are counted in grid steps ``g`` rounded *down* for the maximum (a set within the maximum stays
+  within it), and the minimum is checked against the rounded-down sum plus one step per item taken;
+* only units of negative reduced cost enter the dynamic programme; units of positive reduced cost can only
+  help to reach the minimum capacity, and enter as a fractional cover (cheapest per kWp first);
+* ``max_sites`` and the one-lock-per-bundle rule are dropped;
+* when only the nearest anchors of each unit are generated (large instances), each price is capped at the
+  unit's distance to its nearest left-out anchor, so every left-out pair has a reduced cost >= 0 and
+  cannot lower any anchor's value; the minimum capacity is then dropped (a left-out unit could fill it).
+
+Every ``pi`` gives a valid bound ``sum(pi) + sum of the chosen anchors' values`` (the bundle count picks
+how many anchors open); a subgradient search with Polyak steps looks for a good one.
+
+With bundled capacity below the maximum possible (``required`` not all units), units are optional: the
+requirement "bundle at least ``min_bundled_kw``" is priced by ``rho`` >= 0 and an optional unit's price
+is capped at ``rho * capacity``.
 """
 
 from __future__ import annotations
@@ -17,55 +31,287 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.units import Prepared
 
-PAIR_BUDGET = 4_000_000
+GRID_STEPS = 2000  # capacity grid of the knapsack: about max_capacity_kw / GRID_STEPS per step
+DP_CELLS = 20_000_000  # dynamic-programme cells (items x capacity steps) per evaluation at most
+STALL = 40  # evaluations without improvement before the step factor is halved
+DEBUG = False
+FAST_SHARE = 0.4  # share of the search time spent on the fast fractional evaluation first
+TARGET = 1.0  # Polyak target: best bound + TARGET * (upper - best)
+EXACT_THETA = 0.1  # first step factor of the exact stage (it starts near the best prices)
 
 
-def _pairs(prep: Prepared, radius: float, required: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    ok = np.flatnonzero(prep.anchor_ok)
-    tree = cKDTree(prep.xy[ok])
-    pu_l, pj_l, pd_l = [], [], []
-    for u in np.flatnonzero(required).tolist():
-        members = list(prep.units[u].members)
-        hits = ok[np.array(tree.query_ball_point(prep.xy[members[0]], radius), dtype=np.int64)]
-        hits = hits[prep.unit_of_site[hits] != u]
-        d = np.zeros(len(hits))
-        reach = np.ones(len(hits), dtype=bool)
-        for s in members:
-            ds = np.hypot(prep.xy[hits, 0] - prep.xy[s, 0], prep.xy[hits, 1] - prep.xy[s, 1])
-            reach &= ds <= prep.limit_m + 1e-9
-            d += ds
-        pu_l.append(np.full(int(reach.sum()), u))
-        pj_l.append(hits[reach])
-        pd_l.append(d[reach])
-    if not pu_l:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
-    return np.concatenate(pu_l), np.concatenate(pj_l).astype(np.int64), np.concatenate(pd_l)
+@dataclass
+class Evaluation:
+    """One Lagrangian evaluation: bound, per-anchor values, opened anchors and their chosen units."""
+
+    bound: float
+    value: np.ndarray  # per site: value of opening it as an anchor (lower bound), inf if it cannot open
+    opened: np.ndarray  # site indices opened in the relaxation
+    chosen: dict[int, np.ndarray]  # opened anchor -> pair indices taken (fractional cover excluded)
+    subgradient: np.ndarray  # per unit
+    rho_subgradient: float
 
 
-def _knapsack(
-    pj: np.ndarray, rc: np.ndarray, w: np.ndarray, room: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-anchor fractional knapsack of items with negative ``rc``; values and item fractions."""
-    ratio = np.where(w > 0, rc / np.where(w > 0, w, 1), -np.inf)
-    order = np.lexsort((ratio, pj))
-    jj, ww = pj[order], w[order]
-    cs = np.cumsum(ww)
-    first = np.ones(len(jj), dtype=bool)
-    first[1:] = jj[1:] != jj[:-1]
-    start = np.maximum.accumulate(np.where(first, np.arange(len(jj)), 0))
-    before = cs - ww - (cs - ww)[start]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(ww > 0, np.clip((room[jj] - before) / ww, 0.0, 1.0), 1.0)
-    frac_out = np.empty_like(frac)
-    frac_out[order] = frac
-    return np.bincount(jj, weights=rc[order] * frac, minlength=n), frac_out
+class Lagrangian:
+    """The relaxation of one instance over a set of unit-anchor pairs (see the module docstring)."""
+
+    def __init__(
+        self,
+        inst: BundlingInstance,
+        prep: Prepared,
+        *,
+        required: set[int],
+        optional: set[int],
+        min_bundled_kw: float,
+        complete: bool,
+    ) -> None:
+        self.inst, self.prep = inst, prep
+        n_units, n = len(prep.units), len(inst.sites)
+        self.n_units, self.n = n_units, n
+        self.cap = np.array([u.capacity_kw for u in prep.units], dtype=float)
+        self.req = np.zeros(n_units, dtype=bool)
+        self.req[list(required)] = True
+        self.opt = np.zeros(n_units, dtype=bool)
+        self.opt[list(optional - required)] = True
+        self.active = self.req | self.opt
+        # the capacity to reach beyond the required units (only when some units are optional)
+        self.need_kw = max(0.0, min_bundled_kw - float(self.cap[self.req].sum()))
+        self.complete = complete
+        own_u = prep.unit_of_site
+        self.own_u = own_u
+        # pairs (u, j) for active units, u not the anchor's own unit
+        pu_l, pj_l, pd_l = [], [], []
+        for u in np.flatnonzero(self.active).tolist():
+            a, d = prep.anchors[u], prep.dists[u]
+            keep = own_u[a] != u
+            pu_l.append(np.full(int(keep.sum()), u, dtype=np.int64))
+            pj_l.append(a[keep].astype(np.int64))
+            pd_l.append(d[keep])
+        empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
+        pu = np.concatenate([*pu_l, empty_i])
+        pj = np.concatenate([*pj_l, empty_i])
+        pd = np.concatenate([*pd_l, empty_f])
+        order = np.lexsort((pu, pj))
+        self.pu, self.pj, self.pd = pu[order], pj[order], pd[order]
+        # anchors that can open: allowed, and their own unit active or empty of capacity
+        self.can_open = prep.anchor_ok.copy()
+        self.own_d = np.zeros(n)
+        for j in np.flatnonzero(self.can_open).tolist():
+            self.own_d[j] = prep.pair_cost(int(own_u[j]), j)
+        max_cap = inst.max_capacity_kw if math.isfinite(inst.max_capacity_kw) else float(self.cap.sum())
+        self.max_cap = max(max_cap, 0.0)
+        self.step = max(self.max_cap / GRID_STEPS, 1e-9)
+        # rounded down (a hair below exact multiples too), so a set within the maximum stays within it
+        self.w_steps = np.maximum(0, np.floor(self.cap / self.step * (1 - 1e-12) - 1e-9)).astype(np.int64)
+        own_cap = self.cap[own_u]
+        room = self.max_cap - own_cap
+        self.room_steps = np.where(self.can_open, np.floor(room / self.step + 1e-9), -1).astype(np.int64)
+        self.can_open &= room >= -1e-9
+        self.min_need = np.maximum(0.0, inst.min_capacity_kw - own_cap)  # kWp still to reach at an anchor
+        # price caps: left-out anchors of a unit must keep a reduced cost >= 0
+        self.price_cap = np.full(n_units, np.inf)
+        cut = getattr(prep, "cut_m", None)
+        if cut is not None:
+            self.price_cap = np.asarray(cut, dtype=float).copy()
+        lo, hi = inst.bundle_count_range
+        need = float(self.cap[self.req].sum()) + self.need_kw
+        if self.max_cap > 0 and math.isfinite(inst.max_capacity_kw):
+            lo = max(lo, math.ceil(need / self.max_cap - 1e-9))
+        self.count_lo, self.count_hi = lo, min(hi, int(self.can_open.sum()))
+        self.cells = DP_CELLS
+
+    # -- one evaluation --------------------------------------------------------------------------
+    def clamp(self, pi: np.ndarray, rho: float) -> np.ndarray:
+        """Project prices onto their domain (caps; optional units at most rho * capacity; idle at 0)."""
+        out = np.minimum(pi, self.price_cap)
+        out = np.where(self.opt, np.minimum(out, rho * self.cap), out)
+        return np.where(self.active, out, 0.0)
+
+    def evaluate(self, pi: np.ndarray, rho: float = 0.0, *, exact: bool = True) -> Evaluation:
+        """Bound for prices ``pi`` (already clamped) and ``rho``, with its subgradient.
+
+        ``exact=False`` uses the fractional knapsack only (no minimum capacity): a weaker bound, about
+        the LP's, at a fraction of the time, used to bring the prices near their best quickly.
+        """
+        rc = self.pd - pi[self.pu]
+        neg = rc < 0
+        own_term = np.where(self.active[self.own_u], pi[self.own_u], 0.0)
+        fixed = self.inst.bundle_cost_m + self.own_d - own_term
+        # fractional lower bound of every anchor (ignores the minimum): cheap screen for the exact DP
+        frac, frac_x = self._fractional(rc, neg)
+        value = np.where(self.can_open, fixed + frac, np.inf)
+        picks: dict[int, np.ndarray] = {}
+        if exact:
+            # anchors worth the exact DP: negative fractional value, or among the cheapest needed by count
+            order = np.argsort(value, kind="stable")
+            screen = value < 0
+            screen[order[: min(max(self.count_lo, 1), len(order))]] = True
+            cand = order[: int(np.count_nonzero(screen & self.can_open))]  # most promising first
+            cand = np.sort(cand[: self._affordable(cand, neg)])
+            dp_value, picks = self._knapsacks(cand, rc, neg)
+            value[cand] = fixed[cand] + dp_value
+        value = np.where(np.isnan(value), np.inf, value)
+        order = np.argsort(value, kind="stable")
+        finite = int(np.isfinite(value).sum())
+        k = int(np.clip(np.count_nonzero(value < 0), self.count_lo, min(self.count_hi, finite)))
+        if k < self.count_lo:  # not even the relaxation can open enough bundles: no bound from it
+            return Evaluation(-math.inf, value, order[:0], {}, np.zeros(self.n_units), 0.0)
+        opened = order[:k]
+        const = float(pi[self.req].sum()) + rho * self.need_kw
+        const -= float((rho * self.cap[self.opt] - pi[self.opt]).sum())
+        bound = const + float(value[opened].sum())
+        cover = np.zeros(self.n_units)
+        np.add.at(cover, self.own_u[opened], 1.0)
+        is_open = np.zeros(self.n, dtype=bool)
+        is_open[opened] = True
+        chosen: dict[int, np.ndarray] = {}
+        if exact:
+            for j in opened.tolist():
+                chosen[j] = picks.get(j, np.zeros(0, dtype=np.int64))
+                np.add.at(cover, self.pu[chosen[j]], 1.0)
+        else:
+            sel = np.flatnonzero(neg)[is_open[self.pj[neg]]]
+            np.add.at(cover, self.pu[sel], frac_x[is_open[self.pj[neg]]])
+        g = np.where(self.req, 1.0 - cover, 0.0)
+        # optional units: the price cap rho*cap binds when the unit's multiplier is positive
+        g = np.where(self.opt, np.where(pi >= rho * self.cap - 1e-9, 1.0 - cover, -cover), g)
+        g_rho = self.need_kw - float((self.cap * cover)[self.opt].sum())
+        return Evaluation(bound, value, opened, chosen, g, g_rho)
+
+    def _affordable(self, cand: np.ndarray, neg: np.ndarray) -> int:
+        """How many of ``cand`` (best first) fit the DP budget; the rest keep their fractional value."""
+        items = np.bincount(self.pj[neg], minlength=self.n)[cand]
+        cells = np.cumsum((items + 1) * (self.room_steps[cand] + 1))
+        return int(np.searchsorted(cells, DP_CELLS, side="right"))
+
+    def _fractional(self, rc: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per anchor, the fractional knapsack of negative items within the maximum capacity.
+
+        Returns the anchors' values and each negative pair's fraction (in the order of ``rc[neg]``).
+        """
+        pj, w = self.pj[neg], self.cap[self.pu[neg]]
+        r = rc[neg]
+        ratio = np.where(w > 0, r / np.where(w > 0, w, 1.0), -np.inf)
+        order = np.lexsort((ratio, pj))
+        jj, ww, rr = pj[order], w[order], r[order]
+        cs = np.cumsum(ww)
+        first = np.ones(len(jj), dtype=bool)
+        first[1:] = jj[1:] != jj[:-1]
+        start = np.maximum.accumulate(np.where(first, np.arange(len(jj)), 0)) if len(jj) else jj
+        before = cs - ww - (cs - ww)[start] if len(jj) else cs
+        room = self.max_cap - self.cap[self.own_u]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.where(ww > 0, np.clip((room[jj] - before) / ww, 0.0, 1.0), 1.0)
+        frac_x = np.empty_like(f)
+        frac_x[order] = f
+        return np.bincount(jj, weights=rr * f, minlength=self.n), frac_x
+
+    def _items(self, cand: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Negative pairs at the candidate anchors: pair indices, their row, and slot within the row."""
+        row_of = np.full(self.n, -1, dtype=np.int64)
+        row_of[cand] = np.arange(len(cand))
+        idx = np.flatnonzero(neg & (row_of[self.pj] >= 0))
+        rows = row_of[self.pj[idx]]
+        order = np.argsort(rows, kind="stable")
+        idx, rows = idx[order], rows[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = rows[1:] != rows[:-1]
+        start = np.maximum.accumulate(np.where(first, np.arange(len(rows)), 0)) if len(rows) else rows
+        slot = np.arange(len(rows)) - start
+        return idx, rows, slot
+
+    def _knapsacks(
+        self, cand: np.ndarray, rc: np.ndarray, neg: np.ndarray
+    ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+        """Knapsack value of each candidate anchor (relaxed as documented) and the pairs it takes.
+
+        One dynamic programme for all candidates at once: row = anchor, column = capacity in grid steps;
+        slot ``k`` adds every anchor's ``k``-th item. Decisions are kept to read the chosen items back.
+        """
+        if not len(cand):
+            return np.zeros(0), {}
+        idx, rows, slot = self._items(cand, neg)
+        n_rows = len(cand)
+        s_max = int(self.room_steps[cand].max()) + 1
+        dp = np.full((n_rows, s_max), np.inf)
+        dp[:, 0] = 0.0
+        flat = dp.reshape(-1)
+        states = np.arange(s_max)
+        w = self.w_steps[self.pu[idx]]
+        r = rc[idx]
+        n_slots = int(slot.max()) + 1 if len(slot) else 0
+        by_slot = np.argsort(slot, kind="stable")
+        edges = np.searchsorted(slot[by_slot], np.arange(n_slots + 1))
+        takes: list[tuple[np.ndarray, np.ndarray]] = []
+        for k in range(n_slots):
+            sel = by_slot[edges[k] : edges[k + 1]]
+            rr, ww = rows[sel], w[sel]
+            src = states[None, :] - ww[:, None]
+            base = (rr * s_max)[:, None]
+            prev = np.take(flat, base + np.maximum(src, 0))
+            new = np.where(src >= 0, prev + r[sel][:, None], np.inf)
+            cur = dp[rr]
+            take = new < cur
+            dp[rr] = np.where(take, new, cur)
+            takes.append((sel, take))
+        dp[states[None, :] > self.room_steps[cand][:, None]] = np.inf  # above the anchor's room
+        dp = self._with_minimum(cand, dp, rc, neg, rows)
+        state = np.argmin(dp, axis=1)
+        values = dp[np.arange(n_rows), state]
+        picked: list[list[int]] = [[] for _ in range(n_rows)]
+        live = np.isfinite(values)
+        for k in range(n_slots - 1, -1, -1):
+            sel, take = takes[k]
+            rr = rows[sel]
+            hit = take[np.arange(len(sel)), state[rr]] & live[rr]
+            for i in np.flatnonzero(hit).tolist():
+                row = int(rr[i])
+                picked[row].append(int(idx[sel[i]]))
+                state[row] -= int(w[sel[i]])
+        out = {int(j): np.array(picked[row], dtype=np.int64) for row, j in enumerate(cand.tolist())}
+        return values, out
+
+    def _with_minimum(
+        self, cand: np.ndarray, dp: np.ndarray, rc: np.ndarray, neg: np.ndarray, rows: np.ndarray
+    ) -> np.ndarray:
+        """Add the cheapest fractional cover of the minimum capacity still missing at each state."""
+        need = self.min_need[cand]
+        if not self.complete or not (need > 0).any():
+            return dp
+        items = np.bincount(rows, minlength=len(cand)) if len(rows) else np.zeros(len(cand), dtype=np.int64)
+        s_max = dp.shape[1]
+        reach = (np.arange(s_max)[None, :] + items[:, None]) * self.step  # at most this many kWp
+        deficit = np.maximum(0.0, need[:, None] - reach)
+        out = dp.copy()
+        pos = ~neg
+        for r in np.flatnonzero(need > 0).tolist():
+            j = int(cand[r])
+            lo, hi = np.searchsorted(self.pj, [j, j + 1])
+            sel = np.arange(lo, hi)[pos[lo:hi]]
+            w = self.cap[self.pu[sel]]
+            cost = rc[sel]
+            good = w > 0
+            w, cost = w[good], cost[good]
+            order = np.argsort(cost / w, kind="stable")
+            w, cost = w[order], cost[order]
+            cw = np.concatenate([[0.0], np.cumsum(w)])
+            cc = np.concatenate([[0.0], np.cumsum(cost)])
+            d = deficit[r]
+            if len(w):
+                k = np.clip(np.searchsorted(cw, d, side="left"), 1, len(w))  # item that completes d
+                part = cc[k - 1] + (d - cw[k - 1]) / np.maximum(w[k - 1], 1e-12) * cost[k - 1]
+                add = np.where(d <= 0, 0.0, np.where(d > cw[-1] + 1e-9, np.inf, part))
+            else:
+                add = np.where(d <= 0, 0.0, np.inf)
+            out[r] = dp[r] + add
+        return out
 
 
 def lagrangian_bound(
@@ -73,83 +319,90 @@ def lagrangian_bound(
     prep: Prepared,
     *,
     required: set[int],
-    start_lam: np.ndarray,
+    optional: set[int] | None = None,
+    min_bundled_kw: float = 0.0,
+    complete: bool = True,
+    start_pi: np.ndarray | None = None,
     upper: float,
     time_limit_s: float,
     stop: Callable[[], bool] | None = None,
-) -> tuple[float | None, str | None]:
-    """Best Lagrangian bound found within the time limit, or ``(None, reason)``."""
-    n_units, n = len(prep.units), len(inst.sites)
-    req = np.zeros(n_units, dtype=bool)
-    req[list(required)] = True
-    lo, hi = inst.bundle_count_range
-    radius = prep.limit_m if math.isfinite(prep.limit_m) else 0.0
-    if radius <= 0:
-        radius = float(np.ptp(prep.xy, axis=0).max()) if n else 0.0
-    # shrink the radius until the pairs fit the memory budget
-    ok = np.flatnonzero(prep.anchor_ok)
-    tree = cKDTree(prep.xy[ok]) if len(ok) else None
-    if tree is None or not req.any():
-        return (inst.bundle_cost_m * lo, None) if not req.any() else (None, "no site can anchor a bundle")
-    sample = prep.xy[[prep.units[u].members[0] for u in np.flatnonzero(req)[:500]]]
-    while radius > 1e-9:
-        est = float(np.mean(tree.query_ball_point(sample, radius, return_length=True))) * req.sum()
-        if est <= PAIR_BUDGET:
-            break
-        radius *= 0.7
-    pu, pj, pd = _pairs(prep, radius, req)
-    deadline = time.perf_counter() + time_limit_s
-    cap = np.array([u.capacity_kw for u in prep.units])
-    size = np.array([len(u.members) for u in prep.units], dtype=float)
-    own_u = prep.unit_of_site
-    own_d = np.array([prep.pair_cost(int(own_u[j]), j) if prep.anchor_ok[j] else 0.0 for j in range(n)])
-    max_cap = inst.max_capacity_kw if math.isfinite(inst.max_capacity_kw) else np.inf
-    room_cap = np.where(prep.anchor_ok, max_cap - cap[own_u], -1.0)
-    room_sites = np.where(prep.anchor_ok, (inst.max_sites or np.inf) - size[own_u], -1.0)
-    lam = np.clip(np.where(req, start_lam, 0.0), -radius, radius)
-    # implied minimum bundle count: the required capacity and sites must fit somewhere
-    if math.isfinite(inst.max_capacity_kw) and inst.max_capacity_kw > 0:
-        lo = max(lo, math.ceil(cap[req].sum() / inst.max_capacity_kw - 1e-9))
-    if inst.max_sites:
-        lo = max(lo, math.ceil(size[req].sum() / inst.max_sites - 1e-9))
-    best = -math.inf
-    theta, stall = 1.0, 0
-    for it in range(2000):
-        if (it >= 3 and time.perf_counter() > deadline) or (stop is not None and stop()):
-            break
-        rc = pd - lam[pu]
-        neg = rc < 0
-        val_c, frac_c = _knapsack(pj[neg], rc[neg], cap[pu[neg]], room_cap, n)
-        val_s, frac_s = _knapsack(pj[neg], rc[neg], size[pu[neg]], room_sites, n)
-        use_s = val_s > val_c
-        value = np.maximum(val_c, val_s)
-        own_term = np.where(req[own_u], lam[own_u], 0.0)
-        v = np.where(prep.anchor_ok, inst.bundle_cost_m + own_d - own_term + value, np.inf)
-        order = np.argsort(v, kind="stable")
-        k = int(np.clip(np.count_nonzero(v < 0), lo, min(hi, len(ok))))
-        opened = order[:k]
-        if k and not np.isfinite(v[opened]).all():
-            return None, "bundle count cannot be met in the relaxation"
-        bound = float(lam[req].sum() + v[opened].sum())
-        if not math.isfinite(best) or bound > best + 1e-9 * max(1.0, abs(best)):
-            best, stall = bound, 0
-        else:
-            stall += 1
-            if stall >= 30:
-                theta, stall = theta / 2, 0
-                if theta < 1e-4:
-                    break
-        is_open = np.zeros(n, dtype=bool)
-        is_open[opened] = True
-        frac = np.where(use_s[pj[neg]], frac_s, frac_c)
-        g = req.astype(float)
-        g -= np.bincount(own_u[opened], minlength=n_units) * req
-        sel = is_open[pj[neg]]
-        g -= np.bincount(pu[neg][sel], weights=frac[sel], minlength=n_units) * req
-        norm = float(g @ g)
-        if norm < 1e-12 or upper - bound <= 1e-9 * max(1.0, upper):
-            break
-        lam = np.clip(lam + theta * (upper - bound) / norm * g, -radius, radius)
+    on_bound: Callable[[float], None] | None = None,
+) -> tuple[float | None, str | None, np.ndarray | None]:
+    """Best bound found within the time limit, with its prices, or ``(None, reason, None)``."""
+    lag = Lagrangian(
+        inst,
+        prep,
+        required=required,
+        optional=optional or set(),
+        min_bundled_kw=min_bundled_kw,
+        complete=complete,
+    )
+    report = None if on_bound is None else (lambda b: on_bound(b - 1e-7 * abs(b)))
+    best, best_pi = search(
+        lag, start_pi=start_pi, upper=upper, time_limit_s=time_limit_s, stop=stop, on_bound=report
+    )
     if not math.isfinite(best):
-        return None, "Lagrangian bound not computed"
-    return max(0.0, best - 1e-7 * abs(best)), None
+        return None, "Lagrangian bound not computed", None
+    return max(0.0, best - 1e-7 * abs(best)), None, best_pi
+
+
+def search(
+    lag: Lagrangian,
+    *,
+    start_pi: np.ndarray | None,
+    upper: float,
+    time_limit_s: float,
+    stop: Callable[[], bool] | None = None,
+    on_bound: Callable[[float], None] | None = None,
+    max_iter: int = 5000,
+) -> tuple[float, np.ndarray]:
+    """Subgradient search: Polyak steps toward ``upper``, the step factor halved after stalls.
+
+    A first stage uses the fast fractional evaluation (``FAST_SHARE`` of the time at most) to bring the
+    prices near the LP's best; the second evaluates the knapsacks exactly from the best prices so far.
+    Every evaluation is a valid bound, so the best of both stages is returned.
+    """
+    start = time.perf_counter()
+    deadline = start + time_limit_s
+    pi = np.zeros(lag.n_units) if start_pi is None else start_pi.astype(float).copy()
+    rho = 0.0
+    if lag.opt.any():
+        rho = float(np.max(np.where(lag.cap > 0, pi / np.maximum(lag.cap, 1e-9), 0.0), initial=0.0))
+    pi = lag.clamp(pi, rho)
+    best, best_pi, best_rho = -math.inf, pi.copy(), rho
+    for exact, share, theta in ((False, FAST_SHARE, 1.0), (True, 1.0, EXACT_THETA)):
+        stage_end = start + share * time_limit_s
+        pi, rho, stall, stage_best = best_pi.copy(), best_rho, 0, -math.inf
+        for it in range(max_iter):
+            now = time.perf_counter()
+            if (it >= 1 and now > min(stage_end, deadline)) or (stop is not None and stop()):
+                break
+            ev = lag.evaluate(pi, rho, exact=exact)
+            if DEBUG:
+                print(exact, it, round(ev.bound), round(theta, 4), len(ev.opened))
+            if not math.isfinite(ev.bound):
+                break
+            if not math.isfinite(stage_best) or ev.bound > stage_best + 1e-9 * max(1.0, abs(stage_best)):
+                stage_best, stall = ev.bound, 0
+                if ev.bound > best:
+                    best, best_pi, best_rho = ev.bound, pi.copy(), rho
+                    if on_bound is not None:
+                        on_bound(best)
+            else:
+                stall += 1
+                if stall >= STALL:
+                    theta, stall = theta / 2, 0
+                    if theta < 1e-4:
+                        break
+            norm = float(ev.subgradient @ ev.subgradient) + (ev.rho_subgradient**2 if lag.opt.any() else 0.0)
+            if upper - ev.bound <= 1e-7 * max(1.0, upper) or norm < 1e-12:
+                break
+            # aim between the best bound and the upper bound: aiming at a distant upper bound overshoots
+            gap = best + TARGET * (upper - best) - ev.bound if math.isfinite(best) else upper - ev.bound
+            gap = max(gap, 1e-6 * max(1.0, upper))
+            step = theta * gap / norm
+            pi = pi + step * ev.subgradient
+            if lag.opt.any():
+                rho = max(0.0, rho + step * ev.rho_subgradient)
+            pi = lag.clamp(pi, rho)
+    return best, best_pi

@@ -70,14 +70,21 @@ class BundlingModel:
     """Variables, then one method per constraint family, then the objective (CP-SAT samples' layout)."""
 
     def __init__(
-        self, inst: BundlingInstance, prep: Prepared, pairs: list[dict[int, float]], *, required: set[int]
+        self,
+        inst: BundlingInstance,
+        prep: Prepared,
+        pairs: list[dict[int, float]],
+        *,
+        required: set[int],
+        count_range: tuple[int, int] | None = None,
     ) -> None:
+        """``count_range`` overrides the instance's bundle count (a neighbourhood holds only some bundles)."""
         self.inst, self.prep = inst, prep
+        self.count_range = inst.bundle_count_range if count_range is None else count_range
         self.model = cp_model.CpModel()
         units = prep.units
-        opens = [
-            j for j in range(len(inst.sites)) if prep.anchor_ok[j] and j in pairs[int(prep.unit_of_site[j])]
-        ]
+        mentioned = sorted({j for cand in pairs for j in cand})
+        opens = [j for j in mentioned if prep.anchor_ok[j] and j in pairs[int(prep.unit_of_site[j])]]
         self.y = {j: self.model.new_bool_var(f"open_{j}") for j in opens}
         self.x: dict[tuple[int, int], cp_model.IntVar] = {}
         for u, cand in enumerate(pairs):
@@ -136,7 +143,7 @@ class BundlingModel:
             self.model.add(size <= self.inst.max_sites * open_j)
 
     def _bundle_count(self) -> None:
-        lo, hi = self.inst.bundle_count_range
+        lo, hi = self.count_range
         count = sum(self.y.values())
         if lo > 0:
             self.model.add(count >= lo)

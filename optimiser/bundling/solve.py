@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from optimiser.bundling.bound import lp_bound
-from optimiser.bundling.greedy import bundles_of, greedy, is_valid, local_search, solution_key
+from optimiser.bundling.bounds import instance_bounds
+from optimiser.bundling.greedy import greedy, is_valid, local_search, solution_key
 from optimiser.bundling.instance import BundlingInstance
-from optimiser.bundling.lagrange import lagrangian_bound
+from optimiser.bundling.lns import improve
 from optimiser.bundling.model import BundlingModel, PhaseResult
 from optimiser.bundling.progress import BundlingProgress, Cancelled, Tracker
 from optimiser.bundling.result import BundlingResult, Unbundled, gap_of, make_bundles
@@ -20,9 +20,9 @@ from optimiser.bundling.units import Prepared, prepare
 
 FULL_MODEL_SITES = 400  # up to this many sites CP-SAT sees every anchor and its own bound is valid
 CANDIDATE_ANCHORS = 25  # nearest anchors per unit kept in larger models
-LP_BOUND_PAIRS = 60_000  # above this many unit-anchor pairs the Lagrangian bound replaces the LP
-LOCAL_SEARCH_SHARE = 0.15  # share of the time limit for improving the greedy warm start
-BOUND_SHARE = 0.2  # share of the time limit kept for the bound when the model is restricted
+GREEDY_SHARE = 0.05  # share of the time limit after which the greedy returns its best so far
+LOCAL_SEARCH_SHARE = 0.1  # share of the time limit for improving the greedy warm start
+BOUND_SHARE = 0.25  # share of the time limit kept for the lower bound
 RECOMMENDED_BUNDLE_COST_M = 3_000.0  # see optimiser/README.md, "Choosing bundle_cost_m"
 
 
@@ -91,8 +91,7 @@ def _solve(
     start: float,
 ) -> BundlingResult:
     tracker.phase("greedy")
-    full_model = candidate_anchors is None and len(inst.sites) <= FULL_MODEL_SITES
-    deadline = start + time_limit_s * (1.0 if full_model else 1.0 - BOUND_SHARE)
+    deadline = start + time_limit_s * (1.0 - BOUND_SHARE)
     workers = num_workers or os.cpu_count() or 1
     n = len(inst.sites)
     if candidate_anchors is None and n > FULL_MODEL_SITES:
@@ -109,11 +108,22 @@ def _solve(
         why = "require_all" if inst.require_all else "locked_bundle"
         return _infeasible(f"{why}: " + "; ".join(prep.unfit[u] for u in blocked), start)
 
-    base = greedy(inst, prep, seed=seed, stop=tracker.stopped)
+    found: list[float] = []  # time of the greedy's first valid solution
+
+    def greedy_found(a: np.ndarray) -> None:
+        if not found:
+            found.append(time.perf_counter() - start)
+        tracker.solution(solution_key(inst, prep, a)[1], _kw(prep, a))
+
+    base = greedy(
+        inst,
+        prep,
+        seed=seed,
+        stop=tracker.stopped,
+        time_limit_s=GREEDY_SHARE * time_limit_s,
+        on_solution=greedy_found,
+    )
     tracker.check()
-    greedy_done = time.perf_counter() - start
-    if base is not None:
-        tracker.solution(solution_key(inst, prep, base)[1], _kw(prep, base))
     tracker.phase("local_search")
     warm = (
         None
@@ -137,8 +147,11 @@ def _solve(
     phase1_proven = inst.require_all or max_reached
     phase1: PhaseResult | None = None
     hint = warm
+    scale = 1
+    model: BundlingModel | None = None
     if phase1_proven:
-        model = BundlingModel(inst, prep, pairs, required=required | (fit if max_reached else set()))
+        if complete:
+            model = BundlingModel(inst, prep, pairs, required=required | (fit if max_reached else set()))
     else:
         model = BundlingModel(inst, prep, pairs, required=required)
         model.model.maximize(model.bundled_expr())
@@ -158,17 +171,43 @@ def _solve(
             model.model.add(model.bundled_expr() >= round(phase1.objective))
         elif warm is not None:
             model.model.add(model.bundled_expr() >= sum(model.cap[u] for u in np.flatnonzero(warm >= 0)))
-    model.model.minimize(model.cost_expr())
-    model.hint(hint)
     tracker.phase("cost")
-    phase2 = model.solve(
-        time_limit_s=deadline - time.perf_counter(),
-        seed=seed,
-        num_workers=workers,
-        tracker=tracker,
-        phase="cost",
-        bound_valid=complete,
-    )
+    if complete and model is not None:
+        model.model.minimize(model.cost_expr())
+        model.hint(hint)
+        scale = model.scale
+        phase2 = model.solve(
+            time_limit_s=deadline - time.perf_counter(),
+            seed=seed,
+            num_workers=workers,
+            tracker=tracker,
+            phase="cost",
+            bound_valid=True,
+        )
+    elif hint is not None:
+        # large instance: neighbourhood search around the incumbent instead of one restricted model
+        better = improve(
+            inst,
+            prep,
+            hint,
+            deadline=deadline,
+            seed=seed,
+            workers=workers,
+            fixed_units=required,
+            on_improve=lambda a: tracker.solution(solution_key(inst, prep, a)[1], _kw(prep, a)),
+            stop=tracker.stopped,
+        )
+        phase2 = PhaseResult("NEIGHBOURHOOD_SEARCH", better, math.nan, math.nan, None)
+    else:
+        assert model is not None
+        model.model.minimize(model.cost_expr())
+        phase2 = model.solve(
+            time_limit_s=deadline - time.perf_counter(),
+            seed=seed,
+            num_workers=workers,
+            tracker=tracker,
+            phase="cost",
+        )
     tracker.check()
 
     assign = phase2.assign
@@ -179,8 +218,8 @@ def _solve(
     first = phase2.first_solution_s
     if phase1 is not None and phase1.first_solution_s is not None:
         first = phase1.first_solution_s
-    if base is not None:
-        first = greedy_done
+    if found:
+        first = found[0]
     if assign is None:
         proven = complete and "INFEASIBLE" in (phase2.status, phase1.status if phase1 else "")
         msg = (
@@ -204,7 +243,7 @@ def _solve(
         assign,
         phase1_proven,
         phase2,
-        model.scale,
+        scale,
         complete,
         required,
         start,
@@ -243,50 +282,25 @@ def _finish(
         tracker.bound(bounds[-1])
     elif not complete:
         notes.append("CP-SAT saw only the nearest candidate anchors, so its bound is not used")
-    small = sum(len(a) for a in prep.anchors) <= LP_BOUND_PAIRS
-    full = prep if complete else prepare(inst, None) if small else None
     fit = {u for u in range(len(prep.units)) if u not in prep.unfit and prep.units[u].capacity_kw > 0}
-    bundled_all = all(assign[u] >= 0 for u in fit)
-    if full is not None and sum(len(a) for a in full.anchors) <= LP_BOUND_PAIRS:
-        lp, why = lp_bound(
-            inst,
-            full,
-            min_bundled_kw=bundled,
-            required=required,
-            time_limit_s=max(2.0, BOUND_SHARE * time_limit_s),
-        )
-        tracker.check()
-        if lp is not None and math.isfinite(lp):
-            bounds.append(lp)
-            tracker.bound(lp)
-        elif why:
-            notes.append(why)
-    elif bundled_all:
-        lam = np.zeros(len(prep.units))
-        for j, members in bundles_of(assign).items():
-            for u in members:
-                lam[u] = prep.pair_cost(u, j) + inst.bundle_cost_m / len(members)
-        budget = max(1.0, time_limit_s - (time.perf_counter() - start))
-        lg, why = lagrangian_bound(
+    cp_proven = complete and phase2.status == "OPTIMAL"
+    cp_gap = gap_of(cost, min(cost, max(bounds))) if bounds else None
+    if not cp_proven and (cp_gap is None or cp_gap > 1e-6):
+        remaining = max(1.0, time_limit_s - (time.perf_counter() - start))
+        more, more_notes = instance_bounds(
             inst,
             prep,
-            required=fit | required,
-            start_lam=lam,
-            upper=cost,
-            time_limit_s=budget,
-            stop=tracker.stopped,
+            assign,
+            complete=complete,
+            required=required,
+            fit=fit,
+            cost=cost,
+            bundled=bundled,
+            time_limit_s=remaining,
+            tracker=tracker,
         )
-        tracker.check()
-        if lg is not None:
-            bounds.append(lg)
-            tracker.bound(lg)
-        elif why:
-            notes.append(why)
-    else:
-        notes.append(
-            "no valid bound computed: the model was restricted to nearest anchors, the LP is too "
-            "large, and the Lagrangian bound needs every bundleable site bundled"
-        )
+        bounds += more
+        notes += more_notes
     bound = min(cost, max(bounds)) if bounds else None
     gap = gap_of(cost, bound)
     proven_cost = (complete and phase2.status == "OPTIMAL") or (gap is not None and gap <= 1e-6)

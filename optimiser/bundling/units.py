@@ -41,6 +41,8 @@ class Prepared:
     conflicts: list[str]  # contradictory instance data (a unit locked to two bundles)
     anchor_ok: np.ndarray  # site index -> may open a bundle
     limit_m: float  # max_distance_m, inf when unset
+    # per unit: least summed distance of a feasible anchor left out by ``candidates`` (inf: none left out)
+    cut_m: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.xs: list[float] = self.xy[:, 0].tolist()
@@ -113,8 +115,14 @@ def _unit_size_ok(inst: BundlingInstance, cap: float, size: int) -> bool:
     return cap <= inst.max_capacity_kw + 1e-9 and (inst.max_sites is None or size <= inst.max_sites)
 
 
-def prepare(inst: BundlingInstance, candidates: int | None = None) -> Prepared:
-    """Units and feasible anchors; ``candidates`` keeps only each unit's nearest anchors (None: all)."""
+def prepare(
+    inst: BundlingInstance, candidates: int | None = None, *, radius_m: float | None = None
+) -> Prepared:
+    """Units and feasible anchors; ``candidates`` keeps only each unit's nearest anchors (None: all).
+
+    ``radius_m`` keeps only anchors within that distance of a unit's first site (the Lagrangian bound's
+    pairs); ``cut_m`` then says that every left-out anchor is farther than ``radius_m``.
+    """
     units, unit_of_site, conflicts = build_units(inst)
     n = len(inst.sites)
     xy = np.array([[s.x, s.y] for s in inst.sites], dtype=float).reshape(n, 2)
@@ -132,21 +140,49 @@ def prepare(inst: BundlingInstance, candidates: int | None = None) -> Prepared:
             if d.max() <= limit + 1e-9:
                 anchor_ok[j] = True
                 own_cost[j] = d.sum()
-    anchors: list[np.ndarray] = []
-    dists: list[np.ndarray] = []
     unfit: dict[int, str] = {}
     unit_cap = np.array([u.capacity_kw for u in units])
     unit_size = np.array([len(u.members) for u in units])
     unit_locked = np.array([u.locked_bundle is not None for u in units], dtype=bool)
-    for ui, u in enumerate(units):
+    anchors: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(units)
+    dists: list[np.ndarray] = [np.zeros(0)] * len(units)
+    cut = np.full(len(units), math.inf)
+    slow = list(range(len(units)))
+    reach = limit if radius_m is None else min(limit, radius_m)
+    if radius_m is not None and radius_m < limit:
+        cut[:] = radius_m
+
+    if candidates is not None and tree is not None and n > 4 * candidates:
+        fast = _nearest_singletons(
+            inst,
+            units,
+            unit_of_site,
+            xy,
+            tree,
+            anchor_ok,
+            limit,
+            candidates,
+            unit_cap,
+            unit_size,
+            unit_locked,
+        )
+        for ui, (a, d, c) in fast.items():
+            anchors[ui], dists[ui], cut[ui] = a, d, c
+        slow = [ui for ui in slow if ui not in fast]
+    near: dict[int, list[int]] = {}
+    if tree is not None and math.isfinite(reach) and slow:
+        hits = tree.query_ball_point(xy[[units[ui].members[0] for ui in slow]], reach + 1e-9)
+        near = dict(zip(slow, hits, strict=True))
+    for ui in slow:
+        u = units[ui]
         pts = xy[list(u.members)]
         if tree is None or not _unit_size_ok(inst, u.capacity_kw, len(u.members)):
             cand = np.zeros(0, dtype=np.int64)
-        elif math.isinf(limit):
+        elif not math.isfinite(reach):
             cand = np.arange(n)
         else:
             # sites within reach of the first member, then filtered on all members
-            cand = np.array(sorted(tree.query_ball_point(pts[0], limit + 1e-9)), dtype=np.int64)
+            cand = np.array(sorted(near[ui]), dtype=np.int64)
         d = np.zeros(len(cand))
         ok = anchor_ok[cand] if len(cand) else np.zeros(0, dtype=bool)
         for p in pts:
@@ -168,14 +204,73 @@ def prepare(inst: BundlingInstance, candidates: int | None = None) -> Prepared:
             cand, d = cand[keep], d[keep]
         if candidates is not None and len(cand) > candidates:
             own = unit_of_site[cand] == ui
-            order = np.argsort(d + np.where(own, -1e18, 0.0), kind="stable")[:candidates]
-            order.sort()
+            ranked = np.argsort(d + np.where(own, -1e18, 0.0), kind="stable")
+            cut[ui] = float(d[ranked[candidates:]].min())
+            order = np.sort(ranked[:candidates])
             cand, d = cand[order], d[order]
-        anchors.append(cand)
-        dists.append(d)
-        if not len(cand):
+        anchors[ui], dists[ui] = cand, d
+    for ui, u in enumerate(units):
+        if not len(anchors[ui]):
             unfit[ui] = _unfit_reason(inst, u)
-    return Prepared(units, unit_of_site, xy, anchors, dists, unfit, conflicts, anchor_ok, limit)
+    return Prepared(units, unit_of_site, xy, anchors, dists, unfit, conflicts, anchor_ok, limit, cut)
+
+
+def _nearest_singletons(
+    inst: BundlingInstance,
+    units: list[Unit],
+    unit_of_site: np.ndarray,
+    xy: np.ndarray,
+    tree: cKDTree,
+    anchor_ok: np.ndarray,
+    limit: float,
+    k: int,
+    unit_cap: np.ndarray,
+    unit_size: np.ndarray,
+    unit_locked: np.ndarray,
+) -> dict[int, tuple[np.ndarray, np.ndarray, float]]:
+    """Nearest feasible anchors of single-site units in one k-d tree query (the common case, fast).
+
+    Units whose query runs out before ``k`` feasible anchors are left to the general path.
+    """
+    n = len(xy)
+    ids = np.array(
+        [ui for ui, u in enumerate(units) if len(u.members) == 1 and _unit_size_ok(inst, u.capacity_kw, 1)],
+        dtype=np.int64,
+    )
+    if not len(ids):
+        return {}
+    sites = np.array([units[ui].members[0] for ui in ids], dtype=np.int64)
+    q = min(n, 2 * k + 16)
+    dd, ii = tree.query(xy[sites], k=q, distance_upper_bound=limit + 1e-9 if math.isfinite(limit) else np.inf)
+    valid = ii < n
+    jj = np.where(valid, ii, 0)
+    host = unit_of_site[jj]
+    own = host == ids[:, None]
+    fits = unit_cap[host] + unit_cap[ids][:, None] <= inst.max_capacity_kw + 1e-9
+    if inst.max_sites is not None:
+        fits &= unit_size[host] + 1 <= inst.max_sites
+    fits &= ~(unit_locked[host] & unit_locked[ids][:, None])
+    keep = valid & anchor_ok[jj] & (own | fits)
+    rank = np.cumsum(keep, axis=1)
+    total = rank[:, -1]
+    saturated = valid[:, -1]
+    out: dict[int, tuple[np.ndarray, np.ndarray, float]] = {}
+    for r, ui in enumerate(ids.tolist()):
+        if saturated[r] and total[r] < k:
+            continue  # more feasible anchors may lie beyond the query: general path
+        take = keep[r] & (rank[r] <= k)
+        if not own[r][take].any() and anchor_ok[sites[r]]:
+            continue  # own site not among the nearest (coincident sites): general path
+        if total[r] > k:
+            c = float(dd[r][keep[r] & (rank[r] == k + 1)][0])
+        elif saturated[r]:
+            c = float(dd[r, -1])
+        else:
+            c = math.inf
+        a, d = jj[r][take], dd[r][take]
+        order = np.argsort(a, kind="stable")
+        out[ui] = (a[order].astype(np.int64), d[order].astype(float), c)
+    return out
 
 
 def _unfit_reason(inst: BundlingInstance, u: Unit) -> str:

@@ -290,28 +290,59 @@ def test_empty_instance_gives_zero_cost_and_zero_gap() -> None:
     assert res.status == "optimal" and res.cost_m == 0 and res.gap == 0
 
 
-def test_lagrangian_bound_never_exceeds_the_brute_force_optimum() -> None:
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"min_capacity_kw": 0, "max_capacity_kw": 900, "bundle_cost_m": 300.0, "max_sites": 4},
+        {"min_capacity_kw": 400, "max_capacity_kw": 900, "bundle_cost_m": 300.0},
+        {"min_capacity_kw": 200, "max_capacity_kw": 2000, "bundle_count": 2},
+    ],
+)
+def test_lagrangian_bound_never_exceeds_the_brute_force_optimum(params: dict[str, float]) -> None:
     import numpy as np
 
     from optimiser.bundling.lagrange import lagrangian_bound
     from optimiser.bundling.units import prepare
 
     for seed in (1, 2, 3):
-        inst = BundlingInstance(
-            random_sites(7, seed),
-            min_capacity_kw=0,
-            max_capacity_kw=900,
-            bundle_cost_m=300.0,
-            max_sites=4,
-            require_all=True,
-        )
+        inst = BundlingInstance(random_sites(7, seed), require_all=True, **params)  # type: ignore[arg-type]
         _, optimum = brute_force(inst)
+        if not math.isfinite(optimum):
+            continue
         prep = prepare(inst)
-        bound, why = lagrangian_bound(
+        bound, why, _ = lagrangian_bound(
             inst,
             prep,
             required=set(range(len(prep.units))),
-            start_lam=np.zeros(len(prep.units)),
+            start_pi=np.zeros(len(prep.units)),
+            upper=optimum,
+            time_limit_s=1,
+        )
+        assert why is None and bound is not None
+        assert 0 <= bound <= optimum + 1e-6
+        # the search gets close: the set-partitioning bound of such tiny instances is nearly exact
+        assert bound >= 0.7 * optimum
+
+
+def test_lagrangian_bound_at_a_lower_bundled_capacity_stays_below_the_optimum() -> None:
+    import numpy as np
+
+    from optimiser.bundling.lagrange import lagrangian_bound
+    from optimiser.bundling.units import prepare
+
+    for seed in (4, 5):
+        inst = BundlingInstance(
+            random_sites(7, seed), min_capacity_kw=500, max_capacity_kw=700, bundle_cost_m=200.0
+        )
+        bundled, optimum = brute_force(inst)
+        prep = prepare(inst)
+        bound, why, _ = lagrangian_bound(
+            inst,
+            prep,
+            required=set(),
+            optional=set(range(len(prep.units))),
+            min_bundled_kw=bundled,
+            start_pi=np.full(len(prep.units), 100.0),
             upper=optimum,
             time_limit_s=1,
         )
