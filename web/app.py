@@ -14,13 +14,14 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from pvhub import jobs
 from pvhub.api import build_router
 from pvhub.db import make_engine
-from pvhub.errors import DomainError, NotAuthenticated
+from pvhub.errors import DomainError, InvalidInput, NotAuthenticated
 from pvhub.services import estimates, tenders
 from pvhub.services.login_throttle import LoginThrottle, ThrottleRules, TooManyLoginAttempts
 from pvhub.settings import Settings, get_settings
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tender_award_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _out_of_range)
     app.middleware("http")(_locale_and_headers)
     app.add_middleware(
         SessionMiddleware,
@@ -141,3 +144,15 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
             {"detail": exc.message, "field": exc.field}, status_code=exc.status_code, headers=headers
         )
     return pages.error_page(request, exc)
+
+
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    """A value in the request the database cannot hold is the client's error (422), not a 500.
+
+    SQLite refuses integers beyond 64 bits while binding them (``OverflowError``), PostgreSQL values
+    beyond a column's type (``DataError``). Bounding every id and offset of every route by hand
+    misses some, so this catches the whole class; the request's transaction has been rolled back.
+    """
+    return await _domain_error(
+        request, InvalidInput("A number or text in the request is out of the range pvhub can store.")
+    )

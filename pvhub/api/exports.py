@@ -11,17 +11,39 @@ from pvhub.services import exports
 router = APIRouter(tags=["register"])
 
 
-@router.get("/register/export.geojson", response_class=JSONResponse)
-def export_geojson(user: CurrentUser, session: SessionDep) -> JSONResponse:
+class GeoJSONResponse(JSONResponse):
+    """JSON sent as ``application/geo+json`` (RFC 7946), and documented so in the OpenAPI schema."""
+
+    media_type = "application/geo+json"
+
+
+ATTACHMENT = {"Content-Disposition": {"description": "attachment; filename=…", "schema": {"type": "string"}}}
+
+
+@router.get(
+    "/register/export.geojson",
+    response_class=GeoJSONResponse,
+    responses={200: {"description": "A GeoJSON FeatureCollection", "headers": ATTACHMENT}},
+)
+def export_geojson(user: CurrentUser, session: SessionDep) -> GeoJSONResponse:
     """The surfaces you may read as an RFC 7946 FeatureCollection (WGS84 lon/lat)."""
-    return JSONResponse(
+    return GeoJSONResponse(
         exports.register_geojson(session=session, user=user),
-        media_type="application/geo+json",
         headers={"Content-Disposition": 'attachment; filename="pvhub-register.geojson"'},
     )
 
 
-@router.get("/register/export.csv", response_class=Response)
+@router.get(
+    "/register/export.csv",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "CSV, UTF-8 with a byte-order mark, header row first",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "headers": ATTACHMENT,
+        }
+    },
+)
 def export_csv(user: CurrentUser, session: SessionDep) -> Response:
     """The surfaces you may read as CSV (UTF-8 with BOM; formulas neutralised)."""
     return Response(

@@ -1,0 +1,192 @@
+"""Fuzzing the whole REST API with schemathesis, as each role, on a real SQLite database holding the demo.
+
+For every operation in the OpenAPI schema of :func:`web.app.create_app` — whatever operations exist
+when this runs — Hypothesis draws valid requests (and a few invalid ones) and each answer must:
+not be a server error, use a status code the schema documents, and match the documented schema
+(content type, body, headers). The number of examples is bounded and derandomised, so a run takes
+the same path every time and fits in ``make test``.
+
+The database is the demo district, so ids the fuzzer draws often name real sites, bids and
+tenders; requests change it as they go (the office may publish, delete, bundle), which is the point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from pvhub import migrate
+from pvhub.db import make_engine, transaction
+from pvhub.demo.loader import DEMO_PASSWORD, OFFICE_EMAIL, load_demo
+from pvhub.settings import Settings
+from web.app import create_app
+
+ROLES = {"office": OFFICE_EMAIL, "owner": "owner01@demo.pvhub", "supplier": "supplier01@demo.pvhub"}
+# Examples per operation and role: positive (schema-valid) and negative (schema-invalid) requests.
+POSITIVE_EXAMPLES = 10
+NEGATIVE_EXAMPLES = 5
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+NEGATIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
+# Failures already reported to the operation's owner: still run, shown as a warning, not failing the
+# suite. Remove an entry when it is fixed (the test warns when a listed operation passes).
+KNOWN_FAILURES: dict[str, str] = {
+    "GET /api/v1/programme/progress.geojson": "issue 7: sends application/geo+json, documents JSON",
+}
+# Optimiser runs the fuzzer starts keep running in background threads; a short limit keeps them cheap.
+MAX_JOB_SECONDS = 2
+
+
+@dataclass
+class Fuzz:
+    app: FastAPI
+    tokens: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzz]:
+    """Its own SQLite database with the demo, and a bearer token for each role."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    url = f"sqlite:///{folder / 'fuzz.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        load_demo(session=session)
+    engine.dispose()
+    app = create_app(
+        Settings(
+            env="test",
+            database_url=url,
+            secret_key="f" * 40,
+            data_dir=folder / "data",
+            tender_award_time_limit_s=MAX_JOB_SECONDS,
+        )
+    )
+    with TestClient(app) as client:
+        tokens = {}
+        for role, email in ROLES.items():
+            response = client.post("/api/v1/auth/token", data={"username": email, "password": DEMO_PASSWORD})
+            assert response.status_code == 200, response.text
+            tokens[role] = response.json()["access_token"]
+        yield Fuzz(app, tokens)
+    _wait_for_jobs()
+    app.state.engine.dispose()
+
+
+def _wait_for_jobs(timeout_s: float = 60) -> None:
+    """Let the background jobs the fuzzer started finish before their database goes away."""
+    deadline = time.monotonic() + timeout_s
+    for thread in threading.enumerate():
+        if thread.name.startswith("pvhub-job-"):
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _short_jobs(case: Any) -> None:
+    """Cap the optimiser time limit of a bundling run the fuzzer asks for."""
+    if case.operation.path == "/api/v1/bundling-runs" and isinstance(case.body, dict):
+        limit = case.body.get("time_limit_s")
+        if isinstance(limit, int | float) and not isinstance(limit, bool) and limit > MAX_JOB_SECONDS:
+            case.body["time_limit_s"] = MAX_JOB_SECONDS
+
+
+def _run(operation: Any, headers: dict[str, str], mode: Any, examples: int, checks: list[Any]) -> None:
+    @settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: the first failing request is reported
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def probe(case: Any) -> None:
+        _short_jobs(case)
+        case.call_and_validate(headers=headers, checks=checks)
+
+    probe()
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, BaseExceptionGroup):
+        text = "\n".join(str(e).strip() for e in exc.exceptions) or text
+    return text[:1500]
+
+
+def _failures(fuzz: Fuzz, role: str, run: Callable[[Any, dict[str, str]], None]) -> list[str]:
+    schema = schemathesis.openapi.from_asgi("/openapi.json", fuzz.app)
+    headers = {"Authorization": f"Bearer {fuzz.tokens[role]}"} if role in fuzz.tokens else {}
+    failures = []
+    operations = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        known = KNOWN_FAILURES.get(operation.label)
+        try:
+            run(operation, headers)
+        except (Exception, BaseExceptionGroup) as exc:  # schemathesis groups its failures
+            # each operation's failure is collected, so that one does not hide the next
+            if known:
+                warnings.warn(f"known failure of {operation.label} as {role} ({known})", stacklevel=1)
+            else:
+                failures.append(f"--- {operation.label} as {role}:\n{_describe(exc)}")
+        else:
+            if known:
+                warnings.warn(f"{operation.label} passes now: remove it from KNOWN_FAILURES", stacklevel=1)
+    assert operations > 50, "the schema lists the API's operations"
+    return failures
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_operation_answers_within_its_schema_and_never_fails(fuzz: Fuzz, role: str) -> None:
+    def run(operation: Any, headers: dict[str, str]) -> None:
+        _run(operation, headers, schemathesis.GenerationMode.POSITIVE, POSITIVE_EXAMPLES, CHECKS)
+        # Unsatisfiable: nothing in the operation can be made invalid (no parameters, no body)
+        with contextlib.suppress(Unsatisfiable):
+            _run(operation, headers, schemathesis.GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES, NEGATIVE_CHECKS)
+
+    failures = _failures(fuzz, role, run)
+    assert not failures, f"{len(failures)} operations failed:\n" + "\n".join(failures)
+
+
+@pytest.mark.slow
+def test_anonymous_requests_are_answered_as_documented(fuzz: Fuzz) -> None:
+    """Without a token every operation (but the public ones) says 401, in its documented form."""
+
+    def run(operation: Any, headers: dict[str, str]) -> None:
+        _run(operation, headers, schemathesis.GenerationMode.POSITIVE, 2, CHECKS)
+
+    failures = _failures(fuzz, "anonymous", run)
+    assert not failures, f"{len(failures)} operations failed:\n" + "\n".join(failures)
+
+
+def test_this_file_stays_deterministic() -> None:
+    """A reminder in code: derandomised and bounded, or `make test` becomes slow and flaky."""
+    assert POSITIVE_EXAMPLES <= 10 and NEGATIVE_EXAMPLES <= 10
+    assert Path(__file__).name == "test_api_schemathesis.py"
