@@ -54,7 +54,13 @@ def stage_markers(sites: list[progress.SiteStage], *, with_names: bool) -> list[
     out = []
     for site in sites:
         colour, group = look[site.rank]
-        marker: dict[str, Any] = {"lon": site.lon, "lat": site.lat, "colour": colour, "group": group}
+        # 6 decimals is 0.1 m: plenty for a dot, and a smaller page with thousands of sites
+        marker: dict[str, Any] = {
+            "lon": round(site.lon, 6),
+            "lat": round(site.lat, 6),
+            "colour": colour,
+            "group": group,
+        }
         if with_names:
             marker.update(id=site.site_id, name=site.name)
         out.append(marker)

@@ -171,27 +171,71 @@ def _site_flags(session: Session) -> dict[int, int]:
     return {int(site): int(flag) for site, flag in session.connection().execute(query)}
 
 
-def _site_groups(session: Session) -> list[tuple[int, int, str, int, float]]:
-    """(site id, stage rank, kind, surfaces, kWp) over approved surfaces.
+@dataclass
+class _Snapshot:
+    """What the dashboard's totals are computed from, each read once with a narrow query.
 
-    The same ranks as :func:`stage_columns`, computed with the site-level flags joined in Python:
-    this is the dashboard's hot path (one GROUP BY over the surfaces, no per-surface subquery joins).
+    Estimate rows are wide (their provenance is about 1 kB), so their capacity is read once through
+    the covering index ``ix_estimate_surface_capacity`` rather than joined row by row.
     """
-    kwp = sa.func.coalesce(col(Construction.installed_kwp), col(Estimate.capacity_kwp), 0.0)
+
+    capacity: dict[int, float]  # surface id → estimated kWp
+    built: dict[int, tuple[int, float | None, date | None]]  # surface id → (stage rank, installed, connected)
+    surfaces: list[tuple[int, int, str]]  # approved: (surface id, site id, kind)
+    flags: dict[int, int]  # site id → 1 bundled, 2 tendered
+
+    def kwp(self, surface_id: int) -> float:
+        built = self.built.get(surface_id)
+        if built is not None and built[1] is not None:
+            return built[1]
+        return self.capacity.get(surface_id, 0.0)
+
+
+def _snapshot(session: Session) -> _Snapshot:
+    conn = session.connection()
+    capacity = {
+        sid: float(kwp or 0.0)
+        for sid, kwp in conn.execute(sa.select(col(Estimate.surface_id), col(Estimate.capacity_kwp)))
+    }
+    built = {
+        sid: (int(rank), installed, connected)
+        for sid, rank, installed, connected in conn.execute(
+            sa.select(
+                col(Construction.surface_id),
+                col(Construction.stage_rank),
+                col(Construction.installed_kwp),
+                col(Construction.connected_on),
+            )
+        )
+    }
     kind = sa.type_coerce(col(Surface.kind), sa.String)  # plain text: no enum conversion per row
-    query = (
-        sa.select(col(Surface.site_id), col(Construction.stage_rank), kind, sa.func.count(), sa.func.sum(kwp))
-        .select_from(Surface)
-        .outerjoin(Estimate, col(Estimate.surface_id) == col(Surface.id))
-        .outerjoin(Construction, col(Construction.surface_id) == col(Surface.id))
-        .where(col(Surface.status) == SurfaceStatus.approved)
-        .group_by(col(Surface.site_id), col(Construction.stage_rank), kind)
-    )
-    flags = _site_flags(session)
-    return [
-        (site, AWARDED + built if built is not None else flags.get(site, 0), k, n, float(total or 0))
-        for site, built, k, n, total in session.connection().execute(query).all()
+    surfaces = [
+        (sid, site, k)
+        for sid, site, k in conn.execute(
+            sa.select(col(Surface.id), col(Surface.site_id), kind).where(
+                col(Surface.status) == SurfaceStatus.approved
+            )
+        )
+        if sid is not None
     ]
+    return _Snapshot(capacity=capacity, built=built, surfaces=surfaces, flags=_site_flags(session))
+
+
+def _site_groups(snapshot: _Snapshot) -> list[tuple[int, int, str, int, float]]:
+    """(site id, stage rank, kind, surfaces, kWp) over approved surfaces — the same ranks as
+    :func:`stage_columns` (a test checks they agree), summed in Python from the snapshot."""
+    acc: dict[tuple[int, int, str], list[float]] = {}
+    for sid, site, kind in snapshot.surfaces:
+        built = snapshot.built.get(sid)
+        rank = AWARDED + built[0] if built is not None else snapshot.flags.get(site, 0)
+        key = (site, rank, kind)
+        entry = acc.get(key)
+        if entry is None:
+            acc[key] = [1, snapshot.kwp(sid)]
+        else:
+            entry[0] += 1
+            entry[1] += snapshot.kwp(sid)
+    return [(site, rank, kind, int(v[0]), v[1]) for (site, rank, kind), v in acc.items()]
 
 
 def _sites(session: Session) -> dict[int, tuple[str, float, float, str]]:
@@ -362,29 +406,29 @@ class BurnUp:
     construction_began: date | None
 
 
-def burn_up(session: Session) -> BurnUp:
-    kwp = sa.func.coalesce(col(Construction.installed_kwp), col(Estimate.capacity_kwp), 0.0)
-    base = (
-        sa.select(col(Construction.connected_on), kwp)
-        .select_from(sa.join(Construction, Surface, col(Surface.id) == col(Construction.surface_id)))
-        .outerjoin(Estimate, col(Estimate.surface_id) == col(Construction.surface_id))
-        .where(col(Surface.status) == SurfaceStatus.approved)
-    )
+def burn_up(session: Session, snapshot: _Snapshot | None = None) -> BurnUp:
+    """Connections so far and the plan of the surfaces still being built (approved surfaces only)."""
+    snapshot = snapshot or _snapshot(session)
+    approved = {sid for sid, _site, _kind in snapshot.surfaces}
+    connected = [
+        (day, snapshot.kwp(sid)) for sid, (_r, _i, day) in snapshot.built.items() if day and sid in approved
+    ]
     conn = session.connection()
-    actual_rows = conn.execute(base.where(col(Construction.connected_on).is_not(None))).all()
     planned_rows = conn.execute(
-        sa.select(col(Milestone.planned_date), kwp)
-        .select_from(
-            sa.join(Construction, Milestone, col(Milestone.surface_id) == col(Construction.surface_id))
+        sa.select(col(Milestone.surface_id), col(Milestone.planned_date)).where(
+            col(Milestone.kind) == MilestoneKind.grid_connected,
+            col(Milestone.status) != MilestoneStatus.confirmed,
         )
-        .outerjoin(Estimate, col(Estimate.surface_id) == col(Construction.surface_id))
-        .where(col(Milestone.kind) == MilestoneKind.grid_connected, col(Construction.connected_on).is_(None))
     ).all()
+    planned = [
+        (day, snapshot.kwp(sid))
+        for sid, day in planned_rows
+        if day is not None and sid in approved and sid in snapshot.built and snapshot.built[sid][2] is None
+    ]
     began = conn.execute(sa.select(sa.func.min(col(Construction.started_on)))).scalar_one()
-    connected = [(d, float(k)) for d, k in actual_rows if d is not None]
-    actual = _cumulative(connected)
-    planned = _cumulative(connected + [(d, float(k)) for d, k in planned_rows if d is not None])
-    return BurnUp(actual=actual, planned=planned, construction_began=began)
+    return BurnUp(
+        actual=_cumulative(connected), planned=_cumulative(connected + planned), construction_began=began
+    )
 
 
 def _cumulative(events: list[tuple[date, float]]) -> list[tuple[date, float]]:
@@ -624,11 +668,12 @@ def programme_progress(session: Session, *, today: date | None = None) -> Progre
     """Totals anyone may see (no names): stages, breakdowns, burn-up, forecast, demonstration points."""
     today = today or today_in()
     programme = get_programme(session=session)
-    groups = _site_groups(session)
+    snapshot = _snapshot(session)
+    groups = _site_groups(snapshot)
     sites = _sites(session)
     rows = _stage_rows(groups, sites)
     stages = stage_totals(rows)
-    curve = burn_up(session)
+    curve = burn_up(session, snapshot)
     forecast = forecast_target_date(
         _increments(curve.actual),
         target_kwp=programme.target_kwp,
@@ -777,7 +822,7 @@ class SiteStage:
 
 def site_stages(session: Session) -> list[SiteStage]:
     """Each site with approved surfaces at the stage of its least advanced surface, for the map."""
-    return _site_stages(_site_groups(session), _sites(session))
+    return _site_stages(_site_groups(_snapshot(session)), _sites(session))
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,8 @@ def upgrade() -> None:
     with op.batch_alter_table("milestonedocument") as batch:
         batch.create_index("ix_milestonedocument_milestone_id", ["milestone_id"])
 
+    with op.batch_alter_table("estimate") as batch:
+        batch.create_index("ix_estimate_surface_capacity", ["surface_id", "capacity_kwp"])
     with op.batch_alter_table("programme") as batch:
         batch.add_column(
             sa.Column("demo_point_radius_m", sa.Float(), nullable=False, server_default=sa.text("100"))
@@ -101,6 +103,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("programme") as batch:
         batch.drop_column("demo_point_radius_m")
+    with op.batch_alter_table("estimate") as batch:
+        batch.drop_index("ix_estimate_surface_capacity")
     with op.batch_alter_table("milestonedocument") as batch:
         batch.drop_index("ix_milestonedocument_milestone_id")
     op.drop_table("milestonedocument")
