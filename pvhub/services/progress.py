@@ -195,7 +195,7 @@ def _snapshot(session: Session) -> _Snapshot:
     conn = session.connection()
     capacity = {
         sid: float(kwp or 0.0)
-        for sid, kwp in conn.execute(sa.select(col(Estimate.surface_id), col(Estimate.capacity_kwp)))
+        for sid, kwp in conn.execute(sa.select(col(Estimate.surface_id), col(Estimate.capacity_kwp))).all()
     }
     built = {
         sid: (int(rank), installed, connected)
@@ -206,7 +206,7 @@ def _snapshot(session: Session) -> _Snapshot:
                 col(Construction.installed_kwp),
                 col(Construction.connected_on),
             )
-        )
+        ).all()
     }
     kind = sa.type_coerce(col(Surface.kind), sa.String)  # plain text: no enum conversion per row
     surfaces = [
@@ -215,7 +215,7 @@ def _snapshot(session: Session) -> _Snapshot:
             sa.select(col(Surface.id), col(Surface.site_id), kind).where(
                 col(Surface.status) == SurfaceStatus.approved
             )
-        )
+        ).all()
         if sid is not None
     ]
     return _Snapshot(capacity=capacity, built=built, surfaces=surfaces, flags=_site_flags(session))
@@ -242,7 +242,9 @@ def _sites(session: Session) -> dict[int, tuple[str, float, float, str]]:
     """Site id → (name, lon, lat, subdistrict)."""
     query = sa.select(col(Site.id), col(Site.name), col(Site.lon), col(Site.lat), col(Site.subdistrict))
     return {
-        i: (n, lo, la, sd or "") for i, n, lo, la, sd in session.connection().execute(query) if i is not None
+        i: (n, lo, la, sd or "")
+        for i, n, lo, la, sd in session.connection().execute(query).all()
+        if i is not None
     }
 
 
@@ -591,7 +593,7 @@ def yield_ratios(session: Session, *, user: User | None = None) -> YieldSummary:
     )
     info = {
         sid: (connected_on, site_id, name, monthly)
-        for sid, connected_on, site_id, name, monthly in conn.execute(surfaces)
+        for sid, connected_on, site_id, name, monthly in conn.execute(surfaces).all()
     }
     readings = conn.execute(
         sa.select(
