@@ -16,6 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -86,7 +87,23 @@ def register(kind: str, permission: str) -> Callable[[JobFn], JobFn]:
 
 
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """``host:pid/start`` of this process; ``start`` is when it started (Linux; left out elsewhere).
+
+    The start time tells a later process with the same pid from the one that ran a job: in a
+    container the app is PID 1 on the same host name after every restart.
+    """
+    pid = os.getpid()
+    started = _start_ticks(pid)
+    return f"{socket.gethostname()}:{pid}" + (f"/{started}" if started is not None else "")
+
+
+def _start_ticks(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot (``/proc/PID/stat`` field 22), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rpartition(")")[2].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def submit(*, session: Session, actor: User | None, kind: str, parameters: dict[str, Any]) -> Job:
@@ -97,7 +114,15 @@ def submit(*, session: Session, actor: User | None, kind: str, parameters: dict[
     permission, _fn = _REGISTRY[kind]
     if actor is not None:
         policy.require(actor, permission)
-    job = Job(kind=kind, parameters=parameters, created_by_id=actor.id if actor else None, message="queued")
+    # The accepting process starts the job: recording it lets a restart tell a job lost with its
+    # process from one another live process has just accepted.
+    job = Job(
+        kind=kind,
+        parameters=parameters,
+        created_by_id=actor.id if actor else None,
+        message="queued",
+        worker=worker_id(),
+    )
     session.add(job)
     session.flush()
     audit.record(
@@ -208,12 +233,18 @@ def recover_interrupted(engine: Engine) -> int:
             if job.worker == me or (job.worker and _process_alive(job.worker)):
                 continue
             if job.status == RunStatus.queued and job.worker is None and _recent(job.created_at):
-                continue  # just submitted by a live process that has not picked it up yet
+                continue  # a row from before jobs recorded the accepting process: give it time
+            if job.status == RunStatus.queued:
+                job.error = (
+                    f"The process that accepted this job ({job.worker or 'unknown'}) stopped before "
+                    "starting it; nothing was stored. Run it again."
+                )
+            else:
+                job.error = (
+                    f"The process running this job ({job.worker}) stopped before it finished; "
+                    "nothing it computed was stored. Run it again."
+                )
             job.status, job.finished_at = RunStatus.failed, datetime.now(UTC)
-            job.error = (
-                f"The process running this job ({job.worker or 'not started'}) stopped before it finished; "
-                "nothing it computed was stored. Run it again."
-            )
             job.message = "failed"
             audit.record(session, actor=None, entity="job", entity_id=job.id, action="recovered_as_failed")
             count += 1
@@ -225,17 +256,24 @@ def _recent(when: datetime, seconds: float = 60) -> bool:
 
 
 def _process_alive(worker: str) -> bool:
-    """True when ``host:pid`` is a live process on this host (other hosts: assume alive)."""
-    host, _, pid = worker.rpartition(":")
+    """True when ``host:pid[/start]`` (see :func:`worker_id`) is still running on this host (other
+    hosts: assume alive). A pid now held by another process — this one, or one that started at
+    another time — is a dead worker."""
+    host, _, rest = worker.rpartition(":")
     if host != socket.gethostname():
         return True
+    pid_text, _, started = rest.partition("/")
     try:
-        os.kill(int(pid), 0)
+        pid = int(pid_text)
+        os.kill(pid, 0)
     except (ProcessLookupError, ValueError):
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    if pid == os.getpid():
+        return False  # the caller checked the job is not this process's own
+    now = _start_ticks(pid)
+    return not (started and now is not None and str(now) != started)
 
 
 def _load_job_kinds() -> None:
