@@ -311,7 +311,8 @@ def _used_vertices(ctx: _Context, objects: list[Mapping[str, Any]]) -> np.ndarra
     for obj in objects:
         geometry = select_geometry(obj.get("geometry") or [])
         if geometry is not None:
-            ids.extend(int(i) for i in _flatten(geometry.get("boundaries") or []))
+            # non-integer indices are reported per face (_face); here they are only left out
+            ids.extend(i for i in _flatten(geometry.get("boundaries") or []) if type(i) is int)
     valid = [i for i in ids if 0 <= i < len(ctx.vertices)]
     return ctx.vertices[valid] if valid else np.empty((0, 3))
 

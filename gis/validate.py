@@ -20,6 +20,9 @@ from shapely.validation import explain_validity
 _CHINA_LAT = (18.0, 54.0)
 _CHINA_LON = (73.0, 135.0)
 _MIN_AREA_DEG2 = 1e-14  # ~0.0001 m² at Shanghai's latitude: anything smaller is a line or a point
+# A surveyed outline has tens of corners; a traced one hundreds. Far more is an export artefact (or
+# a hostile file) that would bloat every page and map drawing it, so it must be simplified first.
+MAX_RING_POSITIONS = 10_000
 
 Coordinate = Sequence[float]
 
@@ -31,7 +34,7 @@ class ValidationIssue:
     Attributes
     ----------
     code : str
-        One of ``not_a_ring``, ``non_numeric``, ``out_of_range``, ``too_few_points``,
+        One of ``not_a_ring``, ``non_numeric``, ``out_of_range``, ``too_few_points``, ``too_many_points``,
         ``unclosed_ring``, ``lonlat_swapped``, ``zero_area``, ``self_intersection``,
         ``outside_boundary``.
     message : str
@@ -48,6 +51,11 @@ class ValidationIssue:
 def _coordinates(ring: object) -> tuple[list[tuple[float, float]] | None, ValidationIssue | None]:
     if not isinstance(ring, Sequence) or isinstance(ring, str):
         return None, ValidationIssue("not_a_ring", "expected a list of [lon, lat] positions")
+    if len(ring) > MAX_RING_POSITIONS:
+        return None, ValidationIssue(
+            "too_many_points",
+            f"the outline has {len(ring)} positions; at most {MAX_RING_POSITIONS} are accepted: simplify it",
+        )
     points: list[tuple[float, float]] = []
     for i, position in enumerate(ring):
         ok = isinstance(position, Sequence) and not isinstance(position, str) and len(position) >= 2

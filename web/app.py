@@ -5,6 +5,8 @@ Build it with :func:`create_app`; nothing is created at import time (``uvicorn -
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -102,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(DataError, _out_of_range)
+    app.middleware("http")(_refuse_non_finite_json)  # inside the headers middleware: its 400 gets them too
     app.middleware("http")(_locale_and_headers)
     app.add_middleware(
         SessionMiddleware,
@@ -156,3 +159,42 @@ async def _out_of_range(request: Request, exc: Exception) -> Response:
     return await _domain_error(
         request, InvalidInput("A number or text in the request is out of the range pvhub can store.")
     )
+
+
+class _NonFinite(ValueError):
+    pass
+
+
+def _non_finite(token: str) -> float:
+    raise _NonFinite(token)
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):  # 1e400 reads as Infinity
+        raise _NonFinite(f"{token[:40]} (beyond the largest number)")
+    return value
+
+
+async def _refuse_non_finite_json(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Refuse NaN and ±Infinity in an API request's JSON body (400) before any handler sees them.
+
+    They are not JSON (RFC 8259), but Python's parser accepts them; a float field without bounds
+    would then store Infinity, and echoing NaN back in a validation error breaks the response.
+    """
+    if request.url.path.startswith("/api/") and "json" in request.headers.get("content-type", ""):
+        try:
+            json.loads(await request.body(), parse_constant=_non_finite, parse_float=_finite_float)
+        except _NonFinite as exc:
+            return JSONResponse(
+                {
+                    "detail": f"The JSON body holds {exc}, which JSON does not allow; send a number.",
+                    "field": None,
+                },
+                status_code=400,
+            )
+        except (ValueError, RecursionError):
+            pass  # malformed JSON: FastAPI answers it as usual
+    return await call_next(request)

@@ -4,10 +4,12 @@ preview of their derived area, tilt and azimuth, and submit them for review."""
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -24,6 +26,7 @@ from web.pages import LoggedIn, base_context
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 SITE_USES = (
     "office",
@@ -60,7 +63,21 @@ def _numbers(form: FormData, names: tuple[str, ...]) -> dict[str, float]:
             values[name] = float(raw)
         except ValueError:
             raise InvalidInput(f"{raw!r} is not a number.", field=name) from None
+        if not math.isfinite(values[name]):  # "nan", "inf", 1e400
+            raise InvalidInput(f"{raw!r} is not a number.", field=name)
     return values
+
+
+def _validated(model: type[ModelT], data: dict[str, Any]) -> ModelT:
+    """The form's fields as the API's input model; its first complaint as a message on the form."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or None
+        raise InvalidInput(
+            f"{field}: {error['msg']}." if field else f"{error['msg']}.", field=field
+        ) from None
 
 
 def _geojson(form: FormData, name: str, datum: str = "wgs84") -> dict[str, Any] | None:
@@ -146,7 +163,7 @@ async def create_site(request: Request, user: LoggedIn, session: SessionDep) -> 
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     try:
         fields = _site_fields(form, values, request.app.state.settings.map_tile_crs)
-        data = SiteCreate.model_validate(fields)
+        data = _validated(SiteCreate, fields)
         site = register.create_site(session=session, actor=user, data=data)
     except DomainError as exc:
         context = _site_form_context(request, user, session, values)
@@ -172,7 +189,7 @@ async def edit_site(request: Request, site_id: int, user: LoggedIn, session: Ses
     try:
         changes = _site_fields(form, values, request.app.state.settings.map_tile_crs)
         register.update_site(
-            session=session, actor=user, site_id=site_id, changes=SiteUpdate.model_validate(changes)
+            session=session, actor=user, site_id=site_id, changes=_validated(SiteUpdate, changes)
         )
     except DomainError as exc:
         site = register.get_site(session=session, user=user, site_id=site_id)

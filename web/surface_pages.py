@@ -7,6 +7,7 @@ Who may open it is who may read the surface (the site's owner, the office); the 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -121,9 +122,12 @@ def percent(raw: str, field: str) -> float:
     """A percentage typed by a person ("5", "5.5", "5,5", "5 %") as a fraction 0–1."""
     text = raw.strip().rstrip("%").strip().replace(",", ".")
     try:
-        return float(text) / 100.0
+        value = float(text)
     except ValueError:
         raise InvalidInput(f"{raw!r} is not a number.", field=field) from None
+    if not math.isfinite(value):
+        raise InvalidInput(f"{raw!r} is not a number.", field=field)
+    return value / 100.0
 
 
 def optional_number(raw: str, field: str) -> float | None:
@@ -132,9 +136,12 @@ def optional_number(raw: str, field: str) -> float | None:
     if not text:
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise InvalidInput(f"{raw!r} is not a number.", field=field) from None
+    if not math.isfinite(value):
+        raise InvalidInput(f"{raw!r} is not a number.", field=field)
+    return value
 
 
 @router.post("/surfaces/{surface_id}/assumptions", dependencies=[Depends(csrf.verify)])

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import Strict, model_validator
+from pydantic import AfterValidator, AllowInfNan, Strict, model_validator
 from sqlmodel import Field, SQLModel
 
 from pvhub.models.enums import BusinessModel, SurfaceKind, SurfaceStatus
@@ -83,10 +83,21 @@ class Surface(SurfaceBase, table=True):
 
 # --- API input and output (no table columns; limits are declared once, here and on the bases) ---
 
-Number = Annotated[float, Strict()]  # accepts 3 and 3.5, refuses true/false and "3"
+# One roof, wall or canopy larger than a square kilometre is a typing or unit error, not a survey.
+MAX_AREA_M2 = 1_000_000.0
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:  # PostgreSQL cannot store it, and no legitimate text holds one
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+# accepts 3 and 3.5, refuses true/false, "3", NaN and ±Infinity (which JSON does not have either)
+Number = Annotated[float, Strict(), AllowInfNan(False)]
 Integer = Annotated[int, Strict()]
 Flag = Annotated[bool, Strict()]
-Text = Annotated[str, Strict()]
+Text = Annotated[str, Strict(), AfterValidator(_no_nul)]
 
 
 class Horizon(SQLModel):
@@ -171,8 +182,12 @@ class _SurfaceInput(SQLModel):
     )
     tilt_deg: Number | None = Field(default=None, ge=0, le=90, description="0 = horizontal, 90 = vertical")
     azimuth_deg: Number | None = Field(default=None, ge=0, lt=360, description="0 = north, 180 = south")
-    gross_area_m2: Number | None = Field(default=None, gt=0, description="True (sloped) area, m²")
-    usable_area_m2: Number | None = Field(default=None, ge=0, description="Usable area, m² (≤ gross)")
+    gross_area_m2: Number | None = Field(
+        default=None, gt=0, le=MAX_AREA_M2, description="True (sloped) area, m²"
+    )
+    usable_area_m2: Number | None = Field(
+        default=None, ge=0, le=MAX_AREA_M2, description="Usable area, m² (≤ gross)"
+    )
     height_m: Number | None = Field(default=None, ge=0, le=1000, description="Height it sits at, m")
     height_from_m: Number | None = Field(default=None, ge=0, le=1000, description="Curtain wall bottom, m")
     height_to_m: Number | None = Field(default=None, ge=0, le=1000, description="Curtain wall top, m")

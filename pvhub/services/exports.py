@@ -37,8 +37,9 @@ COLUMNS = (
     "lon",
     "lat",
 )
-# Spreadsheet programs run text starting with these as formulas (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheet programs run text starting with these as formulas (CSV injection, OWASP's list); the
+# full-width forms too, which Chinese input methods type and some spreadsheet versions convert.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def _rows(session: Session, user: User) -> Iterator[tuple[Surface, Site, Estimate | None]]:

@@ -187,6 +187,23 @@ def _read(
     min_area_m2: float,
     skip_north_walls: bool,
 ) -> tuple[Format | None, Parsed]:
+    try:
+        return _read_format(filename, content, datum, boundary, crs, min_area_m2, skip_north_walls)
+    except RecursionError:  # a hostile or broken file of lists within lists, thousands deep
+        return None, Parsed(
+            errors=[Problem(None, "file", "the file's structure is nested too deeply to read")]
+        )
+
+
+def _read_format(
+    filename: str,
+    content: bytes,
+    datum: Datum,
+    boundary: BaseGeometry | None,
+    crs: str | None,
+    min_area_m2: float,
+    skip_north_walls: bool,
+) -> tuple[Format | None, Parsed]:
     fmt, doc = detect_format(filename, content)
     if fmt == "csv":
         return fmt, read_csv(content)

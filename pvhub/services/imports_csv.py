@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from pvhub.services.imports_rows import (
     FieldReader,
@@ -49,8 +50,11 @@ REQUIRED_COLUMNS = ("site_name", "lon", "lat", "kind", "gross_area_m2")
 
 def decode(content: bytes) -> tuple[str | None, Problem | None]:
     """Decode UTF-8 (BOM optional), else GB18030; otherwise a problem naming the encoding."""
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(content):
         return None, Problem(None, "file", "the file is UTF-16 encoded: save it as CSV UTF-8 (or GB18030)")
+    if b"\x00" in content:
+        line = content[: content.index(b"\x00")].count(b"\n") + 1
+        return None, Problem(line, "file", f"line {line} holds a NUL character, which text cannot contain")
     try:
         return content.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -66,6 +70,13 @@ def decode(content: bytes) -> tuple[str | None, Problem | None]:
         )
 
 
+def _looks_utf16(content: bytes) -> bool:
+    """UTF-16 without a byte-order mark: mostly ASCII text with a NUL in every other byte."""
+    sample = content[:400]
+    half = len(sample) // 2
+    return half >= 4 and max(sample[0::2].count(0), sample[1::2].count(0)) > 0.8 * half
+
+
 def read_csv(content: bytes) -> Parsed:
     """Read CSV bytes into site drafts (lon/lat still in the file's datum)."""
     parsed = Parsed()
@@ -74,6 +85,15 @@ def read_csv(content: bytes) -> Parsed:
         parsed.errors.append(problem or Problem(None, "file", "unreadable file"))
         return parsed
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _read_rows(reader, parsed)
+    except csv.Error as exc:  # e.g. a cell longer than the csv module's field limit (131,072 characters)
+        line = max(reader.line_num, 1)  # the line the reader was on when it gave up
+        parsed.errors.append(Problem(line, "file", f"line {line} cannot be read as CSV: {exc}"))
+        return parsed
+
+
+def _read_rows(reader: Any, parsed: Parsed) -> Parsed:
     header = next(reader, None)
     if header is None:
         parsed.errors.append(Problem(None, "file", "the file is empty"))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pvhub.models import SurfaceKind
+from pvhub.models.register import MAX_AREA_M2
 
 #: Index of a problem: CSV line number, GeoJSON feature index (0-based), CityJSON object id;
 #: ``None`` for the file as a whole.
@@ -161,6 +162,8 @@ class FieldReader:
         out = str(value).strip()
         if len(out) > max_length:
             self.error(name, f"{name} is {len(out)} characters long; at most {max_length} allowed")
+        elif "\x00" in out:  # PostgreSQL cannot store it; no legitimate name holds one
+            self.error(name, f"{name} contains a NUL character")
         return out
 
     def number(
@@ -319,6 +322,9 @@ def surface_from_fields(
     kind = fields.kind(default=kind_default)
     gross = fields.number("gross_area_m2", low=0.0, required=geometry_areas is None, unit="m²")
     usable = fields.number("usable_area_m2", low=0.0, unit="m²")
+    for name, area in (("gross_area_m2", gross), ("usable_area_m2", usable)):
+        if area is not None and area > MAX_AREA_M2:
+            fields.error(name, f"{name} must be at most {MAX_AREA_M2:,.0f} m² (1 km²), got {area:g}")
     shading = fields.fraction("shading_loss")
     height = fields.number("height_m", low=0.0, high=1000.0, unit="m")
     storey = fields.integer("storey", low=-10, high=200)
@@ -331,6 +337,12 @@ def surface_from_fields(
     if gross is None and geometry_areas is not None:
         gross, derived_usable = geometry_areas
         usable = derived_usable if usable is None else usable
+        if gross > MAX_AREA_M2:
+            fields.error(
+                "geometry",
+                f"the outline measures {gross:,.0f} m²; one surface is at most {MAX_AREA_M2:,.0f} m² (1 km²)",
+            )
+            return None
     assert gross is not None
     if usable is None:
         usable = gross * DEFAULT_USABLE_RATIO[kind]

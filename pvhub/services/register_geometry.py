@@ -33,6 +33,7 @@ from gis.plane import canopy, curtain_wall
 from gis.validate import close_ring, validate_ring
 from pvhub.errors import InvalidInput
 from pvhub.models import SurfaceKind
+from pvhub.models.register import MAX_AREA_M2
 
 _MAX_ROOF_TILT = 75.0  # steeper than this is a wall, and 1/cos(tilt) blows up near 90
 
@@ -131,6 +132,12 @@ def surface_shape(
         shape_ = _curtain_wall(values)
     else:
         shape_ = _plan(kind, values, boundary)
+    if shape_.gross_area_m2 > MAX_AREA_M2:
+        raise InvalidInput(
+            f"geometry: the surface measures {shape_.gross_area_m2:,.0f} m²; one surface is at most "
+            f"{MAX_AREA_M2:,.0f} m² (1 km²): check the coordinates, or split it.",
+            field="geometry",
+        )
     usable = values.get("usable_area_m2")
     if usable is not None:
         if usable > shape_.gross_area_m2 + 1e-9:

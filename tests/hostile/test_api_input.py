@@ -1,0 +1,175 @@
+"""Hostile values in API bodies, paths and forms: a clear 4xx, never a 5xx, nothing stored.
+
+The routes come from the app when the test runs, so a route added later is probed too.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from tests.conftest import api_token
+from tests.hostile.conftest import World, written
+from tests.hostile.corpus import LAT, LON
+from tests.security.conftest import page_login
+from tests.security.routes import UNSAFE_METHODS, api_routes, page_routes, routes
+
+BEYOND_64_BITS = 2**70
+
+
+def _json_routes(client: TestClient) -> list[tuple[str, str]]:
+    """(method, path) of every API operation whose documented body is JSON."""
+    paths = client.get("/openapi.json").json()["paths"]
+    return [
+        (method.upper(), path)
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if "application/json" in (operation.get("requestBody") or {}).get("content", {})
+    ]
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_no_json_body_may_carry_nan_or_infinity(
+    client: TestClient, world: World, session: Session, token: str
+) -> None:
+    headers = {**api_token(client, world.office), "Content-Type": "application/json"}
+    json_routes = _json_routes(client)
+    assert len(json_routes) >= 10
+    before = written(session)
+    for method, path in json_routes:
+        url = path.replace("{", "").replace("}", "")  # the check comes before routing to an object
+        body = f'{{"name": "x", "lon": {LON}, "lat": {LAT}, "value": {token}, "tilt_deg": {token}}}'
+        response = client.request(method, url.replace("_id", "1"), content=body, headers=headers)
+        assert response.status_code == 400, f"{method} {path}: {response.status_code} {response.text[:200]}"
+        assert "JSON does not allow" in response.json()["detail"]
+    assert written(session) == before
+
+
+def test_a_number_beyond_64_bits_in_any_path_is_a_client_error(client: TestClient, world: World) -> None:
+    """SQLite cannot bind such an integer; the answer is 4xx on every route, API and pages alike."""
+    headers = api_token(client, world.office)
+    page_login(client, world.office)
+    checked = 0
+    for route in routes(client.app):  # type: ignore[arg-type]
+        if not route.params or (route.method in UNSAFE_METHODS and not route.is_api):
+            continue  # page forms are refused by their CSRF check first
+        url = route.url({p: BEYOND_64_BITS for p in route.params})
+        response = client.request(route.method, url, headers=headers if route.is_api else None)
+        assert response.status_code < 500, f"{route}: {response.status_code}"
+        checked += 1
+    assert checked >= 40
+
+
+def test_offsets_and_pages_beyond_64_bits_are_client_errors(client: TestClient, world: World) -> None:
+    headers = api_token(client, world.office)
+    for route in api_routes(client.app):  # type: ignore[arg-type]
+        if route.method == "GET" and not route.params:
+            response = client.get(
+                route.path, params={"offset": BEYOND_64_BITS, "page": BEYOND_64_BITS}, headers=headers
+            )
+            assert response.status_code < 500, f"{route}: {response.status_code}"
+    page_login(client, world.office)
+    for route in page_routes(client.app):  # type: ignore[arg-type]
+        if route.method == "GET" and not route.params:
+            response = client.get(route.path, params={"page": BEYOND_64_BITS})
+            assert response.status_code < 500, f"{route}: {response.status_code}"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("name", "A" * 10_000_000, "at most 200 characters"),
+        ("name", "Bund\u000018", "NUL"),
+        ("address", "x" * 301, "at most 300 characters"),
+        ("height_m", 1e308, "less than or equal to 1000"),
+        ("height_m", -1, "greater than or equal to 0"),
+        ("lon", "121.48", "valid number"),
+        ("storeys", True, "valid integer"),
+    ],
+    ids=["10MB-name", "NUL", "long-address", "huge-height", "negative-height", "text-lon", "bool-storeys"],
+)
+def test_a_hostile_site_field_is_named_and_nothing_is_stored(
+    client: TestClient, world: World, session: Session, field: str, value: object, words: str
+) -> None:
+    before = written(session)
+    body = {"name": "Bund 18", "lon": LON, "lat": LAT, field: value}
+    response = client.post("/api/v1/sites", json=body, headers=api_token(client, world.owner))
+    assert response.status_code == 422, response.text[:300]
+    detail = response.json()["detail"]
+    assert detail[0]["loc"][-1] == field and words in detail[0]["msg"]
+    assert written(session) == before
+
+
+@pytest.mark.parametrize(
+    ("geometry", "words"),
+    [
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[LON, LAT], [LON + 3e-4, LAT + 3e-4], [LON + 3e-4, LAT], [LON, LAT + 3e-4], [LON, LAT]]
+                ],
+            },
+            "crosses itself",
+        ),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[121.47, 31.21], [121.49, 31.21], [121.49, 31.23], [121.47, 31.23], [121.47, 31.21]]
+                ],
+            },
+            "at most 1,000,000 m²",
+        ),
+        ({"type": "Polygon", "coordinates": [[[LON, LAT]] * 20_000]}, "at most 10000"),
+        ({"type": "Polygon", "coordinates": [[[LON, LAT], ["x", LAT], [LON, LAT]]]}, "not a [lon, lat] pair"),
+        ({"type": "GeometryCollection", "geometries": []}, "expected a GeoJSON Polygon"),
+    ],
+    ids=["bow-tie", "4-km2", "20000-corners", "text-corner", "collection"],
+)
+def test_a_hostile_surface_outline_is_refused(
+    client: TestClient, world: World, session: Session, geometry: dict[str, object], words: str
+) -> None:
+    headers = api_token(client, world.owner)
+    site = client.post("/api/v1/sites", json={"name": "Bund 18", "lon": LON, "lat": LAT}, headers=headers)
+    assert site.status_code == 201, site.text
+    before = written(session)
+    response = client.post(
+        "/api/v1/surfaces",
+        json={"site_id": site.json()["id"], "kind": "roof", "geometry": geometry},
+        headers=headers,
+    )
+    assert response.status_code == 422 and words in response.json()["detail"], response.text[:300]
+    assert written(session) == before
+
+
+@pytest.mark.parametrize("height", ["nan", "inf", "-inf", "1e400", "12abc"])
+def test_the_site_form_refuses_numbers_that_are_not_numbers(
+    client: TestClient, world: World, height: str
+) -> None:
+    token = page_login(client, world.owner)
+    ring = f"{LON}, {LAT}\n{LON + 3e-4}, {LAT}\n{LON + 3e-4}, {LAT + 3e-4}\n{LON}, {LAT + 3e-4}"
+    response = client.post(
+        "/sites/new", data={"csrf_token": token, "name": "Bund 18", "coordinates": ring, "height_m": height}
+    )
+    assert response.status_code == 422
+    assert "is not a number" in response.text
+
+
+def test_a_site_form_field_over_its_limit_is_shown_not_a_server_error(
+    client: TestClient, world: World
+) -> None:
+    token = page_login(client, world.owner)
+    ring = f"{LON}, {LAT}\n{LON + 3e-4}, {LAT}\n{LON + 3e-4}, {LAT + 3e-4}\n{LON}, {LAT + 3e-4}"
+    response = client.post("/sites/new", data={"csrf_token": token, "name": "x" * 300, "coordinates": ring})
+    assert response.status_code == 422 and "at most 200 characters" in response.text
+
+
+def test_a_deeply_nested_json_body_is_a_malformed_request(client: TestClient, world: World) -> None:
+    response = client.post(
+        "/api/v1/sites",
+        content=b"[" * 100_000 + b"]" * 100_000,
+        headers={**api_token(client, world.owner), "Content-Type": "application/json"},
+    )
+    assert response.status_code in (400, 422)
