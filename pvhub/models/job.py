@@ -25,7 +25,9 @@ class JobBase(SQLModel):
     result: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     error: str | None = Field(default=None, max_length=2000)
     detail: dict[str, Any] | None = Field(
-        default=None, sa_type=sa.JSON, description="Live detail while running, e.g. the optimiser's best cost and bound over time"
+        default=None,
+        sa_type=sa.JSON,
+        description="Live detail while running, e.g. the optimiser's best cost and bound over time",
     )
     cancel_requested: bool = False
 
