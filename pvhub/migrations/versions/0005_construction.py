@@ -63,9 +63,13 @@ def upgrade() -> None:
         batch.create_index("ix_measuredenergy_surface_id", ["surface_id"])
 
     with op.batch_alter_table("milestone") as batch:
-        batch.add_column(sa.Column("reported_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("reported_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True)
+        )
         batch.add_column(sa.Column("reported_by_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("confirmed_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("confirmed_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True)
+        )
         batch.add_column(sa.Column("confirmed_by_id", sa.Integer(), nullable=True))
         batch.add_column(
             sa.Column("sent_back_reason", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True)
