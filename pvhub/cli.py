@@ -115,6 +115,8 @@ def import_command(
     skip_north_walls: Annotated[bool, typer.Option(help="Skip curtain walls facing north")] = False,
 ) -> None:
     """Import sites and surfaces, all or nothing; exit 1 and list every problem when any row is bad."""
+    from sqlalchemy.exc import DBAPIError
+
     from pvhub.db import make_engine, transaction
     from pvhub.errors import DomainError
     from pvhub.services import accounts, imports
@@ -141,6 +143,9 @@ def import_command(
             )
     except DomainError as exc:
         raise _fail(exc.message) from None
+    except DBAPIError as exc:  # the transaction was rolled back: say so in one line, not a traceback
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        raise _fail(f"the database refused a row, so nothing was imported: {reason}") from None
     data = report.as_dict()
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))

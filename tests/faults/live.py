@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,9 @@ class Server:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            if self.prefix:  # the prefix (unshare) does not pass the signal on to the server
+                with suppress(OSError, IndexError, ValueError):
+                    os.kill(self.pid, signal.SIGTERM)
             self.process.terminate()
             try:
                 self.process.wait(timeout=30)
