@@ -3,7 +3,8 @@
 Sites are clustered (neighbourhoods) in a 6 km x 4 km area with capacities of 20-800 kWp; bundles must
 hold 1,000-2,000 kWp, at most 30 sites, within 2 km of their anchor, with the recommended bundle cost.
 For each size it prints the time to the first feasible solution, the final status, cost, bound and gap,
-and the ratio of the cost to the greedy baseline measured in the same run.
+the ratio of the cost to the greedy baseline measured in the same run, and the machine's load average
+(on a shared machine CP-SAT gets fewer cycles than its workers ask for, which changes the figures).
 
     python benchmarks/bundling.py            # 100 and 1,000 sites at 60 s, 10,000 sites at 300 s
     python benchmarks/bundling.py --quick    # 100 and 1,000 sites at 10 s
@@ -66,6 +67,7 @@ def run(n: int, time_limit: float, seed: int) -> dict[str, object]:
         "greedy_bundled_share": round((res.greedy_bundled_kw or 0) / total, 4),
         "cost_vs_greedy": None if not res.greedy_cost_m else round(res.cost_m / res.greedy_cost_m, 4),
         "wall_s": round(res.wall_s, 1),
+        "load_1m_after": round(os.getloadavg()[0], 1),  # the machine is shared: how busy it was
         "bound_note": res.bound_note,
     }
 

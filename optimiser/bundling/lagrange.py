@@ -13,7 +13,8 @@ The knapsack is relaxed in ways that keep it a lower bound:
   within it), and the minimum is checked against the rounded-down sum plus one step per item taken;
 * only units of negative reduced cost enter the dynamic programme; units of positive reduced cost can only
   help to reach the minimum capacity, and enter as a fractional cover (cheapest per kWp first);
-* ``max_sites`` and the one-lock-per-bundle rule are dropped;
+* ``max_sites`` enters only as a second, fractional knapsack whose value replaces the first where it is
+  larger (each alone is a relaxation); the one-lock-per-bundle rule is dropped;
 * when only the nearest anchors of each unit are generated (large instances), each price is capped at the
   unit's distance to its nearest left-out anchor, so every left-out pair has a reduced cost >= 0 and
   cannot lower any anchor's value; the minimum capacity is then dropped (a left-out unit could fill it).
@@ -41,7 +42,8 @@ from optimiser.bundling.units import Prepared
 GRID_STEPS = 2000  # capacity grid of the knapsack: about max_capacity_kw / GRID_STEPS per step
 DP_CELLS = 20_000_000  # dynamic-programme cells (items x capacity steps) per evaluation at most
 STALL = 40  # evaluations without improvement before the step factor is halved
-DEBUG = False
+LARGE_PAIRS = 1_000_000  # above this many pairs an exact evaluation is slow: the fast stage gets more
+LARGE_FAST_SHARE = 0.8
 FAST_SHARE = 0.4  # share of the search time spent on the fast fractional evaluation first
 TARGET = 1.0  # Polyak target: best bound + TARGET * (upper - best)
 EXACT_THETA = 0.1  # first step factor of the exact stage (it starts near the best prices)
@@ -76,6 +78,7 @@ class Lagrangian:
         n_units, n = len(prep.units), len(inst.sites)
         self.n_units, self.n = n_units, n
         self.cap = np.array([u.capacity_kw for u in prep.units], dtype=float)
+        self.size = np.array([len(u.members) for u in prep.units], dtype=float)
         self.req = np.zeros(n_units, dtype=bool)
         self.req[list(required)] = True
         self.opt = np.zeros(n_units, dtype=bool)
@@ -156,7 +159,7 @@ class Lagrangian:
             cand = order[: int(np.count_nonzero(screen & self.can_open))]  # most promising first
             cand = np.sort(cand[: self._affordable(cand, neg)])
             dp_value, picks = self._knapsacks(cand, rc, neg)
-            value[cand] = fixed[cand] + dp_value
+            value[cand] = fixed[cand] + np.maximum(dp_value, frac[cand])  # both are lower bounds
         value = np.where(np.isnan(value), np.inf, value)
         order = np.argsort(value, kind="stable")
         finite = int(np.isfinite(value).sum())
@@ -196,8 +199,20 @@ class Lagrangian:
 
         Returns the anchors' values and each negative pair's fraction (in the order of ``rc[neg]``).
         """
-        pj, w = self.pj[neg], self.cap[self.pu[neg]]
-        r = rc[neg]
+        pj, r = self.pj[neg], rc[neg]
+        val_c, x_c = self._fractional_on(pj, r, self.cap[self.pu[neg]], self.max_cap - self.cap[self.own_u])
+        if self.inst.max_sites is None:
+            return val_c, x_c
+        # the site count is a second knapsack; either alone is a relaxation, so the larger value holds
+        size = self.size[self.pu[neg]]
+        val_s, x_s = self._fractional_on(pj, r, size, self.inst.max_sites - self.size[self.own_u])
+        use_s = val_s > val_c
+        return np.maximum(val_c, val_s), np.where(use_s[pj], x_s, x_c)
+
+    def _fractional_on(
+        self, pj: np.ndarray, r: np.ndarray, w: np.ndarray, room: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Fractional knapsack per anchor on one weight (items sorted by reduced cost per weight)."""
         ratio = np.where(w > 0, r / np.where(w > 0, w, 1.0), -np.inf)
         order = np.lexsort((ratio, pj))
         jj, ww, rr = pj[order], w[order], r[order]
@@ -206,7 +221,6 @@ class Lagrangian:
         first[1:] = jj[1:] != jj[:-1]
         start = np.maximum.accumulate(np.where(first, np.arange(len(jj)), 0)) if len(jj) else jj
         before = cs - ww - (cs - ww)[start] if len(jj) else cs
-        room = self.max_cap - self.cap[self.own_u]
         with np.errstate(divide="ignore", invalid="ignore"):
             f = np.where(ww > 0, np.clip((room[jj] - before) / ww, 0.0, 1.0), 1.0)
         frac_x = np.empty_like(f)
@@ -370,7 +384,8 @@ def search(
         rho = float(np.max(np.where(lag.cap > 0, pi / np.maximum(lag.cap, 1e-9), 0.0), initial=0.0))
     pi = lag.clamp(pi, rho)
     best, best_pi, best_rho = -math.inf, pi.copy(), rho
-    for exact, share, theta in ((False, FAST_SHARE, 1.0), (True, 1.0, EXACT_THETA)):
+    fast = FAST_SHARE if len(lag.pd) <= LARGE_PAIRS else LARGE_FAST_SHARE
+    for exact, share, theta in ((False, fast, 1.0), (True, 1.0, EXACT_THETA)):
         stage_end = start + share * time_limit_s
         pi, rho, stall, stage_best = best_pi.copy(), best_rho, 0, -math.inf
         for it in range(max_iter):
@@ -378,8 +393,6 @@ def search(
             if (it >= 1 and now > min(stage_end, deadline)) or (stop is not None and stop()):
                 break
             ev = lag.evaluate(pi, rho, exact=exact)
-            if DEBUG:
-                print(exact, it, round(ev.bound), round(theta, 4), len(ev.opened))
             if not math.isfinite(ev.bound):
                 break
             if not math.isfinite(stage_best) or ev.bound > stage_best + 1e-9 * max(1.0, abs(stage_best)):

@@ -28,7 +28,6 @@ from optimiser.bundling.units import Prepared
 WHOLE_UNITS = 1500  # up to this many bundled units the region is the whole instance
 REGION_UNITS = 300  # units freed per region otherwise (CP-SAT improves these within seconds)
 MIN_BUNDLES = 3  # bundles freed per neighbourhood at least
-DEBUG = False
 SUB_MIN_S = 3.0  # CP-SAT time per neighbourhood at least
 ALL_ANCHORS_UNITS = 120  # up to this many units a neighbourhood offers every one of its sites as anchor
 
@@ -118,10 +117,8 @@ def improve(
         )
         if res is None:
             continue
-        new_assign, proven, took = res
+        new_assign, proven, _ = res
         after = _key(inst, prep, new_assign, units)
-        if DEBUG:
-            print("region", rounds, len(units), round(limit, 1), round(took, 1), proven, before, after)
         if after < (before[0], before[1] - 1e-6):
             cur = new_assign
             if on_improve is not None:

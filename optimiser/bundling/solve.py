@@ -20,9 +20,10 @@ from optimiser.bundling.units import Prepared, prepare
 
 FULL_MODEL_SITES = 400  # up to this many sites CP-SAT sees every anchor and its own bound is valid
 CANDIDATE_ANCHORS = 25  # nearest anchors per unit kept in larger models
-GREEDY_SHARE = 0.05  # share of the time limit after which the greedy returns its best so far
+GREEDY_SHARE = 0.2  # share of the time limit after which the greedy returns its best so far
 LOCAL_SEARCH_SHARE = 0.1  # share of the time limit for improving the greedy warm start
 BOUND_SHARE = 0.25  # share of the time limit kept for the lower bound
+SMALL_BOUND_SHARE = 0.1  # the same with a complete model, whose CP-SAT bound is valid too
 RECOMMENDED_BUNDLE_COST_M = 3_000.0  # see optimiser/README.md, "Choosing bundle_cost_m"
 
 
@@ -91,7 +92,8 @@ def _solve(
     start: float,
 ) -> BundlingResult:
     tracker.phase("greedy")
-    deadline = start + time_limit_s * (1.0 - BOUND_SHARE)
+    small = candidate_anchors is None and len(inst.sites) <= FULL_MODEL_SITES
+    deadline = start + time_limit_s * (1.0 - (SMALL_BOUND_SHARE if small else BOUND_SHARE))
     workers = num_workers or os.cpu_count() or 1
     n = len(inst.sites)
     if candidate_anchors is None and n > FULL_MODEL_SITES:

@@ -322,6 +322,18 @@ def test_lagrangian_bound_never_exceeds_the_brute_force_optimum(params: dict[str
         assert 0 <= bound <= optimum + 1e-6
         # the search gets close: the set-partitioning bound of such tiny instances is nearly exact
         assert bound >= 0.7 * optimum
+        # only the pairs within 300 m, prices capped there: still a valid bound
+        near = prepare(inst, None, radius_m=300.0)
+        capped, why, _ = lagrangian_bound(
+            inst,
+            near,
+            required=set(range(len(near.units))),
+            complete=False,
+            start_pi=np.full(len(near.units), 1000.0),
+            upper=optimum,
+            time_limit_s=0.5,
+        )
+        assert why is None and capped is not None and capped <= optimum + 1e-6
 
 
 def test_lagrangian_bound_at_a_lower_bundled_capacity_stays_below_the_optimum() -> None:
@@ -477,3 +489,41 @@ def test_should_stop_cancels_quickly_without_partial_bundles() -> None:
     # asked at once: stops before any work
     res = solve_bundling(inst, time_limit_s=30, should_stop=lambda: True)
     assert res.status == "unknown" and res.message == "cancelled" and res.bundles == []
+
+
+def test_region_search_keeps_every_limit_and_never_gets_worse(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from optimiser.bundling import lns
+    from optimiser.bundling.greedy import greedy, is_valid, solution_key
+    from optimiser.bundling.units import prepare
+
+    # small regions on a small instance, so the sweep over several regions runs within a unit test
+    monkeypatch.setattr(lns, "WHOLE_UNITS", 40)
+    monkeypatch.setattr(lns, "REGION_UNITS", 50)
+    monkeypatch.setattr(lns, "SUB_MIN_S", 0.3)
+    inst = BundlingInstance(
+        random_sites(250, 18, spread=5000),
+        min_capacity_kw=600,
+        max_capacity_kw=1500,
+        max_sites=12,
+        max_distance_m=2000,
+        bundle_cost_m=2000,
+    )
+    prep = prepare(inst, 25)
+    start = greedy(inst, prep, seed=0)
+    assert start is not None
+    seen: list[tuple[float, float]] = []
+    out = lns.improve(
+        inst,
+        prep,
+        start,
+        deadline=time.perf_counter() + 3,
+        seed=0,
+        workers=1,
+        fixed_units=set(),
+        on_improve=lambda a: seen.append(solution_key(inst, prep, a)),
+    )
+    assert is_valid(inst, prep, out)
+    assert solution_key(inst, prep, out) <= solution_key(inst, prep, start)
+    assert seen == sorted(seen, reverse=True)  # each accepted step is better than the last
