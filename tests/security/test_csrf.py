@@ -48,9 +48,10 @@ def test_a_token_from_another_session_is_refused(client: TestClient, small_world
     attacker_token = csrf_of(attacker.get("/login").text)
     victim_token = page_login(client, small_world.office)
     assert attacker_token != victim_token
-    response = client.post("/estimates/run", data={"csrf_token": attacker_token}, follow_redirects=False)
+    response = client.post("/logout", data={"csrf_token": attacker_token}, follow_redirects=False)
     assert response.status_code == 403
-    accepted = client.post("/estimates/run", data={"csrf_token": victim_token}, follow_redirects=False)
+    assert "/logout" in client.get("/").text, "still logged in"
+    accepted = client.post("/logout", data={"csrf_token": victim_token}, follow_redirects=False)
     assert accepted.status_code == 303
 
 
