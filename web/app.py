@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pvhub import jobs
 from pvhub.api import build_router
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(DataError, _out_of_range)
-    app.middleware("http")(_refuse_non_finite_json)  # inside the headers middleware: its 400 gets them too
+    app.add_middleware(RefuseNonFiniteJSON)  # inside the headers middleware: its 400 gets them too
     app.middleware("http")(_locale_and_headers)
     app.add_middleware(
         SessionMiddleware,
@@ -176,25 +177,50 @@ def _finite_float(token: str) -> float:
     return value
 
 
-async def _refuse_non_finite_json(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
+class RefuseNonFiniteJSON:
     """Refuse NaN and ±Infinity in an API request's JSON body (400) before any handler sees them.
 
     They are not JSON (RFC 8259), but Python's parser accepts them; a float field without bounds
     would then store Infinity, and echoing NaN back in a validation error breaks the response.
+    A plain ASGI middleware that buffers the body and replays it: the same check reading the body
+    inside an ``@app.middleware("http")`` function made 50 concurrent bids run out of database
+    connections (observed on PostgreSQL and SQLite; the test of concurrent bids caught it).
     """
-    if request.url.path.startswith("/api/") and "json" in request.headers.get("content-type", ""):
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or []) if scope["type"] == "http" else {}
+        if not (
+            str(scope.get("path", "")).startswith("/api/") and b"json" in headers.get(b"content-type", b"")
+        ):
+            await self.app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)  # the client went away; let the app see it
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
         try:
-            json.loads(await request.body(), parse_constant=_non_finite, parse_float=_finite_float)
+            json.loads(body, parse_constant=_non_finite, parse_float=_finite_float)
         except _NonFinite as exc:
-            return JSONResponse(
-                {
-                    "detail": f"The JSON body holds {exc}, which JSON does not allow; send a number.",
-                    "field": None,
-                },
-                status_code=400,
-            )
+            detail = f"The JSON body holds {exc}, which JSON does not allow; send a number."
+            await JSONResponse({"detail": detail, "field": None}, status_code=400)(scope, receive, send)
+            return
         except (ValueError, RecursionError):
             pass  # malformed JSON: FastAPI answers it as usual
-    return await call_next(request)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
