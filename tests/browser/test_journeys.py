@@ -80,6 +80,9 @@ def journey_for(
 def construction_rows(page: Page, subdistrict: str) -> Any:
     """The construction list filtered to one subdistrict (the filter form, as a user sets it)."""
     page.click("nav.mainnav a[href='/construction']")
+    # the list may already be open with the filter set: wait for the fresh, unfiltered page first
+    page.wait_for_url("**/construction")
+    page.wait_for_load_state("domcontentloaded")
     page.select_option("select[name=subdistrict]", subdistrict)
     page.wait_for_url("**/construction?*subdistrict=*")
     return page.locator("#results tbody tr")
