@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi import status as http
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from pvhub import policy
 from pvhub.api.deps import CurrentUser, SessionDep, SettingsDep
+from pvhub.api.exports import ATTACHMENT, GeoJSONResponse
 from pvhub.services import construction, demonstration, progress, progress_exports
 from pvhub.services.progress import STAGES, StageFilter
 
@@ -141,17 +142,19 @@ def export_progress_csv(user: CurrentUser, session: SessionDep, settings: Settin
     )
 
 
-@router.get("/programme/progress.geojson", response_class=JSONResponse)
-def export_progress_geojson(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> JSONResponse:
+@router.get(
+    "/programme/progress.geojson",
+    response_class=GeoJSONResponse,
+    responses={200: {"description": "A GeoJSON FeatureCollection", "headers": ATTACHMENT}},
+)
+def export_progress_geojson(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> GeoJSONResponse:
     """The same rows as an RFC 7946 FeatureCollection (surface geometry or site point, WGS84)."""
     construction.sync_awards(session, timezone=settings.timezone)
     data = progress_exports.progress_geojson(
         session, user=user, today=construction.today_in(settings.timezone)
     )
-    return JSONResponse(
-        data,
-        media_type="application/geo+json",
-        headers={"Content-Disposition": 'attachment; filename="pvhub-progress.geojson"'},
+    return GeoJSONResponse(
+        data, headers={"Content-Disposition": 'attachment; filename="pvhub-progress.geojson"'}
     )
 
 
