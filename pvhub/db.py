@@ -29,7 +29,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # As many connections as the server has request threads (anyio's default is 40), so a request
+    # never waits for a connection behind requests that wait for a row lock (e.g. the tender lock
+    # that serialises bids); mind PostgreSQL's max_connections (100) when running many workers.
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20, pool_timeout=60)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
