@@ -182,9 +182,8 @@ class RefuseNonFiniteJSON:
 
     They are not JSON (RFC 8259), but Python's parser accepts them; a float field without bounds
     would then store Infinity, and echoing NaN back in a validation error breaks the response.
-    A plain ASGI middleware that buffers the body and replays it: the same check reading the body
-    inside an ``@app.middleware("http")`` function made 50 concurrent bids run out of database
-    connections (observed on PostgreSQL and SQLite; the test of concurrent bids caught it).
+    A plain ASGI middleware that buffers the body and replays it to the app, rather than an
+    ``@app.middleware("http")`` function, which runs the rest of the request in another task.
     """
 
     def __init__(self, app: ASGIApp) -> None:
