@@ -170,6 +170,14 @@ def snapshot_register(session: Session, params: BundlingParameters) -> RegisterS
 def submit_run(*, session: Session, actor: User, params: BundlingParameters) -> BundlingRun:
     """Queue a bundling run (the caller commits, then starts the job)."""
     policy.require(actor, "bundle:run")
+    # One run at a time: two runs storing at once would each replace the other's drafts.
+    active = session.exec(
+        select(Job.id).where(
+            Job.kind == "bundling", col(Job.status).in_([RunStatus.queued, RunStatus.running])
+        )
+    ).first()
+    if active is not None:
+        raise Conflict("A bundling run is already under way; wait for it to finish or cancel it.")
     job = jobs.submit(session=session, actor=actor, kind="bundling", parameters=params.model_dump())
     run = BundlingRun(parameters=params.model_dump(), job_id=job.id, created_by_id=actor.id)
     session.add(run)

@@ -235,3 +235,11 @@ def test_review_after_publication_keeps_tendered_surfaces(session: Session, make
         register.reject_surface(session=session, actor=office, surface_id=approved.id, reason="late doubts")
     rejected = register.reject_surface(session=session, actor=office, surface_id=newcomer.id, reason="漏水")
     assert rejected.status == SurfaceStatus.rejected
+
+
+def test_a_second_run_is_refused_while_one_is_under_way(session: Session, make_user) -> None:  # type: ignore[no-untyped-def]
+    office, _ = _district(session, make_user, n=4)
+    bundling.submit_run(session=session, actor=office, params=PARAMS)
+    session.commit()
+    with pytest.raises(Conflict, match="already under way"):
+        bundling.submit_run(session=session, actor=office, params=PARAMS)
