@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +54,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``pvhub db upgrade``, ``pvhub demo`` and ``pvhub serve`` on a fresh SQLite file, as a user would."""
-    db = tmp_path_factory.mktemp("live") / "pvhub.db"
-    env = {**os.environ, "PVHUB_ENV": "development", "PVHUB_DATABASE_URL": f"sqlite:///{db}"}
+@contextmanager
+def demo_server(folder: Path, **settings: str) -> Iterator[str]:
+    """``pvhub db upgrade``, ``pvhub demo`` and ``pvhub serve`` on a fresh SQLite file in ``folder``,
+    as a user would; ``settings`` are extra ``PVHUB_*`` variables. Yields the server's URL."""
+    db = folder / "pvhub.db"
+    env = {**os.environ, "PVHUB_ENV": "development", "PVHUB_DATABASE_URL": f"sqlite:///{db}", **settings}
     pvhub = str(Path(sys.executable).with_name("pvhub"))
     subprocess.run([pvhub, "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run([pvhub, "demo"], env=env, check=True, capture_output=True)
@@ -83,6 +85,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo district on a live server, shared by the browser tests."""
+    with demo_server(tmp_path_factory.mktemp("live")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -6,21 +6,17 @@ so a tender published now can close half a minute later and its awards be confir
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ROOT, _free_port
+from tests.browser.conftest import demo_server
 from tests.browser.test_shell import log_in
 
 BID_WINDOW_S = 45
@@ -29,40 +25,14 @@ BID_WINDOW_S = 45
 @pytest.fixture(scope="module")
 def quick_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo district on a server whose tender periods are short enough to watch."""
-    db = tmp_path_factory.mktemp("tenders") / "pvhub.db"
-    env = {
-        **os.environ,
-        "PVHUB_ENV": "development",
-        "PVHUB_DATABASE_URL": f"sqlite:///{db}",
+    folder = tmp_path_factory.mktemp("tenders")
+    settings = {
         "PVHUB_TENDER_MIN_BID_DAYS": "0",
         "PVHUB_TENDER_PUBLICITY_DAYS": "0",
-        "PVHUB_DATA_DIR": str(db.parent),
+        "PVHUB_DATA_DIR": str(folder),
     }
-    pvhub = str(Path(sys.executable).with_name("pvhub"))
-    subprocess.run([pvhub, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([pvhub, "demo"], env=env, check=True, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen(
-        [pvhub, "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/login", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("pvhub serve did not answer within 10 s")
+    with demo_server(folder, **settings) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _switch(page: Page, base: str, email: str) -> None:
