@@ -132,6 +132,7 @@ def _views(session: Session, bundles: list[Bundle]) -> list[BundleView]:
         )
     ).all():
         kinds[site_id][str(kind)] += 1
+    limits = {run_id: _limits(session, run_id) for run_id in {b.run_id for b in bundles}}
     views = []
     for n, b in enumerate(bundles):
         assert b.id is not None
@@ -161,7 +162,7 @@ def _views(session: Session, bundles: list[Bundle]) -> list[BundleView]:
             colour=PALETTE[n % len(PALETTE)],
         )
         view.warnings = (
-            _warnings(view, _limits(session, b.run_id), spread) if b.status != BundleStatus.published else []
+            _warnings(view, limits[b.run_id], spread) if b.status != BundleStatus.published else []
         )
         views.append(view)
     return views

@@ -55,7 +55,6 @@ class Journey:
     shots: int = 0
     errors: list[str] = field(default_factory=list)
     contexts: list[Any] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
 
     def shot(self, page: Page, step: str, *, full_page: bool = True) -> None:
         self.shots += 1
@@ -92,9 +91,6 @@ class Journey:
         )
         assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text[:400]}"
         return response.json()
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
 
     def close(self) -> None:
         for context in self.contexts:

@@ -42,7 +42,6 @@ from tests.faults.live import Server, copy_database, environment
 
 pytestmark = pytest.mark.slow
 OFFICE = "office@demo.pvhub"
-JOURNEY_LIMIT_S = 180  # ~2 minutes each on a quiet machine; the bar leaves room for a loaded one
 
 
 @pytest.fixture
@@ -71,10 +70,6 @@ def journey_for(
         for journey in made:
             journey.close()
         server.stop()
-    for journey in made:
-        assert journey.elapsed() < JOURNEY_LIMIT_S, (
-            f"the {journey.who} journey took {journey.elapsed():.0f} s"
-        )
 
 
 def construction_rows(page: Page, subdistrict: str) -> Any:
