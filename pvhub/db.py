@@ -19,8 +19,13 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL and a busy timeout so several writers can wait their turn."""
+def make_engine(url: str, *, connections: int = 40) -> Engine:
+    """Create an engine; SQLite gets WAL and a busy timeout so several writers can wait their turn.
+
+    ``connections`` bounds the PostgreSQL pool; the app passes more than the requests it admits at
+    once (web/admission.py), so an admitted request never waits for a connection behind requests
+    that wait for a row lock, and background jobs still find one.
+    """
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -29,10 +34,11 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # As many connections as the server has request threads (anyio's default is 40), so a request
-    # never waits for a connection behind requests that wait for a row lock (e.g. the tender lock
-    # that serialises bids); mind PostgreSQL's max_connections (100) when running many workers.
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20, pool_timeout=60)
+    # Mind PostgreSQL's max_connections (100) when running several workers: each holds its own pool.
+    half = max(1, connections // 2)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=half, max_overflow=connections - half, pool_timeout=60
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     login_window_s: float = Field(15 * 60, gt=0, description="Login throttling window, seconds")
     default_language: Literal["zh_CN", "en"] = "zh_CN"
     max_upload_mb: float = Field(50, gt=0, description="Largest accepted upload (imports, documents), MB")
+    request_slots: int = Field(
+        30, ge=1, le=500, description="Requests served at once per worker process; more wait their turn"
+    )
     # Tender rules (DESIGN "Tenders"); see pvhub/services/tenders.py
     tender_min_bid_days: float = Field(20, ge=0, description="Shortest bid period from publication, days")
     tender_extension_days: float = Field(

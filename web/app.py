@@ -40,6 +40,7 @@ from web import (
     tender_award_pages,
     tender_pages,
 )
+from web.admission import SPARE_CONNECTIONS, AdmissionControl
 from web.templating import build_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -80,7 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Register, estimate, bundle, tender, build and monitor a district's distributed PV.",
     )
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url)
+    app.state.engine = make_engine(
+        settings.database_url, connections=settings.request_slots + SPARE_CONNECTIONS
+    )
     app.state.templates = build_templates()
     app.state.security_headers = security_headers(settings)
     app.state.login_throttle = LoginThrottle(
@@ -115,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.env == "production",
     )
+    app.add_middleware(AdmissionControl, slots=settings.request_slots)  # outermost: every request counts
     return app
 
 
