@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     login_window_s: float = Field(15 * 60, gt=0, description="Login throttling window, seconds")
     default_language: Literal["zh_CN", "en"] = "zh_CN"
     max_upload_mb: float = Field(50, gt=0, description="Largest accepted upload (imports, documents), MB")
+    freeze_heap_on_start: bool | None = Field(
+        None, description="Exempt the start-up heap from garbage collection; default: except in tests"
+    )
     request_slots: int = Field(
         30, ge=1, le=500, description="Requests served at once per worker process; more wait their turn"
     )
@@ -76,6 +79,14 @@ class Settings(BaseSettings):
         """The secret key, always set after validation."""
         assert self.secret_key is not None
         return self.secret_key
+
+    @property
+    def freezes_heap(self) -> bool:
+        """Whether the app moves its start-up heap out of the collector's reach (web/app.py).
+
+        Off by default in tests only: there hundreds of apps start in one process, and a frozen
+        heap's cyclic garbage is never reclaimed."""
+        return self.env != "test" if self.freeze_heap_on_start is None else self.freeze_heap_on_start
 
     @property
     def is_sqlite(self) -> bool:
