@@ -49,7 +49,9 @@ def test_the_session_cookie_is_http_only_same_site_lax_and_expires(
 
 @pytest.fixture
 def production_client(database_url: str, session: Session) -> Iterator[TestClient]:
-    settings = Settings(env="production", database_url=database_url, secret_key="p" * 48, freeze_heap_on_start=False)
+    settings = Settings(
+        env="production", database_url=database_url, secret_key="p" * 48, freeze_heap_on_start=False
+    )
     with TestClient(create_app(settings), base_url="https://testserver") as client:
         yield client
 
