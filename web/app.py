@@ -109,7 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(DataError, _out_of_range)
-    app.add_middleware(RefuseNonFiniteJSON)  # inside the headers middleware: its 400 gets them too
+    # inside the headers middleware: its 400 and 413 get them too
+    app.add_middleware(GuardJSONBody, max_bytes=int(settings.max_upload_mb * 1e6))
     app.middleware("http")(_locale_and_headers)
     app.add_middleware(
         SessionMiddleware,
@@ -198,17 +199,25 @@ def _finite_float(token: str) -> float:
     return value
 
 
-class RefuseNonFiniteJSON:
-    """Refuse NaN and ±Infinity in an API request's JSON body (400) before any handler sees them.
+class GuardJSONBody:
+    """Check an API request's JSON body before any handler sees it: larger than ``max_bytes`` → 413,
+    NaN or ±Infinity → 400.
 
-    They are not JSON (RFC 8259), but Python's parser accepts them; a float field without bounds
-    would then store Infinity, and echoing NaN back in a validation error breaks the response.
-    A plain ASGI middleware that buffers the body and replays it to the app, rather than an
-    ``@app.middleware("http")`` function, which runs the rest of the request in another task.
+    The body is read into memory to be parsed, so without a limit one request could claim any
+    amount of it; multipart uploads have their own limit where they are read (``read_limited``).
+    NaN and Infinity are not JSON (RFC 8259), but Python's parser accepts them; a float field
+    without bounds would then store Infinity, and echoing NaN back in a validation error breaks the
+    response. A plain ASGI middleware that buffers the body and replays it to the app, rather than
+    an ``@app.middleware("http")`` function, which runs the rest of the request in another task.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
+        self.max_bytes = max_bytes
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"The JSON body is larger than {self.max_bytes / 1e6:g} MB (PVHUB_MAX_UPLOAD_MB)."
+        await JSONResponse({"detail": detail, "field": None}, status_code=413)(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers") or []) if scope["type"] == "http" else {}
@@ -217,13 +226,21 @@ class RefuseNonFiniteJSON:
         ):
             await self.app(scope, receive, send)
             return
-        chunks, more = [], True
+        declared = headers.get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        chunks, more, size = [], True, 0
         while more:
             message = await receive()
             if message["type"] != "http.request":
                 await self.app(scope, receive, send)  # the client went away; let the app see it
                 return
             chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:  # chunked, or a Content-Length that understated the body
+                await self._too_large(scope, receive, send)
+                return
             more = message.get("more_body", False)
         body = b"".join(chunks)
         try:

@@ -5,10 +5,14 @@ The routes come from the app when the test runs, so a route added later is probe
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from pvhub.settings import Settings
 from tests.conftest import api_token
 from tests.hostile.conftest import World, written
 from tests.hostile.corpus import LAT, LON
@@ -173,3 +177,44 @@ def test_a_deeply_nested_json_body_is_a_malformed_request(client: TestClient, wo
         headers={**api_token(client, world.owner), "Content-Type": "application/json"},
     )
     assert response.status_code in (400, 422)
+
+
+@pytest.fixture
+def one_mb_client(settings: Settings, session: Session) -> Iterator[TestClient]:
+    """The app with uploads (and JSON bodies) limited to 1 MB."""
+    from web.app import create_app
+
+    with TestClient(create_app(settings.model_copy(update={"max_upload_mb": 1}))) as client:
+        yield client
+
+
+def _site_body_of(size: int) -> bytes:
+    return json.dumps({"name": "Bund 18", "lon": LON, "lat": LAT, "address": "x" * size}).encode()
+
+
+def test_a_json_body_over_the_upload_limit_is_refused_unread(
+    one_mb_client: TestClient, world: World, session: Session
+) -> None:
+    headers = {**api_token(one_mb_client, world.owner), "Content-Type": "application/json"}
+    before = written(session)
+    response = one_mb_client.post("/api/v1/sites", content=_site_body_of(2_000_000), headers=headers)
+    assert response.status_code == 413, response.text[:300]
+    assert "larger than 1 MB" in response.json()["detail"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while reading
+        body = _site_body_of(2_000_000)
+        for start in range(0, len(body), 65_536):
+            yield body[start : start + 65_536]
+
+    response = one_mb_client.post("/api/v1/sites", content=chunks(), headers=headers)
+    assert response.status_code == 413, response.text[:300]
+    assert written(session) == before
+
+
+def test_a_json_body_under_the_limit_is_read_as_usual(
+    one_mb_client: TestClient, world: World, session: Session
+) -> None:
+    headers = {**api_token(one_mb_client, world.owner), "Content-Type": "application/json"}
+    response = one_mb_client.post("/api/v1/sites", content=_site_body_of(900_000), headers=headers)
+    assert response.status_code == 422  # a 900 kB address reaches validation, which names the field
+    assert response.json()["detail"][0]["loc"][-1] == "address"
