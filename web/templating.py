@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ def build_templates() -> Jinja2Blocks:
     env.filters["tojson_script"] = _json_for_script
     env.filters["num"] = _format_number
     env.globals["localized"] = localized
+    env.filters["weather_label"] = weather_label
+    env.filters["yield_method"] = yield_method
     return templates
 
 
@@ -32,6 +35,39 @@ def _json_for_script(value: Any) -> Markup:
     """JSON safe inside <script type="application/json"> (no closing tag can break out)."""
     text = json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
     return Markup(text)
+
+
+def weather_label(label: str | None) -> str:
+    """An estimate's weather-year label in the page's language.
+
+    The yield engine records the label in English with the estimate (it is provenance, and the
+    API reports it as stored); the embedded default's label is translated here (listed in
+    web/vocabulary.py), a label from a weather file the office supplied is shown as it is. The
+    ``synthetic: `` prefix is dropped: pages flag a synthetic year from the estimate's
+    ``assumptions.weather.synthetic``, in words of their own.
+    """
+    text = (label or "").removeprefix("synthetic: ")
+    return i18n.gettext(text) if text else ""
+
+
+_TABLE_METHOD = re.compile(r"^bilinear ([0-9.]+)° \(tilt, azimuth\) table$")
+
+
+def yield_method(method: str | None) -> str:
+    """The yield engine's method of a run (``"; "``-joined, stored in English) in the page's language."""
+    parts = []
+    for part in (method or "").split("; "):
+        table = _TABLE_METHOD.match(part)
+        if table:
+            parts.append(
+                i18n.gettext("bilinear interpolation in a %(step)s° (tilt, azimuth) table")
+                % {"step": table[1]}
+            )
+        elif part == "exact per distinct orientation":
+            parts.append(i18n.gettext("exact per distinct orientation"))
+        else:
+            parts.append(part)
+    return "; ".join(parts)
 
 
 def localized(obj: Any, field: str = "name") -> str:

@@ -12,6 +12,7 @@ def N_(message: str) -> str:
 
 
 VOCABULARY = (
+    N_("Shanghai Longhua (WMO 583670) monthly normals"),  # the embedded default year's label
     N_("role.office"),
     N_("role.owner"),
     N_("role.supplier"),

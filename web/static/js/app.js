@@ -59,7 +59,8 @@
       shape.addTo(layer);
     });
     if (layer.getLayers().length) {
-      map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: 17 });
+      // one building (drawing on it): close enough to see its surfaces; many sites: street level at most
+      map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: data.draw ? 19 : 17 });
     } else {
       map.setView(cfg.center, data.draw ? 17 : 13);  // drawing a building needs street-level zoom
     }
