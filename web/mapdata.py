@@ -57,3 +57,22 @@ def markers_for_display(markers: list[dict[str, Any]], datum: str) -> list[dict[
                 moved[key] = to_display(marker[key], datum)
         out.append(moved)
     return out
+
+
+#: Above this many sites an overview map draws each site as a dot: a footprint is a few pixels wide
+#: at district zoom, and 3,000 of them made the office's home page about 1 MB (benchmarks/load.py).
+OVERVIEW_SHAPES_UP_TO = 500
+
+
+def overview(markers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Markers for a district overview map: footprints only while there are few enough sites to see
+    them; points rounded to 6 decimals (about 0.1 m), plenty for a dot."""
+    out = []
+    keep_shapes = len(markers) <= OVERVIEW_SHAPES_UP_TO
+    for marker in markers:
+        slim = {k: v for k, v in marker.items() if keep_shapes or k != "footprint"}
+        for key in ("lon", "lat"):
+            if isinstance(slim.get(key), float):
+                slim[key] = round(slim[key], 6)
+        out.append(slim)
+    return out

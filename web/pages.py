@@ -18,7 +18,7 @@ from pvhub.models import Organisation, Role, SurfaceKind, User
 from pvhub.services import accounts, estimates, imports, register
 from pvhub.services import programme as programme_service
 from pvhub.services.login_throttle import TooManyLoginAttempts
-from web import csrf, i18n
+from web import csrf, i18n, mapdata
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +74,7 @@ def home(request: Request, user: PageUser, session: SessionDep) -> Response:
         return public_page(request, session)
     context = base_context(request, user, session)
     context["totals"] = programme_service.totals(session=session)
-    context["markers"] = register.site_markers(session=session, user=user)
+    context["markers"] = mapdata.overview(register.site_markers(session=session, user=user))
     if user.role == Role.office:
         context["unestimated"] = len(
             estimates.surfaces_to_estimate(session=session, only_missing_or_stale=True)
