@@ -141,6 +141,7 @@ def get(*, session: Session, actor: User, job_id: int) -> Job:
     job = session.get(Job, job_id)
     if job is None or not (policy.can(actor, "job:read_all") or job.created_by_id == actor.id):
         raise NotFound(f"No job with id {job_id}.")
+    _fail_if_lost(session, job)
     return job
 
 
@@ -223,32 +224,40 @@ def _finish(
 
 def recover_interrupted(engine: Engine) -> int:
     """Mark queued or running jobs whose process is gone as failed, saying why; returns how many."""
-    me = worker_id()
-    count = 0
     with transaction(engine) as session:
         active = session.exec(
             select(Job).where(col(Job.status).in_([RunStatus.queued, RunStatus.running]))
         ).all()
-        for job in active:
-            if job.worker == me or (job.worker and _process_alive(job.worker)):
-                continue
-            if job.status == RunStatus.queued and job.worker is None and _recent(job.created_at):
-                continue  # a row from before jobs recorded the accepting process: give it time
-            if job.status == RunStatus.queued:
-                job.error = (
-                    f"The process that accepted this job ({job.worker or 'unknown'}) stopped before "
-                    "starting it; nothing was stored. Run it again."
-                )
-            else:
-                job.error = (
-                    f"The process running this job ({job.worker}) stopped before it finished; "
-                    "nothing it computed was stored. Run it again."
-                )
-            job.status, job.finished_at = RunStatus.failed, datetime.now(UTC)
-            job.message = "failed"
-            audit.record(session, actor=None, entity="job", entity_id=job.id, action="recovered_as_failed")
-            count += 1
-    return count
+        return sum(_fail_if_lost(session, job) for job in active)
+
+
+def _fail_if_lost(session: Session, job: Job) -> bool:
+    """Fail a queued or running job whose process (on this host) is gone, saying why.
+
+    Runs at start-up and whenever a job is read, so a page polling a job whose worker was killed
+    shows it failed at once — not "running" or "cancelling" until the next restart.
+    """
+    if job.status not in (RunStatus.queued, RunStatus.running):
+        return False
+    if job.worker == worker_id() or (job.worker and _process_alive(job.worker)):
+        return False
+    if job.status == RunStatus.queued and job.worker is None and _recent(job.created_at):
+        return False  # a row from before jobs recorded the accepting process: give it time
+    if job.status == RunStatus.queued:
+        job.error = (
+            f"The process that accepted this job ({job.worker or 'unknown'}) stopped before "
+            "starting it; nothing was stored. Run it again."
+        )
+    else:
+        job.error = (
+            f"The process running this job ({job.worker}) stopped before it finished; "
+            "nothing it computed was stored. Run it again."
+        )
+    job.status, job.finished_at = RunStatus.failed, datetime.now(UTC)
+    job.message = "failed"
+    session.add(job)
+    audit.record(session, actor=None, entity="job", entity_id=job.id, action="recovered_as_failed")
+    return True
 
 
 def _recent(when: datetime, seconds: float = 60) -> bool:

@@ -103,3 +103,25 @@ def test_a_job_whose_process_died_is_failed_with_a_reason_on_restart(
     assert stored is not None and stored.status == RunStatus.failed
     assert stored.error is not None and "stopped before it finished" in stored.error
     assert jobs.recover_interrupted(engine) == 0
+
+
+def test_reading_a_job_whose_process_died_shows_it_failed_without_a_restart(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    """The office polls a bundling run whose worker was killed: it sees it failed, with the reason,
+    at once — it does not wait for the next start-up to stop seeing "running" or "cancelling"."""
+    office = make_user("o@x.cn", Role.office, "Office")
+    host = jobs.worker_id().rpartition(":")[0]
+    dead = Job(kind="bundling", status=RunStatus.running, worker=f"{host}:999999", created_by_id=office.id)
+    dead.cancel_requested, dead.message = True, "cancelling"
+    alive = Job(kind="bundling", status=RunStatus.running, worker=jobs.worker_id(), created_by_id=office.id)
+    session.add_all([dead, alive])
+    session.commit()
+    headers = api_token(client, "o@x.cn")
+    shown = client.get(f"/api/v1/jobs/{dead.id}", headers=headers).json()
+    assert shown["status"] == "failed"
+    assert "stopped before it finished" in shown["error"]
+    assert client.get(f"/api/v1/jobs/{alive.id}", headers=headers).json()["status"] == "running"
+    session.expire_all()
+    stored = session.get(Job, dead.id)
+    assert stored is not None and stored.status == RunStatus.failed and stored.finished_at is not None
