@@ -17,6 +17,7 @@ from pvhub.models import BundleStatus, BundlingRun, RunStatus
 from pvhub.services import bundles, bundling, demonstration
 from pvhub.services.bundling import BundlingParameters
 from web import csrf, i18n
+from web.bundling_reasons import translate_reason
 from web.charts import line_chart
 from web.pages import LoggedIn, base_context
 from web.templating import render
@@ -74,7 +75,10 @@ def _unbundled(session: Session, run: BundlingRun | None) -> list[dict[str, Any]
     rows = [{"site_id": int(u["id"]), "reason": u["reason"]} for u in run.result.get("unbundled", [])]
     rows += [{"site_id": int(s["site_id"]), "reason": s["reason"]} for s in run.result.get("skipped", [])]
     names = bundles.site_names(session, [r["site_id"] for r in rows])
-    return [{**r, "name": names.get(r["site_id"], str(r["site_id"]))} for r in rows]
+    return [
+        {**r, "name": names.get(r["site_id"], str(r["site_id"])), "reason": translate_reason(r["reason"])}
+        for r in rows
+    ]
 
 
 @router.get("/bundles")

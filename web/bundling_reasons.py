@@ -1,0 +1,95 @@
+"""Why a site was left out of the bundles, in the page's language.
+
+The optimiser's result is a documented JSON contract (optimiser/README.md) whose reasons are
+English sentences, and the stored run keeps them as the optimiser gave them; the bundles page
+translates the known forms when it shows them. A sentence of a form not known here is shown as
+it is, so a new reason is never hidden.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from web.i18n import gettext as _
+from web.vocabulary import N_
+
+_NUMBER = r"[0-9][0-9.e+]*"
+
+_WHO = [
+    (re.compile(r"^site '[^']*'$"), lambda m: ""),
+    (
+        re.compile(r"^keep_with group '(?P<group>[^']*)'$"),
+        lambda m: _("sites kept together (%(group)s): ") % {"group": _group(m["group"])},
+    ),
+    (
+        re.compile(r"^sites locked to bundle '(?P<code>[^']*)'$"),
+        lambda m: _("sites locked to bundle %(code)s: ") % {"code": m["code"]},
+    ),
+]
+
+_WHY: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (
+        re.compile(rf"^(?P<who>.+): (?P<kw>{_NUMBER}) kWp exceeds max_capacity_kw (?P<max>{_NUMBER})$"),
+        lambda m: (
+            _("%(kw)s kWp, more than a bundle may hold (%(max)s kWp)") % {"kw": m["kw"], "max": m["max"]}
+        ),
+    ),
+    (
+        re.compile(r"^(?P<who>.+): (?P<n>\d+) sites exceed max_sites (?P<max>\d+)$"),
+        lambda m: (
+            _("%(n)s sites that must stay together, more than a bundle may hold (%(max)s)")
+            % {"n": m["n"], "max": m["max"]}
+        ),
+    ),
+    (
+        re.compile(rf"^(?P<who>.+): no site lies within max_distance_m (?P<d>{_NUMBER}) of all its sites$"),
+        lambda m: (
+            _("no site lies within %(d)s m of all of them, so none can anchor their bundle") % {"d": m["d"]}
+        ),
+    ),
+]
+
+#: Whole sentences of the optimiser (solve.py) and their message ids (the sentences themselves).
+_FIXED = {
+    text: text
+    for text in (
+        N_(
+            "left out of the optimal solution: no bundle can take it without breaking a limit or "
+            "lowering the bundled capacity"
+        ),
+        N_("left out of the best solution found (not proven necessary)"),
+    )
+}
+#: The application's own reason (pvhub/services/bundling.py) for a site it did not hand over.
+_ESTIMATES = re.compile(r"^(?P<n>\d+) approved surface\(s\) without a current estimate: re-estimate first$")
+
+
+def _group(name: str) -> str:
+    """``point-3`` is how the application names a demonstration point's group."""
+    return _("demonstration point %(id)s") % {"id": name[6:]} if name.startswith("point-") else name
+
+
+def translate_reason(reason: str) -> str:
+    """The reason in the page's language when its form is known, else as it is."""
+    fixed = _FIXED.get(reason)
+    if fixed is not None:
+        return _(fixed)
+    estimates = _ESTIMATES.match(reason)
+    if estimates:
+        return _("%(n)s approved surface(s) without a current estimate: re-estimate first") % {
+            "n": estimates["n"]
+        }
+    for pattern, explain in _WHY:
+        match = pattern.match(reason)
+        if match:
+            return _who(match["who"]) + explain(match)
+    return reason
+
+
+def _who(label: str) -> str:
+    for pattern, name in _WHO:
+        match = pattern.match(label)
+        if match:
+            return name(match)
+    return label + ": "
