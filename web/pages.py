@@ -15,7 +15,7 @@ from pvhub.api.deps import SessionDep
 from pvhub.api.imports import read_limited
 from pvhub.errors import DomainError, NotAuthenticated
 from pvhub.models import Organisation, Role, SurfaceKind, User
-from pvhub.services import accounts, estimates, imports, register
+from pvhub.services import accounts, estimates, imports, page_sessions, register
 from pvhub.services import programme as programme_service
 from pvhub.services.login_throttle import TooManyLoginAttempts
 from web import csrf, i18n, mapdata
@@ -25,9 +25,18 @@ router = APIRouter(include_in_schema=False)
 
 
 def page_user(request: Request, session: SessionDep) -> User | None:
-    """The logged-in user of the signed session cookie, if any and still active."""
-    user_id = request.session.get("uid")
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    """The logged-in user of the signed session cookie, if any, still active and not logged out.
+
+    A session its holder logged out of is emptied here, so the response does not sign it again
+    (pvhub/services/page_sessions.py relies on that).
+    """
+    user_id, sid = request.session.get("uid"), request.session.get("sid")
+    if not isinstance(user_id, int) or not isinstance(sid, str):
+        return None
+    if page_sessions.is_revoked(session, sid):
+        request.session.clear()
+        return None
+    user = session.get(User, user_id)
     return user if user is not None and user.active else None
 
 
@@ -208,11 +217,16 @@ def login(
         return render(request, "login.html", context, status_code=401)
     request.session.clear()
     request.session["uid"] = user.id
+    request.session["sid"] = page_sessions.new_session_id()
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(csrf.verify)])
-def logout(request: Request) -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
+    """End the session here and on the server: an earlier copy of the cookie no longer logs in."""
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        page_sessions.revoke(session, sid, max_age_s=request.app.state.settings.session_max_age_s)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

@@ -1,6 +1,13 @@
 """pvhub's database models, one module per domain; importing this registers every table."""
 
-from pvhub.models.accounts import Organisation, OrganisationPublic, User, UserCreate, UserPublic
+from pvhub.models.accounts import (
+    Organisation,
+    OrganisationPublic,
+    RevokedSession,
+    User,
+    UserCreate,
+    UserPublic,
+)
 from pvhub.models.build import (
     Construction,
     DemonstrationPoint,
@@ -71,6 +78,7 @@ __all__ = [
     "OrganisationPublic",
     "Programme",
     "ProgrammeUpdate",
+    "RevokedSession",
     "Role",
     "RunStatus",
     "Site",

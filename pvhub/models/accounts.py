@@ -57,3 +57,14 @@ class UserPublic(UserBase):
     id: int
     organisation_id: int
     organisation_name: str | None = None
+
+
+class RevokedSession(SQLModel, table=True):
+    """A page session ended by logging out, refused until its cookie could no longer be valid.
+
+    Page sessions live in a signed cookie (nothing on the server), so without this row a copy of
+    the cookie taken before logout would keep working until it expired.
+    """
+
+    sid: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

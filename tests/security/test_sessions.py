@@ -84,10 +84,14 @@ def test_a_session_older_than_its_max_age_is_refused(
 ) -> None:
     user = session.exec(select(User).where(User.email == small_world.owner)).one()
     max_age = settings.session_max_age_s
-    client.cookies.set("pvhub_session", _session_cookie(settings.secret, {"uid": user.id}, max_age - 60))
+    client.cookies.set(
+        "pvhub_session", _session_cookie(settings.secret, {"uid": user.id, "sid": "young"}, max_age - 60)
+    )
     assert client.get("/sites", follow_redirects=False).status_code == 200  # still young: logged in
     client.cookies.clear()  # the young session's answer renewed the cookie
-    client.cookies.set("pvhub_session", _session_cookie(settings.secret, {"uid": user.id}, max_age + 60))
+    client.cookies.set(
+        "pvhub_session", _session_cookie(settings.secret, {"uid": user.id, "sid": "old"}, max_age + 60)
+    )
     expired = client.get("/sites", follow_redirects=False)
     assert expired.status_code == 303 and expired.headers["location"].startswith("/login")
 
@@ -96,7 +100,7 @@ def test_a_session_signed_with_another_key_is_refused(
     client: TestClient, small_world: SmallWorld, session: Session
 ) -> None:
     user = session.exec(select(User).where(User.email == small_world.office)).one()
-    client.cookies.set("pvhub_session", _session_cookie("x" * 40, {"uid": user.id}, 0))
+    client.cookies.set("pvhub_session", _session_cookie("x" * 40, {"uid": user.id, "sid": "forged"}, 0))
     assert client.get("/sites", follow_redirects=False).status_code == 303
 
 
@@ -125,3 +129,53 @@ def test_a_deactivated_user_loses_the_session_and_the_token_at_once(
     session.commit()
     assert client.get("/api/v1/me", headers=token).status_code == 401
     assert client.get("/sites", follow_redirects=False).status_code == 303
+
+
+def _logged_in_cookie(client: TestClient, email: str) -> str:
+    """Log in and return the session cookie's value (a copy someone could have taken)."""
+    page_login(client, email)
+    value = client.cookies.get("pvhub_session")
+    assert value
+    return value
+
+
+def test_a_copy_of_the_cookie_taken_before_logout_no_longer_logs_in(
+    client: TestClient, small_world: SmallWorld, settings: Settings
+) -> None:
+    copy = _logged_in_cookie(client, small_world.owner)
+    other = TestClient(client.app, base_url="http://testserver")  # the same user in another browser
+    _logged_in_cookie(other, small_world.owner)
+    page = client.get("/sites")
+    logout = client.post("/logout", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert logout.status_code == 303
+    client.cookies.clear()
+    client.cookies.set("pvhub_session", copy)
+    replayed = client.get("/sites", follow_redirects=False)
+    assert replayed.status_code == 303 and replayed.headers["location"].startswith("/login")
+    assert "pvhub_session=null" in replayed.headers.get("set-cookie", "")  # emptied, never re-signed
+    assert other.get("/sites", follow_redirects=False).status_code == 200  # only that session ended
+
+
+def test_a_session_without_an_id_is_not_a_login(
+    client: TestClient, small_world: SmallWorld, settings: Settings, session: Session
+) -> None:
+    """Cookies from before sessions had ids (or forged without one) must log in again."""
+    user = session.exec(select(User).where(User.email == small_world.owner)).one()
+    client.cookies.set("pvhub_session", _session_cookie(settings.secret, {"uid": user.id}, 0))
+    assert client.get("/sites", follow_redirects=False).status_code == 303
+
+
+def test_revocations_are_swept_once_no_cookie_could_still_carry_them(
+    session: Session,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from pvhub.models import RevokedSession
+    from pvhub.services import page_sessions
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    page_sessions.revoke(session, "a", max_age_s=3600, now=start)
+    page_sessions.revoke(session, "b", max_age_s=3600, now=start + timedelta(minutes=30))
+    assert page_sessions.is_revoked(session, "a") and page_sessions.is_revoked(session, "b")
+    page_sessions.revoke(session, "c", max_age_s=3600, now=start + timedelta(minutes=61))
+    assert {r.sid for r in session.exec(select(RevokedSession)).all()} == {"b", "c"}
