@@ -27,7 +27,12 @@ from pvhub.api import build_router
 from pvhub.db import make_engine
 from pvhub.errors import DomainError, InvalidInput, NotAuthenticated
 from pvhub.services import estimates, tenders
-from pvhub.services.login_throttle import LoginThrottle, ThrottleRules, TooManyLoginAttempts
+from pvhub.services.login_throttle import (
+    DatabaseFailures,
+    LoginThrottle,
+    ThrottleRules,
+    TooManyLoginAttempts,
+)
 from pvhub.settings import Settings, get_settings
 from web import (
     bundle_pages,
@@ -92,7 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_failures_per_account=settings.login_max_failures_per_account,
             max_failures_per_address=settings.login_max_failures_per_address,
             window_s=settings.login_window_s,
-        )
+        ),
+        store=DatabaseFailures(app.state.engine),  # one count for every process on the database
     )
 
     app.include_router(build_router())

@@ -1,6 +1,7 @@
 """pvhub's database models, one module per domain; importing this registers every table."""
 
 from pvhub.models.accounts import (
+    LoginFailure,
     Organisation,
     OrganisationPublic,
     RevokedSession,
@@ -65,6 +66,7 @@ __all__ = [
     "EstimatePublic",
     "Job",
     "JobPublic",
+    "LoginFailure",
     "MeasuredEnergy",
     "Milestone",
     "MilestoneDocument",

@@ -68,3 +68,15 @@ class RevokedSession(SQLModel, table=True):
 
     sid: str = Field(primary_key=True, max_length=64)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed login, counted under its account key and its address key.
+
+    Kept in the database so every app process throttles on the same count
+    (pvhub/services/login_throttle.py); rows older than the window are deleted as new ones come.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, index=True)
+    at_s: float = Field(index=True, description="Unix time of the failure, seconds")

@@ -8,16 +8,15 @@ right guess in the locked period does not get in and costs no argon2 time. The r
 long to wait (until the oldest counted failure leaves the window). A successful login clears its
 account's failures (not its address's, or one valid account would reset a sprayer's counter).
 
-Limitations, by choice for now:
+Where the failures are kept: in the database (:class:`DatabaseFailures`, what the app uses), so
+every app process — ``pvhub serve --workers N``, several hosts — counts the same failures and a
+restart forgets nothing; each failure is written in its own transaction, so a refused login that
+rolls back its request still counts. :class:`MemoryFailures` keeps them in this process only
+(unit tests with a fake clock).
 
-* The counters live in this process's memory. With several app processes (``pvhub serve
-  --workers N``, or several hosts) each counts on its own, so an attacker gets up to N times the
-  limit, and a restart forgets the counts. Both stay bounded — far below what an unthrottled
-  endpoint allows — but a deployment that needs one shared count needs the failures in the
-  database (a table and a migration) or a shared cache.
-* Locking an account by address-independent failures lets someone who knows an e-mail keep its
-  owner out by failing on purpose (the classic trade-off); the per-account limit is set higher
-  than the per-address one for that reason, and the lock lasts only the window.
+Locking an account by address-independent failures lets someone who knows an e-mail keep its
+owner out by failing on purpose (the classic trade-off); the per-account limit is set higher than
+the per-address one for that reason, and the lock lasts only the window.
 """
 
 from __future__ import annotations
@@ -28,8 +27,14 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
+from sqlalchemy.engine import Engine
+from sqlmodel import col, delete, select
+
+from pvhub.db import transaction
 from pvhub.errors import DomainError
+from pvhub.models import LoginFailure
 
 
 @dataclass(frozen=True)
@@ -53,18 +58,97 @@ class TooManyLoginAttempts(DomainError):
         self.minutes = minutes
 
 
-class LoginThrottle:
-    """Failed logins of the last window, per account and per address, in this process (thread-safe)."""
+class FailureStore(Protocol):
+    """Where failed logins are counted: times (seconds) per key, oldest first."""
+
+    def recent(self, keys: list[str], since: float) -> dict[str, list[float]]: ...
+
+    def add(self, keys: list[str], at: float, forget_before: float) -> None: ...
+
+    def clear(self, key: str) -> None: ...
+
+
+class MemoryFailures:
+    """Failures in this process's memory (thread-safe), bounded in size."""
 
     MAX_KEYS = 100_000  # beyond this, keys whose failures all aged out are dropped, then the oldest
 
+    def __init__(self) -> None:
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def recent(self, keys: list[str], since: float) -> dict[str, list[float]]:
+        with self._lock:
+            return {key: [t for t in self._failures.get(key, ()) if t > since] for key in keys}
+
+    def add(self, keys: list[str], at: float, forget_before: float) -> None:
+        with self._lock:
+            if len(self._failures) >= self.MAX_KEYS:
+                self._prune(forget_before)
+            for key in keys:
+                failures = self._failures.setdefault(key, deque())
+                while failures and failures[0] <= forget_before:
+                    failures.popleft()
+                failures.append(at)
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+    def _prune(self, forget_before: float) -> None:
+        """Forget keys with no failure in the window; if still full, the least recent tenth."""
+        for key in [k for k, v in self._failures.items() if not v or v[-1] <= forget_before]:
+            del self._failures[key]
+        if len(self._failures) >= self.MAX_KEYS:
+            by_age = sorted(self._failures, key=lambda k: self._failures[k][-1])
+            for key in by_age[: len(by_age) // 10 + 1]:
+                del self._failures[key]
+
+
+class DatabaseFailures:
+    """Failures in the ``loginfailure`` table, shared by every process on the database.
+
+    Each call is its own short transaction on ``engine``: a failure must stay counted when the
+    login request itself ends in an error and rolls back.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def recent(self, keys: list[str], since: float) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {key: [] for key in keys}
+        with transaction(self.engine) as session:
+            rows = session.exec(
+                select(LoginFailure.key, LoginFailure.at_s)
+                .where(col(LoginFailure.key).in_(keys), col(LoginFailure.at_s) > since)
+                .order_by(col(LoginFailure.at_s))
+            ).all()
+        for key, at in rows:
+            out[key].append(at)
+        return out
+
+    def add(self, keys: list[str], at: float, forget_before: float) -> None:
+        with transaction(self.engine) as session:
+            session.exec(delete(LoginFailure).where(col(LoginFailure.at_s) <= forget_before))
+            session.add_all([LoginFailure(key=key, at_s=at) for key in keys])
+
+    def clear(self, key: str) -> None:
+        with transaction(self.engine) as session:
+            session.exec(delete(LoginFailure).where(col(LoginFailure.key) == key))
+
+
+class LoginThrottle:
+    """Failed logins of the last window, per account and per address, counted in ``store``."""
+
     def __init__(
-        self, rules: ThrottleRules | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        rules: ThrottleRules | None = None,
+        clock: Callable[[], float] = time.time,
+        store: FailureStore | None = None,
     ) -> None:
         self.rules = rules or ThrottleRules()
         self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self.store: FailureStore = store if store is not None else MemoryFailures()
 
     @staticmethod
     def _keys(email: str, address: str | None) -> list[tuple[str, int]]:
@@ -73,45 +157,24 @@ class LoginThrottle:
     def _limit(self, kind: int) -> int:
         return self.rules.max_failures_per_account if kind == 0 else self.rules.max_failures_per_address
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures.get(key, deque())
-        while failures and failures[0] <= now - self.rules.window_s:
-            failures.popleft()
-        return failures
-
     def check(self, email: str, address: str | None) -> None:
         """Raise :class:`TooManyLoginAttempts` while the account or the address is over its limit."""
         now = self._clock()
+        keys = self._keys(email, address)
+        recent = self.store.recent([key for key, _ in keys], now - self.rules.window_s)
         wait = 0.0
-        with self._lock:
-            for key, kind in self._keys(email, address):
-                failures = self._recent(key, now)
-                limit = self._limit(kind)
-                if len(failures) >= limit:
-                    # the window frees a try when the failure that reached the limit ages out
-                    wait = max(wait, failures[-limit] + self.rules.window_s - now)
+        for key, kind in keys:
+            failures, limit = recent[key], self._limit(kind)
+            if len(failures) >= limit:
+                # the window frees a try when the failure that reached the limit ages out
+                wait = max(wait, failures[-limit] + self.rules.window_s - now)
         if wait > 0:
             raise TooManyLoginAttempts(wait)
 
     def failed(self, email: str, address: str | None) -> None:
         now = self._clock()
-        with self._lock:
-            if len(self._failures) >= self.MAX_KEYS:
-                self._prune(now)
-            for key, _kind in self._keys(email, address):
-                failures = self._recent(key, now)
-                failures.append(now)
-                self._failures[key] = failures
+        keys = [key for key, _ in self._keys(email, address)]
+        self.store.add(keys, now, forget_before=now - self.rules.window_s)
 
     def succeeded(self, email: str) -> None:
-        with self._lock:
-            self._failures.pop(self._keys(email, None)[0][0], None)
-
-    def _prune(self, now: float) -> None:
-        """Forget keys with no failure in the window; if still full, the least recent tenth."""
-        for key in [k for k, v in self._failures.items() if not v or v[-1] <= now - self.rules.window_s]:
-            del self._failures[key]
-        if len(self._failures) >= self.MAX_KEYS:
-            by_age = sorted(self._failures, key=lambda k: self._failures[k][-1])
-            for key in by_age[: len(by_age) // 10 + 1]:
-                del self._failures[key]
+        self.store.clear(self._keys(email, None)[0][0])

@@ -7,9 +7,17 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
-from pvhub.services.login_throttle import LoginThrottle, ThrottleRules, TooManyLoginAttempts
+from pvhub.models import LoginFailure
+from pvhub.services.login_throttle import (
+    DatabaseFailures,
+    LoginThrottle,
+    MemoryFailures,
+    ThrottleRules,
+    TooManyLoginAttempts,
+)
 from pvhub.settings import Settings
 from tests.conftest import TEST_PASSWORD
 from tests.security.conftest import SmallWorld, csrf_of
@@ -69,12 +77,13 @@ def test_a_success_clears_the_account_but_not_the_address() -> None:
 
 def test_memory_stays_bounded_under_a_spray_of_addresses() -> None:
     clock = Clock()
-    throttle = LoginThrottle(RULES, clock)
-    throttle.MAX_KEYS = 1000  # type: ignore[misc]
+    store = MemoryFailures()
+    store.MAX_KEYS = 1000  # type: ignore[misc]
+    throttle = LoginThrottle(RULES, clock, store=store)
     for n in range(5000):
         throttle.failed(f"u{n}@x.cn", f"10.{n // 65536}.{n // 256 % 256}.{n % 256}")
         clock.now += 0.01
-    assert len(throttle._failures) <= 1000
+    assert len(store._failures) <= 1000
 
 
 @pytest.fixture
@@ -141,3 +150,38 @@ def test_the_login_page_says_why_and_for_how_long(strict_client: TestClient, sma
 def test_the_limit_is_documented_in_the_openapi_schema(strict_client: TestClient) -> None:
     responses = strict_client.get("/openapi.json").json()["paths"]["/api/v1/auth/token"]["post"]["responses"]
     assert "429" in responses
+
+
+def test_failures_counted_in_the_database_lock_the_same_way(engine: Engine, session: Session) -> None:
+    clock = Clock()
+    throttle = LoginThrottle(RULES, clock, store=DatabaseFailures(engine))
+    for _ in range(3):
+        throttle.check("a@x.cn", "10.0.0.1")
+        throttle.failed("A@x.cn ", "10.0.0.1")
+        clock.now += 10
+    with pytest.raises(TooManyLoginAttempts) as refused:
+        throttle.check("a@x.cn", "10.0.0.9")
+    assert refused.value.retry_after_s == 600 - 30
+    clock.now += 600  # every failure aged out: the next failure sweeps them from the table
+    throttle.check("a@x.cn", "10.0.0.1")
+    throttle.failed("b@x.cn", "10.0.0.2")
+    assert {f.key for f in session.exec(select(LoginFailure)).all()} == {"account:b@x.cn", "address:10.0.0.2"}
+    throttle.succeeded("B@x.cn")
+    assert {f.key for f in session.exec(select(LoginFailure)).all()} == {"address:10.0.0.2"}
+
+
+def test_every_app_process_counts_the_same_failures(
+    database_url: str, session: Session, small_world: SmallWorld
+) -> None:
+    """Two apps on one database, as two ``pvhub serve`` workers: failures on either lock both."""
+    settings = Settings(
+        env="test", database_url=database_url, secret_key="l" * 40, login_max_failures_per_account=4
+    )
+    first, second = create_app(settings), create_app(settings)
+    with TestClient(first) as one, TestClient(second) as two:
+        assert [_token(one, small_world.owner, "wrong-password") for _ in range(2)] == [401, 401]
+        assert [_token(two, small_world.owner, "wrong-password") for _ in range(2)] == [401, 401]
+        assert _token(one, small_world.owner, TEST_PASSWORD) == 429
+        assert _token(two, small_world.owner, TEST_PASSWORD) == 429
+    for app in (first, second):
+        app.state.engine.dispose()

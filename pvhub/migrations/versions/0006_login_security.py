@@ -1,4 +1,4 @@
-"""revoked sessions: page sessions ended by logging out
+"""login security state: page sessions ended by logging out, failed logins for throttling
 
 Revision ID: 0006
 Revises: 0005
@@ -27,8 +27,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sid"),
     )
     op.create_index(op.f("ix_revokedsession_expires_at"), "revokedsession", ["expires_at"], unique=False)
+    op.create_table(
+        "loginfailure",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("at_s", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_loginfailure_key"), "loginfailure", ["key"], unique=False)
+    op.create_index(op.f("ix_loginfailure_at_s"), "loginfailure", ["at_s"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_loginfailure_at_s"), table_name="loginfailure")
+    op.drop_index(op.f("ix_loginfailure_key"), table_name="loginfailure")
+    op.drop_table("loginfailure")
     op.drop_index(op.f("ix_revokedsession_expires_at"), table_name="revokedsession")
     op.drop_table("revokedsession")
