@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -142,7 +143,43 @@ def _site_fields(form: FormData, values: dict[str, str], datum: str) -> dict[str
     footprint = _geojson(form, "footprint", datum) or _typed_ring(values.get("coordinates", ""))
     if footprint is not None:
         fields["footprint"] = footprint
+    if "horizon" in values:  # on the form: empty means an open horizon (and removes a stored one)
+        fields["horizon"] = horizon_from_text(values["horizon"])
     return fields
+
+
+def horizon_from_text(text: str) -> dict[str, list[float]] | None:
+    """A horizon typed as one ``azimuth elevation`` pair per line (degrees; spaces, tabs or a comma
+    between them), as the API's ``horizon``; None when empty. The model checks the ranges."""
+    azimuths: list[float] = []
+    elevations: list[float] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = [p for p in re.split(r"[\s,;]+", line.strip()) if p]
+        if not parts:
+            continue
+        try:
+            azimuth, elevation = (float(p) for p in parts)
+        except ValueError:
+            raise InvalidInput(
+                f"Horizon, line {number}: expected two numbers, azimuth and elevation in degrees, "
+                f"not {line.strip()!r}.",
+                field="horizon",
+            ) from None
+        if not (math.isfinite(azimuth) and math.isfinite(elevation)):
+            raise InvalidInput(
+                f"Horizon, line {number}: {line.strip()!r} is not a pair of numbers.", field="horizon"
+            )
+        azimuths.append(azimuth)
+        elevations.append(elevation)
+    return {"azimuth_deg": azimuths, "elevation_deg": elevations} if azimuths else None
+
+
+def horizon_to_text(horizon: dict[str, Any] | None) -> str:
+    """A stored horizon as the form shows it, one ``azimuth elevation`` pair per line."""
+    if not horizon:
+        return ""
+    pairs = zip(horizon.get("azimuth_deg", []), horizon.get("elevation_deg", []), strict=False)
+    return "\n".join(f"{a:g} {e:g}" for a, e in pairs)
 
 
 def _site_form_context(request: Request, user: Any, session: Any, values: dict[str, Any]) -> dict[str, Any]:
@@ -175,7 +212,11 @@ async def create_site(request: Request, user: LoggedIn, session: SessionDep) -> 
 @router.get("/sites/{site_id}/edit")
 def edit_site_form(request: Request, site_id: int, user: LoggedIn, session: SessionDep) -> Response:
     site = register.get_site(session=session, user=user, site_id=site_id)
-    values = {**site.model_dump(), "footprint": json.dumps(site.footprint) if site.footprint else ""}
+    values = {
+        **site.model_dump(),
+        "footprint": json.dumps(site.footprint) if site.footprint else "",
+        "horizon": horizon_to_text(site.horizon),
+    }
     context = _site_form_context(request, user, session, values)
     context.update(site=site, markers=[{"lon": site.lon, "lat": site.lat, "footprint": site.footprint}])
     return render(request, "site_new.html", context)

@@ -99,3 +99,35 @@ def test_a_site_page_charts_the_estimated_monthly_energy(
     assert page.status_code == 200
     assert page.text.count('class="bar-month"') == 12
     assert "Estimated monthly energy (kWh)" in page.text and "synthetic year" in page.text
+
+
+def test_an_owner_types_a_horizon_profile_and_can_clear_it(
+    client: TestClient,
+    session: Session,
+    make_user,  # type: ignore[no-untyped-def]
+) -> None:
+    owner = make_user("w@x.cn", Role.owner, "Owner")
+    site, _ = add_site(session, owner.organisation_id, "塔楼")
+    login(client, "w@x.cn")
+    edit = client.get(f"/sites/{site.id}/edit")
+    fields = {"csrf_token": csrf_of(edit.text), "name": "塔楼", "use": "office", "business_model": "epc"}
+    skyline = "0 4\n90, 12\n180\t18\n\n270 6\n"
+    saved = client.post(f"/sites/{site.id}/edit", data={**fields, "horizon": skyline}, follow_redirects=False)
+    assert saved.status_code == 303
+    session.expire_all()
+    stored = session.get(Site, site.id)
+    assert stored is not None
+    assert stored.horizon == {"azimuth_deg": [0, 90, 180, 270], "elevation_deg": [4, 12, 18, 6]}
+    shown = client.get(f"/sites/{site.id}/edit").text
+    assert "0 4\n90 12\n180 18\n270 6</textarea>" in shown
+    assert "地平线轮廓：4 个方向，天际线最高 18°" in client.get(f"/sites/{site.id}").text
+    unordered = client.post(f"/sites/{site.id}/edit", data={**fields, "horizon": "90 5\n0 4\n180 3"})
+    assert unordered.status_code == 422 and "azimuth_deg must increase" in unordered.text
+    typo = client.post(f"/sites/{site.id}/edit", data={**fields, "horizon": "0 4\n90 north\n180 3"})
+    assert typo.status_code == 422 and "Horizon, line 2" in typo.text
+    session.expire_all()
+    assert session.get(Site, site.id).horizon["elevation_deg"] == [4, 12, 18, 6]  # type: ignore[union-attr]
+    cleared = client.post(f"/sites/{site.id}/edit", data={**fields, "horizon": ""}, follow_redirects=False)
+    assert cleared.status_code == 303
+    session.expire_all()
+    assert session.get(Site, site.id).horizon is None  # type: ignore[union-attr]
