@@ -158,7 +158,7 @@ class Lagrangian:
             screen[order[: min(max(self.count_lo, 1), len(order))]] = True
             cand = order[: int(np.count_nonzero(screen & self.can_open))]  # most promising first
             cand = np.sort(cand[: self._affordable(cand, neg)])
-            dp_value, picks = self._knapsacks(cand, rc, neg)
+            dp_value, picks, _ = self._knapsacks(cand, rc, neg)
             value[cand] = fixed[cand] + np.maximum(dp_value, frac[cand])  # both are lower bounds
         value = np.where(np.isnan(value), np.inf, value)
         order = np.argsort(value, kind="stable")
@@ -243,14 +243,16 @@ class Lagrangian:
 
     def _knapsacks(
         self, cand: np.ndarray, rc: np.ndarray, neg: np.ndarray
-    ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-        """Knapsack value of each candidate anchor (relaxed as documented) and the pairs it takes.
+    ) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]:
+        """Knapsack value of each candidate anchor (relaxed as documented), the pairs it takes, and
+        the value without the minimum capacity (a lower bound on the anchor's value with any unit forced
+        in, after that unit's own reduced cost: see :mod:`optimiser.bundling.fixing`).
 
         One dynamic programme for all candidates at once: row = anchor, column = capacity in grid steps;
         slot ``k`` adds every anchor's ``k``-th item. Decisions are kept to read the chosen items back.
         """
         if not len(cand):
-            return np.zeros(0), {}
+            return np.zeros(0), {}, np.zeros(0)
         idx, rows, slot = self._items(cand, neg)
         n_rows = len(cand)
         s_max = int(self.room_steps[cand].max()) + 1
@@ -276,6 +278,7 @@ class Lagrangian:
             dp[rr] = np.where(take, new, cur)
             takes.append((sel, take))
         dp[states[None, :] > self.room_steps[cand][:, None]] = np.inf  # above the anchor's room
+        no_minimum = dp.min(axis=1)
         dp = self._with_minimum(cand, dp, rc, neg, rows)
         state = np.argmin(dp, axis=1)
         values = dp[np.arange(n_rows), state]
@@ -290,7 +293,7 @@ class Lagrangian:
                 picked[row].append(int(idx[sel[i]]))
                 state[row] -= int(w[sel[i]])
         out = {int(j): np.array(picked[row], dtype=np.int64) for row, j in enumerate(cand.tolist())}
-        return values, out
+        return values, out, no_minimum
 
     def _with_minimum(
         self, cand: np.ndarray, dp: np.ndarray, rc: np.ndarray, neg: np.ndarray, rows: np.ndarray

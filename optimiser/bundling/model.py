@@ -41,6 +41,7 @@ class _Solutions(cp_model.CpSolverSolutionCallback):
         super().__init__()
         self.start, self.tracker, self.phase, self.scale = start, tracker, phase, scale
         self.bound_valid = bound_valid
+        self.cap = math.inf  # see BundlingModel.solve's bound_cap
         self.first: float | None = None
 
     def on_solution_callback(self) -> None:
@@ -56,7 +57,7 @@ class _Solutions(cp_model.CpSolverSolutionCallback):
         else:
             self.tracker.solution(self.objective_value / self.scale, None)
             if self.bound_valid:
-                self.tracker.bound(self.best_objective_bound / self.scale)
+                self.tracker.bound(min(self.best_objective_bound / self.scale, self.cap))
 
 
 def distance_scale(max_distance: float) -> int:
@@ -77,9 +78,12 @@ class BundlingModel:
         *,
         required: set[int],
         count_range: tuple[int, int] | None = None,
+        scale: int | None = None,
     ) -> None:
-        """``count_range`` overrides the instance's bundle count (a neighbourhood holds only some bundles)."""
+        """``count_range`` overrides the instance's bundle count (a neighbourhood holds only some bundles);
+        ``scale`` the distance scale (a reduced model keeps its complete model's)."""
         self.inst, self.prep = inst, prep
+        self.required = set(required)
         self.count_range = inst.bundle_count_range if count_range is None else count_range
         self.model = cp_model.CpModel()
         units = prep.units
@@ -97,7 +101,7 @@ class BundlingModel:
             self.by_unit[u].append((j, var))
             self.by_anchor[j].append((u, var))
         max_d = max((d for cand in pairs for d in cand.values()), default=1.0)
-        self.scale = distance_scale(max_d)
+        self.scale = distance_scale(max_d) if scale is None else scale
         self.dist = {(u, j): math.floor(pairs[u][j] * self.scale) for (u, j) in self.x}
         self.cap = [round(u.capacity_kw * CAP_SCALE) for u in units]
         self._assignment(required)
@@ -156,6 +160,15 @@ class BundlingModel:
             if len(locked) > 1:
                 self.model.add(sum(locked) <= 1)
 
+    def at_least(self, bound_m: float) -> None:
+        """Add ``cost >= bound_m`` (a valid lower bound in metres) in the model's integer scale.
+
+        Each of the at most ``units + anchors`` terms of the integer cost is floored, so it may lie up to
+        one unit each below the real cost times the scale; the constraint allows for that.
+        """
+        slack = len(self.by_unit) + len(self.y) + 1
+        self.model.add(self.cost_expr() >= math.floor(bound_m * self.scale) - slack)
+
     def bundled_expr(self) -> cp_model.LinearExprT:
         return sum(self.cap[u] * v for (u, _), v in self.x.items())
 
@@ -181,22 +194,31 @@ class BundlingModel:
         tracker: Tracker | None = None,
         phase: str = "cost",
         bound_valid: bool = False,
+        bound_cap: float | None = None,
+        linearization_level: int | None = None,
     ) -> PhaseResult:
         """Solve the current objective; ``tracker`` gets live figures and may stop the search.
 
         ``bound_valid``: CP-SAT's bound on this model is a valid bound for the instance (complete model,
         cost phase), so it may be reported as progress; otherwise only solutions are reported.
+        ``bound_cap`` (m): the model was reduced by fixing against an incumbent of that cost, so the
+        instance's bound is the model's bound capped there. ``linearization_level`` 2 puts the
+        capacity rows with their anchor links into CP-SAT's LP (measured: what proves small models).
         """
+        cap = math.inf if bound_cap is None else bound_cap
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.01, time_limit_s)
         solver.parameters.random_seed = seed
         solver.parameters.num_workers = num_workers
+        if linearization_level is not None:
+            solver.parameters.linearization_level = linearization_level
         callback = _Solutions(time.perf_counter(), tracker, phase, self.scale, bound_valid)
+        callback.cap = cap
         if tracker is None:
             status = solver.solve(self.model, callback)
         else:
             if bound_valid and phase == "cost":
-                solver.best_bound_callback = lambda b: tracker.bound(b / self.scale)
+                solver.best_bound_callback = lambda b: tracker.bound(min(b / self.scale, cap))
             with tracker.watch(solver):
                 status = solver.solve(self.model, callback)
         name = solver.status_name(status)

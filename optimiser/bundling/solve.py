@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from optimiser.bundling.bounds import instance_bounds
+from optimiser.bundling.fixing import Fixing, cost_phase_prices, reduced_cost_fixing
 from optimiser.bundling.greedy import greedy, is_valid, local_search, solution_key
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.lns import improve
@@ -24,6 +25,11 @@ GREEDY_SHARE = 0.2  # share of the time limit after which the greedy returns its
 LOCAL_SEARCH_SHARE = 0.1  # share of the time limit for improving the greedy warm start
 BOUND_SHARE = 0.25  # share of the time limit kept for the lower bound
 SMALL_BOUND_SHARE = 0.1  # the same with a complete model, whose CP-SAT bound is valid too
+TARGET_GAP = 0.005  # first fixing is against the Lagrangian bound plus this share (see README)
+SLICE_SHARE = 0.03  # first CP-SAT run between fixings (doubled after each run without progress)
+FIXING_SHARE = 0.1  # share of the time limit for the prices of reduced-cost fixing
+PROVE_LINEARIZATION = 2  # CP-SAT linearization level of the complete cost phase (see README)
+BOUND_CONSTRAINT = False  # cost >= Lagrangian bound as a constraint: measured slower (README)
 RECOMMENDED_BUNDLE_COST_M = 3_000.0  # see optimiser/README.md, "Choosing bundle_cost_m"
 
 
@@ -151,9 +157,11 @@ def _solve(
     hint = warm
     scale = 1
     model: BundlingModel | None = None
+    fixing: Fixing | None = None
     if phase1_proven:
         if complete:
-            model = BundlingModel(inst, prep, pairs, required=required | (fit if max_reached else set()))
+            cost_required = required | (fit if max_reached else set())
+            model = BundlingModel(inst, prep, pairs, required=cost_required)
     else:
         model = BundlingModel(inst, prep, pairs, required=required)
         model.model.maximize(model.bundled_expr())
@@ -173,8 +181,24 @@ def _solve(
             model.model.add(model.bundled_expr() >= round(phase1.objective))
         elif warm is not None:
             model.model.add(model.bundled_expr() >= sum(model.cap[u] for u in np.flatnonzero(warm >= 0)))
-    tracker.phase("cost")
-    if complete and model is not None:
+    if tracker.phase_name != "cost":  # fixing may have entered it already
+        tracker.phase("cost")
+    if complete and model is not None and phase1 is None and hint is not None and is_valid(inst, prep, hint):
+        # every unit that fits is bundled: the cost phase alone, proven with reduced-cost fixing
+        phase2, fixing = _cost_with_fixing(
+            inst,
+            prep,
+            model,
+            pairs,
+            hint,
+            start=start,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            workers=workers,
+            tracker=tracker,
+        )
+        scale = model.scale
+    elif complete and model is not None:
         model.model.minimize(model.cost_expr())
         model.hint(hint)
         scale = model.scale
@@ -253,7 +277,104 @@ def _solve(
         base,
         time_limit_s,
         tracker,
+        fixing,
     )
+
+
+def _cost_with_fixing(
+    inst: BundlingInstance,
+    prep: Prepared,
+    model: BundlingModel,
+    pairs: list[dict[int, float]],
+    incumbent: np.ndarray,
+    *,
+    start: float,
+    time_limit_s: float,
+    seed: int,
+    workers: int,
+    tracker: Tracker,
+) -> tuple[PhaseResult, Fixing | None]:
+    """Cost phase on the complete model, every unit that fits required (the bundled kWp is fixed).
+
+    CP-SAT first improves the incumbent on the complete model; then Lagrangian prices are searched and
+    every pair and anchor that no solution cheaper than the incumbent can use is dropped
+    (:mod:`optimiser.bundling.fixing`); CP-SAT then proves the reduced model, which starts from the
+    incumbent and knows the Lagrangian bound as a constraint. The returned bound (in the model's integer
+    units) is valid for the instance once capped at the fixing's incumbent cost (``_finish`` does).
+    """
+    deadline = start + 0.98 * time_limit_s  # a little left for the result
+
+    def run(m: BundlingModel, limit: float, cap: float | None = None) -> PhaseResult:
+        return m.solve(
+            time_limit_s=limit,
+            seed=seed,
+            num_workers=workers,
+            tracker=tracker,
+            phase="cost",
+            bound_valid=True,
+            bound_cap=cap,
+            linearization_level=PROVE_LINEARIZATION,
+        )
+
+    best = incumbent
+    upper = solution_key(inst, prep, best)[1]
+    lag, pi, lag_bound = cost_phase_prices(
+        inst,
+        prep,
+        required=model.required,
+        upper=upper,
+        time_limit_s=min(FIXING_SHARE * time_limit_s, max(0.05, deadline - time.perf_counter())),
+        stop=tracker.stopped,
+        on_bound=tracker.bound,
+    )
+    tracker.check()
+    bound = -math.inf  # best valid bound from CP-SAT so far, in metres
+    first: float | None = None
+    slice_s = max(1.0, SLICE_SHARE * time_limit_s)
+    status = "FEASIBLE"
+    # fix against a target below the incumbent: the model keeps every solution up to the target
+    target = min(upper, lag_bound * (1 + TARGET_GAP) + 1e-9)
+    fixing = Fixing(bound=lag_bound, upper=upper)
+    while time.perf_counter() < deadline:
+        fixing = reduced_cost_fixing(lag, pi, target, best)
+        fixing.bound = max(lag_bound, fixing.bound - 1e-7 * abs(fixing.bound))
+        reduced = BundlingModel(
+            inst, prep, _without(pairs, fixing, prep), required=model.required, scale=model.scale
+        )
+        if BOUND_CONSTRAINT:
+            reduced.at_least(fixing.bound)
+        reduced.model.minimize(reduced.cost_expr())
+        reduced.hint(best)
+        out = run(reduced, min(slice_s, deadline - time.perf_counter()), target)
+        tracker.check()
+        if out.assign is None:
+            slice_s = math.inf  # too short even for a first solution
+            continue
+        if first is None:
+            first = out.first_solution_s
+        # every solution outside the model costs more than the target
+        bound = max(bound, min(out.bound / model.scale, target))
+        improved = solution_key(inst, prep, out.assign) < solution_key(inst, prep, best)
+        if improved:
+            best = out.assign
+            upper = solution_key(inst, prep, best)[1]
+        if out.status == "OPTIMAL" and out.bound / model.scale <= target:
+            best, status = out.assign, "OPTIMAL"
+            break
+        if out.status == "OPTIMAL" or not improved or target >= upper:
+            # the search below the target stalled: fix against the incumbent and prove in one run
+            target, slice_s = upper, math.inf
+    fixing.upper = upper
+    scaled = math.floor(bound * model.scale) if math.isfinite(bound) else -math.inf
+    return PhaseResult(status, best, math.nan, scaled, first), fixing
+
+
+def _without(pairs: list[dict[int, float]], fixing: Fixing, prep: Prepared) -> list[dict[int, float]]:
+    """The unit-anchor pairs minus those reduced-cost fixing dropped (a closed anchor's own pair too)."""
+    out = [{j: d for j, d in cand.items() if (u, j) not in fixing.pairs} for u, cand in enumerate(pairs)]
+    for j in fixing.anchors:
+        out[int(prep.unit_of_site[j])].pop(j, None)
+    return out
 
 
 def _kw(prep: Prepared, assign: np.ndarray) -> float:
@@ -274,20 +395,30 @@ def _finish(
     base: np.ndarray | None,
     time_limit_s: float,
     tracker: Tracker,
+    fixing: Fixing | None,
 ) -> BundlingResult:
     bundles, objective, cost = make_bundles(inst, prep, assign)
     bundled = sum(b.capacity_kw for b in bundles)
     bounds: list[float] = []
     notes: list[str] = []
+    if fixing is not None:
+        # solutions outside the reduced model cost more than fixing.upper: the bound is capped there
+        bounds.append(fixing.bound)
+        notes.append(
+            f"reduced-cost fixing dropped {len(fixing.pairs)} of {fixing.total_pairs} pairs and "
+            f"{len(fixing.anchors)} anchors (Lagrangian bound {fixing.bound:.6g} m, incumbent "
+            f"{fixing.upper:.6g} m)"
+        )
     if complete and phase2.assign is not None:
-        bounds.append(phase2.bound / scale)
+        cp_bound = phase2.bound / scale
+        bounds.append(cp_bound if fixing is None else min(cp_bound, fixing.upper))
         tracker.bound(bounds[-1])
     elif not complete:
         notes.append("CP-SAT saw only the nearest candidate anchors, so its bound is not used")
     fit = {u for u in range(len(prep.units)) if u not in prep.unfit and prep.units[u].capacity_kw > 0}
     cp_proven = complete and phase2.status == "OPTIMAL"
     cp_gap = gap_of(cost, min(cost, max(bounds))) if bounds else None
-    if not cp_proven and (cp_gap is None or cp_gap > 1e-6):
+    if not cp_proven and fixing is None and (cp_gap is None or cp_gap > 1e-6):
         remaining = max(1.0, time_limit_s - (time.perf_counter() - start))
         more, more_notes = instance_bounds(
             inst,
