@@ -48,14 +48,14 @@ def district(n: int, seed: int = 0) -> BundlingInstance:
     )
 
 
-def run(n: int, time_limit: float, seed: int) -> dict[str, object]:
+def run(n: int, time_limit: float, seed: int, workers: int | None = None) -> dict[str, object]:
     inst = district(n, seed)
-    res = solve_bundling(inst, time_limit_s=time_limit, seed=seed)
+    res = solve_bundling(inst, time_limit_s=time_limit, seed=seed, num_workers=workers)
     total = sum(s.capacity_kw for s in inst.sites)
     return {
         "sites": n,
         "time_limit_s": time_limit,
-        "workers": os.cpu_count(),
+        "workers": workers or os.cpu_count(),
         "status": res.status,
         "first_feasible_s": round(res.first_feasible_s or float("nan"), 2),
         "bundled_share": round(res.bundled_kw / total, 4),
@@ -80,11 +80,12 @@ def main() -> int:
         "--time-limit", type=float, default=None, help="seconds per run (default 60; 300 at 10,000)"
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=None, help="CP-SAT workers (default: all cores)")
     args = p.parse_args()
     sizes = args.sizes or ([100, 1000] if args.quick else [100, 1000, 10000])
     for n in sizes:
         limit = args.time_limit or (10.0 if args.quick else 300.0 if n >= 10000 else 60.0)
-        print(json.dumps(run(n, limit, args.seed)), flush=True)
+        print(json.dumps(run(n, limit, args.seed, args.workers)), flush=True)
     return 0
 
 

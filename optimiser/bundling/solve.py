@@ -361,9 +361,15 @@ def _cost_with_fixing(
         if out.status == "OPTIMAL" and out.bound / model.scale <= target:
             best, status = out.assign, "OPTIMAL"
             break
-        if out.status == "OPTIMAL" or not improved or target >= upper:
-            # the search below the target stalled: fix against the incumbent and prove in one run
-            target, slice_s = upper, math.inf
+        if target >= upper:
+            slice_s = math.inf  # fixed against the incumbent itself: prove in one run
+        elif out.status == "OPTIMAL" or not improved:
+            # nothing (more) below the target: raise it, up to the incumbent
+            gap = max(2 * (target - lag_bound), TARGET_GAP * abs(lag_bound))
+            target = min(upper, max(bound, lag_bound) + gap)
+            if target >= upper:
+                slice_s = math.inf
+        target = min(target, upper)
     fixing.upper = upper
     scaled = math.floor(bound * model.scale) if math.isfinite(bound) else -math.inf
     return PhaseResult(status, best, math.nan, scaled, first), fixing
