@@ -296,11 +296,12 @@ def _cost_with_fixing(
 ) -> tuple[PhaseResult, Fixing | None]:
     """Cost phase on the complete model, every unit that fits required (the bundled kWp is fixed).
 
-    CP-SAT first improves the incumbent on the complete model; then Lagrangian prices are searched and
-    every pair and anchor that no solution cheaper than the incumbent can use is dropped
-    (:mod:`optimiser.bundling.fixing`); CP-SAT then proves the reduced model, which starts from the
-    incumbent and knows the Lagrangian bound as a constraint. The returned bound (in the model's integer
-    units) is valid for the instance once capped at the fixing's incumbent cost (``_finish`` does).
+    Lagrangian prices are searched first; then CP-SAT runs on models reduced by fixing against a target
+    cost ``T`` (:mod:`optimiser.bundling.fixing`): every solution of cost <= ``T`` is in the model (and
+    the incumbent), so ``min(model bound, T)`` bounds the instance and a model optimum <= ``T`` is the
+    instance's optimum. ``T`` starts just above the Lagrangian bound (small models, short runs that find
+    good solutions), rises when a run improves nothing, and at the incumbent's cost one run proves the
+    rest. The returned bound is in the model's integer units, already valid for the instance.
     """
     deadline = start + 0.98 * time_limit_s  # a little left for the result
 
