@@ -111,9 +111,8 @@ def register_building(j: Journey, owner: Page, name: str, subdistrict: str) -> d
     owner.click("button:has-text('登记该站点')")
     expect(owner.locator("h1")).to_contain_text(name)
 
-    owner.click(".leaflet-control-zoom-in")  # closer in to draw the surfaces (about 0.85 m a pixel)
-    owner.wait_for_timeout(600)
-    # Zoomed in, the outline spans ±120 × ±80 px; shapes keep clear of its corners (Geoman snaps at 20 px).
+    # The site page opens one zoom step closer than the new-site form (about 0.85 m a pixel): the
+    # outline spans ±120 × ±80 px; shapes keep clear of its corners (Geoman snaps at 20 px).
     draw(owner, "polygon", [(-50, -60), (50, -60), (50, -20), (-50, -20)], (-50, -60))
     add_surface(owner, "roof", {"tilt_deg": "10", "azimuth_deg": "180", "height_m": "40"})
     draw(owner, "polyline", [(-90, 80), (90, 80)], (90, 80))

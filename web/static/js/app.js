@@ -59,8 +59,9 @@
       shape.addTo(layer);
     });
     if (layer.getLayers().length) {
-      // one building (drawing on it): close enough to see its surfaces; many sites: street level at most
-      map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: data.draw ? 19 : 17 });
+      // one building (drawing on it): one step closer, to see and draw its surfaces (about 0.85 m a
+      // pixel in Shanghai); many sites: street level at most
+      map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: data.draw ? 18 : 17 });
     } else {
       map.setView(cfg.center, data.draw ? 17 : 13);  // drawing a building needs street-level zoom
     }
