@@ -255,7 +255,6 @@ def _fail_if_lost(session: Session, job: Job) -> bool:
         )
     job.status, job.finished_at = RunStatus.failed, datetime.now(UTC)
     job.message = "failed"
-    session.add(job)
     audit.record(session, actor=None, entity="job", entity_id=job.id, action="recovered_as_failed")
     return True
 

@@ -50,17 +50,16 @@ _WHY: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     ),
 ]
 
-#: Whole sentences of the optimiser (solve.py) and their message ids (the sentences themselves).
-_FIXED = {
-    text: text
-    for text in (
+#: Whole sentences of the optimiser (solve.py); each is its own message id.
+_FIXED = frozenset(
+    (
         N_(
             "left out of the optimal solution: no bundle can take it without breaking a limit or "
             "lowering the bundled capacity"
         ),
         N_("left out of the best solution found (not proven necessary)"),
     )
-}
+)
 #: The application's own reason (pvhub/services/bundling.py) for a site it did not hand over.
 _ESTIMATES = re.compile(r"^(?P<n>\d+) approved surface\(s\) without a current estimate: re-estimate first$")
 
@@ -72,9 +71,8 @@ def _group(name: str) -> str:
 
 def translate_reason(reason: str) -> str:
     """The reason in the page's language when its form is known, else as it is."""
-    fixed = _FIXED.get(reason)
-    if fixed is not None:
-        return _(fixed)
+    if reason in _FIXED:
+        return _(reason)
     estimates = _ESTIMATES.match(reason)
     if estimates:
         return _("%(n)s approved surface(s) without a current estimate: re-estimate first") % {

@@ -100,18 +100,36 @@ def _geojson(form: FormData, name: str, datum: str = "wgs84") -> dict[str, Any] 
 
 def _typed_ring(text: str) -> dict[str, Any] | None:
     """ "lon, lat" per line → a GeoJSON Polygon (closed for the user)."""
-    points = []
-    for number, line in enumerate(text.strip().splitlines(), start=1):
-        parts = line.replace("，", ",").replace(";", ",").split(",")
-        try:
-            points.append([float(parts[0]), float(parts[1])])
-        except (ValueError, IndexError):
-            raise InvalidInput(f"Line {number}: write 'longitude, latitude'.", field="coordinates") from None
+    points = [
+        list(p) for p in _number_pairs(text, label="Outline", what="longitude, latitude", field="coordinates")
+    ]
     if not points:
         return None
     if points[0] != points[-1]:
         points.append(points[0])
     return {"type": "Polygon", "coordinates": [points]}
+
+
+_PAIR_SEPARATORS = re.compile(r"[\s,;，；]+")
+
+
+def _number_pairs(text: str, *, label: str, what: str, field: str) -> list[tuple[float, float]]:
+    """Two numbers per line, as people type or paste them (spaces, tabs, commas — also full-width —
+    or semicolons between); empty lines are skipped, any other line that is not two finite numbers
+    is named in the error."""
+    pairs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = [p for p in _PAIR_SEPARATORS.split(line.strip()) if p]
+        if not parts:
+            continue
+        try:
+            a, b = (float(p) for p in parts)
+        except ValueError:  # not numbers, or not two of them
+            a = b = math.nan
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise InvalidInput(f"{label}, line {number}: write {what}, not {line.strip()!r}.", field=field)
+        pairs.append((a, b))
+    return pairs
 
 
 @router.get("/sites/export.geojson")
@@ -149,29 +167,12 @@ def _site_fields(form: FormData, values: dict[str, str], datum: str) -> dict[str
 
 
 def horizon_from_text(text: str) -> dict[str, list[float]] | None:
-    """A horizon typed as one ``azimuth elevation`` pair per line (degrees; spaces, tabs or a comma
-    between them), as the API's ``horizon``; None when empty. The model checks the ranges."""
-    azimuths: list[float] = []
-    elevations: list[float] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        parts = [p for p in re.split(r"[\s,;]+", line.strip()) if p]
-        if not parts:
-            continue
-        try:
-            azimuth, elevation = (float(p) for p in parts)
-        except ValueError:
-            raise InvalidInput(
-                f"Horizon, line {number}: expected two numbers, azimuth and elevation in degrees, "
-                f"not {line.strip()!r}.",
-                field="horizon",
-            ) from None
-        if not (math.isfinite(azimuth) and math.isfinite(elevation)):
-            raise InvalidInput(
-                f"Horizon, line {number}: {line.strip()!r} is not a pair of numbers.", field="horizon"
-            )
-        azimuths.append(azimuth)
-        elevations.append(elevation)
-    return {"azimuth_deg": azimuths, "elevation_deg": elevations} if azimuths else None
+    """A horizon typed as one ``azimuth elevation`` pair per line (degrees), as the API's
+    ``horizon``; None when empty. The model checks the ranges and the order."""
+    pairs = _number_pairs(text, label="Horizon", what="azimuth and elevation in degrees", field="horizon")
+    if not pairs:
+        return None
+    return {"azimuth_deg": [a for a, _ in pairs], "elevation_deg": [e for _, e in pairs]}
 
 
 def horizon_to_text(horizon: dict[str, Any] | None) -> str:

@@ -160,15 +160,6 @@ class BundlingModel:
             if len(locked) > 1:
                 self.model.add(sum(locked) <= 1)
 
-    def at_least(self, bound_m: float) -> None:
-        """Add ``cost >= bound_m`` (a valid lower bound in metres) in the model's integer scale.
-
-        Each of the at most ``units + anchors`` terms of the integer cost is floored, so it may lie up to
-        one unit each below the real cost times the scale; the constraint allows for that.
-        """
-        slack = len(self.by_unit) + len(self.y) + 1
-        self.model.add(self.cost_expr() >= math.floor(bound_m * self.scale) - slack)
-
     def bundled_expr(self) -> cp_model.LinearExprT:
         return sum(self.cap[u] * v for (u, _), v in self.x.items())
 

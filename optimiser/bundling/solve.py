@@ -29,7 +29,6 @@ TARGET_GAP = 0.005  # first fixing is against the Lagrangian bound plus this sha
 SLICE_SHARE = 0.03  # first CP-SAT run between fixings (doubled after each run without progress)
 FIXING_SHARE = 0.1  # share of the time limit for the prices of reduced-cost fixing
 PROVE_LINEARIZATION = 2  # CP-SAT linearization level of the complete cost phase (see README)
-BOUND_CONSTRAINT = False  # cost >= Lagrangian bound as a constraint: measured slower (README)
 RECOMMENDED_BUNDLE_COST_M = 3_000.0  # see optimiser/README.md, "Choosing bundle_cost_m"
 
 
@@ -342,8 +341,6 @@ def _cost_with_fixing(
         reduced = BundlingModel(
             inst, prep, _without(pairs, fixing, prep), required=model.required, scale=model.scale
         )
-        if BOUND_CONSTRAINT:
-            reduced.at_least(fixing.bound)
         reduced.model.minimize(reduced.cost_expr())
         reduced.hint(best)
         out = run(reduced, min(slice_s, deadline - time.perf_counter()), target)

@@ -64,7 +64,7 @@ def test_an_owner_registers_then_edits_a_site_and_its_location_follows_the_outli
         f"/sites/{site.id}/edit",
         data={"csrf_token": csrf_of(edit.text), "name": "x", "coordinates": "121.49; north"},
     )
-    assert bad.status_code == 422 and "Line 1" in bad.text
+    assert bad.status_code == 422 and "Outline, line 1: write longitude, latitude" in bad.text
 
 
 def test_an_owner_cannot_open_another_owners_site_for_editing(
