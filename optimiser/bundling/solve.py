@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from optimiser.bundling.bounds import instance_bounds
+from optimiser.bundling.eliminate import eliminate_bundles
 from optimiser.bundling.fixing import Fixing, cost_phase_prices, reduced_cost_fixing
 from optimiser.bundling.greedy import greedy, is_valid, local_search, solution_key
 from optimiser.bundling.instance import BundlingInstance
@@ -23,6 +24,7 @@ FULL_MODEL_SITES = 400  # up to this many sites CP-SAT sees every anchor and its
 CANDIDATE_ANCHORS = 25  # nearest anchors per unit kept in larger models
 GREEDY_SHARE = 0.2  # share of the time limit after which the greedy returns its best so far
 LOCAL_SEARCH_SHARE = 0.1  # share of the time limit for improving the greedy warm start
+ELIMINATE_SHARE = 0.15  # share of the time limit for removing bundles after the local search (at most)
 BOUND_SHARE = 0.25  # share of the time limit kept for the lower bound
 SMALL_BOUND_SHARE = 0.1  # the same with a complete model, whose CP-SAT bound is valid too
 TARGET_GAP = 0.005  # first fixing is against the Lagrangian bound plus this share (see README)
@@ -140,6 +142,9 @@ def _solve(
         )
     )
     if warm is not None:
+        warm = _eliminate(
+            inst, prep, warm, time_limit_s=time_limit_s, deadline=deadline, seed=seed, tracker=tracker
+        )
         tracker.solution(solution_key(inst, prep, warm)[1], _kw(prep, warm))
     # units of positive kWp that fit some bundle: bundling all of them is the most kWp possible
     fit = {u for u in range(len(prep.units)) if u not in prep.unfit and prep.units[u].capacity_kw > 0}
@@ -278,6 +283,36 @@ def _solve(
         tracker,
         fixing,
     )
+
+
+def _eliminate(
+    inst: BundlingInstance,
+    prep: Prepared,
+    warm: np.ndarray,
+    *,
+    time_limit_s: float,
+    deadline: float,
+    seed: int,
+    tracker: Tracker,
+) -> np.ndarray:
+    """Fewer, fuller bundles (the local search's moves never empty one), then the local search again.
+
+    The second local search shortens the distances the emptied bundles' units now travel (0.4 % of
+    the cost at 10,000 sites); it is skipped when no bundle was removed.
+    """
+    out = eliminate_bundles(
+        inst,
+        prep,
+        warm,
+        deadline=min(deadline, time.perf_counter() + ELIMINATE_SHARE * time_limit_s),
+        stop=tracker.stopped,
+        seed=seed,
+    )
+    if out is warm:
+        return warm
+    tracker.solution(solution_key(inst, prep, out)[1], _kw(prep, out))
+    limit = min(LOCAL_SEARCH_SHARE * time_limit_s, deadline - time.perf_counter())
+    return local_search(inst, prep, out, time_limit_s=max(0.0, limit), stop=tracker.stopped)
 
 
 def _cost_with_fixing(
