@@ -94,7 +94,7 @@ def reduced_cost_fixing(lag: Lagrangian, pi: np.ndarray, upper: float, incumbent
     neg = rc < 0
     own_term = np.where(lag.active[lag.own_u], pi[lag.own_u], 0.0)
     fixed = lag.inst.bundle_cost_m + lag.own_d - own_term
-    frac, _ = lag._fractional(rc, neg)
+    frac, _, _ = lag._fractional(rc, neg)
     inner = frac.copy()  # per anchor: knapsack value (with the minimum capacity where computed)
     no_min = frac.copy()  # per anchor: knapsack value without the minimum capacity
     cand = np.flatnonzero(lag.can_open)

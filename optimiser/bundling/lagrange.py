@@ -15,9 +15,10 @@ The knapsack is relaxed in ways that keep it a lower bound:
   help to reach the minimum capacity, and enter as a fractional cover (cheapest per kWp first);
 * ``max_sites`` enters only as a second, fractional knapsack whose value replaces the first where it is
   larger (each alone is a relaxation); the one-lock-per-bundle rule is dropped;
-* when only the nearest anchors of each unit are generated (large instances), each price is capped at the
-  unit's distance to its nearest left-out anchor, so every left-out pair has a reduced cost >= 0 and
-  cannot lower any anchor's value; the minimum capacity is then dropped (a left-out unit could fill it).
+* when only the pairs within a radius are generated (large instances), every anchor is also offered a
+  "far copy" of each unit whose price exceeds its distance to its nearest left-out anchor, at that
+  lower bound on its reduced cost (:mod:`optimiser.bundling.farpairs`), so no left-out pair can make
+  an anchor's true value lower than the computed one; the minimum capacity is then dropped.
 
 Every ``pi`` gives a valid bound ``sum(pi) + sum of the chosen anchors' values`` (the bundle count picks
 how many anchors open); a subgradient search with Polyak steps looks for a good one.
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimiser.bundling.farpairs import FarItems
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.units import Prepared
 
@@ -118,11 +120,11 @@ class Lagrangian:
         self.room_steps = np.where(self.can_open, np.floor(room / self.step + 1e-9), -1).astype(np.int64)
         self.can_open &= room >= -1e-9
         self.min_need = np.maximum(0.0, inst.min_capacity_kw - own_cap)  # kWp still to reach at an anchor
-        # price caps: left-out anchors of a unit must keep a reduced cost >= 0
-        self.price_cap = np.full(n_units, np.inf)
+        # left-out pairs (nearby pairs only): every one is at least ``cut`` away, see farpairs.py
         cut = getattr(prep, "cut_m", None)
-        if cut is not None:
-            self.price_cap = np.asarray(cut, dtype=float).copy()
+        self.cut = np.full(n_units, np.inf) if cut is None else np.asarray(cut, dtype=float).copy()
+        self.has_far = bool(np.isfinite(self.cut[self.active]).any())
+        self.price_cap = np.full(n_units, np.inf)
         lo, hi = inst.bundle_count_range
         need = float(self.cap[self.req].sum()) + self.need_kw
         if self.max_cap > 0 and math.isfinite(inst.max_capacity_kw):
@@ -137,6 +139,14 @@ class Lagrangian:
         out = np.where(self.opt, np.minimum(out, rho * self.cap), out)
         return np.where(self.active, out, 0.0)
 
+    def far_items(self, pi: np.ndarray) -> tuple[FarItems, FarItems] | None:
+        """The far copies of the left-out pairs at prices ``pi`` (kWp, sites), or None when complete."""
+        if not self.has_far:
+            return None
+        far = np.flatnonzero(self.active & (pi > self.cut))
+        v = self.cut[far] - pi[far]
+        return FarItems.build(v, self.cap[far], far), FarItems.build(v, self.size[far], far)
+
     def evaluate(self, pi: np.ndarray, rho: float = 0.0, *, exact: bool = True) -> Evaluation:
         """Bound for prices ``pi`` (already clamped) and ``rho``, with its subgradient.
 
@@ -147,8 +157,9 @@ class Lagrangian:
         neg = rc < 0
         own_term = np.where(self.active[self.own_u], pi[self.own_u], 0.0)
         fixed = self.inst.bundle_cost_m + self.own_d - own_term
+        far = self.far_items(pi)
         # fractional lower bound of every anchor (ignores the minimum): cheap screen for the exact DP
-        frac, frac_x = self._fractional(rc, neg)
+        frac, frac_x, lam = self._fractional(rc, neg, far)
         value = np.where(self.can_open, fixed + frac, np.inf)
         picks: dict[int, np.ndarray] = {}
         if exact:
@@ -158,7 +169,7 @@ class Lagrangian:
             screen[order[: min(max(self.count_lo, 1), len(order))]] = True
             cand = order[: int(np.count_nonzero(screen & self.can_open))]  # most promising first
             cand = np.sort(cand[: self._affordable(cand, neg)])
-            dp_value, picks, _ = self._knapsacks(cand, rc, neg)
+            dp_value, picks, _ = self._knapsacks(cand, rc, neg, far)
             value[cand] = fixed[cand] + np.maximum(dp_value, frac[cand])  # both are lower bounds
         value = np.where(np.isnan(value), np.inf, value)
         order = np.argsort(value, kind="stable")
@@ -182,6 +193,8 @@ class Lagrangian:
         else:
             sel = np.flatnonzero(neg)[is_open[self.pj[neg]]]
             np.add.at(cover, self.pu[sel], frac_x[is_open[self.pj[neg]]])
+        if far is not None:  # far copies taken where the anchor's critical ratio is below theirs
+            np.add.at(cover, far[0].units, far[0].taken(lam[opened]))
         g = np.where(self.req, 1.0 - cover, 0.0)
         # optional units: the price cap rho*cap binds when the unit's multiplier is positive
         g = np.where(self.opt, np.where(pi >= rho * self.cap - 1e-9, 1.0 - cover, -cover), g)
@@ -194,25 +207,37 @@ class Lagrangian:
         cells = np.cumsum((items + 1) * (self.room_steps[cand] + 1))
         return int(np.searchsorted(cells, DP_CELLS, side="right"))
 
-    def _fractional(self, rc: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _fractional(
+        self, rc: np.ndarray, neg: np.ndarray, far: tuple[FarItems, FarItems] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per anchor, the fractional knapsack of negative items within the maximum capacity.
 
-        Returns the anchors' values and each negative pair's fraction (in the order of ``rc[neg]``).
+        Returns the anchors' values, each negative pair's fraction (in the order of ``rc[neg]``) and
+        each anchor's critical ratio on capacity. With ``far`` items the values include them.
         """
         pj, r = self.pj[neg], rc[neg]
-        val_c, x_c = self._fractional_on(pj, r, self.cap[self.pu[neg]], self.max_cap - self.cap[self.own_u])
+        room_c = self.max_cap - self.cap[self.own_u]
+        val_c, x_c, lam_c = self._fractional_on(pj, r, self.cap[self.pu[neg]], room_c)
+        if far is not None:
+            val_c = val_c + far[0].dual(lam_c)
         if self.inst.max_sites is None:
-            return val_c, x_c
+            return val_c, x_c, lam_c
         # the site count is a second knapsack; either alone is a relaxation, so the larger value holds
         size = self.size[self.pu[neg]]
-        val_s, x_s = self._fractional_on(pj, r, size, self.inst.max_sites - self.size[self.own_u])
+        val_s, x_s, lam_s = self._fractional_on(pj, r, size, self.inst.max_sites - self.size[self.own_u])
+        if far is not None:
+            val_s = val_s + far[1].dual(lam_s)
         use_s = val_s > val_c
-        return np.maximum(val_c, val_s), np.where(use_s[pj], x_s, x_c)
+        return np.maximum(val_c, val_s), np.where(use_s[pj], x_s, x_c), lam_c
 
     def _fractional_on(
         self, pj: np.ndarray, r: np.ndarray, w: np.ndarray, room: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Fractional knapsack per anchor on one weight (items sorted by reduced cost per weight)."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Fractional knapsack per anchor on one weight (items sorted by reduced cost per weight).
+
+        Also returns each anchor's critical ratio ``lam`` (the dual price of its room): 0 when its
+        negative items fit, ``inf`` when it has no room, else minus the ratio of the last item taken.
+        """
         ratio = np.where(w > 0, r / np.where(w > 0, w, 1.0), -np.inf)
         order = np.lexsort((ratio, pj))
         jj, ww, rr = pj[order], w[order], r[order]
@@ -225,7 +250,12 @@ class Lagrangian:
             f = np.where(ww > 0, np.clip((room[jj] - before) / ww, 0.0, 1.0), 1.0)
         frac_x = np.empty_like(f)
         frac_x[order] = f
-        return np.bincount(jj, weights=rr * f, minlength=self.n), frac_x
+        total = np.bincount(jj, weights=ww, minlength=self.n)
+        last = np.full(self.n, -np.inf)
+        np.maximum.at(last, jj[f > 0], ratio[order][f > 0])
+        lam = np.where(total > room + 1e-12, np.maximum(0.0, -last), 0.0)
+        lam = np.where(room <= 0, np.inf, lam)
+        return np.bincount(jj, weights=rr * f, minlength=self.n), frac_x, lam
 
     def _items(self, cand: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Negative pairs at the candidate anchors: pair indices, their row, and slot within the row."""
@@ -242,7 +272,11 @@ class Lagrangian:
         return idx, rows, slot
 
     def _knapsacks(
-        self, cand: np.ndarray, rc: np.ndarray, neg: np.ndarray
+        self,
+        cand: np.ndarray,
+        rc: np.ndarray,
+        neg: np.ndarray,
+        far: tuple[FarItems, FarItems] | None = None,
     ) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]:
         """Knapsack value of each candidate anchor (relaxed as documented), the pairs it takes, and
         the value without the minimum capacity (a lower bound on the anchor's value with any unit forced
@@ -280,6 +314,11 @@ class Lagrangian:
         dp[states[None, :] > self.room_steps[cand][:, None]] = np.inf  # above the anchor's room
         no_minimum = dp.min(axis=1)
         dp = self._with_minimum(cand, dp, rc, neg, rows)
+        if far is not None:
+            # far items fill, fractionally, the room the nearby ones leave: at most (room + 1 - c) steps
+            grid = far[0].fractional(np.arange(s_max + 1) * self.step)
+            left = self.room_steps[cand][:, None] + 1 - states[None, :]
+            dp = dp + grid[np.clip(left, 0, s_max)]
         state = np.argmin(dp, axis=1)
         values = dp[np.arange(n_rows), state]
         picked: list[list[int]] = [[] for _ in range(n_rows)]
@@ -363,6 +402,23 @@ def lagrangian_bound(
     return max(0.0, best - 1e-7 * abs(best)), None, best_pi
 
 
+def _better_start(lag: Lagrangian, pi: np.ndarray, rho: float) -> np.ndarray:
+    """``pi`` or the bundle cost spread over kWp (``bundle_cost_m / max_capacity_kw`` per kWp), whichever
+    gives the better fractional bound.
+
+    A solution's cost shares price every unit of a dense area high, so thousands of anchors look
+    profitable and the first bound is hugely negative (10,000 district sites: about -2.5e9 m, several
+    seconds of steps to recover); the spread prices make every full bundle worth about nothing, which
+    starts the search at the bin-packing bound.
+    """
+    if lag.inst.bundle_cost_m <= 0 or not math.isfinite(lag.inst.max_capacity_kw) or lag.max_cap <= 0:
+        return pi
+    spread = lag.clamp(lag.inst.bundle_cost_m / lag.max_cap * lag.cap, rho)
+    if lag.evaluate(spread, rho, exact=False).bound > lag.evaluate(pi, rho, exact=False).bound:
+        return spread
+    return pi
+
+
 def search(
     lag: Lagrangian,
     *,
@@ -385,7 +441,7 @@ def search(
     rho = 0.0
     if lag.opt.any():
         rho = float(np.max(np.where(lag.cap > 0, pi / np.maximum(lag.cap, 1e-9), 0.0), initial=0.0))
-    pi = lag.clamp(pi, rho)
+    pi = _better_start(lag, lag.clamp(pi, rho), rho)
     best, best_pi, best_rho = -math.inf, pi.copy(), rho
     fast = FAST_SHARE if len(lag.pd) <= LARGE_PAIRS else LARGE_FAST_SHARE
     for exact, share, theta in ((False, fast, 1.0), (True, 1.0, EXACT_THETA)):

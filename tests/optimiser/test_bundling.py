@@ -322,7 +322,7 @@ def test_lagrangian_bound_never_exceeds_the_brute_force_optimum(params: dict[str
         assert 0 <= bound <= optimum + 1e-6
         # the search gets close: the set-partitioning bound of such tiny instances is nearly exact
         assert bound >= 0.7 * optimum
-        # only the pairs within 300 m, prices capped there: still a valid bound
+        # only the pairs within 300 m, the others as far copies: still a valid bound
         near = prepare(inst, None, radius_m=300.0)
         capped, why, _ = lagrangian_bound(
             inst,
