@@ -17,6 +17,7 @@ from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.lns import improve
 from optimiser.bundling.model import BundlingModel, PhaseResult
 from optimiser.bundling.progress import BundlingProgress, Cancelled, Tracker
+from optimiser.bundling.recreate import ruin_recreate
 from optimiser.bundling.result import BundlingResult, Unbundled, gap_of, make_bundles
 from optimiser.bundling.units import Prepared, prepare
 
@@ -25,6 +26,7 @@ CANDIDATE_ANCHORS = 25  # nearest anchors per unit kept in larger models
 GREEDY_SHARE = 0.2  # share of the time limit after which the greedy returns its best so far
 LOCAL_SEARCH_SHARE = 0.1  # share of the time limit for improving the greedy warm start
 ELIMINATE_SHARE = 0.15  # share of the time limit for removing bundles after the local search (at most)
+RECREATE_SHARE = 0.3  # share of the time limit for ruin and recreate above FULL_MODEL_SITES (at most)
 BOUND_SHARE = 0.25  # share of the time limit kept for the lower bound
 SMALL_BOUND_SHARE = 0.1  # the same with a complete model, whose CP-SAT bound is valid too
 TARGET_GAP = 0.005  # first fixing is against the Lagrangian bound plus this share (see README)
@@ -146,6 +148,16 @@ def _solve(
             inst, prep, warm, time_limit_s=time_limit_s, deadline=deadline, seed=seed, tracker=tracker
         )
         tracker.solution(solution_key(inst, prep, warm)[1], _kw(prep, warm))
+        if not complete:
+            warm = ruin_recreate(
+                inst,
+                prep,
+                warm,
+                deadline=min(deadline, time.perf_counter() + RECREATE_SHARE * time_limit_s),
+                seed=seed,
+                stop=tracker.stopped,
+                on_improve=lambda a: tracker.solution(solution_key(inst, prep, a)[1], _kw(prep, a)),
+            )
     # units of positive kWp that fit some bundle: bundling all of them is the most kWp possible
     fit = {u for u in range(len(prep.units)) if u not in prep.unfit and prep.units[u].capacity_kw > 0}
     max_reached = warm is not None and all(warm[u] >= 0 for u in fit)
