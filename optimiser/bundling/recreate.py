@@ -62,6 +62,8 @@ class _Search:
         self.anchor: dict[int, int] = {}
         self.members: dict[int, list[int]] = {}
         self.next_id = 0
+        self.at_best = True  # the incumbent is the best seen; else ``best`` holds that one
+        self.best: np.ndarray | None = None
         for j, group in sorted(bundles_of(assign).items()):
             self._open(j, group)
         self.cost = sum(self._bundle_cost(b) for b in self.anchor)
@@ -142,6 +144,8 @@ class _Search:
             new = loc.cost(plan)
             delta = new - old
             if delta < -EPS or delta < threshold:
+                if delta >= -EPS and self.at_best:
+                    self.best, self.at_best = self.assign(), False  # leaving the best: keep a copy
                 self._apply(ruined + kept, units, sites, plan)
                 self.cost += delta
                 return True
@@ -399,11 +403,11 @@ def ruin_recreate(
         return assign
     search = _Search(inst, prep, assign, seed)
     best_cost = search.cost
-    best = search.assign()
     start = time.perf_counter()
     span = max(1e-9, deadline - start)
     t0 = THRESHOLD_SHARE * search.cost / max(1, len(search.anchor))
     it = 0
+    report_at = start
     while time.perf_counter() < deadline:
         if max_iterations is not None and it >= max_iterations:
             break
@@ -413,9 +417,12 @@ def ruin_recreate(
         it += 1
         if search.step(t0 * max(0.0, 1.0 - done)) and search.cost < best_cost - EPS:
             best_cost = search.cost
-            best = search.assign()
-            if on_improve is not None:
-                on_improve(best)
+            search.at_best = True
+            now = time.perf_counter()
+            if on_improve is not None and now >= report_at:  # at most twice a second (O(n) each)
+                on_improve(search.assign())
+                report_at = now + 0.5
+    best = search.assign() if search.at_best or search.best is None else search.best
     if is_valid(inst, prep, best) and solution_key(inst, prep, best) <= solution_key(inst, prep, assign):
         return best
     return assign
