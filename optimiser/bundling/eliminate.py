@@ -44,11 +44,6 @@ class _State:
 
     inst: BundlingInstance
     prep: Prepared
-    cap: np.ndarray  # kWp per unit
-    nsites: np.ndarray  # sites per unit
-    locked: np.ndarray  # unit has a locked_bundle
-    simple: np.ndarray  # single-site unlocked unit: vectorised distances
-    first: np.ndarray  # (units, 2) first site of each unit
     bof: np.ndarray  # bundle id per unit, -1 unbundled
     anchor: dict[int, int] = field(default_factory=dict)  # bundle id -> anchor site
     members: dict[int, set[int]] = field(default_factory=dict)
@@ -57,6 +52,18 @@ class _State:
     nlock: dict[int, int] = field(default_factory=dict)
     tree: cKDTree | None = None
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # tree row -> bundle
+
+    @property
+    def cap(self) -> np.ndarray:
+        return self.prep.unit_cap
+
+    @property
+    def nsites(self) -> np.ndarray:
+        return self.prep.unit_sites
+
+    @property
+    def locked(self) -> np.ndarray:
+        return self.prep.unit_locked
 
     @property
     def max_sites(self) -> float:
@@ -80,18 +87,8 @@ class _State:
         return [b for b in self.ids[idx].tolist() if b != exclude][:k]
 
     def costs(self, units: list[int], sites: list[int]) -> np.ndarray:
-        """Unit-to-anchor distance matrix (inf where the pair is not allowed), vectorised when it can be."""
-        prep = self.prep
-        s = np.asarray(sites, dtype=np.int64)
-        u = np.asarray(units, dtype=np.int64)
-        d = np.hypot(
-            self.first[u, 0][:, None] - prep.xy[s, 0][None, :],
-            self.first[u, 1][:, None] - prep.xy[s, 1][None, :],
-        )
-        d[(d > prep.limit_m + 1e-9) | ~prep.anchor_ok[s][None, :]] = math.inf
-        for r in np.flatnonzero(~self.simple[u]).tolist():
-            d[r] = [prep.pair_cost(int(u[r]), j) for j in sites]
-        return d
+        """Unit-to-anchor distance matrix (inf where the pair is not allowed)."""
+        return self.prep.pair_costs(np.asarray(units, dtype=np.int64), np.asarray(sites, dtype=np.int64))
 
     def move(self, u: int, b: int) -> None:
         a = int(self.bof[u])
@@ -130,18 +127,7 @@ class _State:
 
 
 def _state(inst: BundlingInstance, prep: Prepared, assign: np.ndarray) -> _State:
-    units = prep.units
-    n = len(units)
-    st = _State(
-        inst,
-        prep,
-        cap=np.array([u.capacity_kw for u in units], dtype=float),
-        nsites=np.array([len(u.members) for u in units], dtype=np.int64),
-        locked=np.array([u.locked_bundle is not None for u in units], dtype=bool),
-        simple=np.array([len(u.members) == 1 and u.locked_bundle is None for u in units], dtype=bool),
-        first=prep.xy[[u.members[0] for u in units]].reshape(n, 2),
-        bof=np.full(n, -1, dtype=np.int64),
-    )
+    st = _State(inst, prep, bof=np.full(len(prep.units), -1, dtype=np.int64))
     for b, (j, group) in enumerate(sorted(bundles_of(assign).items())):
         st.anchor[b] = j
         st.members[b], st.load[b], st.size[b], st.nlock[b] = set(), 0.0, 0, 0

@@ -79,8 +79,8 @@ class Lagrangian:
         self.inst, self.prep = inst, prep
         n_units, n = len(prep.units), len(inst.sites)
         self.n_units, self.n = n_units, n
-        self.cap = np.array([u.capacity_kw for u in prep.units], dtype=float)
-        self.size = np.array([len(u.members) for u in prep.units], dtype=float)
+        self.cap = prep.unit_cap
+        self.size = prep.unit_sites.astype(float)
         self.req = np.zeros(n_units, dtype=bool)
         self.req[list(required)] = True
         self.opt = np.zeros(n_units, dtype=bool)
@@ -121,10 +121,9 @@ class Lagrangian:
         self.can_open &= room >= -1e-9
         self.min_need = np.maximum(0.0, inst.min_capacity_kw - own_cap)  # kWp still to reach at an anchor
         # left-out pairs (nearby pairs only): every one is at least ``cut`` away, see farpairs.py
-        cut = getattr(prep, "cut_m", None)
+        cut = prep.cut_m
         self.cut = np.full(n_units, np.inf) if cut is None else np.asarray(cut, dtype=float).copy()
         self.has_far = bool(np.isfinite(self.cut[self.active]).any())
-        self.price_cap = np.full(n_units, np.inf)
         lo, hi = inst.bundle_count_range
         need = float(self.cap[self.req].sum()) + self.need_kw
         if self.max_cap > 0 and math.isfinite(inst.max_capacity_kw):
@@ -134,9 +133,8 @@ class Lagrangian:
 
     # -- one evaluation --------------------------------------------------------------------------
     def clamp(self, pi: np.ndarray, rho: float) -> np.ndarray:
-        """Project prices onto their domain (caps; optional units at most rho * capacity; idle at 0)."""
-        out = np.minimum(pi, self.price_cap)
-        out = np.where(self.opt, np.minimum(out, rho * self.cap), out)
+        """Project prices onto their domain (optional units at most rho * capacity; idle units at 0)."""
+        out = np.where(self.opt, np.minimum(pi, rho * self.cap), pi)
         return np.where(self.active, out, 0.0)
 
     def far_items(self, pi: np.ndarray) -> tuple[FarItems, FarItems] | None:

@@ -48,17 +48,12 @@ class _Search:
 
     def __init__(self, inst: BundlingInstance, prep: Prepared, assign: np.ndarray, seed: int) -> None:
         self.inst, self.prep = inst, prep
-        units = prep.units
-        n = len(units)
-        self.cap = np.array([u.capacity_kw for u in units], dtype=float)
-        self.nsites = np.array([len(u.members) for u in units], dtype=np.int64)
-        self.locked = np.array([u.locked_bundle is not None for u in units], dtype=bool)
-        self.simple = np.array([len(u.members) == 1 and u.locked_bundle is None for u in units], dtype=bool)
-        self.first = prep.xy[[u.members[0] for u in units]].reshape(n, 2)
+        self.cap, self.nsites, self.locked = prep.unit_cap, prep.unit_sites, prep.unit_locked
+        self.first = prep.unit_first
         self.max_sites = math.inf if inst.max_sites is None else float(inst.max_sites)
         self.lo_cap, self.hi_cap = inst.min_capacity_kw - 1e-9, inst.max_capacity_kw + 1e-9
         self.rng = np.random.default_rng(seed)
-        self.bof = np.full(n, -1, dtype=np.int64)
+        self.bof = np.full(len(prep.units), -1, dtype=np.int64)
         self.anchor: dict[int, int] = {}
         self.members: dict[int, list[int]] = {}
         self.next_id = 0
@@ -86,18 +81,6 @@ class _Search:
         for b, group in self.members.items():
             out[group] = self.anchor[b]
         return out
-
-    def _dist(self, units: np.ndarray, sites: np.ndarray) -> np.ndarray:
-        """Unit-to-site pair costs (inf where not allowed), vectorised for single-site unlocked units."""
-        prep = self.prep
-        d = np.hypot(
-            self.first[units, 0][:, None] - prep.xy[sites, 0][None, :],
-            self.first[units, 1][:, None] - prep.xy[sites, 1][None, :],
-        )
-        d[(d > prep.limit_m + 1e-9) | ~prep.anchor_ok[sites][None, :]] = math.inf
-        for r in np.flatnonzero(~self.simple[units]).tolist():
-            d[r] = [prep.pair_cost(int(units[r]), int(j)) for j in sites.tolist()]
-        return d
 
     # --- one iteration -----------------------------------------------------------------------------
     def step(self, threshold: float) -> bool:
@@ -176,7 +159,7 @@ class _Local:
     def __init__(self, s: _Search, units: np.ndarray, sites: np.ndarray, n_freed: int) -> None:
         self.s = s
         self.units, self.sites, self.n_freed = units, sites, n_freed
-        self.d = s._dist(units, sites)  # rows: touched units, columns: their sites
+        self.d = s.prep.pair_costs(units, sites)  # rows: touched units, columns: their sites
         row_of = {u: r for r, u in enumerate(units.tolist())}
         self.host_row = np.array(
             [row_of[int(s.prep.unit_of_site[j])] for j in sites.tolist()], dtype=np.int64

@@ -47,6 +47,28 @@ class Prepared:
     def __post_init__(self) -> None:
         self.xs: list[float] = self.xy[:, 0].tolist()
         self.ys: list[float] = self.xy[:, 1].tolist()
+        n = len(self.units)
+        self.unit_cap = np.array([u.capacity_kw for u in self.units], dtype=float)
+        self.unit_sites = np.array([len(u.members) for u in self.units], dtype=np.int64)
+        self.unit_locked = np.array([u.locked_bundle is not None for u in self.units], dtype=bool)
+        self.unit_first = self.xy[[u.members[0] for u in self.units]].reshape(n, 2)  # first site's x, y
+        # single-site, unlocked units: their pair cost is the plain distance (see pair_costs)
+        self.unit_simple = (self.unit_sites == 1) & ~self.unit_locked
+
+    def pair_costs(self, units: np.ndarray, sites: np.ndarray) -> np.ndarray:
+        """``pair_cost`` of every unit in ``units`` to every site in ``sites`` as a matrix.
+
+        Vectorised for single-site unlocked units (nearly all of them), whose pair cost is the distance
+        within the limit to a site that may anchor; the others go through ``pair_cost`` one by one.
+        """
+        units = np.asarray(units, dtype=np.int64)
+        sites = np.asarray(sites, dtype=np.int64)
+        first, at = self.unit_first[units], self.xy[sites]
+        d = np.hypot(first[:, 0][:, None] - at[:, 0][None, :], first[:, 1][:, None] - at[:, 1][None, :])
+        d[(d > self.limit_m + 1e-9) | ~self.anchor_ok[sites][None, :]] = math.inf
+        for r in np.flatnonzero(~self.unit_simple[units]).tolist():
+            d[r] = [self.pair_cost(int(units[r]), int(j)) for j in sites.tolist()]
+        return d
 
     def pair_cost(self, ui: int, j: int) -> float:
         """Summed distance (m) of unit ``ui`` to anchor ``j``; inf when the pair is never feasible."""
