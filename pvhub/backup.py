@@ -140,8 +140,11 @@ def _codecs(column: sa.Column[Any]) -> tuple[Encoder, Decoder]:
     if python_type in (int, bool, str):
         return (lambda v: v), (lambda v: v)
     raise BackupError(
-        f"column {column.table.name}.{column.name} has type {col_type!r}, which the backup cannot "
-        "store losslessly yet; teach pvhub/backup.py its encoding"
+        "column {table}.{column} has type {type}, which the backup cannot "
+        "store losslessly yet; teach pvhub/backup.py its encoding",
+        table=column.table.name,
+        column=column.name,
+        type=repr(col_type),
     )
 
 
@@ -205,7 +208,9 @@ def export_all(engine: Engine, path: Path, *, overwrite: bool = False) -> dict[s
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise BackupError(f"{path} already exists; choose another name or pass --force to replace it")
+        raise BackupError(
+            "{path} already exists; choose another name or pass --force to replace it", path=str(path)
+        )
     tables = _tables()
     for table in tables:  # refuse a column type without a lossless encoding before writing anything
         for column in table.columns:
@@ -283,15 +288,19 @@ def _check_target(connection: Connection) -> None:
         )
     if revision != head:
         raise BackupError(
-            f"the target database is at schema revision {revision}, this pvhub at {head}; "
-            "run `pvhub db upgrade` on the empty database first"
+            "the target database is at schema revision {revision}, this pvhub at {head}; "
+            "run `pvhub db upgrade` on the empty database first",
+            revision=revision,
+            head=head,
         )
     for table in _tables():
         rows = connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
         if rows:
             raise BackupError(
-                f"import-all restores only into an empty database, and table {table.name!r} holds {rows} "
-                "rows; create a new database, run `pvhub db upgrade`, and import into that"
+                "import-all restores only into an empty database, and table {table!r} holds {rows} "
+                "rows; create a new database, run `pvhub db upgrade`, and import into that",
+                table=table.name,
+                rows=rows,
             )
 
 
@@ -299,7 +308,9 @@ def _parse(line: str, line_no: int) -> Any:
     try:
         return json.loads(line)
     except json.JSONDecodeError as exc:
-        raise BackupError(f"line {line_no}: not valid JSON ({exc.msg}); the file is damaged") from None
+        raise BackupError(
+            "line {line}: not valid JSON ({problem}); the file is damaged", line=line_no, problem=exc.msg
+        ) from None
 
 
 def _read_header(source: IO[str]) -> dict[str, Any]:
@@ -309,13 +320,17 @@ def _read_header(source: IO[str]) -> dict[str, Any]:
         raise BackupError("line 1: this is not a pvhub export-all file")
     if header.get("version") != VERSION:
         raise BackupError(
-            f"line 1: backup format version {header.get('version')!r}; this pvhub reads {VERSION}"
+            "line 1: backup format version {version!r}; this pvhub reads {supported}",
+            version=header.get("version"),
+            supported=VERSION,
         )
     head = head_revision()
     if header.get("schema_revision") != head:
         raise BackupError(
-            f"the backup was made at schema revision {header.get('schema_revision')}, "
-            f"this pvhub is at {head}; restore it with the pvhub version that made it, then upgrade"
+            "the backup was made at schema revision {revision}, "
+            "this pvhub is at {head}; restore it with the pvhub version that made it, then upgrade",
+            revision=header.get("schema_revision"),
+            head=head,
         )
     return header
 
@@ -345,7 +360,7 @@ def import_all(engine: Engine, path: Path) -> dict[str, int]:
     """Restore a backup into an empty, migrated database, all or nothing; returns rows per table."""
     path = Path(path)
     if not path.is_file():
-        raise BackupError(f"{path}: no such file")
+        raise BackupError("{path}: no such file", path=str(path))
     tables = {t.name: t for t in _tables()}
     counts: dict[str, int] = {}
     try:
@@ -355,12 +370,18 @@ def import_all(engine: Engine, path: Path) -> dict[str, int]:
             trailer = _restore_tables(connection, source, tables, counts)
             if trailer != counts:
                 raise BackupError(
-                    f"the file's trailer counts {trailer} rows but it holds {counts}; the file is damaged"
+                    "the file's trailer counts {trailer} rows but it holds {counts}; the file is damaged",
+                    trailer=str(trailer),
+                    counts=str(counts),
                 )
             if engine.dialect.name == "postgresql":
                 _pg_reset_sequences(connection)
     except (UnicodeDecodeError, gzip.BadGzipFile, EOFError) as exc:
-        raise BackupError(f"{path}: cannot be read as a pvhub backup ({exc}); nothing was imported") from None
+        raise BackupError(
+            "{path}: cannot be read as a pvhub backup ({problem}); nothing was imported",
+            path=str(path),
+            problem=str(exc),
+        ) from None
     return counts
 
 
@@ -378,8 +399,11 @@ def _restore_tables(
                 connection.execute(table.insert(), batch)
             except sa.exc.DBAPIError as exc:
                 raise BackupError(
-                    f"table {table.name}, rows up to line {line_no}: the database refused them ({exc.orig}); "
-                    "nothing was imported"
+                    "table {table}, rows up to line {line}: the database refused them ({problem}); "
+                    "nothing was imported",
+                    table=table.name,
+                    line=line_no,
+                    problem=str(exc.orig),
                 ) from None
             batch.clear()
 
@@ -387,15 +411,26 @@ def _restore_tables(
         item = _parse(line, line_no)
         if isinstance(item, list):
             if table is None:
-                raise BackupError(f"line {line_no}: a row before any table line; the file is damaged")
+                raise BackupError(
+                    "line {line}: a row before any table line; the file is damaged", line=line_no
+                )
             if len(item) != len(decoders):
                 raise BackupError(
-                    f"line {line_no}: {len(item)} values for {len(decoders)} columns of {table.name}"
+                    "line {line}: {values} values for {columns} columns of {table}",
+                    line=line_no,
+                    values=len(item),
+                    columns=len(decoders),
+                    table=table.name,
                 )
             try:
                 values = [dec(v) for dec, v in zip(decoders, item, strict=True)]
             except (ValueError, TypeError) as exc:
-                raise BackupError(f"line {line_no}: bad value for table {table.name}: {exc}") from None
+                raise BackupError(
+                    "line {line}: bad value for table {table}: {problem}",
+                    line=line_no,
+                    table=table.name,
+                    problem=str(exc),
+                ) from None
             batch.append(dict(zip((c.name for c in table.columns), values, strict=True)))
             counts[table.name] += 1
             if len(batch) >= BATCH_ROWS:
@@ -404,21 +439,33 @@ def _restore_tables(
             flush(line_no)
             table = tables.get(item["table"])
             if table is None:
-                raise BackupError(f"line {line_no}: table {item['table']!r} does not exist in this schema")
+                raise BackupError(
+                    "line {line}: table {table!r} does not exist in this schema",
+                    line=line_no,
+                    table=item["table"],
+                )
             if item.get("columns") != [c.name for c in table.columns]:
                 raise BackupError(
-                    f"line {line_no}: the columns of {table.name} in the file {item.get('columns')} differ "
-                    f"from the database's {[c.name for c in table.columns]}"
+                    "line {line}: the columns of {table} in the file {found} "
+                    "differ from the database's {wanted}",
+                    line=line_no,
+                    table=table.name,
+                    found=str(item.get("columns")),
+                    wanted=str([c.name for c in table.columns]),
                 )
             decoders = [_codecs(c)[1] for c in table.columns]
             counts[table.name] = 0
         elif isinstance(item, dict) and "end" in item:
             flush(line_no)
             if not isinstance(item["end"], dict):
-                raise BackupError(f"line {line_no}: a malformed trailer; the file is damaged")
+                raise BackupError("line {line}: a malformed trailer; the file is damaged", line=line_no)
             if source.readline():
-                raise BackupError(f"line {line_no + 1}: data after the trailer; the file is damaged")
+                raise BackupError(
+                    "line {line}: data after the trailer; the file is damaged", line=line_no + 1
+                )
             return dict(item["end"])
         else:
-            raise BackupError(f"line {line_no}: neither a table, a row nor the trailer; the file is damaged")
+            raise BackupError(
+                "line {line}: neither a table, a row nor the trailer; the file is damaged", line=line_no
+            )
     raise BackupError("the file ends before its trailer: it is truncated; nothing was imported")

@@ -110,7 +110,7 @@ def submit(*, session: Session, actor: User | None, kind: str, parameters: dict[
     """Queue a job (the caller commits, then calls :func:`start`)."""
     _load_job_kinds()
     if kind not in _REGISTRY:
-        raise NotFound(f"No job kind {kind!r}.")
+        raise NotFound("No job kind {kind!r}.", kind=kind)
     permission, _fn = _REGISTRY[kind]
     if actor is not None:
         policy.require(actor, permission)
@@ -140,7 +140,7 @@ def get(*, session: Session, actor: User, job_id: int) -> Job:
     """A job, for the office or the user who started it."""
     job = session.get(Job, job_id)
     if job is None or not (policy.can(actor, "job:read_all") or job.created_by_id == actor.id):
-        raise NotFound(f"No job with id {job_id}.")
+        raise NotFound("No job with id {job_id}.", job_id=job_id)
     _fail_if_lost(session, job)
     return job
 

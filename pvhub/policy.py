@@ -111,4 +111,4 @@ def require(user: User | None, action: str, *, owner_org_id: int | None = None) 
         return
     if user is None:
         raise NotAuthenticated("Please log in to do this.")
-    raise PermissionDenied(f"Your role ({user.role.value}) may not do this ({action}).")
+    raise PermissionDenied("Your role ({role}) may not do this ({action}).", role=user.role, action=action)

@@ -151,7 +151,7 @@ def run_progress(request: Request, run_id: int, user: LoggedIn, session: Session
     policy.require(user, "bundle:run")
     run = session.get(BundlingRun, run_id)
     if run is None:
-        raise NotFound(f"No bundling run with id {run_id}.")
+        raise NotFound("No bundling run with id {run_id}.", run_id=run_id)
     context = base_context(request, user, session)
     context.update(run_context(session, run))
     response = render(request, "bundles/run.html", context)
@@ -165,7 +165,7 @@ def cancel_run(request: Request, run_id: int, user: LoggedIn, session: SessionDe
     policy.require(user, "bundle:run")
     run = session.get(BundlingRun, run_id)
     if run is None or run.job_id is None:
-        raise NotFound(f"No bundling run with id {run_id}.")
+        raise NotFound("No bundling run with id {run_id}.", run_id=run_id)
     jobs.cancel(session=session, actor=user, job_id=run.job_id)
     return _back(request)
 
@@ -175,7 +175,7 @@ def _act(request: Request, session: Session, action: Any) -> Response:
         action()
     except DomainError as exc:
         session.rollback()
-        return _back(request, i18n.gettext(exc.message))
+        return _back(request, i18n.error_text(exc))
     session.commit()
     return _back(request)
 

@@ -140,7 +140,7 @@ def _parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"Not a date (YYYY-MM-DD): {text!r}", field="date") from None
+        raise InvalidInput("Not a date (YYYY-MM-DD): {text!r}", text=text, field="date") from None
 
 
 def _parse_kwp(text: str) -> float | None:
@@ -150,7 +150,7 @@ def _parse_kwp(text: str) -> float | None:
     try:
         return float(text)
     except ValueError:
-        raise InvalidInput(f"Not a number of kWp: {text!r}", field="installed_kwp") from None
+        raise InvalidInput("Not a number of kWp: {text!r}", text=text, field="installed_kwp") from None
 
 
 @router.post("/construction/surfaces/{surface_id}/report", dependencies=[Depends(csrf.verify)])
@@ -196,7 +196,7 @@ async def report(
         )
     except DomainError as exc:
         session.rollback()
-        request.session["flash_error"] = exc.message
+        request.session["flash_error"] = i18n.error_text(exc)
     return _back(surface_id)
 
 
@@ -223,7 +223,7 @@ def confirm(request: Request, milestone_id: int, user: LoggedIn, session: Sessio
         request.session["flash_ok"] = i18n.gettext("Milestone confirmed.")
     except DomainError as exc:
         session.rollback()
-        request.session["flash_error"] = exc.message
+        request.session["flash_error"] = i18n.error_text(exc)
     return _back(surface_id)
 
 
@@ -242,7 +242,7 @@ def send_back(
         request.session["flash_ok"] = i18n.gettext("Milestone sent back to the supplier.")
     except DomainError as exc:
         session.rollback()
-        request.session["flash_error"] = exc.message
+        request.session["flash_error"] = i18n.error_text(exc)
     return _back(surface_id)
 
 
@@ -306,7 +306,7 @@ async def designate(request: Request, user: LoggedIn, session: SessionDep) -> Re
         request.session["flash_ok"] = i18n.gettext("Demonstration point designated.")
     except DomainError as exc:
         session.rollback()
-        request.session["flash_error"] = exc.message
+        request.session["flash_error"] = i18n.error_text(exc)
     return RedirectResponse("/demonstration", status_code=303)
 
 
@@ -317,5 +317,5 @@ def remove_point(request: Request, point_id: int, user: LoggedIn, session: Sessi
         request.session["flash_ok"] = i18n.gettext("Demonstration point removed.")
     except DomainError as exc:
         session.rollback()
-        request.session["flash_error"] = exc.message
+        request.session["flash_error"] = i18n.error_text(exc)
     return RedirectResponse("/demonstration", status_code=303)

@@ -3,18 +3,25 @@
 The locale of a request comes from the ``lang`` cookie (the switch), else the browser's
 Accept-Language, else zh_CN. Templates call ``_()``; the translations of the current request
 live in a context variable so one Jinja environment serves every request.
+
+A domain error is shown with :func:`error_text`: its template in the request's language, its
+values formatted in, enum values and field names as the words the rest of the UI uses.
 """
 
 from __future__ import annotations
 
 import io
 from contextvars import ContextVar
+from enum import Enum
 from functools import cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+
+from pvhub.errors import DomainError
+from web.vocabulary import TERM_PREFIXES
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 LOCALES = ("zh_CN", "en")
@@ -68,3 +75,29 @@ def gettext(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translations_for(_current.get()).ngettext(singular, plural, n)
+
+
+def _vocabulary(msgid: str, fallback: str) -> str:
+    """The catalogue's word for ``msgid``, or ``fallback`` where the vocabulary has none."""
+    word = gettext(msgid)
+    return fallback if word == msgid else word
+
+
+class PageWording:
+    """The request's language for :meth:`pvhub.errors.DomainError.localized`."""
+
+    def gettext(self, message: str) -> str:
+        return gettext(message)
+
+    def term(self, value: Enum) -> str:
+        prefix = TERM_PREFIXES.get(type(value))
+        raw = str(value.value)
+        return _vocabulary(f"{prefix}.{raw}", raw) if prefix else raw
+
+    def field(self, name: str) -> str:
+        return _vocabulary(f"field.{name}", name)
+
+
+def error_text(exc: DomainError) -> str:
+    """``exc``'s message in the request's language (the API and the CLI keep ``exc.message``)."""
+    return exc.localized(PageWording())

@@ -251,7 +251,7 @@ def _safe_next(target: str) -> str:
 def error_page(request: Request, exc: DomainError) -> Response:
     if isinstance(exc, NotAuthenticated):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    context = {**base_context(request, None), "error": exc.message, "status": exc.status_code}
+    context = {**base_context(request, None), "error": i18n.error_text(exc), "status": exc.status_code}
     return render(request, "error.html", context, status_code=exc.status_code)
 
 

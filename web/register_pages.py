@@ -16,12 +16,12 @@ from starlette.responses import Response
 
 from pvhub.api import exports as api_exports
 from pvhub.api.deps import SessionDep
-from pvhub.errors import DomainError, InvalidInput
+from pvhub.errors import DomainError, InvalidInput, Phrase
 from pvhub.models import BusinessModel
 from pvhub.models.register import SiteCreate, SiteUpdate, SurfaceCreate
 from pvhub.services import register
 from pvhub.services.register_geometry import surface_shape
-from web import csrf
+from web import csrf, i18n
 from web.mapdata import from_display
 from web.pages import LoggedIn, base_context
 from web.templating import render
@@ -63,9 +63,9 @@ def _numbers(form: FormData, names: tuple[str, ...]) -> dict[str, float]:
         try:
             values[name] = float(raw)
         except ValueError:
-            raise InvalidInput(f"{raw!r} is not a number.", field=name) from None
+            raise InvalidInput("{field}: {raw!r} is not a number.", raw=raw, field=name) from None
         if not math.isfinite(values[name]):  # "nan", "inf", 1e400
-            raise InvalidInput(f"{raw!r} is not a number.", field=name)
+            raise InvalidInput("{field}: {raw!r} is not a number.", raw=raw, field=name)
     return values
 
 
@@ -76,9 +76,9 @@ def _validated(model: type[ModelT], data: dict[str, Any]) -> ModelT:
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(part) for part in error["loc"]) or None
-        raise InvalidInput(
-            f"{field}: {error['msg']}." if field else f"{error['msg']}.", field=field
-        ) from None
+        if field is None:
+            raise InvalidInput("{problem}.", problem=error["msg"]) from None
+        raise InvalidInput("{field}: {problem}.", problem=error["msg"], field=field) from None
 
 
 def _geojson(form: FormData, name: str, datum: str = "wgs84") -> dict[str, Any] | None:
@@ -101,7 +101,10 @@ def _geojson(form: FormData, name: str, datum: str = "wgs84") -> dict[str, Any] 
 def _typed_ring(text: str) -> dict[str, Any] | None:
     """ "lon, lat" per line → a GeoJSON Polygon (closed for the user)."""
     points = [
-        list(p) for p in _number_pairs(text, label="Outline", what="longitude, latitude", field="coordinates")
+        list(p)
+        for p in _number_pairs(
+            text, label=Phrase("Outline"), what=Phrase("longitude, latitude"), field="coordinates"
+        )
     ]
     if not points:
         return None
@@ -113,7 +116,7 @@ def _typed_ring(text: str) -> dict[str, Any] | None:
 _PAIR_SEPARATORS = re.compile(r"[\s,;，；]+")
 
 
-def _number_pairs(text: str, *, label: str, what: str, field: str) -> list[tuple[float, float]]:
+def _number_pairs(text: str, *, label: Phrase, what: Phrase, field: str) -> list[tuple[float, float]]:
     """Two numbers per line, as people type or paste them (spaces, tabs, commas — also full-width —
     or semicolons between); empty lines are skipped, any other line that is not two finite numbers
     is named in the error."""
@@ -127,7 +130,14 @@ def _number_pairs(text: str, *, label: str, what: str, field: str) -> list[tuple
         except ValueError:  # not numbers, or not two of them
             a = b = math.nan
         if not (math.isfinite(a) and math.isfinite(b)):
-            raise InvalidInput(f"{label}, line {number}: write {what}, not {line.strip()!r}.", field=field)
+            raise InvalidInput(
+                "{label}, line {line}: write {what}, not {text!r}.",
+                label=label,
+                line=number,
+                what=what,
+                text=line.strip(),
+                field=field,
+            )
         pairs.append((a, b))
     return pairs
 
@@ -169,7 +179,9 @@ def _site_fields(form: FormData, values: dict[str, str], datum: str) -> dict[str
 def horizon_from_text(text: str) -> dict[str, list[float]] | None:
     """A horizon typed as one ``azimuth elevation`` pair per line (degrees), as the API's
     ``horizon``; None when empty. The model checks the ranges and the order."""
-    pairs = _number_pairs(text, label="Horizon", what="azimuth and elevation in degrees", field="horizon")
+    pairs = _number_pairs(
+        text, label=Phrase("Horizon"), what=Phrase("azimuth and elevation in degrees"), field="horizon"
+    )
     if not pairs:
         return None
     return {"azimuth_deg": [a for a, _ in pairs], "elevation_deg": [e for _, e in pairs]}
@@ -205,7 +217,7 @@ async def create_site(request: Request, user: LoggedIn, session: SessionDep) -> 
         site = register.create_site(session=session, actor=user, data=data)
     except DomainError as exc:
         context = _site_form_context(request, user, session, values)
-        context["error"] = exc.message
+        context["error"] = i18n.error_text(exc)
         return render(request, "site_new.html", context, status_code=422)
     return RedirectResponse(f"/sites/{site.id}", status_code=303)
 
@@ -238,7 +250,7 @@ async def edit_site(request: Request, site_id: int, user: LoggedIn, session: Ses
         context = _site_form_context(request, user, session, values)
         context.update(
             site=site,
-            error=exc.message,
+            error=i18n.error_text(exc),
             markers=[{"lon": site.lon, "lat": site.lat, "footprint": site.footprint}],
         )
         return render(request, "site_new.html", context, status_code=422)
@@ -267,7 +279,7 @@ async def preview_surface(request: Request, site_id: int, user: LoggedIn, sessio
             data = SurfaceCreate.model_validate(values)
             context["shape"] = surface_shape(data.kind, data.model_dump())
     except DomainError as exc:
-        context["error"] = exc.message
+        context["error"] = i18n.error_text(exc)
     except ValueError as exc:  # pydantic validation of the typed numbers
         context["error"] = str(exc).splitlines()[-1] if str(exc) else "invalid input"
     return render(request, "partials/surface_preview.html", context)
@@ -281,7 +293,7 @@ async def add_surface(request: Request, site_id: int, user: LoggedIn, session: S
         )
         register.create_surface(session=session, actor=user, data=data)
     except DomainError as exc:
-        request.session["flash_error"] = exc.message
+        request.session["flash_error"] = i18n.error_text(exc)
     except ValueError as exc:
         request.session["flash_error"] = str(exc).splitlines()[-1]
     return RedirectResponse(f"/sites/{site_id}#surfaces", status_code=303)

@@ -162,7 +162,7 @@ def _failed(
     """Show a refused action inline: htmx only swaps 2xx answers, a plain form gets the error status."""
     session.rollback()
     surface = register.get_surface(session=session, user=user, surface_id=surface_id)
-    response = _row(request, user, session, surface, error=i18n.gettext(exc.message), **kw)
+    response = _row(request, user, session, surface, error=i18n.error_text(exc), **kw)
     if request.headers.get("HX-Request") != "true":
         response.status_code = exc.status_code
     return response

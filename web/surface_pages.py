@@ -124,9 +124,9 @@ def percent(raw: str, field: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise InvalidInput(f"{raw!r} is not a number.", field=field) from None
+        raise InvalidInput("{field}: {raw!r} is not a number.", raw=raw, field=field) from None
     if not math.isfinite(value):
-        raise InvalidInput(f"{raw!r} is not a number.", field=field)
+        raise InvalidInput("{field}: {raw!r} is not a number.", raw=raw, field=field)
     return value / 100.0
 
 
@@ -138,9 +138,9 @@ def optional_number(raw: str, field: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise InvalidInput(f"{raw!r} is not a number.", field=field) from None
+        raise InvalidInput("{field}: {raw!r} is not a number.", raw=raw, field=field) from None
     if not math.isfinite(value):
-        raise InvalidInput(f"{raw!r} is not a number.", field=field)
+        raise InvalidInput("{field}: {raw!r} is not a number.", raw=raw, field=field)
     return value
 
 
@@ -161,5 +161,5 @@ async def set_assumptions(request: Request, surface_id: int, user: LoggedIn, ses
             losses_pct=losses,
         )
     except InvalidInput as exc:
-        request.session["flash_error"] = exc.message
+        request.session["flash_error"] = i18n.error_text(exc)
     return RedirectResponse(f"/surfaces/{surface_id}#assumptions", status_code=303)

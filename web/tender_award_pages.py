@@ -68,7 +68,7 @@ def run_award(
         run = awards.start_run(session=session, actor=user, tender_id=tender_id, rules=rules_of(request))
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+        return _back(request, f"/tenders/{tender_id}/award", error=i18n.error_text(exc))
     session.commit()
     assert run.job_id is not None
     background.add_task(jobs.start, request.app.state.engine, run.job_id)
@@ -95,7 +95,7 @@ async def override(request: Request, tender_id: int, user: LoggedIn, session: Se
         )
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+        return _back(request, f"/tenders/{tender_id}/award", error=i18n.error_text(exc))
     return _back(request, f"/tenders/{tender_id}/award")
 
 
@@ -105,7 +105,7 @@ def publicity(request: Request, tender_id: int, user: LoggedIn, session: Session
         awards.start_publicity(session=session, actor=user, tender_id=tender_id)
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+        return _back(request, f"/tenders/{tender_id}/award", error=i18n.error_text(exc))
     return _back(
         request, f"/tenders/{tender_id}/award", message=i18n.gettext("The proposed winners are published.")
     )
@@ -118,7 +118,7 @@ async def confirm(request: Request, award_id: int, user: LoggedIn, session: Sess
         awards.confirm(session=session, actor=user, award_id=award_id)
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+        return _back(request, f"/tenders/{tender_id}/award", error=i18n.error_text(exc))
     return _back(request, f"/tenders/{tender_id}/award", message=i18n.gettext("The award is confirmed."))
 
 
@@ -133,7 +133,7 @@ async def object_to(request: Request, award_id: int, user: LoggedIn, session: Se
         awards.lodge_objection(session=session, actor=user, award_id=award_id, text=text)
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+        return _back(request, f"/tenders/{tender_id}/award", error=i18n.error_text(exc))
     return _back(request, f"/tenders/{tender_id}/award", message=i18n.gettext("Your objection is recorded."))
 
 
@@ -148,7 +148,7 @@ async def answer(request: Request, objection_id: int, user: LoggedIn, session: S
         awards.answer_objection(session=session, actor=user, objection_id=objection_id, response=response)
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+        return _back(request, f"/tenders/{tender_id}/award", error=i18n.error_text(exc))
     return _back(request, f"/tenders/{tender_id}/award")
 
 
@@ -163,5 +163,5 @@ async def decline(request: Request, award_id: int, user: LoggedIn, session: Sess
         awards.decline(session=session, actor=user, award_id=award_id, reason=reason, rules=rules_of(request))
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}/award", error=exc.message)
+        return _back(request, f"/tenders/{tender_id}/award", error=i18n.error_text(exc))
     return _back(request, f"/tenders/{tender_id}/award", message=i18n.gettext("You declined the award."))

@@ -76,7 +76,7 @@ def _back(request: Request, url: str, error: str | None = None, message: str | N
 def _form_error(exc: Exception) -> str:
     """A DomainError's message, or pydantic's first complaint naming the field."""
     if isinstance(exc, DomainError):
-        return exc.message
+        return i18n.error_text(exc)
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
@@ -91,7 +91,7 @@ def _number(form: FormData, name: str, *, integer: bool = False) -> float | int 
     try:
         return int(raw) if integer else float(raw)
     except ValueError:
-        raise InvalidInput(f"{raw!r} is not a number.", field=name) from None
+        raise InvalidInput("{field}: {raw!r} is not a number.", raw=raw, field=name) from None
 
 
 def _local_deadline(request: Request, raw: str) -> datetime | None:
@@ -102,7 +102,7 @@ def _local_deadline(request: Request, raw: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"{raw!r} is not a date and time.", field="deadline") from None
+        raise InvalidInput("{raw!r} is not a date and time.", raw=raw, field="deadline") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(request.app.state.settings.timezone))
     return value
@@ -255,7 +255,7 @@ def publish(request: Request, tender_id: int, user: LoggedIn, session: SessionDe
         tenders.publish_tender(session=session, actor=user, tender_id=tender_id, rules=rules_of(request))
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}", error=exc.message)
+        return _back(request, f"/tenders/{tender_id}", error=i18n.error_text(exc))
     return _back(request, f"/tenders/{tender_id}", message=i18n.gettext("The tender is published."))
 
 
@@ -313,7 +313,7 @@ async def upload_document(
         )
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}#documents", error=exc.message)
+        return _back(request, f"/tenders/{tender_id}#documents", error=i18n.error_text(exc))
     return _back(request, f"/tenders/{tender_id}#documents")
 
 
@@ -376,7 +376,7 @@ def withdraw_bid(request: Request, bid_id: int, user: LoggedIn, session: Session
         receipt = tenders_bids.withdraw_bid(session=session, actor=user, bid_id=bid_id)
     except DomainError as exc:
         session.rollback()
-        return _back(request, "/tenders", error=exc.message)
+        return _back(request, "/tenders", error=i18n.error_text(exc))
     return _receipt_page(request, user, session, receipt)
 
 
@@ -386,7 +386,7 @@ def confirm_bid(request: Request, bid_id: int, user: LoggedIn, session: SessionD
         receipt = tenders_bids.confirm_bid(session=session, actor=user, bid_id=bid_id)
     except DomainError as exc:
         session.rollback()
-        return _back(request, "/tenders", error=exc.message)
+        return _back(request, "/tenders", error=i18n.error_text(exc))
     return _receipt_page(request, user, session, receipt)
 
 
@@ -404,7 +404,7 @@ def opening_page(request: Request, tender_id: int, user: LoggedIn, session: Sess
     try:
         bids = tenders_bids.list_bids(session=session, user=user, tender_id=tender_id, current_only=True)
     except DomainError as exc:
-        context["sealed_message"] = exc.message
+        context["sealed_message"] = i18n.error_text(exc)
     else:
         context["bids"] = bids
         context["valid"] = {v.bid.id for v in bids if tenders_bids.is_valid(v.bid, view.tender)}
@@ -420,13 +420,13 @@ async def score_bid(request: Request, bid_id: int, user: LoggedIn, session: Sess
         if score is None:
             raise InvalidInput("Enter a technical score from 0 to 100.", field="technical_score")
         if not 0 <= score <= 100:
-            raise InvalidInput(f"{score:g} is outside 0–100.", field="technical_score")
+            raise InvalidInput("{score:g} is outside 0–100.", score=score, field="technical_score")
         tenders_bids.set_technical_score(
             session=session, actor=user, bid_id=bid_id, technical_score=float(score)
         )
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}/bids", error=exc.message)
+        return _back(request, f"/tenders/{tender_id}/bids", error=i18n.error_text(exc))
     return _back(request, f"/tenders/{tender_id}/bids#bid-{bid_id}")
 
 

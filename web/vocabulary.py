@@ -1,10 +1,28 @@
 """Domain words shown through ``_(value)`` in templates, listed so Babel extracts them.
 
 Templates translate enum values at render time (``_("kind." ~ surface.kind.value)``); the extractor cannot
-see those, so each value is marked here once.
+see those, so each value is marked here once. Error messages use the same words: an enum value inside a
+domain error is shown as ``PREFIX.value`` with the prefix of :data:`TERM_PREFIXES`, a field at fault as
+``field.NAME`` (see ``web.i18n.error_text``).
 """
 
 from __future__ import annotations
+
+from enum import Enum
+
+from pvhub.models import (
+    AwardStatus,
+    BidStatus,
+    BundleStatus,
+    BusinessModel,
+    MilestoneKind,
+    MilestoneStatus,
+    Role,
+    RunStatus,
+    SurfaceKind,
+    SurfaceStatus,
+    TenderStatus,
+)
 
 
 def N_(message: str) -> str:
@@ -128,4 +146,61 @@ VOCABULARY = (
     N_("solve.feasible"),
     N_("solve.infeasible"),
     N_("solve.unknown"),
+    # separators of the lists inside error messages
+    N_(", "),
+    N_("; "),
+    # pvhub's TooManyLoginAttempts builds its message in __init__, where the extractor cannot see it
+    N_("Too many failed logins for this account or from this address; try again in {minutes} minutes."),
+    # the fields that error messages name
+    N_("field.name"),
+    N_("field.address"),
+    N_("field.subdistrict"),
+    N_("field.use"),
+    N_("field.height_m"),
+    N_("field.business_model"),
+    N_("field.heritage_protected"),
+    N_("field.lon"),
+    N_("field.lat"),
+    N_("field.horizon"),
+    N_("field.footprint"),
+    N_("field.geometry"),
+    N_("field.tilt_deg"),
+    N_("field.azimuth_deg"),
+    N_("field.gross_area_m2"),
+    N_("field.usable_area_m2"),
+    N_("field.height_from_m"),
+    N_("field.height_to_m"),
+    N_("field.shading_loss"),
+    N_("field.power_density_w_m2"),
+    N_("field.losses_pct"),
+    N_("field.structural_load_ok"),
+    N_("field.fire_rating_ok"),
+    N_("field.glare_risk_ok"),
+    N_("field.heritage_ok"),
+    N_("field.title"),
+    N_("field.description"),
+    N_("field.deadline"),
+    N_("field.price_weight"),
+    N_("field.ceiling_price_cny_per_w"),
+    N_("field.lot_id"),
+    N_("field.total_price_cny"),
+    N_("field.schedule_days"),
+    N_("field.warranty_years"),
+    N_("field.technical_score"),
+    N_("field.annual_capacity_kw"),
 )
+
+# The vocabulary prefix of each enum whose values appear in error messages ("status.approved").
+TERM_PREFIXES: dict[type[Enum], str] = {
+    Role: "role",
+    SurfaceKind: "kind",
+    SurfaceStatus: "status",
+    BusinessModel: "model",
+    RunStatus: "run",
+    BundleStatus: "bundle",
+    TenderStatus: "tender",
+    BidStatus: "bid",
+    AwardStatus: "award",
+    MilestoneKind: "milestone",
+    MilestoneStatus: "mstatus",
+}

@@ -83,7 +83,7 @@ def _run(session: SessionDep, user: User, run_id: int) -> BundlingRun:
     policy.require(user, "bundle:run")
     run = session.get(BundlingRun, run_id)
     if run is None:
-        raise NotFound(f"No bundling run with id {run_id}.")
+        raise NotFound("No bundling run with id {run_id}.", run_id=run_id)
     return run
 
 

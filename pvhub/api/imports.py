@@ -27,7 +27,8 @@ async def read_limited(upload: UploadFile, limit_bytes: int) -> bytes:
         size += len(chunk)
         if size > limit_bytes:
             raise PayloadTooLarge(
-                f"The file is larger than the {limit_bytes / 1e6:.0f} MB limit; split it into smaller files.",
+                "The file is larger than the {limit_mb:.0f} MB limit; split it into smaller files.",
+                limit_mb=limit_bytes / 1e6,
                 field="file",
             )
         chunks.append(chunk)

@@ -22,7 +22,7 @@ def create_organisation(
     if actor is not None:
         policy.require(actor, "organisation:manage")
     if get_organisation_by_name(session=session, name=name) is not None:
-        raise Conflict(f"An organisation named {name!r} already exists.", field="name")
+        raise Conflict("An organisation named {name!r} already exists.", name=name, field="name")
     org = Organisation.model_validate({"name": name, "kind": kind, **fields})
     session.add(org)
     session.flush()
@@ -44,7 +44,7 @@ def get_user_by_email(*, session: Session, email: str) -> User | None:
 def get_user(*, session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"No user with id {user_id}.")
+        raise NotFound("No user with id {user_id}.", user_id=user_id)
     return user
 
 
@@ -66,20 +66,24 @@ def create_user(
         policy.require(actor, "user:manage")
     email = email.strip().lower()
     if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise InvalidInput(f"{email!r} is not an e-mail address.", field="email")
+        raise InvalidInput("{email!r} is not an e-mail address.", email=email, field="email")
     if len(password) < 10:
         raise InvalidInput("The password must have at least 10 characters.", field="password")
     org = get_organisation_by_name(session=session, name=organisation)
     if org is None:
-        raise NotFound(f"No organisation named {organisation!r}; create it first.", field="org")
+        raise NotFound(
+            "No organisation named {organisation!r}; create it first.", organisation=organisation, field="org"
+        )
     if org.kind != role:
         raise InvalidInput(
-            f"Organisation {organisation!r} is a {org.kind.value} organisation; "
-            f"a {role.value} user cannot belong to it.",
+            "Organisation {organisation!r} is a {kind} organisation; a {role} user cannot belong to it.",
+            organisation=organisation,
+            kind=org.kind,
+            role=role,
             field="role",
         )
     if get_user_by_email(session=session, email=email) is not None:
-        raise Conflict(f"A user with e-mail {email} already exists.", field="email")
+        raise Conflict("A user with e-mail {email} already exists.", email=email, field="email")
     assert org.id is not None
     user = User(
         email=email,

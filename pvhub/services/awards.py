@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from optimiser.award import InstanceError, parse_instance, solve_award
 from pvhub import audit, jobs, policy
-from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Phrase
 from pvhub.jobs import ProgressFn
 from pvhub.models import (
     Award,
@@ -76,10 +76,14 @@ def _current_bids(session: Session, lot_ids: list[int]) -> list[Bid]:
 
 def _unscored(
     bids: list[Bid], tender: Tender, lots: dict[int, TenderLot], names: dict[int, str]
-) -> list[str]:
+) -> list[Phrase]:
     return [
-        f"lot {lots[b.lot_id].number}, {names.get(b.supplier_id, b.supplier_id)}: "
-        f"bid {b.id} has no technical score"
+        Phrase(
+            "lot {lot}, {supplier}: bid {bid_id} has no technical score",
+            lot=lots[b.lot_id].number,
+            supplier=names.get(b.supplier_id, b.supplier_id),
+            bid_id=b.id,
+        )
         for b in bids
         if is_valid(b, tender) and b.total_score is None
     ]
@@ -135,7 +139,7 @@ def solve(instance: dict[str, Any], *, time_limit_s: float) -> dict[str, Any]:
     try:
         parsed = parse_instance(instance)
     except InstanceError as exc:
-        raise InvalidInput(f"The award instance is not valid: {exc}") from None
+        raise InvalidInput("The award instance is not valid: {problem}", problem=str(exc)) from None
     return solve_award(parsed, time_limit_s=time_limit_s, seed=0, num_workers=1).to_dict()
 
 
@@ -146,9 +150,11 @@ def _opened(session: Session, tender_id: int, now: datetime) -> Tender:
     open_due(session=session, now=now, tender_id=tender_id)
     tender = session.get(Tender, tender_id)
     if tender is None:
-        raise NotFound(f"No tender with id {tender_id}.")
+        raise NotFound("No tender with id {tender_id}.", tender_id=tender_id)
     if not is_open(tender, now):
-        raise Conflict(f"Tender {tender.code}'s bids are sealed until its deadline; nothing to award yet.")
+        raise Conflict(
+            "Tender {code}'s bids are sealed until its deadline; nothing to award yet.", code=tender.code
+        )
     return tender
 
 
@@ -176,9 +182,7 @@ def _check_runnable(session: Session, actor: User, tender_id: int, now: datetime
     names = {o.id: o.name for o in session.exec(select(Organisation)).all() if o.id is not None}
     missing = _unscored(bids, tender, lots, names)
     if missing:
-        raise InvalidInput(
-            "Score every valid bid first: " + "; ".join(missing) + ".", field="technical_score"
-        )
+        raise InvalidInput("Score every valid bid first: {bids}.", bids=missing, field="technical_score")
     return tender
 
 
@@ -241,7 +245,7 @@ def _award_job(session: Session, parameters: dict[str, Any], progress: ProgressF
     """Compute the proposal first (reads only), then store it in one go."""
     run = session.get(AwardRun, int(parameters["award_run_id"]))
     if run is None:
-        raise NotFound(f"No award run with id {parameters['award_run_id']}.")
+        raise NotFound("No award run with id {run_id}.", run_id=parameters["award_run_id"])
     tender = session.get(Tender, run.tender_id)
     assert tender is not None
     progress(0.1, "building the instance")
@@ -373,7 +377,7 @@ def overview(*, session: Session, user: User, tender_id: int, now: datetime | No
     tender = session.get(Tender, tender_id)
     office = policy.can(user, "tender:manage")
     if tender is None or (tender.status == TenderStatus.draft and not office):
-        raise NotFound(f"No tender with id {tender_id}.")
+        raise NotFound("No tender with id {tender_id}.", tender_id=tender_id)
     policy.require(user, "tender:manage" if office else "tender:read_published")
     run = session.exec(
         select(AwardRun).where(AwardRun.tender_id == tender_id).order_by(col(AwardRun.id).desc())
@@ -462,26 +466,34 @@ def override(
     lot = session.get(TenderLot, lot_id)
     bid = session.get(Bid, bid_id)
     if lot is None or lot.tender_id != tender_id:
-        raise InvalidInput(f"Lot {lot_id} is not a lot of tender {tender.code}.", field="lot_id")
+        raise InvalidInput(
+            "Lot {lot_id} is not a lot of tender {code}.", lot_id=lot_id, code=tender.code, field="lot_id"
+        )
     if bid is None or bid.lot_id != lot_id:
-        raise InvalidInput(f"Bid {bid_id} is not a bid for lot {lot.number}.", field="bid_id")
+        raise InvalidInput(
+            "Bid {bid_id} is not a bid for lot {lot}.", bid_id=bid_id, lot=lot.number, field="bid_id"
+        )
     if not is_valid(bid, tender):
         raise InvalidInput(
-            f"Bid {bid_id} is not valid (withdrawn, unconfirmed or above the ceiling).", field="bid_id"
+            "Bid {bid_id} is not valid (withdrawn, unconfirmed or above the ceiling).",
+            bid_id=bid_id,
+            field="bid_id",
         )
     supplier = session.get(Organisation, bid.supplier_id)
     assert supplier is not None
     load = _awarded_kw(session, tender_id, except_lot=lot_id).get(bid.supplier_id, 0.0) + lot.capacity_kwp
     if supplier.annual_capacity_kw is not None and load > supplier.annual_capacity_kw + 1e-6:
         raise Conflict(
-            f"{supplier.name} would have {load:.1f} kWp, "
-            f"above its capacity of {supplier.annual_capacity_kw:g} kWp."
+            "{supplier} would have {load:.1f} kWp, above its capacity of {capacity:g} kWp.",
+            supplier=supplier.name,
+            load=load,
+            capacity=supplier.annual_capacity_kw,
         )
     declined = session.exec(
         select(Award).where(Award.lot_id == lot_id, Award.status == AwardStatus.declined)
     ).all()
     if any(session.get(Bid, d.bid_id).supplier_id == bid.supplier_id for d in declined):  # type: ignore[union-attr]
-        raise Conflict(f"{supplier.name} declined this lot already.")
+        raise Conflict("{supplier} declined this lot already.", supplier=supplier.name)
     award = session.exec(select(Award).where(Award.lot_id == lot_id, col(Award.status).in_(LIVE))).first()
     if award is not None and award.status == AwardStatus.confirmed:
         raise Conflict("This lot's award is confirmed; it is final.")
@@ -556,7 +568,7 @@ def lodge_objection(
     award = session.get(Award, award_id)
     lot = session.get(TenderLot, award.lot_id) if award else None
     if award is None or lot is None or award.status == AwardStatus.proposed:
-        raise NotFound(f"No award with id {award_id}.")
+        raise NotFound("No award with id {award_id}.", award_id=award_id)
     if actor.organisation_id not in bidder_ids(session, lot.tender_id):
         raise PermissionDenied("Only the tender's bidders may object to its awards.")
     if (
@@ -599,7 +611,7 @@ def answer_objection(
     policy.require(actor, "tender:manage")
     objection = session.get(Objection, objection_id)
     if objection is None:
-        raise NotFound(f"No objection with id {objection_id}.")
+        raise NotFound("No objection with id {objection_id}.", objection_id=objection_id)
     if objection.status == ObjectionStatus.answered:
         raise Conflict("This objection has been answered already.")
     before = audit.snapshot(objection)
@@ -636,18 +648,22 @@ def confirm(*, session: Session, actor: User, award_id: int, now: datetime | Non
     now = utc_now(now)
     award = session.get(Award, award_id)
     if award is None:
-        raise NotFound(f"No award with id {award_id}.")
+        raise NotFound("No award with id {award_id}.", award_id=award_id)
     if award.status != AwardStatus.publicised or award.publicity_ends_at is None:
         raise Conflict(
-            f"Award {award_id} is {award.status.value}; only an award under publicity can be confirmed."
+            "Award {award_id} is {status}; only an award under publicity can be confirmed.",
+            award_id=award_id,
+            status=award.status,
         )
     if now < award.publicity_ends_at:
-        raise Conflict(f"The publicity period (公示) runs until {award.publicity_ends_at.isoformat()}.")
+        raise Conflict(
+            "The publicity period (公示) runs until {ends}.", ends=award.publicity_ends_at.isoformat()
+        )
     open_objections = session.exec(
         select(Objection).where(Objection.award_id == award_id, Objection.status == ObjectionStatus.open)
     ).all()
     if open_objections:
-        raise Conflict(f"Answer the {len(open_objections)} open objection(s) first.")
+        raise Conflict("Answer the {count} open objection(s) first.", count=len(open_objections))
     before = audit.snapshot(award)
     award.status, award.confirmed_at, award.confirmed_by_id = AwardStatus.confirmed, now, actor.id
     session.add(award)
@@ -717,9 +733,11 @@ def decline(
         or bid.supplier_id != actor.organisation_id
         or award.status == AwardStatus.proposed
     ):
-        raise NotFound(f"No award with id {award_id}.")
+        raise NotFound("No award with id {award_id}.", award_id=award_id)
     if award.status not in (AwardStatus.publicised, AwardStatus.confirmed):
-        raise Conflict(f"Award {award_id} is {award.status.value}; nothing to decline.")
+        raise Conflict(
+            "Award {award_id} is {status}; nothing to decline.", award_id=award_id, status=award.status
+        )
     lot = session.get(TenderLot, award.lot_id)
     assert lot is not None and lot.id is not None
     tender = lock_tender(session, lot.tender_id)

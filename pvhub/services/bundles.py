@@ -184,7 +184,7 @@ def get_bundle(*, session: Session, user: User, bundle_id: int) -> BundleView:
     only = _readable(user)
     bundle = session.get(Bundle, bundle_id)
     if bundle is None or (only is not None and bundle.status != only):
-        raise NotFound(f"No bundle with id {bundle_id}.")
+        raise NotFound("No bundle with id {bundle_id}.", bundle_id=bundle_id)
     return _views(session, [bundle])[0]
 
 
@@ -192,9 +192,9 @@ def _editable(session: Session, actor: User, bundle_id: int) -> Bundle:
     policy.require(actor, "bundle:edit")
     bundle = session.get(Bundle, bundle_id)
     if bundle is None:
-        raise NotFound(f"No bundle with id {bundle_id}.")
+        raise NotFound("No bundle with id {bundle_id}.", bundle_id=bundle_id)
     if bundle.status == BundleStatus.published:
-        raise Conflict(f"Bundle {bundle.code} is published and can no longer change.")
+        raise Conflict("Bundle {code} is published and can no longer change.", code=bundle.code)
     return bundle
 
 
@@ -235,11 +235,15 @@ def move_site(*, session: Session, actor: User, site_id: int, bundle_id: int | N
     """Move a site into another draft bundle, or out of bundling (``bundle_id`` None)."""
     policy.require(actor, "bundle:edit")
     if session.get(Site, site_id) is None:
-        raise NotFound(f"No site with id {site_id}.")
+        raise NotFound("No site with id {site_id}.", site_id=site_id)
     current = session.exec(select(BundleSite).where(BundleSite.site_id == site_id)).first()
     source = session.get(Bundle, current.bundle_id) if current is not None else None
     if source is not None and source.status == BundleStatus.published:
-        raise Conflict(f"Site {site_id} is in published bundle {source.code}; it can no longer move.")
+        raise Conflict(
+            "Site {site_id} is in published bundle {code}; it can no longer move.",
+            site_id=site_id,
+            code=source.code,
+        )
     target = _editable(session, actor, bundle_id) if bundle_id is not None else None
     if source is not None and target is not None and source.id == target.id:
         return
@@ -268,7 +272,7 @@ def publish(*, session: Session, actor: User, bundle_id: int) -> Bundle:
     policy.require(actor, "bundle:publish")
     bundle = _editable(session, actor, bundle_id)
     if not session.exec(select(BundleSite).where(BundleSite.bundle_id == bundle.id)).first():
-        raise Conflict(f"Bundle {bundle.code} has no sites; there is nothing to publish.")
+        raise Conflict("Bundle {code} has no sites; there is nothing to publish.", code=bundle.code)
     before = audit.snapshot(bundle)
     _refresh_totals(session, bundle)
     bundle.status, bundle.published_at = BundleStatus.published, datetime.now(UTC)

@@ -235,7 +235,11 @@ def bundling_job(session: Session, parameters: dict[str, Any], progress: jobs.Jo
     if progress.cancelled():
         raise jobs.JobCancelled()
     if result.status not in ("optimal", "feasible"):
-        raise InvalidInput(f"The optimiser found no bundling ({result.status}): {result.message}")
+        raise InvalidInput(
+            "The optimiser found no bundling ({status}): {reason}",
+            status=result.status,
+            reason=result.message,
+        )
     return store_result(session, run_id=run_id, snap=snap, result=result)
 
 
@@ -257,7 +261,8 @@ def store_result(
     ]
     if moved:
         raise Conflict(
-            f"Sites {', '.join(moved[:5])} were published in a bundle while the run was solving; run again."
+            "Sites {site_ids} were published in a bundle while the run was solving; run again.",
+            site_ids=moved[:5],
         )
     existing = session.exec(
         select(Bundle).where(col(Bundle.status).in_([BundleStatus.draft, BundleStatus.locked]))
@@ -326,7 +331,11 @@ def run_now(*, session: Session, actor: User, params: BundlingParameters) -> Bun
     started = time.perf_counter()
     result = solve_bundling(snap.instance, time_limit_s=params.time_limit_s, seed=params.seed)
     if result.status not in ("optimal", "feasible"):
-        raise InvalidInput(f"The optimiser found no bundling ({result.status}): {result.message}")
+        raise InvalidInput(
+            "The optimiser found no bundling ({status}): {reason}",
+            status=result.status,
+            reason=result.message,
+        )
     store_result(session, run_id=run.id, snap=snap, result=result)
     run.result = {**(run.result or {}), "wall_s": round(time.perf_counter() - started, 2)}
     return run

@@ -231,7 +231,9 @@ def _load(session: Session, user: User, surface_id: int) -> tuple[Construction, 
     surface = session.get(Surface, surface_id)
     site = session.get(Site, surface.site_id) if surface else None
     if construction is None or surface is None or site is None or not _may_read(user, construction, site):
-        raise NotFound(f"Surface {surface_id} is not under construction, or not visible to you.")
+        raise NotFound(
+            "Surface {surface_id} is not under construction, or not visible to you.", surface_id=surface_id
+        )
     return construction, surface, site
 
 
@@ -303,7 +305,9 @@ def _milestone(session: Session, surface_id: int, kind: MilestoneKind) -> Milest
         select(Milestone).where(Milestone.surface_id == surface_id, Milestone.kind == kind)
     ).first()
     if milestone is None:
-        raise NotFound(f"Surface {surface_id} has no milestone {kind.value}.")
+        raise NotFound(
+            "Surface {surface_id} has no milestone {milestone}.", surface_id=surface_id, milestone=kind
+        )
     return milestone
 
 
@@ -341,11 +345,19 @@ def report_milestone(
     today = today or today_in()
     milestone = _milestone(session, surface_id, kind)
     if milestone.status == MilestoneStatus.confirmed:
-        raise Conflict(f"Milestone {kind.value} of surface {surface_id} is already confirmed.")
+        raise Conflict(
+            "Milestone {milestone} of surface {surface_id} is already confirmed.",
+            milestone=kind,
+            surface_id=surface_id,
+        )
     previous = _previous(session, milestone)
     missing = _first_unreported_before(session, milestone)
     if missing is not None:
-        raise Conflict(f"Report {missing.value} first: milestones follow the State Grid order.", field="kind")
+        raise Conflict(
+            "Report {milestone} first: milestones follow the State Grid order.",
+            milestone=missing,
+            field="kind",
+        )
     _check_date(actual_date, today, construction.started_on, previous)
     note = (note or "").strip()
     if len(note) > 2000:
@@ -378,16 +390,20 @@ def report_milestone(
 
 def _check_date(actual: date, today: date, started_on: date, previous: Milestone | None) -> None:
     if actual > today:
-        raise InvalidInput(f"The date {actual.isoformat()} is in the future.", field="date")
+        raise InvalidInput("The date {date} is in the future.", date=actual.isoformat(), field="date")
     if actual < started_on:
         raise InvalidInput(
-            f"The date {actual.isoformat()} is before the award was confirmed ({started_on.isoformat()}).",
+            "The date {date} is before the award was confirmed ({started_on}).",
+            date=actual.isoformat(),
+            started_on=started_on.isoformat(),
             field="date",
         )
     if previous is not None and previous.actual_date is not None and actual < previous.actual_date:
         raise InvalidInput(
-            f"The date {actual.isoformat()} is before the previous milestone "
-            f"({previous.kind.value}, {previous.actual_date.isoformat()}).",
+            "The date {date} is before the previous milestone ({milestone}, {previous_date}).",
+            date=actual.isoformat(),
+            milestone=previous.kind,
+            previous_date=previous.actual_date.isoformat(),
             field="date",
         )
 
@@ -410,10 +426,12 @@ def _office_step(session: Session, actor: User, milestone_id: int) -> tuple[Mile
         else None
     )
     if milestone is None or construction is None:
-        raise NotFound(f"No milestone with id {milestone_id}.")
+        raise NotFound("No milestone with id {milestone_id}.", milestone_id=milestone_id)
     if milestone.status != MilestoneStatus.reported:
         raise Conflict(
-            f"Milestone {milestone_id} is {milestone.status.value}; only a reported one can be decided."
+            "Milestone {milestone_id} is {status}; only a reported one can be decided.",
+            milestone_id=milestone_id,
+            status=milestone.status,
         )
     return milestone, construction
 
@@ -423,7 +441,9 @@ def confirm_milestone(session: Session, *, actor: User, milestone_id: int) -> Mi
     milestone, construction = _office_step(session, actor, milestone_id)
     previous = _previous(session, milestone)
     if previous is not None and previous.status != MilestoneStatus.confirmed:
-        raise Conflict(f"Confirm {previous.kind.value} first: milestones are confirmed in order.")
+        raise Conflict(
+            "Confirm {milestone} first: milestones are confirmed in order.", milestone=previous.kind
+        )
     before = audit.snapshot(milestone)
     now = datetime.now(UTC)
     milestone.status = MilestoneStatus.confirmed
@@ -497,5 +517,5 @@ def milestone_surface(session: Session, *, milestone_id: int) -> int:
     """The surface a milestone belongs to (NotFound when there is no such milestone)."""
     milestone = session.get(Milestone, milestone_id)
     if milestone is None:
-        raise NotFound(f"No milestone with id {milestone_id}.")
+        raise NotFound("No milestone with id {milestone_id}.", milestone_id=milestone_id)
     return milestone.surface_id

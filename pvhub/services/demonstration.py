@@ -289,8 +289,9 @@ def designate_point(
     existing = session.exec(select(func.count()).select_from(DemonstrationPoint)).one()
     if existing >= programme.demo_points_max:
         raise Conflict(
-            f"The programme already has {existing} demonstration point(s), its maximum; "
+            "The programme already has {count} demonstration point(s), its maximum; "
             "remove one or raise the maximum first.",
+            count=existing,
             field="site_ids",
         )
     _check_sites_free(session, unique_ids)
@@ -298,7 +299,8 @@ def designate_point(
     missing = [sid for sid in unique_ids if sid not in sites]
     if missing:
         raise InvalidInput(
-            f"Site(s) {', '.join(map(str, missing))} have no approved surface (or do not exist).",
+            "Site(s) {site_ids} have no approved surface (or do not exist).",
+            site_ids=missing,
             field="site_ids",
         )
     members = [sites[sid] for sid in unique_ids]
@@ -306,8 +308,11 @@ def designate_point(
     if _qualifies(members, height_step_m, MIN_KINDS) is None:
         layers = qualifying_kinds((s for m in members for s in m.surfaces), height_step_m=height_step_m)
         raise InvalidInput(
-            f"These sites' approved surfaces span only {len(layers)} kind(s) at heights at least "
-            f"{height_step_m:g} m apart; a demonstration point needs {MIN_KINDS}.",
+            "These sites' approved surfaces span only {kinds} kind(s) at heights at least "
+            "{height_step_m:g} m apart; a demonstration point needs {min_kinds}.",
+            kinds=len(layers),
+            height_step_m=height_step_m,
+            min_kinds=MIN_KINDS,
             field="site_ids",
         )
     point = DemonstrationPoint(name=name, name_en=(name_en or "").strip() or None)
@@ -334,7 +339,12 @@ def _check_sites_free(session: Session, site_ids: list[int]) -> None:
     ).all()
     if taken:
         sid, pid = taken[0]
-        raise Conflict(f"Site {sid} already belongs to demonstration point {pid}.", field="site_ids")
+        raise Conflict(
+            "Site {site_id} already belongs to demonstration point {point_id}.",
+            site_id=sid,
+            point_id=pid,
+            field="site_ids",
+        )
     bundled = session.exec(
         select(BundleSite.site_id)
         .join(Bundle, col(Bundle.id) == col(BundleSite.bundle_id))
@@ -342,7 +352,8 @@ def _check_sites_free(session: Session, site_ids: list[int]) -> None:
     ).first()
     if bundled is not None:
         raise Conflict(
-            f"Site {bundled} is already in a published bundle; points are designated before bundling.",
+            "Site {site_id} is already in a published bundle; points are designated before bundling.",
+            site_id=bundled,
             field="site_ids",
         )
 
@@ -353,7 +364,8 @@ def _check_radius(members: list[_SiteInfo], radius_m: float) -> None:
         return
     if min(max(_distance(c, m) for m in members) for c in members) > radius_m:
         raise InvalidInput(
-            f"The sites are too far apart: no site has all the others within {radius_m:g} m.",
+            "The sites are too far apart: no site has all the others within {radius_m:g} m.",
+            radius_m=radius_m,
             field="site_ids",
         )
 
@@ -363,7 +375,7 @@ def remove_point(session: Session, *, actor: User, point_id: int) -> None:
     policy.require(actor, "demo_point:designate")
     point = session.get(DemonstrationPoint, point_id)
     if point is None:
-        raise NotFound(f"Demonstration point {point_id} does not exist.")
+        raise NotFound("Demonstration point {point_id} does not exist.", point_id=point_id)
     links = list(
         session.exec(select(DemonstrationPointSite).where(DemonstrationPointSite.point_id == point_id)).all()
     )

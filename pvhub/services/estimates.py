@@ -267,8 +267,9 @@ def request_estimate(*, session: Session, actor: User, surface_id: int) -> Job:
     surface = register.get_surface(session=session, user=actor, surface_id=surface_id)
     if surface.status != SurfaceStatus.approved:
         raise Conflict(
-            f"Only approved surfaces are estimated; this one is {surface.status.value}. "
-            "It is estimated once it is approved."
+            "Only approved surfaces are estimated; this one is {status}. "
+            "It is estimated once it is approved.",
+            status=surface.status,
         )
     return jobs.submit(
         session=session, actor=actor, kind="estimate", parameters={"surface_ids": [surface_id]}
@@ -365,7 +366,9 @@ def get_estimate(*, session: Session, user: User, surface_id: int) -> EstimatePu
     register.get_surface(session=session, user=user, surface_id=surface_id)
     row = session.exec(select(Estimate).where(Estimate.surface_id == surface_id)).first()
     if row is None:
-        raise NotFound(f"Surface {surface_id} has no estimate yet (it is estimated once approved).")
+        raise NotFound(
+            "Surface {surface_id} has no estimate yet (it is estimated once approved).", surface_id=surface_id
+        )
     weather = row.assumptions.get("weather", {}) if isinstance(row.assumptions, dict) else {}
     return EstimatePublic.model_validate(
         row,

@@ -115,7 +115,9 @@ def import_file(
     """
     _authorise(session, actor, organisation_id)
     if datum not in DATUMS:
-        raise InvalidInput(f"unknown datum {datum!r}: use one of {', '.join(DATUMS)}", field="datum")
+        raise InvalidInput(
+            "unknown datum {datum!r}: use one of {datums}", datum=datum, datums=list(DATUMS), field="datum"
+        )
     if min_area_m2 < 0:
         raise InvalidInput("min_area_m2 must be >= 0", field="min_area_m2")
     area = _boundary(boundary)
@@ -154,10 +156,12 @@ def _authorise(session: Session, actor: User | None, organisation_id: int) -> No
         policy.require(actor, "site:create_for_others")
     org = session.get(Organisation, organisation_id)
     if org is None or (actor is not None and actor.role == Role.owner and org.id != actor.organisation_id):
-        raise NotFound(f"No organisation with id {organisation_id}.")
+        raise NotFound("No organisation with id {organisation_id}.", organisation_id=organisation_id)
     if org.kind != Role.owner:
         raise InvalidInput(
-            f"{org.name!r} is not an owner organisation; sites belong to owners.", field="organisation_id"
+            "{name!r} is not an owner organisation; sites belong to owners.",
+            name=org.name,
+            field="organisation_id",
         )
 
 
@@ -226,7 +230,7 @@ def _boundary(raw: dict[str, Any] | None) -> BaseGeometry | None:
         area = shape(raw)
     except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
         raise InvalidInput(
-            f"the programme boundary is not a GeoJSON polygon: {exc}", field="boundary"
+            "the programme boundary is not a GeoJSON polygon: {problem}", problem=str(exc), field="boundary"
         ) from exc
     if area.geom_type not in ("Polygon", "MultiPolygon") or area.is_empty:
         raise InvalidInput(

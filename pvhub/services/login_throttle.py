@@ -53,7 +53,8 @@ class TooManyLoginAttempts(DomainError):
         self.retry_after_s = max(1, math.ceil(retry_after_s))
         minutes = max(1, math.ceil(self.retry_after_s / 60))
         super().__init__(
-            f"Too many failed logins for this account or from this address; try again in {minutes} minutes."
+            "Too many failed logins for this account or from this address; try again in {minutes} minutes.",
+            minutes=minutes,
         )
         self.minutes = minutes
 

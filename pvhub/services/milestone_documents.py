@@ -38,13 +38,15 @@ def add_evidence(
     """Attach a file to a milestone (its supplier until confirmed, or the office), audited."""
     milestone = session.get(Milestone, milestone_id)
     if milestone is None:
-        raise NotFound(f"No milestone with id {milestone_id}.")
+        raise NotFound("No milestone with id {milestone_id}.", milestone_id=milestone_id)
     view = construction.get_surface_construction(session, user=actor, surface_id=milestone.surface_id)
     if actor.role == Role.supplier:
         if view.construction.supplier_id != actor.organisation_id:
             raise PermissionDenied("Only the supplier building this surface adds evidence to its milestones.")
         if milestone.status == MilestoneStatus.confirmed:
-            raise Conflict(f"Milestone {milestone.kind.value} is confirmed; its evidence is final.")
+            raise Conflict(
+                "Milestone {milestone} is confirmed; its evidence is final.", milestone=milestone.kind
+            )
     elif actor.role != Role.office:
         raise PermissionDenied("Only the supplier or the programme office adds evidence.")
     name = PurePath(filename.replace("\\", "/")).name[:255] or "evidence"
@@ -97,9 +99,11 @@ def read_evidence(
     document = session.get(MilestoneDocument, document_id)
     milestone = session.get(Milestone, document.milestone_id) if document else None
     if document is None or milestone is None:
-        raise NotFound(f"No document with id {document_id}.")
+        raise NotFound("No document with id {document_id}.", document_id=document_id)
     construction.get_surface_construction(session, user=user, surface_id=milestone.surface_id)
     path = _path(data_dir, milestone.surface_id, document.sha256)
     if not path.exists():
-        raise NotFound(f"The file of document {document_id} is missing from the data folder.")
+        raise NotFound(
+            "The file of document {document_id} is missing from the data folder.", document_id=document_id
+        )
     return document, path.read_bytes()

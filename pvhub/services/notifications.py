@@ -65,7 +65,7 @@ def mark_read(*, session: Session, user: User, notification_id: int | None = Non
     if notification_id is not None:
         note = session.get(Notification, notification_id)
         if note is None or note.organisation_id != user.organisation_id:
-            raise NotFound(f"No notification with id {notification_id}.")
+            raise NotFound("No notification with id {notification_id}.", notification_id=notification_id)
     statement = (
         update(Notification)
         .where(col(Notification.organisation_id) == user.organisation_id, col(Notification.read_at).is_(None))

@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlmodel import Session, col, func, select
 
 from pvhub import audit, policy
-from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pvhub.errors import Conflict, FieldName, InvalidInput, NotFound, PermissionDenied
 from pvhub.models import (
     Bundle,
     BundleSite,
@@ -74,17 +74,17 @@ def get_site(*, session: Session, user: User, site_id: int) -> Site:
     """One site, if ``user`` may read it; a site the user may not see is reported as not found."""
     site = session.get(Site, site_id)
     if site is None or not policy.can(user, "site:read", owner_org_id=site.organisation_id):
-        raise NotFound(f"No site with id {site_id}.")
+        raise NotFound("No site with id {site_id}.", site_id=site_id)
     return site
 
 
 def get_surface(*, session: Session, user: User, surface_id: int) -> Surface:
     surface = session.get(Surface, surface_id)
     if surface is None:
-        raise NotFound(f"No surface with id {surface_id}.")
+        raise NotFound("No surface with id {surface_id}.", surface_id=surface_id)
     site = session.get(Site, surface.site_id)
     if site is None or not policy.can(user, "surface:read", owner_org_id=site.organisation_id):
-        raise NotFound(f"No surface with id {surface_id}.")
+        raise NotFound("No surface with id {surface_id}.", surface_id=surface_id)
     return surface
 
 
@@ -163,7 +163,11 @@ def _owner_org(session: Session, *, actor: User, organisation_id: int | None) ->
         )
     org = session.get(Organisation, organisation_id)
     if org is None or org.kind != Role.owner:
-        raise InvalidInput(f"No owner organisation with id {organisation_id}.", field="organisation_id")
+        raise InvalidInput(
+            "No owner organisation with id {organisation_id}.",
+            organisation_id=organisation_id,
+            field="organisation_id",
+        )
     return organisation_id
 
 
@@ -186,7 +190,7 @@ def update_site(*, session: Session, actor: User, site_id: int, changes: SiteUpd
     values = changes.model_dump(exclude_unset=True)
     for name in ("name", "address", "subdistrict", "use", "height_m", "business_model", "heritage_protected"):
         if name in values and values[name] is None:
-            raise InvalidInput(f"{name} cannot be empty (null).", field=name)
+            raise InvalidInput("{field} cannot be empty (null).", field=name)
     if {"footprint", "lon", "lat"} & values.keys():
         footprint = values.get("footprint", site.footprint)
         # a new footprint moves the site unless a location is given with it; removing one keeps it
@@ -214,8 +218,8 @@ def delete_site(*, session: Session, actor: User, site_id: int) -> None:
     busy = [s for s in surfaces if s.status not in _DELETABLE]
     if busy:
         raise Conflict(
-            f"The site has {len(busy)} surface(s) in review or approved; "
-            "withdraw them before deleting the site."
+            "The site has {count} surface(s) in review or approved; withdraw them before deleting the site.",
+            count=len(busy),
         )
     in_bundle = session.exec(select(BundleSite).where(BundleSite.site_id == site_id)).first()
     in_point = session.exec(
@@ -225,7 +229,10 @@ def delete_site(*, session: Session, actor: User, site_id: int) -> None:
         raise Conflict("The site belongs to a bundle or a demonstration point and cannot be deleted.")
     for surface in surfaces:
         if session.exec(select(Estimate).where(Estimate.surface_id == surface.id)).first() is not None:
-            raise Conflict(f"Surface {surface.id} has an estimate; withdraw the site's surfaces instead.")
+            raise Conflict(
+                "Surface {surface_id} has an estimate; withdraw the site's surfaces instead.",
+                surface_id=surface.id,
+            )
         _audit(session, actor, surface, "delete", audit.snapshot(surface))
         session.delete(surface)
     _audit(session, actor, site, "delete", audit.snapshot(site))
@@ -272,7 +279,7 @@ def update_surface(*, session: Session, actor: User, surface_id: int, changes: S
     """
     surface, _site = _owned_surface(session, actor, surface_id, "surface:update")
     if surface.status not in _EDITABLE:
-        raise Conflict(f"A {surface.status.value} surface cannot be edited.")
+        raise Conflict("A surface that is {status} cannot be edited.", status=surface.status)
     before = audit.snapshot(surface)
     values = changes.model_dump(exclude_unset=True)
     if _SHAPE_FIELDS & values.keys():
@@ -351,17 +358,21 @@ def set_surface_assumptions(
 def _check_assumptions(shading_loss: float, density: float | None, losses: float | None) -> None:
     if not 0.0 <= shading_loss <= 1.0:  # also refuses NaN
         raise InvalidInput(
-            f"The shading loss must be between 0 and 100 % (got {shading_loss * 100:g} %).",
+            "The shading loss must be between 0 and 100 % (got {percent:g} %).",
+            percent=shading_loss * 100,
             field="shading_loss",
         )
     if density is not None and not 0.0 < density <= 400.0:
         raise InvalidInput(
-            f"The module power density must be above 0 and at most 400 W/m² (got {density:g}).",
+            "The module power density must be above 0 and at most 400 W/m² (got {density:g}).",
+            density=density,
             field="power_density_w_m2",
         )
     if losses is not None and not 0.0 <= losses < 100.0:
         raise InvalidInput(
-            f"The system losses must be at least 0 and below 100 % (got {losses:g} %).", field="losses_pct"
+            "The system losses must be at least 0 and below 100 % (got {losses:g} %).",
+            losses=losses,
+            field="losses_pct",
         )
 
 
@@ -402,13 +413,16 @@ def _transition(
     session: Session,
     actor: User,
     surface: Surface,
-    action: str,
     new: SurfaceStatus,
     allowed: set[SurfaceStatus],
 ) -> dict[str, Any] | None:
     if surface.status not in allowed:
-        names = ", ".join(sorted(s.value for s in allowed))
-        raise Conflict(f"Only a surface that is {names} can be {action}; this one is {surface.status.value}.")
+        raise Conflict(
+            "Only a surface that is {allowed} can be {new}; this one is {status}.",
+            allowed=sorted(allowed),
+            new=new,
+            status=surface.status,
+        )
     before = audit.snapshot(surface)
     surface.status = new
     surface.updated_at = utcnow()
@@ -431,7 +445,6 @@ def submit_surface(*, session: Session, actor: User, surface_id: int) -> Surface
         session,
         actor,
         surface,
-        "submitted",
         SurfaceStatus.submitted,
         {SurfaceStatus.draft, SurfaceStatus.rejected},
     )
@@ -451,15 +464,14 @@ def approve_surface(*, session: Session, actor: User, surface_id: int, checks: S
     if site.heritage_protected and checks.heritage_ok is not True:
         failed.append("heritage_ok")
     if failed:
-        names = ", ".join(sorted(set(failed)))
+        names = [FieldName(name) for name in sorted(set(failed))]
         raise InvalidInput(
-            f"An ineligible surface cannot be approved: {names} not confirmed. "
+            "An ineligible surface cannot be approved: {checks} not confirmed. "
             "Reject it with a reason instead.",
-            field=sorted(set(failed))[0],
+            checks=names,
+            field=names[0],
         )
-    before = _transition(
-        session, actor, surface, "approved", SurfaceStatus.approved, {SurfaceStatus.submitted}
-    )
+    before = _transition(session, actor, surface, SurfaceStatus.approved, {SurfaceStatus.submitted})
     for name, ok in checks.model_dump().items():
         setattr(surface, name, ok)
     return _finish(session, actor, surface, "approve", before)
@@ -478,7 +490,6 @@ def reject_surface(*, session: Session, actor: User, surface_id: int, reason: st
         session,
         actor,
         surface,
-        "rejected",
         SurfaceStatus.rejected,
         {SurfaceStatus.submitted, SurfaceStatus.approved},
     )
@@ -492,7 +503,7 @@ def withdraw_surface(*, session: Session, actor: User, surface_id: int) -> Surfa
     if _in_published_bundle(session, site.id):
         raise Conflict("The surface's bundle is published: it can no longer be withdrawn.")
     allowed = set(SurfaceStatus) - {SurfaceStatus.withdrawn}
-    before = _transition(session, actor, surface, "withdrawn", SurfaceStatus.withdrawn, allowed)
+    before = _transition(session, actor, surface, SurfaceStatus.withdrawn, allowed)
     return _finish(session, actor, surface, "withdraw", before)
 
 

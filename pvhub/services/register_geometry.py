@@ -31,7 +31,7 @@ from gis.area import DEFAULT_SETBACK_M, gross_area_m2, usable_area_m2
 from gis.distance import centroids_lonlat
 from gis.plane import canopy, curtain_wall
 from gis.validate import close_ring, validate_ring
-from pvhub.errors import InvalidInput
+from pvhub.errors import FieldName, InvalidInput
 from pvhub.models import SurfaceKind
 from pvhub.models.register import MAX_AREA_M2
 
@@ -54,21 +54,24 @@ def parse_polygon(geojson: object, *, field: str, boundary: BaseGeometry | None 
     """Check a GeoJSON Polygon (WGS84 lon/lat) and return it as a shapely polygon."""
     if not isinstance(geojson, Mapping) or geojson.get("type") != "Polygon":
         got = geojson.get("type") if isinstance(geojson, Mapping) else type(geojson).__name__
-        raise InvalidInput(f"{field}: expected a GeoJSON Polygon, got {got}.", field=field)
+        raise InvalidInput("{field}: expected a GeoJSON Polygon, got {got}.", got=got, field=field)
     rings = geojson.get("coordinates")
     if not isinstance(rings, list) or not rings:
-        raise InvalidInput(f"{field}: a Polygon needs a list of rings in 'coordinates'.", field=field)
+        raise InvalidInput("{field}: a Polygon needs a list of rings in 'coordinates'.", field=field)
     issues = validate_ring(rings[0], boundary=boundary, boundary_name="the district boundary")
     if issues:
-        raise InvalidInput(f"{field}: " + "; ".join(i.message for i in issues) + ".", field=field)
+        raise InvalidInput("{field}: {problem}.", problem="; ".join(i.message for i in issues), field=field)
     for i, hole in enumerate(rings[1:], start=1):
         hole_issues = validate_ring(hole)
         if hole_issues:
-            raise InvalidInput(f"{field}: hole {i}: {hole_issues[0].message}.", field=field)
+            raise InvalidInput(
+                "{field}: hole {hole}: {problem}.", hole=i, problem=hole_issues[0].message, field=field
+            )
     polygon = Polygon(close_ring(rings[0]), [close_ring(h) for h in rings[1:]])
     if not polygon.is_valid:
         raise InvalidInput(
-            f"{field}: {explain_validity(polygon)} — holes must lie inside the outline without crossing it.",
+            "{field}: {problem} — holes must lie inside the outline without crossing it.",
+            problem=explain_validity(polygon),
             field=field,
         )
     return polygon
@@ -79,19 +82,23 @@ def parse_base_line(geojson: object, *, field: str) -> tuple[tuple[float, float]
     if not isinstance(geojson, Mapping) or geojson.get("type") != "LineString":
         got = geojson.get("type") if isinstance(geojson, Mapping) else type(geojson).__name__
         raise InvalidInput(
-            f"{field}: a curtain wall is drawn as a GeoJSON LineString base line, got {got}.", field=field
+            "{field}: a curtain wall is drawn as a GeoJSON LineString base line, got {got}.",
+            got=got,
+            field=field,
         )
     points = geojson.get("coordinates")
     if not isinstance(points, list) or len(points) != 2:
-        raise InvalidInput(f"{field}: the base line needs exactly 2 positions [lon, lat].", field=field)
+        raise InvalidInput("{field}: the base line needs exactly 2 positions [lon, lat].", field=field)
     out: list[tuple[float, float]] = []
     for i, p in enumerate(points):
         ok = isinstance(p, list) and len(p) >= 2 and all(_is_number(v) for v in p[:2])
         if not ok or not (-180 <= p[0] <= 180 and -90 <= p[1] <= 90):
-            raise InvalidInput(f"{field}: position {i} is not a [lon, lat] pair in degrees.", field=field)
+            raise InvalidInput(
+                "{field}: position {position} is not a [lon, lat] pair in degrees.", position=i, field=field
+            )
         out.append((float(p[0]), float(p[1])))
     if out[0] == out[1]:
-        raise InvalidInput(f"{field}: the base line has zero length.", field=field)
+        raise InvalidInput("{field}: the base line has zero length.", field=field)
     return out[0], out[1]
 
 
@@ -134,15 +141,19 @@ def surface_shape(
         shape_ = _plan(kind, values, boundary)
     if shape_.gross_area_m2 > MAX_AREA_M2:
         raise InvalidInput(
-            f"geometry: the surface measures {shape_.gross_area_m2:,.0f} m²; one surface is at most "
-            f"{MAX_AREA_M2:,.0f} m² (1 km²): check the coordinates, or split it.",
+            "{field}: the surface measures {area:,.0f} m²; one surface is at most "
+            "{max_area:,.0f} m² (1 km²): check the coordinates, or split it.",
+            area=shape_.gross_area_m2,
+            max_area=MAX_AREA_M2,
             field="geometry",
         )
     usable = values.get("usable_area_m2")
     if usable is not None:
         if usable > shape_.gross_area_m2 + 1e-9:
             raise InvalidInput(
-                f"usable_area_m2 ({usable:g} m²) exceeds the gross area ({shape_.gross_area_m2:.1f} m²).",
+                "{field} ({usable:g} m²) exceeds the gross area ({gross:.1f} m²).",
+                usable=usable,
+                gross=shape_.gross_area_m2,
                 field="usable_area_m2",
             )
         shape_ = SurfaceShape(**{**shape_.__dict__, "usable_area_m2": float(usable)})
@@ -160,7 +171,7 @@ def _surveyed(kind: SurfaceKind, values: Mapping[str, Any]) -> SurfaceShape:
     ):
         if value is None:
             raise InvalidInput(
-                f"{name} is required when no geometry is given (draw the surface or give surveyed values).",
+                "{field} is required when no geometry is given (draw the surface or give surveyed values).",
                 field=name,
             )
     gross = float(values["gross_area_m2"])
@@ -184,7 +195,11 @@ def _curtain_wall(values: Mapping[str, Any]) -> SurfaceShape:
         )
     if top <= bottom:
         raise InvalidInput(
-            f"height_to_m ({top:g} m) must be above height_from_m ({bottom:g} m).", field="height_to_m"
+            "{field} ({top:g} m) must be above {lower} ({bottom:g} m).",
+            top=top,
+            lower=FieldName("height_from_m"),
+            bottom=bottom,
+            field="height_to_m",
         )
     wall = curtain_wall(start, end, bottom_m=bottom, top_m=top, facing=values.get("facing") or "right")
     setback = DEFAULT_SETBACK_M["curtain_wall"]
@@ -204,8 +219,11 @@ def _plan(kind: SurfaceKind, values: Mapping[str, Any], boundary: BaseGeometry |
     tilt = float(values.get("tilt_deg") or 0.0)
     if tilt > _MAX_ROOF_TILT:
         raise InvalidInput(
-            f"tilt_deg ({tilt:g}) is too steep for a {kind.value} drawn in plan (at most "
-            f"{_MAX_ROOF_TILT:g}); record a vertical surface as a curtain wall.",
+            "{field} ({tilt:g}) is too steep for a {kind} drawn in plan (at most {max_tilt:g}); "
+            "record a vertical surface as a curtain wall.",
+            tilt=tilt,
+            kind=kind,
+            max_tilt=_MAX_ROOF_TILT,
             field="tilt_deg",
         )
     given_azimuth = values.get("azimuth_deg")
@@ -216,7 +234,7 @@ def _plan(kind: SurfaceKind, values: Mapping[str, Any], boundary: BaseGeometry |
     else:
         plan = canopy(polygon, height_m=height, surface_tilt=tilt, surface_azimuth=azimuth).plan_area_m2
     if plan <= 0:
-        raise InvalidInput("geometry: the polygon has no area.", field="geometry")
+        raise InvalidInput("{field}: the polygon has no area.", field="geometry")
     slope = 1.0 / math.cos(math.radians(tilt))
     usable_plan = usable_area_m2(polygon, setback_m=DEFAULT_SETBACK_M[kind.value])
     return SurfaceShape(

@@ -185,14 +185,19 @@ def get_tender(*, session: Session, user: User, tender_id: int, now: datetime | 
     open_due(session=session, now=now, tender_id=tender_id)
     tender = session.exec(select(Tender).where(Tender.id == tender_id, condition)).first()
     if tender is None:
-        raise NotFound(f"No tender with id {tender_id}.")
+        raise NotFound("No tender with id {tender_id}.", tender_id=tender_id)
     return _views(session, [tender], now)[0]
 
 
 def get_lot(*, session: Session, tender_id: int, lot_id: int) -> TenderLot:
     lot = session.get(TenderLot, lot_id)
     if lot is None or lot.tender_id != tender_id:
-        raise InvalidInput(f"Lot {lot_id} is not a lot of tender {tender_id}.", field="lot_id")
+        raise InvalidInput(
+            "Lot {lot_id} is not a lot of tender {tender_id}.",
+            lot_id=lot_id,
+            tender_id=tender_id,
+            field="lot_id",
+        )
     return lot
 
 
@@ -210,7 +215,7 @@ def lock_tender(session: Session, tender_id: int) -> Tender:
     )
     tender = session.get(Tender, tender_id, populate_existing=True)
     if tender is None:
-        raise NotFound(f"No tender with id {tender_id}.")
+        raise NotFound("No tender with id {tender_id}.", tender_id=tender_id)
     return tender
 
 
@@ -232,18 +237,28 @@ def _check_bundles(session: Session, bundle_ids: list[int], tender_id: int | Non
         bundle = session.get(Bundle, bundle_id)
         where = f"bundle_ids[{index}]"
         if bundle is None:
-            raise InvalidInput(f"{where}: no bundle with id {bundle_id}.", field="bundle_ids")
+            raise InvalidInput(
+                "{where}: no bundle with id {bundle_id}.",
+                where=where,
+                bundle_id=bundle_id,
+                field="bundle_ids",
+            )
         if bundle.status != BundleStatus.published:
             raise InvalidInput(
-                f"{where}: bundle {bundle.code} is {bundle.status.value}; "
-                "only published bundles can be lots.",
+                "{where}: bundle {code} is {status}; only published bundles can be lots.",
+                where=where,
+                code=bundle.code,
+                status=bundle.status,
                 field="bundle_ids",
             )
         taken = session.exec(select(TenderLot).where(TenderLot.bundle_id == bundle_id)).first()
         if taken is not None and taken.tender_id != tender_id:
             other = session.get(Tender, taken.tender_id)
             raise InvalidInput(
-                f"{where}: bundle {bundle.code} is already a lot of tender {other.code if other else '?'}.",
+                "{where}: bundle {code} is already a lot of tender {tender}.",
+                where=where,
+                code=bundle.code,
+                tender=other.code if other else "?",
                 field="bundle_ids",
             )
         bundles.append(bundle)
@@ -326,8 +341,9 @@ def _check_deadline(deadline: datetime, *, earliest: datetime, rules: TenderRule
     deadline = deadline.astimezone(UTC)
     if deadline < earliest:
         raise InvalidInput(
-            f"The deadline must leave at least {rules.min_bid_days:g} days for bids: "
-            f"on or after {earliest.isoformat(timespec='minutes')} (UTC).",
+            "The deadline must leave at least {days:g} days for bids: on or after {earliest} (UTC).",
+            days=rules.min_bid_days,
+            earliest=earliest.isoformat(timespec="minutes"),
             field="deadline",
         )
     return deadline
@@ -389,13 +405,17 @@ def publish_tender(
     rules, now = rules or TenderRules(), utc_now(now)
     tender = lock_tender(session, tender_id)
     if tender.status != TenderStatus.draft:
-        raise Conflict(f"Tender {tender.code} is {tender.status.value}; only a draft can be published.")
+        raise Conflict(
+            "Tender {code} is {status}; only a draft can be published.",
+            code=tender.code,
+            status=tender.status,
+        )
     if tender.deadline is None:
         raise InvalidInput("Set a deadline first.", field="deadline")
     _check_deadline(tender.deadline, earliest=now + timedelta(days=rules.min_bid_days), rules=rules)
     lots = session.exec(select(TenderLot).where(TenderLot.tender_id == tender.id)).all()
     if not lots:
-        raise Conflict(f"Tender {tender.code} has no lots.")
+        raise Conflict("Tender {code} has no lots.", code=tender.code)
     bundles = _check_bundles(
         session, [lot.bundle_id for lot in sorted(lots, key=lambda x: x.number)], tender.id
     )
@@ -445,7 +465,7 @@ def update_tender(
     values = changes.model_dump(exclude_unset=True)
     for name in ("title", "description", "deadline", "price_weight"):
         if name in values and values[name] is None:
-            raise InvalidInput(f"{name} cannot be empty (null).", field=name)
+            raise InvalidInput("{field} cannot be empty (null).", field=name)
     before = audit.snapshot(tender)
     if tender.status == TenderStatus.draft:
         if "bundle_ids" in values:
@@ -465,7 +485,7 @@ def update_tender(
         )
         return tender
     if tender.status != TenderStatus.published or is_open(tender, now):
-        raise Conflict(f"Tender {tender.code}'s bids have opened; its conditions are final.")
+        raise Conflict("Tender {code}'s bids have opened; its conditions are final.", code=tender.code)
     if "bundle_ids" in values:
         raise Conflict("The lots of a published tender cannot change.", field="bundle_ids")
     assert tender.deadline is not None and tender.published_at is not None

@@ -135,12 +135,13 @@ def _open_for_bids(session: Session, tender_id: int, now: datetime) -> Tender:
     """Lock the tender and check it takes bids now; bids after the deadline are refused."""
     tender = lock_tender(session, tender_id)
     if tender.status == TenderStatus.draft:
-        raise NotFound(f"No tender with id {tender_id}.")
+        raise NotFound("No tender with id {tender_id}.", tender_id=tender_id)
     if tender.status != TenderStatus.published or is_open(tender, now):
         assert tender.deadline is not None
         raise Conflict(
-            f"The deadline of tender {tender.code} ({tender.deadline.isoformat()}) has passed; "
-            "bids are no longer accepted."
+            "The deadline of tender {code} ({deadline}) has passed; bids are no longer accepted.",
+            code=tender.code,
+            deadline=tender.deadline.isoformat(),
         )
     return tender
 
@@ -153,17 +154,22 @@ def _current(session: Session, lot_id: int, supplier_id: int) -> Bid | None:
 
 def _content(data: BidCreate, lot: TenderLot, tender: Tender) -> dict[str, Any]:
     if lot.capacity_kwp <= 0:
-        raise Conflict(f"Lot {lot.number} has no capacity estimate; it cannot be priced per W.")
+        raise Conflict("Lot {lot} has no capacity estimate; it cannot be priced per W.", lot=lot.number)
     per_w = round(data.total_price_cny / (lot.capacity_kwp * 1000), 4)
     if data.price_cny_per_w is not None and abs(data.price_cny_per_w - per_w) > PER_W_TOLERANCE:
         raise InvalidInput(
-            f"price_cny_per_w must equal total_price_cny / (lot kWp × 1000) = {per_w} CNY/W "
-            f"for lot {lot.number} ({lot.capacity_kwp:.1f} kWp); the total price binds.",
+            "price_cny_per_w must equal total_price_cny / (lot kWp × 1000) = {per_w} CNY/W "
+            "for lot {lot} ({capacity_kwp:.1f} kWp); the total price binds.",
+            per_w=per_w,
+            lot=lot.number,
+            capacity_kwp=lot.capacity_kwp,
             field="price_cny_per_w",
         )
     if tender.ceiling_price_cny_per_w is not None and per_w > tender.ceiling_price_cny_per_w + 1e-9:
         raise InvalidInput(
-            f"{per_w} CNY/W is above the ceiling price of {tender.ceiling_price_cny_per_w} CNY/W.",
+            "{per_w} CNY/W is above the ceiling price of {ceiling} CNY/W.",
+            per_w=per_w,
+            ceiling=tender.ceiling_price_cny_per_w,
             field="total_price_cny",
         )
     return {
@@ -242,7 +248,7 @@ def submit_bid(
 def _own_current(session: Session, actor: User, bid_id: int) -> tuple[Bid, TenderLot]:
     bid = session.get(Bid, bid_id)
     if bid is None or bid.supplier_id != actor.organisation_id or actor.role != Role.supplier:
-        raise NotFound(f"No bid with id {bid_id}.")
+        raise NotFound("No bid with id {bid_id}.", bid_id=bid_id)
     lot = session.get(TenderLot, bid.lot_id)
     assert lot is not None
     return bid, lot
@@ -256,7 +262,9 @@ def withdraw_bid(*, session: Session, actor: User, bid_id: int, now: datetime | 
     tender = _open_for_bids(session, lot.tender_id, now)
     session.refresh(bid)
     if not bid.current or bid.status == BidStatus.withdrawn:
-        raise Conflict(f"Bid {bid_id} is not the current version of a live bid; nothing to withdraw.")
+        raise Conflict(
+            "Bid {bid_id} is not the current version of a live bid; nothing to withdraw.", bid_id=bid_id
+        )
     bid.status, bid.withdrawn_at = BidStatus.withdrawn, now
     session.add(bid)
     receipt = _receipt(bid, tender, lot)
@@ -274,7 +282,7 @@ def confirm_bid(*, session: Session, actor: User, bid_id: int, now: datetime | N
     tender = _open_for_bids(session, lot.tender_id, now)
     session.refresh(bid)
     if not bid.current or bid.status != BidStatus.needs_confirmation:
-        raise Conflict(f"Bid {bid_id} does not need confirmation.")
+        raise Conflict("Bid {bid_id} does not need confirmation.", bid_id=bid_id)
     data = BidCreate.model_validate(
         {**{k: bid.content[k] for k in CONTENT_KEYS if k != "nonce"}, "lot_id": lot.id}
     )
@@ -286,7 +294,7 @@ def receipts(*, session: Session, actor: User, tender_id: int) -> list[BidReceip
     policy.require(actor, "bid:submit")
     tender = session.get(Tender, tender_id)
     if tender is None or tender.status == TenderStatus.draft:
-        raise NotFound(f"No tender with id {tender_id}.")
+        raise NotFound("No tender with id {tender_id}.", tender_id=tender_id)
     rows = session.exec(
         select(Bid, TenderLot)
         .join(TenderLot, col(TenderLot.id) == col(Bid.lot_id))
@@ -315,7 +323,7 @@ def list_bids(
     open_due(session=session, now=now, tender_id=tender_id)
     tender = session.get(Tender, tender_id)
     if tender is None or (tender.status == TenderStatus.draft and not policy.can(user, "tender:manage")):
-        raise NotFound(f"No tender with id {tender_id}.")
+        raise NotFound("No tender with id {tender_id}.", tender_id=tender_id)
     query = (
         select(Bid, TenderLot, Organisation)
         .join(TenderLot, col(TenderLot.id) == col(Bid.lot_id))
@@ -329,8 +337,13 @@ def list_bids(
         if not is_open(tender, now):
             assert tender.deadline is not None or tender.status == TenderStatus.draft
             count = sum(1 for _ in session.exec(query.where(col(Bid.current).is_(True))).all())
-            when = tender.deadline.isoformat() if tender.deadline else "the deadline"
-            raise Conflict(f"Bids are sealed until {when}; {count} received so far.")
+            if tender.deadline is None:
+                raise Conflict("Bids are sealed until the deadline; {count} received so far.", count=count)
+            raise Conflict(
+                "Bids are sealed until {deadline}; {count} received so far.",
+                deadline=tender.deadline.isoformat(),
+                count=count,
+            )
     else:
         raise PermissionDenied("Only the bidders and, after the deadline, the office may read bids.")
     if current_only:
@@ -408,7 +421,7 @@ def set_technical_score(
     bid = session.get(Bid, bid_id)
     lot = session.get(TenderLot, bid.lot_id) if bid else None
     if bid is None or lot is None:
-        raise NotFound(f"No bid with id {bid_id}.")
+        raise NotFound("No bid with id {bid_id}.", bid_id=bid_id)
     open_due(session=session, now=now, tender_id=lot.tender_id)
     tender = session.get(Tender, lot.tender_id)
     assert tender is not None
@@ -416,7 +429,8 @@ def set_technical_score(
         raise Conflict("Bids are sealed until the deadline; they can be scored once they open.")
     if not is_valid(bid, tender):
         raise Conflict(
-            f"Bid {bid_id} is not a valid current bid (withdrawn, unconfirmed or above the ceiling)."
+            "Bid {bid_id} is not a valid current bid (withdrawn, unconfirmed or above the ceiling).",
+            bid_id=bid_id,
         )
     publicised = session.exec(
         select(Award)

@@ -39,20 +39,31 @@ def _path(data_dir: Path, tender_id: int, sha256: str) -> Path:
 
 def _checked_type(filename: str, content: bytes, max_bytes: int) -> str:
     if not content:
-        raise InvalidInput(f"{filename}: the file is empty.", field="file")
+        raise InvalidInput("{filename}: the file is empty.", filename=filename, field="file")
     if len(content) > max_bytes:
         raise InvalidInput(
-            f"{filename}: {len(content) / 1e6:.1f} MB is more than the {max_bytes / 1e6:g} MB allowed.",
+            "{filename}: {size_mb:.1f} MB is more than the {max_mb:g} MB allowed.",
+            filename=filename,
+            size_mb=len(content) / 1e6,
+            max_mb=max_bytes / 1e6,
             field="file",
         )
     suffix = PurePath(filename).suffix.lower()
     if suffix not in DOCUMENT_TYPES:
         raise InvalidInput(
-            f"{filename}: only {', '.join(sorted(DOCUMENT_TYPES))} files are accepted.", field="file"
+            "{filename}: only {suffixes} files are accepted.",
+            filename=filename,
+            suffixes=sorted(DOCUMENT_TYPES),
+            field="file",
         )
     content_type, magics = DOCUMENT_TYPES[suffix]
     if not content.startswith(magics):
-        raise InvalidInput(f"{filename}: the content is not a {suffix[1:].upper()} file.", field="file")
+        raise InvalidInput(
+            "{filename}: the content is not a {type} file.",
+            filename=filename,
+            type=suffix[1:].upper(),
+            field="file",
+        )
     return content_type
 
 
@@ -75,7 +86,7 @@ def add_document(
     content_type = _checked_type(name, content, max_bytes)
     tender = lock_tender(session, tender_id)
     if tender.status not in (TenderStatus.draft, TenderStatus.published) or is_open(tender, now):
-        raise Conflict(f"Tender {tender.code}'s bids have opened; its documents are final.")
+        raise Conflict("Tender {code}'s bids have opened; its documents are final.", code=tender.code)
     sha256 = hashlib.sha256(content).hexdigest()
     path = _path(data_dir, tender_id, sha256)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,8 +130,10 @@ def read_document(
     get_tender(session=session, user=user, tender_id=tender_id)
     document = session.get(TenderDocument, document_id)
     if document is None or document.tender_id != tender_id:
-        raise NotFound(f"No document with id {document_id}.")
+        raise NotFound("No document with id {document_id}.", document_id=document_id)
     path = _path(data_dir, tender_id, document.sha256)
     if not path.exists():
-        raise NotFound(f"The file of document {document_id} is missing from the data folder.")
+        raise NotFound(
+            "The file of document {document_id} is missing from the data folder.", document_id=document_id
+        )
     return document, path.read_bytes()

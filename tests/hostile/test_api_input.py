@@ -158,7 +158,7 @@ def test_the_site_form_refuses_numbers_that_are_not_numbers(
         "/sites/new", data={"csrf_token": token, "name": "Bund 18", "coordinates": ring, "height_m": height}
     )
     assert response.status_code == 422
-    assert "is not a number" in response.text
+    assert "高度：" in response.text and "不是数字。" in response.text  # the field and why, in Chinese
 
 
 def test_a_site_form_field_over_its_limit_is_shown_not_a_server_error(

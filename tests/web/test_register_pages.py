@@ -64,7 +64,7 @@ def test_an_owner_registers_then_edits_a_site_and_its_location_follows_the_outli
         f"/sites/{site.id}/edit",
         data={"csrf_token": csrf_of(edit.text), "name": "x", "coordinates": "121.49; north"},
     )
-    assert bad.status_code == 422 and "Outline, line 1: write longitude, latitude" in bad.text
+    assert bad.status_code == 422 and "建筑轮廓第 1 行：应填写经度、纬度，而不是" in bad.text
 
 
 def test_an_owner_cannot_open_another_owners_site_for_editing(
@@ -124,7 +124,7 @@ def test_an_owner_types_a_horizon_profile_and_can_clear_it(
     unordered = client.post(f"/sites/{site.id}/edit", data={**fields, "horizon": "90 5\n0 4\n180 3"})
     assert unordered.status_code == 422 and "azimuth_deg must increase" in unordered.text
     typo = client.post(f"/sites/{site.id}/edit", data={**fields, "horizon": "0 4\n90 north\n180 3"})
-    assert typo.status_code == 422 and "Horizon, line 2" in typo.text
+    assert typo.status_code == 422 and "地平线轮廓第 2 行" in typo.text and "Horizon, line" not in typo.text
     session.expire_all()
     assert session.get(Site, site.id).horizon["elevation_deg"] == [4, 12, 18, 6]  # type: ignore[union-attr]
     cleared = client.post(f"/sites/{site.id}/edit", data={**fields, "horizon": ""}, follow_redirects=False)

@@ -116,12 +116,12 @@ def test_approving_needs_every_check_and_heritage_clearance(
         "glare_risk_ok": "true",
     }
     refused = client.post(f"/review/{heritage_roof.id}/approve", data=checks, headers=HX)
-    assert refused.status_code == 200 and "heritage_ok not confirmed" in refused.text
+    assert refused.status_code == 200 and "heritage clearance not confirmed" in refused.text
     session.expire_all()
     assert session.get(Surface, heritage_roof.id).status == SurfaceStatus.submitted  # type: ignore[union-attr]
 
     partial = client.post(f"/review/{roof.id}/approve", data={**checks, "glare_risk_ok": ""}, headers=HX)
-    assert "glare_risk_ok not confirmed" in partial.text
+    assert "glare risk not confirmed" in partial.text
     assert 'name="fire_rating_ok" value="true" checked' in partial.text  # what was ticked stays ticked
 
     done = client.post(f"/review/{roof.id}/approve", data=checks, headers=HX)

@@ -109,7 +109,7 @@ def test_the_office_creates_a_tender_with_a_local_deadline(
         "action": "publish",
     }
     too_soon = client.post("/tenders/new", data=data)
-    assert too_soon.status_code == 422 and "at least 20 days" in too_soon.text
+    assert too_soon.status_code == 422 and "截止时间须为投标留出至少 20 天" in too_soon.text
     assert session.exec(select(Tender)).first() is None  # nothing was kept
     local = (shanghai + timedelta(days=25)).replace(second=0, microsecond=0)
     created = client.post(
