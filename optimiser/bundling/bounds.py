@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -69,8 +70,12 @@ def instance_bounds(
     bundled: float,
     time_limit_s: float,
     tracker: Tracker,
+    upper_now: Callable[[], float] | None = None,
 ) -> tuple[list[float], list[str]]:
-    """Valid lower bounds on the cost at the achieved bundled capacity, and notes on what was not tried."""
+    """Valid lower bounds on the cost at the achieved bundled capacity, and notes on what was not tried.
+
+    ``upper_now`` passes the cost of better solutions found meanwhile to the subgradient search.
+    """
     deadline = time.perf_counter() + time_limit_s
     bounds: list[float] = []
     notes: list[str] = []
@@ -124,6 +129,7 @@ def instance_bounds(
         time_limit_s=budget,
         stop=tracker.stopped,
         on_bound=tracker.bound,
+        upper_now=upper_now,
     )
     tracker.check()
     if lg is not None:

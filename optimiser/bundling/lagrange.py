@@ -381,6 +381,7 @@ def lagrangian_bound(
     time_limit_s: float,
     stop: Callable[[], bool] | None = None,
     on_bound: Callable[[float], None] | None = None,
+    upper_now: Callable[[], float] | None = None,
 ) -> tuple[float | None, str | None, np.ndarray | None]:
     """Best bound found within the time limit, with its prices, or ``(None, reason, None)``."""
     lag = Lagrangian(
@@ -393,7 +394,13 @@ def lagrangian_bound(
     )
     report = None if on_bound is None else (lambda b: on_bound(b - 1e-7 * abs(b)))
     best, best_pi = search(
-        lag, start_pi=start_pi, upper=upper, time_limit_s=time_limit_s, stop=stop, on_bound=report
+        lag,
+        start_pi=start_pi,
+        upper=upper,
+        time_limit_s=time_limit_s,
+        stop=stop,
+        on_bound=report,
+        upper_now=upper_now,
     )
     if not math.isfinite(best):
         return None, "Lagrangian bound not computed", None
@@ -426,8 +433,12 @@ def search(
     stop: Callable[[], bool] | None = None,
     on_bound: Callable[[float], None] | None = None,
     max_iter: int = 5000,
+    upper_now: Callable[[], float] | None = None,
 ) -> tuple[float, np.ndarray]:
     """Subgradient search: Polyak steps toward ``upper``, the step factor halved after stalls.
+
+    ``upper_now``, when given, is asked before every step for a better upper bound (the cost of a
+    solution found meanwhile, see :mod:`optimiser.bundling.background`).
 
     A first stage uses the fast fractional evaluation (``FAST_SHARE`` of the time at most) to bring the
     prices near the LP's best; the second evaluates the knapsacks exactly from the best prices so far.
@@ -449,6 +460,8 @@ def search(
             now = time.perf_counter()
             if (it >= 1 and now > min(stage_end, deadline)) or (stop is not None and stop()):
                 break
+            if upper_now is not None:
+                upper = min(upper, upper_now())
             ev = lag.evaluate(pi, rho, exact=exact)
             if not math.isfinite(ev.bound):
                 break

@@ -70,6 +70,8 @@ class Tracker:
         self._last_elapsed = 0.0
         self._stopped = False
         self._lock = threading.Lock()
+        # told the cost of each new best solution (the bound process aims its steps at it)
+        self.on_best: Callable[[float], None] | None = None
 
     # -- cancellation ------------------------------------------------------------------------------
     def stopped(self) -> bool:
@@ -127,6 +129,9 @@ class Tracker:
                 self.best_cost_m, self.bundled_kw = cost_m, kw
             elif cheaper and (kw is None or self.bundled_kw is None or kw >= self.bundled_kw - 1e-6):
                 self.best_cost_m, self.bundled_kw = cost_m, kw
+            best = self.best_cost_m
+        if self.on_best is not None and best is not None:
+            self.on_best(best)
         self.emit()
 
     def bound(self, bound_m: float | None) -> None:

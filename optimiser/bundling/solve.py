@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from optimiser.bundling.background import BoundJob, BoundProcess
 from optimiser.bundling.bounds import instance_bounds
 from optimiser.bundling.eliminate import eliminate_bundles
 from optimiser.bundling.fixing import Fixing, cost_phase_prices, reduced_cost_fixing
@@ -34,6 +35,7 @@ SLICE_SHARE = 0.03  # first CP-SAT run between fixings (doubled after each run w
 FIXING_SHARE = 0.1  # share of the time limit for the prices of reduced-cost fixing
 PROVE_LINEARIZATION = 2  # CP-SAT linearization level of the complete cost phase (see README)
 RECOMMENDED_BUNDLE_COST_M = 3_000.0  # see optimiser/README.md, "Choosing bundle_cost_m"
+BACKGROUND_END = 0.96  # with the bound in a second process, both end at this share of the time limit
 
 
 def _infeasible(message: str, start: float) -> BundlingResult:
@@ -66,6 +68,7 @@ def solve_bundling(
     """
     start = time.perf_counter()
     tracker = Tracker(start, time_limit_s, on_progress, should_stop)
+    background: list[BoundProcess] = []  # the bound process, when one was started
     try:
         result = _solve(
             inst,
@@ -75,6 +78,7 @@ def solve_bundling(
             candidate_anchors=candidate_anchors,
             tracker=tracker,
             start=start,
+            background=background,
         )
     except Cancelled:
         result = BundlingResult(
@@ -83,6 +87,9 @@ def solve_bundling(
             bound_note="run cancelled before it finished",
             wall_s=time.perf_counter() - start,
         )
+    finally:
+        for process in background:
+            process.close()
     has_solution = result.status in ("optimal", "feasible")
     tracker.done(
         result.cost_m if has_solution else None, result.bound_m, result.bundled_kw if has_solution else None
@@ -99,6 +106,7 @@ def _solve(
     candidate_anchors: int | None,
     tracker: Tracker,
     start: float,
+    background: list[BoundProcess],
 ) -> BundlingResult:
     tracker.phase("greedy")
     small = candidate_anchors is None and len(inst.sites) <= FULL_MODEL_SITES
@@ -143,6 +151,12 @@ def _solve(
             inst, prep, base, time_limit_s=LOCAL_SEARCH_SHARE * time_limit_s, stop=tracker.stopped
         )
     )
+    # units of positive kWp that fit some bundle: bundling all of them is the most kWp possible
+    fit = {u for u in range(len(prep.units)) if u not in prep.unfit and prep.units[u].capacity_kw > 0}
+    if not complete and workers >= 2 and warm is not None and all(warm[u] >= 0 for u in fit):
+        end = start + BACKGROUND_END * time_limit_s
+        background.append(_start_bound(inst, prep, warm, candidate_anchors, required, fit, end, tracker))
+        deadline = end
     if warm is not None:
         warm = _eliminate(
             inst, prep, warm, time_limit_s=time_limit_s, deadline=deadline, seed=seed, tracker=tracker
@@ -158,8 +172,6 @@ def _solve(
                 stop=tracker.stopped,
                 on_improve=lambda a: tracker.solution(solution_key(inst, prep, a)[1], _kw(prep, a)),
             )
-    # units of positive kWp that fit some bundle: bundling all of them is the most kWp possible
-    fit = {u for u in range(len(prep.units)) if u not in prep.unfit and prep.units[u].capacity_kw > 0}
     max_reached = warm is not None and all(warm[u] >= 0 for u in fit)
     pairs: list[dict[int, float]] = [
         dict(zip(a.tolist(), d.tolist(), strict=True)) for a, d in zip(prep.anchors, prep.dists, strict=True)
@@ -234,7 +246,7 @@ def _solve(
             hint,
             deadline=deadline,
             seed=seed,
-            workers=workers,
+            workers=max(1, workers - len(background)),  # the bound process has a core of its own
             fixed_units=required,
             on_improve=lambda a: tracker.solution(solution_key(inst, prep, a)[1], _kw(prep, a)),
             stop=tracker.stopped,
@@ -294,7 +306,40 @@ def _solve(
         time_limit_s,
         tracker,
         fixing,
+        background[0] if background else None,
     )
+
+
+def _start_bound(
+    inst: BundlingInstance,
+    prep: Prepared,
+    warm: np.ndarray,
+    candidate_anchors: int | None,
+    required: set[int],
+    fit: set[int],
+    end: float,
+    tracker: Tracker,
+) -> BoundProcess:
+    """Start the bound of a solution that bundles every unit that fits, in a second process until ``end``.
+
+    Every later solution bundles them all too (solutions only get better: more kWp, then less cost), so
+    the bound stays valid for the final one.
+    """
+    bundled, cost = solution_key(inst, prep, warm)
+    job = BoundJob(
+        inst=inst,
+        candidate_anchors=candidate_anchors,
+        assign=warm,
+        complete=False,
+        required=required,
+        fit=fit,
+        cost=cost,
+        bundled=-bundled,
+        time_limit_s=end - time.perf_counter(),
+    )
+    process = BoundProcess(job, tracker)
+    tracker.on_best = process.offer
+    return process
 
 
 def _eliminate(
@@ -447,6 +492,7 @@ def _finish(
     time_limit_s: float,
     tracker: Tracker,
     fixing: Fixing | None,
+    background: BoundProcess | None,
 ) -> BundlingResult:
     bundles, objective, cost = make_bundles(inst, prep, assign)
     bundled = sum(b.capacity_kw for b in bundles)
@@ -469,7 +515,11 @@ def _finish(
     fit = {u for u in range(len(prep.units)) if u not in prep.unfit and prep.units[u].capacity_kw > 0}
     cp_proven = complete and phase2.status == "OPTIMAL"
     cp_gap = gap_of(cost, min(cost, max(bounds))) if bounds else None
-    if not cp_proven and fixing is None and (cp_gap is None or cp_gap > 1e-6):
+    if background is not None:
+        outcome = background.result()
+        bounds += outcome.bounds
+        notes += outcome.notes
+    elif not cp_proven and fixing is None and (cp_gap is None or cp_gap > 1e-6):
         remaining = max(1.0, time_limit_s - (time.perf_counter() - start))
         more, more_notes = instance_bounds(
             inst,
