@@ -187,7 +187,7 @@ def _solve(
     model: BundlingModel | None = None
     fixing: Fixing | None = None
     if phase1_proven:
-        if complete:
+        if complete or hint is None:  # without a warm start a large instance needs the model too
             cost_required = required | (fit if max_reached else set())
             model = BundlingModel(inst, prep, pairs, required=cost_required)
     else:
@@ -275,20 +275,23 @@ def _solve(
     if found:
         first = found[0]
     if assign is None:
-        proven = complete and "INFEASIBLE" in (phase2.status, phase1.status if phase1 else "")
+        infeasible = "INFEASIBLE" in (phase2.status, phase1.status if phase1 else "")
         msg = (
             "no bundling satisfies every limit (bundle count, capacity, sites, distance, locks"
             + (", require_all" if inst.require_all else "")
             + ")"
         )
-        if not proven:
-            return BundlingResult(
-                "unknown",
-                message=f"no solution found within {time_limit_s:g} s",
-                bound_note="no solution",
-                wall_s=time.perf_counter() - start,
-            )
-        return _infeasible(msg, start)
+        if infeasible and complete:
+            return _infeasible(msg, start)
+        return BundlingResult(
+            "unknown",
+            # CP-SAT's proof on the nearest anchors only is not one for the instance, but it is the answer
+            message=f"{msg} with each site's {candidate_anchors} nearest anchors; the others were not tried"
+            if infeasible
+            else f"no solution found within {time_limit_s:g} s",
+            bound_note="no solution",
+            wall_s=time.perf_counter() - start,
+        )
     tracker.solution(solution_key(inst, prep, assign)[1], _kw(prep, assign))
     tracker.phase("bound")
     return _finish(

@@ -20,6 +20,7 @@ from optimiser.bundling import (
     parse_instance,
     solve_bundling,
 )
+from tests.optimiser.districts import district
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -201,6 +202,16 @@ def test_require_all_infeasible_by_counting_is_reported() -> None:
     inst = BundlingInstance(random_sites(7, 9), max_capacity_kw=500, bundle_count=1, require_all=True)
     res = solve_bundling(inst, time_limit_s=5)
     assert res.status == "infeasible" and res.message
+
+
+def test_require_all_without_a_warm_start_on_a_large_instance_answers() -> None:
+    """Above 400 sites, when the greedy finds nothing under require_all, CP-SAT still runs and the result
+    says what happened (it used to fail on an assertion, shown in the app as "Unexpected error")."""
+    inst = district(450, 4, min_capacity_kw=20_000, max_capacity_kw=30_000, require_all=True)
+    res = solve_bundling(inst, time_limit_s=4, num_workers=1)
+    assert res.status in {"unknown", "infeasible"} and res.bundles == []
+    assert res.message is not None
+    assert "no solution found" in res.message or "nearest anchors; the others were not tried" in res.message
 
 
 def test_require_all_bundles_everything_when_possible() -> None:
