@@ -16,6 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -186,12 +187,27 @@ def run(engine: Engine, job_id: int) -> None:
     except JobCancelled:
         _finish(engine, job_id, RunStatus.cancelled, error="Cancelled on request; nothing was stored.")
     except DomainError as exc:
-        _finish(engine, job_id, RunStatus.failed, error=exc.message)
+        _finish(engine, job_id, RunStatus.failed, error=exc.message, result=failure_parts(exc))
     except Exception as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        _finish(engine, job_id, RunStatus.failed, error=f"Unexpected error: {detail}")
+        unexpected = DomainError("Unexpected error: {detail}", detail=detail)
+        _finish(engine, job_id, RunStatus.failed, error=unexpected.message, result=failure_parts(unexpected))
     else:
         _finish(engine, job_id, RunStatus.succeeded, result=result)
+
+
+def failure_parts(exc: DomainError) -> dict[str, Any] | None:
+    """A failed job's ``result``: the error's template and values, for pages in the reader's language.
+
+    ``error`` keeps the English text (the API, logs). Only plain values are kept (an enum or a phrase
+    would need the web vocabulary to come back); without them the page shows the English text.
+    """
+    params: dict[str, Any] = {"field": exc.field, **exc.params}
+    plain = all(
+        value is None or (isinstance(value, str | int | float) and not isinstance(value, Enum))
+        for value in params.values()
+    )
+    return {"failure": {"template": exc.template, "params": params}} if plain else None
 
 
 def _finish(

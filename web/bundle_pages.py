@@ -17,7 +17,7 @@ from pvhub.models import BundleStatus, BundlingRun, RunStatus
 from pvhub.services import bundles, bundling, demonstration
 from pvhub.services.bundling import BundlingParameters
 from web import csrf, i18n
-from web.bundling_reasons import translate_reason
+from web.bundling_reasons import translate_reason, translate_run_message
 from web.charts import line_chart
 from web.pages import LoggedIn, base_context
 from web.templating import render
@@ -58,7 +58,11 @@ def run_context(session: Session, run: BundlingRun | None) -> dict[str, Any]:
         "run_status": state.value,
         "run_active": state in (RunStatus.queued, RunStatus.running),
         "run_progress": 1.0 if state == RunStatus.succeeded else (job.progress if job else 0.0),
-        "run_error": job.error if job is not None and state != RunStatus.succeeded else None,
+        "run_error": (
+            i18n.job_error_text(job, translate_run_message)
+            if job is not None and state != RunStatus.succeeded
+            else None
+        ),
         "chart": line_chart(
             {
                 "cost": [(p["t"], p["cost_m"]) for p in series if p.get("cost_m") is not None],

@@ -91,3 +91,50 @@ def _who(label: str) -> str:
         if match:
             return name(match)
     return label + ": "
+
+
+_NO_BUNDLING = re.compile(
+    r"^no bundling satisfies every limit "
+    r"\(bundle count, capacity, sites, distance, locks(?P<all>, require_all)?\)"
+    r"(?: with each site's (?P<k>\d+) nearest anchors; the others were not tried)?$"
+)
+_NO_SOLUTION = re.compile(rf"^no solution found within (?P<s>{_NUMBER}) s$")
+_BLOCKED = re.compile(r"^(?P<why>require_all|locked_bundle): (?P<reasons>.+)$")
+
+
+def translate_run_message(message: str) -> str:
+    """Why a bundling run has no bundles (the optimiser's ``message``), in the page's language when its
+    form is known (optimiser/bundling/solve.py), else as it is."""
+    if message == "cancelled":
+        return _("cancelled")
+    match = _NO_SOLUTION.match(message)
+    if match:
+        return _("no bundling found within the time limit of %(s)s s; try a longer run or looser limits") % {
+            "s": match["s"]
+        }
+    match = _NO_BUNDLING.match(message)
+    if match:
+        text = (
+            _(
+                "no bundling meets every limit with every site bundled "
+                "(bundle count, capacity, sites per bundle, distance, locks)"
+            )
+            if match["all"]
+            else _(
+                "no bundling meets every limit (bundle count, capacity, sites per bundle, distance, locks)"
+            )
+        )
+        if match["k"]:
+            text += _(" among each site's %(k)s nearest anchor sites (the others were not tried)") % {
+                "k": match["k"]
+            }
+        return text
+    match = _BLOCKED.match(message)
+    if match:
+        head = (
+            _("every site must be bundled, but some cannot be: ")
+            if match["why"] == "require_all"
+            else _("a locked site cannot be bundled: ")
+        )
+        return head + _("; ").join(translate_reason(r) for r in match["reasons"].split("; "))
+    return message

@@ -11,6 +11,7 @@ values formatted in, enum values and field names as the words the rest of the UI
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from contextvars import ContextVar
 from enum import Enum
 from functools import cache
@@ -20,7 +21,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from pvhub.errors import DomainError
+from pvhub.errors import DomainError, render
+from pvhub.models import Job
 from web.vocabulary import TERM_PREFIXES
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
@@ -101,3 +103,28 @@ class PageWording:
 def error_text(exc: DomainError) -> str:
     """``exc``'s message in the request's language (the API and the CLI keep ``exc.message``)."""
     return exc.localized(PageWording())
+
+
+def job_error_text(job: Job, reason: Callable[[str], str] | None = None) -> str | None:
+    """A failed or cancelled job's error in the request's language.
+
+    The job keeps the English text in ``error`` and, for a domain error with plain values, its template
+    and values in ``result["failure"]`` (:func:`pvhub.jobs.failure_parts`); ``reason``, when given,
+    translates the value named ``reason`` (the optimiser's own English sentence). A constant message
+    (a cancellation) is looked up as it is; any other text is shown as stored.
+    """
+    if job.error is None:
+        return None
+    failure = (job.result or {}).get("failure")
+    if not isinstance(failure, dict) or not isinstance(failure.get("template"), str):
+        return gettext(job.error)
+    params = dict(failure.get("params") or {})
+    field = params.pop("field", None)
+    if reason is not None and isinstance(params.get("reason"), str):
+        params["reason"] = reason(params["reason"])
+    wording = PageWording()
+    values = {**params, "field": wording.field(field) if isinstance(field, str) else None}
+    try:
+        return render(failure["template"], values, wording)
+    except (KeyError, IndexError, ValueError):  # a template changed since the job failed
+        return job.error

@@ -29,6 +29,7 @@ def _context(request: Request, user: Any, session: Any, tender_id: int) -> dict[
     office = policy.can(user, "tender:manage")
     lots = {lot.lot.id: lot for lot in view.lots}
     context.update(view=view, tender=view.tender, overview=overview, office=office, lots=lots)
+    context["job_error"] = i18n.job_error_text(overview.job) if overview.job is not None else None
     run = overview.run
     context["run_active"] = bool(
         run is not None

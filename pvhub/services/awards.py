@@ -38,6 +38,7 @@ from pvhub.models import (
     Bid,
     BidStatus,
     Bundle,
+    Job,
     Objection,
     ObjectionStatus,
     Organisation,
@@ -365,7 +366,7 @@ class AwardOverview:
     tender: Tender
     run: AwardRun | None
     job_status: RunStatus | None
-    job_error: str | None
+    job: Job | None  # the run's job while the run is queued (its status and error)
     awards: list[AwardView]
     unawarded: list[dict[str, Any]]
 
@@ -382,12 +383,9 @@ def overview(*, session: Session, user: User, tender_id: int, now: datetime | No
     run = session.exec(
         select(AwardRun).where(AwardRun.tender_id == tender_id).order_by(col(AwardRun.id).desc())
     ).first()
-    job_status, job_error = None, None
+    job: Job | None = None
     if run is not None and run.job_id is not None and run.status == RunStatus.queued:
-        from pvhub.models import Job
-
         job = session.get(Job, run.job_id)
-        job_status, job_error = (job.status, job.error) if job else (None, None)
     lots = {lot.id: lot for lot in _lots(session, tender_id)}
     awards = session.exec(
         select(Award).where(col(Award.lot_id).in_(list(lots))).order_by(col(Award.lot_id), col(Award.id))
@@ -400,7 +398,8 @@ def overview(*, session: Session, user: User, tender_id: int, now: datetime | No
     unawarded = []
     if run is not None and run.result and office:
         unawarded = list(run.result.get("unawarded", []))
-    return AwardOverview(tender, run if office else None, job_status, job_error, views, unawarded)
+    job_status = job.status if job is not None else None
+    return AwardOverview(tender, run if office else None, job_status, job, views, unawarded)
 
 
 def view_award(session: Session, award: Award) -> AwardView:

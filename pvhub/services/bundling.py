@@ -234,13 +234,18 @@ def bundling_job(session: Session, parameters: dict[str, Any], progress: jobs.Jo
     )
     if progress.cancelled():
         raise jobs.JobCancelled()
-    if result.status not in ("optimal", "feasible"):
-        raise InvalidInput(
-            "The optimiser found no bundling ({status}): {reason}",
-            status=result.status,
-            reason=result.message,
-        )
+    _require_solution(result)
     return store_result(session, run_id=run_id, snap=snap, result=result)
+
+
+def _require_solution(result: BundlingResult) -> None:
+    """Fail the run when the optimiser has no bundles to store; the optimiser's reason goes with it."""
+    if result.status == "infeasible":
+        raise InvalidInput(
+            "The optimiser proved that no bundling meets these limits: {reason}", reason=result.message
+        )
+    if result.status not in ("optimal", "feasible"):
+        raise InvalidInput("The optimiser found no bundling: {reason}", reason=result.message)
 
 
 def _next_code(session: Session) -> int:
@@ -330,12 +335,7 @@ def run_now(*, session: Session, actor: User, params: BundlingParameters) -> Bun
     snap = snapshot_register(session, params)
     started = time.perf_counter()
     result = solve_bundling(snap.instance, time_limit_s=params.time_limit_s, seed=params.seed)
-    if result.status not in ("optimal", "feasible"):
-        raise InvalidInput(
-            "The optimiser found no bundling ({status}): {reason}",
-            status=result.status,
-            reason=result.message,
-        )
+    _require_solution(result)
     store_result(session, run_id=run.id, snap=snap, result=result)
     run.result = {**(run.result or {}), "wall_s": round(time.perf_counter() - started, 2)}
     return run

@@ -86,6 +86,10 @@ def test_a_failing_job_stores_nothing_and_says_why(engine: Engine, session: Sess
     stored = session.get(Job, job.id)
     assert stored is not None and stored.status == RunStatus.failed
     assert stored.error == "the job found bad data half way" and stored.progress == 0.5
+    # the template and its values, for pages in the reader's language (web.i18n.job_error_text)
+    assert stored.result == {
+        "failure": {"template": "the job found bad data half way", "params": {"field": None}}
+    }
     assert session.exec(select(Organisation)).all() == []
 
 

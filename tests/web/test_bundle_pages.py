@@ -49,6 +49,25 @@ def test_the_office_runs_bundling_from_the_page_and_publishes(
     assert again.status_code == 200 and "published and can no longer change" in again.text
 
 
+def test_a_run_without_bundles_says_why_in_the_readers_language(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    _district(session, make_user, n=8)
+    login(client, "office@x.cn")
+    token = csrf_of(client.get("/lang/zh_CN?next=/bundles").text)
+    limits = {"min_capacity_kwp": "20000", "max_capacity_kwp": "30000", "require_all": "on"}
+    client.post("/bundles/runs", data={**FORM, **limits, "csrf_token": token}, follow_redirects=False)
+    run_id = session.exec(select(BundlingRun.id)).one()
+    assert finished(client, run_id, api_token(client, "office@x.cn"))["status"] == "failed"
+    zh = client.get("/bundles").text
+    assert "优化器已证明没有满足这些限制的打包方案：" in zh
+    assert "在所有站点都必须打包的前提下，没有方案能满足全部限制" in zh and "The optimiser" not in zh
+    client.get("/lang/en?next=/bundles")
+    en = client.get("/bundles").text
+    assert "The optimiser proved that no bundling meets these limits: no bundling meets every limit" in en
+    assert session.exec(select(Bundle)).all() == []
+
+
 def test_bad_parameters_come_back_with_the_field_named(
     client: TestClient, session: Session, make_user
 ) -> None:  # type: ignore[no-untyped-def]
