@@ -67,6 +67,14 @@ class Phrase:
         self.template = template
         self.params = params
 
+    @classmethod
+    def catalogued(cls, template: str, /, **params: Any) -> Phrase:
+        """A phrase whose template is not a literal here but a catalogue entry kept elsewhere: a table
+        of ``N_``-marked templates, or the sentence of a pydantic validator (``web/validation.py``).
+        Where its templates come from is tested there (``tests/web/test_validation.py``); a literal
+        template is written ``Phrase("…")`` and tested with the error messages."""
+        return cls(template, **params)
+
     def render(self, wording: Wording = ENGLISH) -> str:
         return render(self.template, self.params, wording)
 

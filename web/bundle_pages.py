@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
@@ -21,9 +22,12 @@ from web.bundling_reasons import translate_reason, translate_run_message
 from web.charts import line_chart
 from web.pages import LoggedIn, base_context
 from web.templating import render
+from web.validation import problem_text
 from web.vocabulary import N_
 
 router = APIRouter(include_in_schema=False)
+
+TYPED = "bundling_form"  # session key: the form's values when they were rejected
 
 # The form's fields and their labels (also used to name a bad field in the error message).
 FIELDS = {
@@ -108,11 +112,32 @@ def bundles_page(request: Request, user: LoggedIn, session: SessionDep) -> Respo
         published=[v for v in views if v.status == BundleStatus.published],
         markers=bundles.site_markers(session, views),
         unbundled=_unbundled(session, stored),
-        defaults=BundlingParameters().model_dump(),
+        form=_form_values(request, latest),
         candidates=demonstration.propose_candidates(session, limit=5),
         flash_error=request.session.pop("flash_error", None),
     )
     return render(request, "bundles.html", context)
+
+
+def _form_values(request: Request, latest: BundlingRun | None) -> dict[str, str]:
+    """What the form shows: the values just rejected (nothing typed is lost), else the last run's
+    parameters (to adjust and run again), else the defaults."""
+    typed = request.session.pop(TYPED, None)
+    if isinstance(typed, dict):
+        return {k: str(typed.get(k) or "") for k in (*FIELDS, "require_all")}
+    params = BundlingParameters()
+    if latest is not None:
+        with contextlib.suppress(ValidationError):
+            params = BundlingParameters.model_validate(latest.parameters)
+    shown = {k: _plain(getattr(params, k)) for k in FIELDS}
+    return shown | {"require_all": "on" if params.require_all else ""}
+
+
+def _plain(value: float | int | None) -> str:
+    """A number as the form takes it back: 1500 rather than 1500.0, nothing for no limit."""
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _parameters(form: dict[str, str], require_all: bool) -> BundlingParameters:
@@ -128,8 +153,8 @@ def _explain(exc: ValidationError) -> str:
     for err in exc.errors():
         field = str(err["loc"][0]) if err["loc"] else ""
         label = i18n.gettext(FIELDS[field]) if field in FIELDS else (field or i18n.gettext("Parameters"))
-        parts.append(f"{label}: {err['msg']}")
-    return "; ".join(parts)
+        parts.append(i18n.gettext("{label}: {problem}").format(label=label, problem=problem_text(err)))
+    return i18n.gettext("; ").join(parts)
 
 
 @router.post("/bundles/runs", dependencies=[Depends(csrf.verify)])
@@ -142,6 +167,7 @@ async def start_run(
         params = _parameters(form, require_all=form.get("require_all") == "on")
         run = bundling.submit_run(session=session, actor=user, params=params)
     except ValidationError as exc:
+        request.session[TYPED] = {k: form.get(k, "") for k in (*FIELDS, "require_all")}
         return _back(request, _explain(exc))
     session.commit()
     assert run.job_id is not None

@@ -25,6 +25,7 @@ from web import csrf, i18n
 from web.mapdata import from_display
 from web.pages import LoggedIn, base_context
 from web.templating import render
+from web.validation import first_problem
 
 router = APIRouter(include_in_schema=False)
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -74,11 +75,10 @@ def _validated(model: type[ModelT], data: dict[str, Any]) -> ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or None
+        field, found = first_problem(exc)
         if field is None:
-            raise InvalidInput("{problem}.", problem=error["msg"]) from None
-        raise InvalidInput("{field}: {problem}.", problem=error["msg"], field=field) from None
+            raise InvalidInput("{problem}.", problem=found) from None
+        raise InvalidInput("{field}: {problem}.", problem=found, field=field) from None
 
 
 def _geojson(form: FormData, name: str, datum: str = "wgs84") -> dict[str, Any] | None:

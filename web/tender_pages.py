@@ -24,7 +24,7 @@ from pvhub import policy
 from pvhub.api import tenders as api_tenders
 from pvhub.api.deps import SessionDep
 from pvhub.api.imports import read_limited
-from pvhub.errors import DomainError, InvalidInput
+from pvhub.errors import DomainError, InvalidInput, Phrase
 from pvhub.models import Bundle, BundleStatus, Role, TenderLot, User
 from pvhub.models.tender import BidCreate, SupplierProfileUpdate, TenderCreate, TenderUpdate
 from pvhub.services import notifications, tenders, tenders_bids, tenders_documents, tenders_suppliers
@@ -32,6 +32,7 @@ from pvhub.services.tenders import TenderRules
 from web import csrf, i18n
 from web.pages import LoggedIn, base_context
 from web.templating import render
+from web.validation import first_problem
 
 router = APIRouter(include_in_schema=False)
 TIERS = ("tier1", "tier2", "tier3")
@@ -78,9 +79,14 @@ def _form_error(exc: Exception) -> str:
     if isinstance(exc, DomainError):
         return i18n.error_text(exc)
     if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg"))
+        where, found = first_problem(exc)
+        wording = i18n.PageWording()
+        text = found.render(wording) if isinstance(found, Phrase) else found
+        return (
+            i18n.gettext("{label}: {problem}").format(label=wording.field(where), problem=text)
+            if where
+            else text
+        )
     return str(exc)
 
 

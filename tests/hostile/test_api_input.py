@@ -167,7 +167,7 @@ def test_a_site_form_field_over_its_limit_is_shown_not_a_server_error(
     token = page_login(client, world.owner)
     ring = f"{LON}, {LAT}\n{LON + 3e-4}, {LAT}\n{LON + 3e-4}, {LAT + 3e-4}\n{LON}, {LAT + 3e-4}"
     response = client.post("/sites/new", data={"csrf_token": token, "name": "x" * 300, "coordinates": ring})
-    assert response.status_code == 422 and "at most 200 characters" in response.text
+    assert response.status_code == 422 and "最多 200 个字符" in response.text  # the page is in Chinese
 
 
 def test_a_deeply_nested_json_body_is_a_malformed_request(client: TestClient, world: World) -> None:

@@ -122,7 +122,7 @@ def test_an_owner_types_a_horizon_profile_and_can_clear_it(
     assert "0 4\n90 12\n180 18\n270 6</textarea>" in shown
     assert "地平线轮廓：4 个方向，天际线最高 18°" in client.get(f"/sites/{site.id}").text
     unordered = client.post(f"/sites/{site.id}/edit", data={**fields, "horizon": "90 5\n0 4\n180 3"})
-    assert unordered.status_code == 422 and "azimuth_deg must increase" in unordered.text
+    assert unordered.status_code == 422 and "方位角必须在 0–360 之间严格递增" in unordered.text
     typo = client.post(f"/sites/{site.id}/edit", data={**fields, "horizon": "0 4\n90 north\n180 3"})
     assert typo.status_code == 422 and "地平线轮廓第 2 行" in typo.text and "Horizon, line" not in typo.text
     session.expire_all()
