@@ -29,7 +29,7 @@ from pvhub.services import (
 )
 from pvhub.services import programme as programme_service
 from pvhub.services.progress import STAGES, StageFilter
-from web import csrf, i18n
+from web import csrf, i18n, import_report
 from web.pages import LoggedIn, base_context
 from web.review_pages import _subdistricts
 from web.templating import render
@@ -264,7 +264,9 @@ async def energy_upload(
     content = await read_limited(file, int(request.app.state.settings.max_upload_mb * 1e6))
     report_ = measured_energy.import_csv(session, actor=user, content=content, today=_today(request))
     context: dict[str, Any] = base_context(request, user, session)
-    context.update(report=report_.as_dict(), filename=file.filename)
+    context.update(
+        report=report_.as_dict(), filename=file.filename, problems=import_report.problems(report_.errors)
+    )
     failed = not report_.ok and request.headers.get("HX-Request") != "true"
     return render(
         request, "construction/energy.html", context, block="report", status_code=422 if failed else 200

@@ -18,7 +18,7 @@ from pvhub.models import Organisation, Role, SurfaceKind, User
 from pvhub.services import accounts, estimates, imports, page_sessions, register
 from pvhub.services import programme as programme_service
 from pvhub.services.login_throttle import TooManyLoginAttempts
-from web import csrf, i18n, mapdata
+from web import csrf, i18n, import_report, mapdata
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -158,6 +158,7 @@ async def import_upload(
     )
     context = _import_context(request, user, session)
     context.update(report=report.as_dict(), filename=file.filename, crs=crs, datum=datum)
+    context.update(problems=import_report.problems(report.errors), skips=import_report.skips(report.skipped))
     # htmx swaps only 2xx answers; the plain form gets 422 so scripts see the failure.
     failed = not report.ok and request.headers.get("HX-Request") != "true"
     return render(request, "import.html", context, block="report", status_code=422 if failed else 200)

@@ -188,6 +188,22 @@ VOCABULARY = (
     N_("field.warranty_years"),
     N_("field.technical_score"),
     N_("field.annual_capacity_kw"),
+    # the fields of an import report (web.import_report) that the forms above do not name
+    N_("field.site_name"),
+    N_("field.site_height_m"),
+    N_("field.kind"),
+    N_("field.surface_name"),
+    N_("field.storey"),
+    N_("field.facing"),
+    N_("field.file"),
+    N_("field.crs"),
+    N_("field.features"),
+    N_("field.type"),
+    N_("field.properties"),
+    N_("field.row"),
+    N_("field.surface_id"),
+    N_("field.month"),
+    N_("field.energy_kwh"),
 )
 
 # The vocabulary prefix of each enum whose values appear in error messages ("status.approved").

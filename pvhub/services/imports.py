@@ -13,6 +13,10 @@ The report (:meth:`ImportReport.as_dict`) indexes errors by CSV line number (hea
 ``null``. Surfaces smaller than ``min_area_m2`` and, with ``skip_north_walls``, curtain walls
 facing within 45° of north are skipped and listed, in every format. Every site is checked against
 the programme ``boundary`` when one is given.
+
+Problems and skips are English templates with their values (:class:`~.imports_rows.Problem`,
+:class:`~.imports_rows.Skip`): the report's JSON holds the English ``message`` and ``reason``; the
+import page says them in the reader's language (``web.import_report``).
 """
 
 from __future__ import annotations
@@ -29,8 +33,8 @@ from sqlalchemy import insert
 from sqlmodel import Session, col
 
 from gis.chinese_crs import Datum, to_wgs84
-from pvhub import audit, policy
-from pvhub.errors import InvalidInput, NotFound
+from pvhub import audit, policy, validation_problems
+from pvhub.errors import InvalidInput, NotFound, Phrase
 from pvhub.models import Organisation, Role, Site, Surface, SurfaceKind, SurfaceStatus, User
 from pvhub.models.register import SiteBase, SurfaceBase
 from pvhub.models.types import utcnow
@@ -215,12 +219,16 @@ def _read_format(
         return fmt, read_geojson(doc, datum=datum, boundary=boundary)
     if fmt == "cityjson":
         return fmt, read_cityjson(doc, crs=crs, min_area_m2=min_area_m2, skip_north_walls=skip_north_walls)
-    message = (
-        'unrecognised file: expected CSV, a GeoJSON "FeatureCollection" or a "CityJSON" document'
+    problem = (
+        Problem(
+            None,
+            "file",
+            'unrecognised file: expected CSV, a GeoJSON "FeatureCollection" or a "CityJSON" document',
+        )
         if doc is not None
-        else "the file is not valid JSON (UTF-8) nor a .csv file"
+        else Problem(None, "file", "the file is not valid JSON (UTF-8) nor a .csv file")
     )
-    return None, Parsed(errors=[Problem(None, "file", message)])
+    return None, Parsed(errors=[problem])
 
 
 def _boundary(raw: dict[str, Any] | None) -> BaseGeometry | None:
@@ -263,8 +271,11 @@ def _finish(
                 Problem(
                     site.index,
                     "lon",
-                    f"outside_boundary: site {site.name!r} at lon {site.lon:.6f}, lat {site.lat:.6f} "
-                    "lies outside the programme boundary: check the coordinates and their datum",
+                    "outside_boundary: site {name!r} at lon {lon:.6f}, lat {lat:.6f} lies outside the "
+                    "programme boundary: check the coordinates and their datum",
+                    name=site.name,
+                    lon=site.lon,
+                    lat=site.lat,
                 )
             )
         if fmt != "cityjson":  # the CityJSON parser applies these rules per face itself
@@ -278,7 +289,12 @@ def _apply_skips(site: SiteDraft, parsed: Parsed, min_area_m2: float, skip_north
     for surface in site.surfaces:
         if surface.gross_area_m2 < min_area_m2:
             parsed.skipped.append(
-                Skip(surface.index, f"area {surface.gross_area_m2:g} m² below {min_area_m2:g} m²")
+                Skip(
+                    surface.index,
+                    "area {area:g} m² below {minimum:g} m²",
+                    area=surface.gross_area_m2,
+                    minimum=min_area_m2,
+                )
             )
         elif (
             skip_north_walls
@@ -289,7 +305,9 @@ def _apply_skips(site: SiteDraft, parsed: Parsed, min_area_m2: float, skip_north
         else:
             kept.append(surface)
     if site.surfaces and not kept:
-        parsed.skipped.append(Skip(site.index, f"site {site.name!r} has no surface left to register"))
+        parsed.skipped.append(
+            Skip(site.index, "site {name!r} has no surface left to register", name=site.name)
+        )
     site.surfaces = kept
 
 
@@ -307,7 +325,13 @@ def _check_models(site: SiteDraft, parsed: Parsed) -> None:
 
 
 def _problems(index: Index, exc: ValidationError) -> list[Problem]:
-    return [Problem(index, ".".join(str(p) for p in e["loc"]) or "row", e["msg"]) for e in exc.errors()]
+    """pydantic's English ``msg`` for the API and the CLI; the phrase of its error type for pages."""
+    out = []
+    for error in exc.errors():
+        found = validation_problems.problem(error)
+        field = ".".join(str(p) for p in error["loc"]) or "row"
+        out.append(Problem.said(index, field, error["msg"], found if isinstance(found, Phrase) else None))
+    return out
 
 
 def _site_values(site: SiteDraft) -> dict[str, Any]:

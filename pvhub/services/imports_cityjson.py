@@ -23,7 +23,7 @@ from gis.area import DEFAULT_SETBACK_M, gross_area_m2, usable_area_m2
 from gis.cityjson import CandidateSurface, CityJSONError, ParsedBuilding, parse_cityjson, select_geometry
 from gis.crs import projection_for
 from pvhub.models import SurfaceKind
-from pvhub.services.imports_rows import Parsed, Problem, SiteDraft, Skip, SurfaceDraft
+from pvhub.services.imports_rows import Foreign, Parsed, Problem, SiteDraft, Skip, SurfaceDraft
 
 _DECIMALS = 7
 _MAX_WALL_TILT_DEG = 90.5  # numerical noise on vertical walls; beyond this a face looks downward
@@ -38,17 +38,32 @@ def read_cityjson(
         report = parse_cityjson(doc, crs=crs, min_area_m2=min_area_m2, skip_north_walls=skip_north_walls)
     except CityJSONError as exc:
         field = "crs" if "referenceSystem" in str(exc) or "--crs" in str(exc) else "file"
-        parsed.errors.append(Problem(None, field, str(exc)))
+        parsed.errors.append(Problem.said(None, field, str(exc)))
         return parsed
     except (ValueError, CRSError) as exc:  # an unknown EPSG code, or coordinates that do not fit it
-        where = crs or "the file's referenceSystem"
         parsed.errors.append(
-            Problem(None, "crs", f"cannot read the file in {where}: {exc}; give --crs EPSG:NNNN")
+            Problem(
+                None,
+                "crs",
+                "cannot read the file in {crs}: {problem}; give --crs EPSG:NNNN",
+                crs=crs,
+                problem=Foreign(exc),
+            )
+            if crs
+            else Problem(
+                None,
+                "crs",
+                "cannot read the file in the file's referenceSystem: {problem}; give --crs EPSG:NNNN",
+                problem=Foreign(exc),
+            )
         )
         return parsed
-    parsed.errors.extend(Problem(e.object_id, e.field, e.message) for e in report.errors)
+    parsed.errors.extend(Problem.said(e.object_id, e.field, e.message) for e in report.errors)
     parsed.skipped.extend(
-        Skip(s.object_id, f"{s.count} face{'s' if s.count > 1 else ''}: {s.reason}") for s in report.skipped
+        Skip(s.object_id, "{count} faces: {reason}", count=s.count, reason=Foreign(s.reason))
+        if s.count > 1
+        else Skip(s.object_id, "{count} face: {reason}", count=s.count, reason=Foreign(s.reason))
+        for s in report.skipped
     )
     ground = _ground_levels(doc)
     for building in report.buildings:

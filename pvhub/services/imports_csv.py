@@ -36,8 +36,10 @@ import csv
 import io
 from typing import Any
 
+from pvhub.errors import FieldName
 from pvhub.services.imports_rows import (
     FieldReader,
+    Foreign,
     Parsed,
     Problem,
     SiteDraft,
@@ -54,7 +56,9 @@ def decode(content: bytes) -> tuple[str | None, Problem | None]:
         return None, Problem(None, "file", "the file is UTF-16 encoded: save it as CSV UTF-8 (or GB18030)")
     if b"\x00" in content:
         line = content[: content.index(b"\x00")].count(b"\n") + 1
-        return None, Problem(line, "file", f"line {line} holds a NUL character, which text cannot contain")
+        return None, Problem(
+            line, "file", "line {line} holds a NUL character, which text cannot contain", line=line
+        )
     try:
         return content.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -65,8 +69,9 @@ def decode(content: bytes) -> tuple[str | None, Problem | None]:
         return None, Problem(
             None,
             "file",
-            f"the file is neither UTF-8 nor GB18030 text (byte {utf8_error.start} is not valid UTF-8): "
+            "the file is neither UTF-8 nor GB18030 text (byte {byte} is not valid UTF-8): "
             "save it as CSV UTF-8",
+            byte=utf8_error.start,
         )
 
 
@@ -89,7 +94,11 @@ def read_csv(content: bytes) -> Parsed:
         return _read_rows(reader, parsed)
     except csv.Error as exc:  # e.g. a cell longer than the csv module's field limit (131,072 characters)
         line = max(reader.line_num, 1)  # the line the reader was on when it gave up
-        parsed.errors.append(Problem(line, "file", f"line {line} cannot be read as CSV: {exc}"))
+        parsed.errors.append(
+            Problem(
+                line, "file", "line {line} cannot be read as CSV: {problem}", line=line, problem=Foreign(exc)
+            )
+        )
         return parsed
 
 
@@ -122,7 +131,9 @@ def _columns(header: list[str], parsed: Parsed) -> dict[int, str]:
         if name is None:
             continue
         if name in columns.values():
-            parsed.errors.append(Problem(1, name, f"column {title!r} repeats {name}"))
+            parsed.errors.append(
+                Problem(1, name, "column {title!r} repeats {name}", title=title, name=FieldName(name))
+            )
         columns[i] = name
     missing = [name for name in REQUIRED_COLUMNS if name not in columns.values()]
     if missing:
@@ -130,7 +141,8 @@ def _columns(header: list[str], parsed: Parsed) -> dict[int, str]:
             Problem(
                 1,
                 missing[0],
-                f"the header lacks the column(s) {', '.join(missing)} (see the documented columns)",
+                "the header lacks the column(s) {columns} (see the documented columns)",
+                columns=[FieldName(name) for name in missing],
             )
         )
     return columns

@@ -34,6 +34,7 @@ from gis.validate import validate_polygon
 from pvhub.models import SurfaceKind
 from pvhub.services.imports_rows import (
     FieldReader,
+    Foreign,
     Parsed,
     Problem,
     SiteDraft,
@@ -51,7 +52,7 @@ def read_geojson(doc: Any, *, datum: Datum, boundary: BaseGeometry | None) -> Pa
     header = parse_feature_collection({**doc, "features": []} if isinstance(doc, Mapping) else doc)
     features = doc.get("features") if isinstance(doc, Mapping) else None
     if header.errors or not isinstance(features, list):
-        parsed.errors.extend(Problem(None, e.field, e.message) for e in header.errors)
+        parsed.errors.extend(Problem.said(None, e.field, e.message) for e in header.errors)
         if not parsed.errors:
             parsed.errors.append(Problem(None, "features", "expected a list of features"))
         return parsed
@@ -129,7 +130,7 @@ def _geometry(
         geometry: BaseGeometry | None = None if line is None else geometry_to_wgs84(line, datum)
     elif isinstance(raw, Mapping) and raw.get("type") in ("Polygon", "MultiPolygon"):
         shape, errors = parse_geometry(raw, index)
-        parsed.errors.extend(Problem(e.index, e.field, e.message) for e in errors)
+        parsed.errors.extend(Problem.said(e.index, e.field, e.message) for e in errors)
         geometry = None if shape is None else geometry_to_wgs84(shape, datum)
     else:
         kind = raw.get("type") if isinstance(raw, Mapping) else None
@@ -137,8 +138,16 @@ def _geometry(
             Problem(
                 index,
                 "geometry",
-                f"a surface needs a Polygon (roof, corridor, walkway) or a LineString (curtain wall "
-                f"base line), not {kind or 'no geometry'}",
+                "a surface needs a Polygon (roof, corridor, walkway) or a LineString (curtain wall "
+                "base line), not {kind}",
+                kind=kind,
+            )
+            if kind
+            else Problem(
+                index,
+                "geometry",
+                "a surface needs a Polygon (roof, corridor, walkway) or a LineString (curtain wall "
+                "base line), not no geometry",
             )
         )
         return None
@@ -148,13 +157,18 @@ def _geometry(
             i for p in parts for i in validate_polygon(p, boundary=boundary) if i.code == "outside_boundary"
         ]
         where = geometry.representative_point()
-        message = (
-            issues[0].message
+        parsed.errors.append(
+            Problem(index, "geometry", "outside_boundary: {detail}", detail=Foreign(issues[0].message))
             if issues
-            else f"the line lies (partly) outside the programme boundary near lon {where.x:.6f}, "
-            f"lat {where.y:.6f}"
+            else Problem(
+                index,
+                "geometry",
+                "outside_boundary: the line lies (partly) outside the programme boundary near lon {lon:.6f}, "
+                "lat {lat:.6f}",
+                lon=where.x,
+                lat=where.y,
+            )
         )
-        parsed.errors.append(Problem(index, "geometry", f"outside_boundary: {message}"))
         return None
     return geometry
 
@@ -193,15 +207,18 @@ def _measure(
     if isinstance(geometry, LineString):
         return _wall(fields, geometry, kind)
     if kind == SurfaceKind.curtain_wall:
-        fields.error("geometry", "a curtain wall is drawn as its base line: a LineString with height_to_m")
+        fields.reject("geometry", "a curtain wall is drawn as its base line: a LineString with height_to_m")
         return None
     tilt = fields.number("tilt_deg", low=0.0, high=90.0) or 0.0
     fields.errors = [e for e in fields.errors if e.field != "tilt_deg"]  # reported again later
     if tilt > _MAX_PLAN_TILT_DEG:
-        fields.error(
+        fields.reject(
             "tilt_deg",
-            f"tilt_deg ({tilt:g}) is too steep for a {kind.value} drawn in plan (at most "
-            f"{_MAX_PLAN_TILT_DEG:g}); record a vertical surface as a curtain wall",
+            "tilt_deg ({tilt:g}) is too steep for a {kind} drawn in plan (at most {limit:g}); "
+            "record a vertical surface as a curtain wall",
+            tilt=tilt,
+            kind=kind,
+            limit=_MAX_PLAN_TILT_DEG,
         )
         return None
     slope = math.cos(math.radians(tilt))
@@ -215,18 +232,27 @@ def _wall(
     fields: FieldReader, line: LineString, kind: SurfaceKind
 ) -> tuple[float, float, float, float] | None:
     if kind != SurfaceKind.curtain_wall:
-        fields.error("kind", f"a LineString is a curtain wall's base line, not a {kind.value}")
+        fields.reject("kind", "a LineString is a curtain wall's base line, not a {kind}", kind=kind)
         return None
     bottom = fields.number("height_from_m", low=0.0, high=1000.0, unit="m")
     top = fields.number("height_to_m", low=0.0, high=1000.0, required=True, unit="m")
     facing = str(fields.values.get("facing") or "right").strip().lower()
     if facing not in ("right", "left"):
-        fields.error("facing", f"facing must be right or left (seen walking along the line), got {facing!r}")
+        fields.reject(
+            "facing",
+            "facing must be right or left (seen walking along the line), got {facing!r}",
+            facing=facing,
+        )
     if top is None or fields.errors:
         return None
     bottom = bottom or 0.0
     if top <= bottom:
-        fields.error("height_to_m", f"height_to_m ({top:g} m) must be above height_from_m ({bottom:g} m)")
+        fields.reject(
+            "height_to_m",
+            "height_to_m ({top:g} m) must be above height_from_m ({bottom:g} m)",
+            top=top,
+            bottom=bottom,
+        )
         return None
     (x0, y0), (x1, y1) = line.coords
     wall = curtain_wall((x0, y0), (x1, y1), bottom_m=bottom, top_m=top, facing=cast(Any, facing))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pvhub.errors import ENGLISH, FieldName, Phrase, Wording, render
 from pvhub.models import SurfaceKind
 from pvhub.models.register import MAX_AREA_M2
 
@@ -78,21 +79,105 @@ def canonical_field(name: str) -> str | None:
     return _ALIAS_TO_FIELD.get(key)
 
 
-@dataclass(frozen=True)
+class Foreign(str):
+    """A library's English sentence inside a problem (``gis``'s validation, the csv module): not a
+    template of ours, so it has no catalogue entry; pages translate the forms they recognise."""
+
+
 class Problem:
-    """One error of the report: where (``index``), which ``field``, and why."""
+    """One error of the report: where (``index``), which ``field``, and why.
 
-    index: Index
-    field: str
-    message: str
+    Written like a domain error: an English ``str.format`` template literal and its values,
+    ``Problem(line, "file", "line {line} holds a NUL character, which text cannot contain", line=line)``
+    (``tests/web/test_translations.py`` requires a Chinese and an English catalogue entry for each).
+    ``message`` is the English text (the API, the CLI); ``phrase`` is the template and values, which a
+    page renders in the reader's language (:meth:`localized`). A value may be a
+    :class:`~pvhub.errors.FieldName` (shown by its label), an enum (the UI's word), a
+    :class:`~pvhub.errors.Phrase` or a :class:`Foreign` sentence.
+
+    :meth:`said` keeps a sentence that is not ours (``gis``'s, pydantic's) as ``message``, with the
+    phrase pages show instead when there is one.
+    """
+
+    __slots__ = ("field", "index", "message", "phrase")
+
+    def __init__(self, index: Index, field: str, template: str, /, **params: Any) -> None:
+        self.index = index
+        self.field = field
+        self.phrase: Phrase | None = Phrase.catalogued(template, **params)
+        self.message = self.phrase.render()
+
+    @classmethod
+    def catalogued(cls, index: Index, field: str, template: str, /, **params: Any) -> Problem:
+        """A problem whose template is not a literal here but one passed on: :meth:`FieldReader.reject`'s
+        (its callers' literals are collected like ``Problem(...)``'s)."""
+        return cls(index, field, template, **params)
+
+    @classmethod
+    def said(cls, index: Index, field: str, message: str, phrase: Phrase | None = None) -> Problem:
+        """A problem in someone else's English ``message``; ``phrase``, if any, says it on pages."""
+        problem = cls.__new__(cls)
+        problem.index, problem.field, problem.message, problem.phrase = index, field, message, phrase
+        return problem
+
+    def localized(self, wording: Wording = ENGLISH, foreign: Callable[[str], str] = str) -> str:
+        """The problem in ``wording``'s language; ``foreign`` translates :class:`Foreign` sentences."""
+        return _localized(self.phrase, self.message, wording, foreign)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return (self.index, self.field, self.message) == (other.index, other.field, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.index, self.field, self.message))
+
+    def __repr__(self) -> str:
+        return f"Problem({self.index!r}, {self.field!r}, {self.message!r})"
 
 
-@dataclass(frozen=True)
 class Skip:
-    """Something left out on purpose (a tiny face, a north wall), with the reason."""
+    """Something left out on purpose (a tiny face, a north wall), with the reason.
 
-    index: Index
-    reason: str
+    The reason is a template and values as :class:`Problem`'s: ``Skip(index, "north-facing wall")``;
+    ``reason`` is the English text, :meth:`localized` the reader's.
+    """
+
+    __slots__ = ("index", "phrase", "reason")
+
+    def __init__(self, index: Index, template: str, /, **params: Any) -> None:
+        self.index = index
+        self.phrase: Phrase | None = Phrase.catalogued(template, **params)
+        self.reason = self.phrase.render()
+
+    @classmethod
+    def said(cls, index: Index, reason: str, phrase: Phrase | None = None) -> Skip:
+        """A skip whose English ``reason`` is not ours; ``phrase``, if any, says it on pages."""
+        skip = cls.__new__(cls)
+        skip.index, skip.reason, skip.phrase = index, reason, phrase
+        return skip
+
+    def localized(self, wording: Wording = ENGLISH, foreign: Callable[[str], str] = str) -> str:
+        """The reason in ``wording``'s language; ``foreign`` translates :class:`Foreign` sentences."""
+        return _localized(self.phrase, self.reason, wording, foreign)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Skip):
+            return NotImplemented
+        return (self.index, self.reason) == (other.index, other.reason)
+
+    def __hash__(self) -> int:
+        return hash((self.index, self.reason))
+
+    def __repr__(self) -> str:
+        return f"Skip({self.index!r}, {self.reason!r})"
+
+
+def _localized(phrase: Phrase | None, english: str, wording: Wording, foreign: Callable[[str], str]) -> str:
+    if phrase is None:
+        return foreign(english)
+    params = {k: foreign(v) if isinstance(v, Foreign) else v for k, v in phrase.params.items()}
+    return render(phrase.template, params, wording)
 
 
 @dataclass
@@ -142,6 +227,10 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+#: The unit of angles in a problem (lon/lat, tilt, azimuth); areas and heights say m² and m.
+DEGREES = Phrase("degrees")
+
+
 class FieldReader:
     """Reads the canonical fields of one row or feature, collecting a :class:`Problem` per bad field."""
 
@@ -150,20 +239,27 @@ class FieldReader:
         self.values = values
         self.errors: list[Problem] = []
 
-    def error(self, name: str, message: str) -> None:
-        self.errors.append(Problem(self.index, name, message))
+    def reject(self, name: str, template: str, /, **params: Any) -> None:
+        """Record a problem of field ``name``: an English template literal and its values."""
+        self.errors.append(Problem.catalogued(self.index, name, template, **params))
 
     def text(self, name: str, *, max_length: int, required: bool = False, default: str = "") -> str:
         value = self.values.get(name)
         if _blank(value):
             if required:
-                self.error(name, f"{name} is required")
+                self.reject(name, "{name} is required", name=FieldName(name))
             return default
         out = str(value).strip()
         if len(out) > max_length:
-            self.error(name, f"{name} is {len(out)} characters long; at most {max_length} allowed")
+            self.reject(
+                name,
+                "{name} is {length} characters long; at most {max_length} allowed",
+                name=FieldName(name),
+                length=len(out),
+                max_length=max_length,
+            )
         elif "\x00" in out:  # PostgreSQL cannot store it; no legitimate name holds one
-            self.error(name, f"{name} contains a NUL character")
+            self.reject(name, "{name} contains a NUL character", name=FieldName(name))
         return out
 
     def number(
@@ -173,42 +269,61 @@ class FieldReader:
         low: float | None = None,
         high: float | None = None,
         required: bool = False,
-        unit: str = "",
+        unit: str | Phrase = "",
     ) -> float | None:
         """A finite number within [low, high]; ``None`` when blank (an error if required)."""
         value = self.values.get(name)
+        field = FieldName(name)
         if _blank(value):
             if required:
-                self.error(name, f"{name} is required")
+                self.reject(name, "{name} is required", name=field)
             return None
         if isinstance(value, bool):
-            self.error(name, f"{name} must be a number, not {value!r}")
+            self.reject(name, "{name} must be a number, not {value!r}", name=field, value=value)
             return None
         try:
             number = float(str(value).strip().replace(",", ""))
         except (TypeError, ValueError):
-            self.error(name, f"{name} must be a number, got {value!r}")
+            self.reject(name, "{name} must be a number, got {value!r}", name=field, value=value)
             return None
         if not math.isfinite(number):
-            self.error(name, f"{name} must be a finite number, got {value!r}")
+            self.reject(name, "{name} must be a finite number, got {value!r}", name=field, value=value)
             return None
-        suffix = f" {unit}" if unit else ""
         if (low is not None and number < low) or (high is not None and number > high):
-            if high is None:
-                self.error(name, f"{name} must be at least {low:g}{suffix}, got {number:g}")
-            elif low is None:
-                self.error(name, f"{name} must be at most {high:g}{suffix}, got {number:g}")
-            else:
-                self.error(name, f"{name} must be between {low:g} and {high:g}{suffix}, got {number:g}")
+            self._out_of_range(name, number, low, high, unit)
             return None
         return number
+
+    def _out_of_range(
+        self, name: str, number: float, low: float | None, high: float | None, unit: str | Phrase
+    ) -> None:
+        values = {"name": FieldName(name), "low": low, "high": high, "number": number}
+        if high is None and unit:
+            self.reject(name, "{name} must be at least {low:g} {unit}, got {number:g}", **values, unit=unit)
+        elif high is None:
+            self.reject(name, "{name} must be at least {low:g}, got {number:g}", **values)
+        elif low is None and unit:
+            self.reject(name, "{name} must be at most {high:g} {unit}, got {number:g}", **values, unit=unit)
+        elif low is None:
+            self.reject(name, "{name} must be at most {high:g}, got {number:g}", **values)
+        elif unit:
+            self.reject(
+                name,
+                "{name} must be between {low:g} and {high:g} {unit}, got {number:g}",
+                **values,
+                unit=unit,
+            )
+        else:
+            self.reject(name, "{name} must be between {low:g} and {high:g}, got {number:g}", **values)
 
     def integer(self, name: str, *, low: int, high: int) -> int | None:
         number = self.number(name, low=low, high=high)
         if number is None:
             return None
         if not number.is_integer():
-            self.error(name, f"{name} must be a whole number, got {number:g}")
+            self.reject(
+                name, "{name} must be a whole number, got {number:g}", name=FieldName(name), number=number
+            )
             return None
         return int(number)
 
@@ -219,7 +334,12 @@ class FieldReader:
             try:
                 value = float(value.strip()[:-1]) / 100.0
             except ValueError:
-                self.error(name, f"{name} must be a fraction 0–1 or a percentage, got {value!r}")
+                self.reject(
+                    name,
+                    "{name} must be a fraction 0–1 or a percentage, got {value!r}",
+                    name=FieldName(name),
+                    value=value,
+                )
                 return None
             self.values = {**self.values, name: value}
         return self.number(name, low=0.0, high=1.0)
@@ -228,54 +348,58 @@ class FieldReader:
         value = self.values.get("kind")
         if _blank(value):
             if default is None:
-                self.error(
+                self.reject(
                     "kind", "kind is required: roof/屋顶, curtain_wall/幕墙, corridor/连廊 or walkway/步道"
                 )
             return default
         kind = KIND_ALIASES.get(str(value).strip().lower())
         if kind is None:
-            self.error(
+            self.reject(
                 "kind",
-                f"unknown kind {value!r}: use roof/屋顶, curtain_wall/幕墙, corridor/连廊 or walkway/步道",
+                "unknown kind {value!r}: use roof/屋顶, curtain_wall/幕墙, corridor/连廊 or walkway/步道",
+                value=value,
             )
         return kind
 
     def location(self, *, required: bool) -> tuple[float, float] | None:
         """The site's lon/lat (degrees, in the file's datum), with swapped pairs recognised."""
-        lon = self.number("lon", required=required, unit="degrees")
-        lat = self.number("lat", required=required, unit="degrees")
+        lon = self.number("lon", required=required, unit=DEGREES)
+        lat = self.number("lat", required=required, unit=DEGREES)
         if lon is None or lat is None:
             reported = {p.field for p in self.errors}
             if (lon is None) != (lat is None) and not {"lon", "lat"} & reported:
-                self.error("lon" if lon is None else "lat", "give both lon and lat, or neither")
+                self.reject("lon" if lon is None else "lat", "give both lon and lat, or neither")
             return None
         if _CHINA_LAT[0] <= lon <= _CHINA_LAT[1] and _CHINA_LON[0] <= lat <= _CHINA_LON[1]:
-            self.error(
-                "lon", f"lon {lon:g} and lat {lat:g} look swapped: longitude comes first (lon {lat:g})"
+            self.reject(
+                "lon",
+                "lon {lon:g} and lat {lat:g} look swapped: longitude comes first (lon {lat:g})",
+                lon=lon,
+                lat=lat,
             )
             return None
         if not -180.0 <= lon <= 180.0:
-            self.error("lon", f"lon must be a longitude between -180 and 180 degrees, got {lon:g}")
+            self.reject("lon", "lon must be a longitude between -180 and 180 degrees, got {lon:g}", lon=lon)
             return None
         if not -90.0 <= lat <= 90.0:
-            self.error("lat", f"lat must be a latitude between -90 and 90 degrees, got {lat:g}")
+            self.reject("lat", "lat must be a latitude between -90 and 90 degrees, got {lat:g}", lat=lat)
             return None
         if lon == 0.0 and lat == 0.0:
-            self.error("lon", "lon 0, lat 0 is not a real site location: fill in the coordinates")
+            self.reject("lon", "lon 0, lat 0 is not a real site location: fill in the coordinates")
             return None
         return lon, lat
 
     def orientation(self, kind: SurfaceKind) -> tuple[float, float] | None:
         """Tilt and azimuth in degrees; a flat surface defaults to azimuth 180, a wall to tilt 90."""
-        tilt = self.number("tilt_deg", low=0.0, high=90.0, unit="degrees")
-        azimuth = self.number("azimuth_deg", low=0.0, high=360.0, unit="degrees")
+        tilt = self.number("tilt_deg", low=0.0, high=90.0, unit=DEGREES)
+        azimuth = self.number("azimuth_deg", low=0.0, high=360.0, unit=DEGREES)
         if tilt is None and "tilt_deg" not in {p.field for p in self.errors}:
             tilt = 90.0 if kind == SurfaceKind.curtain_wall else 0.0
         if azimuth is None and "azimuth_deg" not in {p.field for p in self.errors}:
             if tilt == 0.0:
                 azimuth = 180.0
             elif tilt is not None:
-                self.error(
+                self.reject(
                     "azimuth_deg", "azimuth_deg is required for a tilted surface (0 = north, 180 = south)"
                 )
         if tilt is None or azimuth is None:
@@ -324,7 +448,13 @@ def surface_from_fields(
     usable = fields.number("usable_area_m2", low=0.0, unit="m²")
     for name, area in (("gross_area_m2", gross), ("usable_area_m2", usable)):
         if area is not None and area > MAX_AREA_M2:
-            fields.error(name, f"{name} must be at most {MAX_AREA_M2:,.0f} m² (1 km²), got {area:g}")
+            fields.reject(
+                name,
+                "{name} must be at most {limit:,.0f} m² (1 km²), got {area:g}",
+                name=FieldName(name),
+                limit=MAX_AREA_M2,
+                area=area,
+            )
     shading = fields.fraction("shading_loss")
     height = fields.number("height_m", low=0.0, high=1000.0, unit="m")
     storey = fields.integer("storey", low=-10, high=200)
@@ -338,16 +468,23 @@ def surface_from_fields(
         gross, derived_usable = geometry_areas
         usable = derived_usable if usable is None else usable
         if gross > MAX_AREA_M2:
-            fields.error(
+            fields.reject(
                 "geometry",
-                f"the outline measures {gross:,.0f} m²; one surface is at most {MAX_AREA_M2:,.0f} m² (1 km²)",
+                "the outline measures {area:,.0f} m²; one surface is at most {limit:,.0f} m² (1 km²)",
+                area=gross,
+                limit=MAX_AREA_M2,
             )
             return None
     assert gross is not None
     if usable is None:
         usable = gross * DEFAULT_USABLE_RATIO[kind]
     if usable > gross:
-        fields.error("usable_area_m2", f"usable_area_m2 ({usable:g} m²) exceeds gross_area_m2 ({gross:g} m²)")
+        fields.reject(
+            "usable_area_m2",
+            "usable_area_m2 ({usable:g} m²) exceeds gross_area_m2 ({gross:g} m²)",
+            usable=usable,
+            gross=gross,
+        )
         return None
     return SurfaceDraft(
         index=fields.index,

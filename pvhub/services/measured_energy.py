@@ -28,6 +28,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from pvhub import audit, policy
+from pvhub.errors import FieldName
 from pvhub.models import Construction, Estimate, MeasuredEnergy, Role, Site, Surface, User
 from pvhub.services.construction import GRID_CONNECTED_RANK, today_in
 from pvhub.services.imports_csv import decode
@@ -87,7 +88,10 @@ def read_csv(content: bytes) -> tuple[list[tuple[Index, dict[str, Any]]], list[P
     fields = [_header_field(name) for name in header]
     missing = [name for name in FIELD_ALIASES if name not in fields]
     if missing:
-        return [], [Problem(1, name, f"column {name} is missing from the header") for name in missing]
+        return [], [
+            Problem(1, name, "column {name} is missing from the header", name=FieldName(name))
+            for name in missing
+        ]
     rows: list[tuple[Index, dict[str, Any]]] = []
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
@@ -102,12 +106,12 @@ def _parse(index: Index, raw: Mapping[str, Any], errors: list[Problem]) -> _Row 
     if isinstance(surface_id, str) and surface_id.strip().isdigit():
         surface_id = int(surface_id.strip())
     if not isinstance(surface_id, int) or isinstance(surface_id, bool) or surface_id < 1:
-        errors.append(Problem(index, "surface_id", f"not a surface id: {surface_id!r}"))
+        errors.append(Problem(index, "surface_id", "not a surface id: {value!r}", value=surface_id))
     month_text = str(raw.get("month") or "").strip()
     match = _MONTH.match(month_text)
     year = month = 0
     if match is None or not 1 <= int(match.group(2)) <= 12:
-        errors.append(Problem(index, "month", f"not a month in the form YYYY-MM: {month_text!r}"))
+        errors.append(Problem(index, "month", "not a month in the form YYYY-MM: {value!r}", value=month_text))
     else:
         year, month = int(match.group(1)), int(match.group(2))
     energy = raw.get("energy_kwh")
@@ -116,7 +120,7 @@ def _parse(index: Index, raw: Mapping[str, Any], errors: list[Problem]) -> _Row 
     except ValueError:
         value = None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        errors.append(Problem(index, "energy_kwh", f"not an energy in kWh ≥ 0: {energy!r}"))
+        errors.append(Problem(index, "energy_kwh", "not an energy in kWh ≥ 0: {value!r}", value=energy))
         value = None
     if len(errors) > before or value is None:
         return None
@@ -159,24 +163,38 @@ def _check(rows: list[_Row], allowed: dict[int, tuple[date, float]], today: date
         label = f"{row.year:04d}-{row.month:02d}"
         if key in seen:
             errors.append(
-                Problem(row.index, "month", f"surface {row.surface_id} {label} also appears at {seen[key]}")
+                Problem(
+                    row.index,
+                    "month",
+                    "surface {surface_id} {month} also appears at {other}",
+                    surface_id=row.surface_id,
+                    month=label,
+                    other=seen[key],
+                )
             )
             continue
         seen[key] = row.index
         if row.surface_id not in allowed:
             errors.append(
                 Problem(
-                    row.index, "surface_id", f"no grid-connected surface {row.surface_id} you may report for"
+                    row.index,
+                    "surface_id",
+                    "no grid-connected surface {surface_id} you may report for",
+                    surface_id=row.surface_id,
                 )
             )
             continue
         connected_on, kwp = allowed[row.surface_id]
         if (row.year, row.month) >= (today.year, today.month):
-            errors.append(Problem(row.index, "month", f"{label} is not a complete month yet"))
+            errors.append(Problem(row.index, "month", "{month} is not a complete month yet", month=label))
         elif (row.year, row.month) < (connected_on.year, connected_on.month):
             errors.append(
                 Problem(
-                    row.index, "month", f"{label} is before the grid connection ({connected_on.isoformat()})"
+                    row.index,
+                    "month",
+                    "{month} is before the grid connection ({connected_on})",
+                    month=label,
+                    connected_on=connected_on.isoformat(),
                 )
             )
         elif kwp > 0 and row.energy_kwh > kwp * 24 * _days_in(row.year, row.month):
@@ -184,8 +202,10 @@ def _check(rows: list[_Row], allowed: dict[int, tuple[date, float]], today: date
                 Problem(
                     row.index,
                     "energy_kwh",
-                    f"{row.energy_kwh:g} kWh is more than {kwp:g} kWp can deliver in {label} "
-                    "(check the unit)",
+                    "{energy:g} kWh is more than {kwp:g} kWp can deliver in {month} (check the unit)",
+                    energy=row.energy_kwh,
+                    kwp=kwp,
+                    month=label,
                 )
             )
     return errors
@@ -203,7 +223,8 @@ def import_rows(
     policy.require(actor, "energy:import")
     if len(rows) > MAX_ROWS:
         return EnergyReport(
-            ok=False, errors=[Problem(None, "file", f"more than {MAX_ROWS:,} rows: split the file")]
+            ok=False,
+            errors=[Problem(None, "file", "more than {limit:,} rows: split the file", limit=MAX_ROWS)],
         )
     if not rows:
         return EnergyReport(ok=False, errors=[Problem(None, "file", "no rows to import")])

@@ -7,6 +7,7 @@ import html
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from sqlmodel import Session, select
 
 from pvhub.models import Site, Surface
@@ -39,6 +40,7 @@ def test_the_import_page_shows_the_same_error_escaped(
     client: TestClient, world: World, session: Session, case: Hostile
 ) -> None:
     token = page_login(client, world.owner)
+    client.cookies.set("lang", "en")
     before = written(session)
     response = client.post(
         "/import",
@@ -48,6 +50,28 @@ def test_the_import_page_shows_the_same_error_escaped(
     assert response.status_code == 422
     assert html.escape(case.words, quote=True) in response.text
     assert written(session) == before
+
+
+@pytest.mark.parametrize("case", [c for c in CORPUS if "10 MB" not in c.name], ids=lambda c: c.name)
+def test_the_chinese_import_page_says_each_problem_in_chinese(
+    client: TestClient, world: World, session: Session, case: Hostile
+) -> None:
+    """The API's English sentence, gis's included, is not what a Chinese reader of the page gets."""
+    english = client.post(
+        "/api/v1/imports",
+        files={"file": (case.filename, case.build())},
+        headers=api_token(client, world.owner),
+    ).json()["errors"]
+    token = page_login(client, world.owner)
+    client.cookies.set("lang", "zh_CN")
+    response = client.post(
+        "/import",
+        data={"csrf_token": token, "action": "preview"},
+        files={"file": (case.filename, case.build())},
+    )
+    assert response.status_code == 422 and "未导入任何数据" in response.text
+    for error in english:
+        assert str(escape(error["message"])) not in response.text, error  # escaped as Jinja escapes
 
 
 def test_a_good_file_with_one_hostile_row_imports_nothing(

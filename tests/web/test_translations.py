@@ -1,5 +1,5 @@
 """Every visible string is translated: the catalogues cover the templates, the error messages of the
-domain errors, and keep each message's placeholders."""
+domain errors and of the import reports (problems and skips), and keep each message's placeholders."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def test_every_message_has_a_chinese_and_an_english_translation(tmp_path: Path) 
     """The README's extraction: ``N_`` marks words of the vocabulary, the error classes mark templates."""
     pot = tmp_path / "messages.pot"
     pybabel = Path(sys.executable).with_name("pybabel")
-    keywords = [arg for k in ("N_", *sorted(_error_classes()[0])) for arg in ("-k", k)]
+    names = ("N_", *sorted(_error_classes()[0]), *(f"{k}:{i + 1}" for k, i in sorted(REPORT_CALLS.items())))
+    keywords = [arg for k in names for arg in ("-k", k)]
     subprocess.run(
         [str(pybabel), "extract", "-F", "babel.cfg", *keywords, "-o", str(pot), "--no-location", "."],
         cwd=ROOT,
@@ -61,6 +62,11 @@ def test_every_message_has_a_chinese_and_an_english_translation(tmp_path: Path) 
 
 
 # --- the templates of the domain errors -----------------------------------------------------------------
+
+#: Calls that build a line of an import report, and the position of their template argument:
+#: ``Problem(index, field, "template", **values)``, ``Skip(index, "template", **values)`` and a row reader's
+#: ``fields.reject(field, "template", **values)`` (see pvhub.services.imports_rows).
+REPORT_CALLS = {"Problem": 2, "Skip": 1, "reject": 1}
 
 
 @cache
@@ -104,18 +110,21 @@ def _is_super_init(func: ast.expr) -> bool:
     )
 
 
-def _calls(path: Path, templated: set[str], errors: set[str]) -> Iterator[tuple[ast.Call, str]]:
-    """The calls that build a message: ``NotFound(...)``, ``Phrase(...)``, ``super().__init__(...)``
-    inside a DomainError subclass."""
+def _calls(path: Path, templated: set[str], errors: set[str]) -> Iterator[tuple[ast.Call, str, int]]:
+    """The calls that build a message, with the position of the template: ``NotFound(...)``,
+    ``Phrase(...)``, ``super().__init__(...)`` inside a DomainError subclass, the lines of an import
+    report (:data:`REPORT_CALLS`)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     where = path.relative_to(ROOT)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _name(node.func) in templated:
-            yield node, f"{where}:{node.lineno}"
+            yield node, f"{where}:{node.lineno}", 0
+        if isinstance(node, ast.Call) and _name(node.func) in REPORT_CALLS:
+            yield node, f"{where}:{node.lineno}", REPORT_CALLS[str(_name(node.func))]
         if isinstance(node, ast.ClassDef) and node.name in errors - {"DomainError"}:
             for inner in ast.walk(node):
                 if isinstance(inner, ast.Call) and _is_super_init(inner.func):
-                    yield inner, f"{where}:{inner.lineno}"
+                    yield inner, f"{where}:{inner.lineno}", 0
 
 
 def error_templates() -> tuple[list[Template], list[str]]:
@@ -124,8 +133,8 @@ def error_templates() -> tuple[list[Template], list[str]]:
     found, offences = [], []
     for package in ("pvhub", "web"):
         for path in sorted((ROOT / package).rglob("*.py")):
-            for call, where in _calls(path, templated, errors):
-                first = call.args[0] if call.args else None
+            for call, where, position in _calls(path, templated, errors):
+                first = call.args[position] if len(call.args) > position else None
                 if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
                     offences.append(where)
                     continue
@@ -154,6 +163,19 @@ def test_every_domain_error_message_is_a_literal_template() -> None:
     assert not offences, (
         "build the message as Error('… {name} …', name=value), not an f-string: " + ", ".join(offences)
     )
+
+
+def test_the_lines_of_an_import_report_are_collected_as_templates() -> None:
+    """Problems and skips of the register and meter-reading imports are held to the same rules."""
+    templates, _ = error_templates()
+    wheres = {t.where.split(":")[0] for t in templates}
+    for module in ("imports", "imports_csv", "imports_rows", "imports_geojson", "imports_cityjson"):
+        assert f"pvhub/services/{module}.py" in wheres
+    texts = {t.text for t in templates}
+    assert "line {line} holds a NUL character, which text cannot contain" in texts  # Problem(...)
+    assert "north-facing wall" in texts  # Skip(...)
+    assert "{name} must be a number, got {value!r}" in texts  # fields.reject(...)
+    assert "{energy:g} kWh is more than {kwp:g} kWp can deliver in {month} (check the unit)" in texts
 
 
 def test_every_placeholder_of_a_template_is_given_a_value() -> None:
