@@ -260,15 +260,18 @@ def _fail_if_lost(session: Session, job: Job) -> bool:
     if job.status == RunStatus.queued and job.worker is None and _recent(job.created_at):
         return False  # a row from before jobs recorded the accepting process: give it time
     if job.status == RunStatus.queued:
-        job.error = (
-            f"The process that accepted this job ({job.worker or 'unknown'}) stopped before "
-            "starting it; nothing was stored. Run it again."
+        lost = DomainError(
+            "The process that accepted this job ({worker}) stopped before starting it; nothing was "
+            "stored. Run it again.",
+            worker=job.worker or "unknown",
         )
     else:
-        job.error = (
-            f"The process running this job ({job.worker}) stopped before it finished; "
-            "nothing it computed was stored. Run it again."
+        lost = DomainError(
+            "The process running this job ({worker}) stopped before it finished; nothing it computed "
+            "was stored. Run it again.",
+            worker=job.worker or "unknown",
         )
+    job.error, job.result = lost.message, failure_parts(lost)
     job.status, job.finished_at = RunStatus.failed, datetime.now(UTC)
     job.message = "failed"
     audit.record(session, actor=None, entity="job", entity_id=job.id, action="recovered_as_failed")

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from pvhub import jobs
 from pvhub.errors import InvalidInput
 from pvhub.models import (
+    BundlingRun,
     Estimate,
     Job,
     Organisation,
@@ -23,6 +24,7 @@ from pvhub.models import (
     SurfaceStatus,
 )
 from tests.conftest import api_token
+from tests.web.test_pages import login
 
 
 @jobs.register("test_writes_then_fails", "estimate:run")
@@ -129,3 +131,10 @@ def test_reading_a_job_whose_process_died_shows_it_failed_without_a_restart(
     session.expire_all()
     stored = session.get(Job, dead.id)
     assert stored is not None and stored.status == RunStatus.failed and stored.finished_at is not None
+    # the office's bundling page says it in Chinese: the run's job is the dead one
+    session.add(BundlingRun(parameters={}, created_by_id=office.id, job_id=dead.id, status=RunStatus.queued))
+    session.commit()
+    login(client, "o@x.cn")
+    page = client.get("/lang/zh_CN?next=/bundles").text
+    assert f"运行此任务的进程（{host}:999999）在完成前已停止，其计算结果均未保存。请重新运行。" in page
+    assert "stopped before it finished" not in page
