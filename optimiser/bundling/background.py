@@ -54,6 +54,7 @@ class BoundJob:
     cost: float
     bundled: float
     time_limit_s: float
+    ends_at: float  # wall-clock time (time.time()) to end by: the child starts a second or so later
 
 
 @dataclass
@@ -141,7 +142,7 @@ def child_main() -> None:
             fit=job.fit,
             cost=job.cost,
             bundled=job.bundled,
-            time_limit_s=max(0.0, job.time_limit_s - (time.perf_counter() - tracker.start)),
+            time_limit_s=max(0.0, job.ends_at - time.time()),
             tracker=tracker,
             upper_now=lambda: upper[0],
         )

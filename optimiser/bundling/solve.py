@@ -339,6 +339,7 @@ def _start_bound(
         cost=cost,
         bundled=-bundled,
         time_limit_s=end - time.perf_counter(),
+        ends_at=time.time() + (end - time.perf_counter()),
     )
     process = BoundProcess(job, tracker)
     tracker.on_best = process.offer

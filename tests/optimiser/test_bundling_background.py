@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,7 @@ def test_a_killed_bound_process_leaves_a_note_and_no_bound() -> None:
         cost=1e9,
         bundled=sum(s.capacity_kw for s in inst.sites),
         time_limit_s=600,
+        ends_at=time.time() + 600,
     )
     process = BoundProcess(job, Tracker(0.0, 600, None, None))
     os.kill(process.pid, signal.SIGKILL)  # as the out-of-memory killer would
