@@ -153,7 +153,9 @@ def test_a_bundling_run_killed_while_solving_changes_no_bundle_and_fails_with_a_
         assert job["status"] == "failed" and job["error"] == failed["error"]
         assert again.get("/api/v1/bundles", office) == listed
         page = _office_page(again, "/bundles")
-        assert REASON in page, "the bundles page shows the run's failure and its reason"
+        # the page is in Chinese (the default): "the process running this job stopped before it finished"
+        shown = "在完成前已停止，其计算结果均未保存"
+        assert shown in page, "the bundles page shows the run's failure and its reason"
     finally:
         again.stop()
 
