@@ -56,6 +56,11 @@ class English:
 ENGLISH = English()
 
 
+def N_(message: str) -> str:
+    """Mark a catalogue entry for extraction (``pybabel extract -k N_``); returns it unchanged."""
+    return message
+
+
 class FieldName(str):
     """The name of an input field inside a message (``structural_load_ok``), shown by its label."""
 

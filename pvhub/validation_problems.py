@@ -17,13 +17,7 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
-from pvhub.errors import Phrase
-
-
-def N_(message: str) -> str:
-    """Mark a catalogue entry for extraction (``pybabel extract -k N_``); returns it unchanged."""
-    return message
-
+from pvhub.errors import N_, Phrase
 
 # error type -> the problem, with pydantic's context values ({ge}, {max_length}, ...) as placeholders
 PROBLEMS = {

@@ -14,11 +14,8 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from pvhub.errors import Phrase
-from pvhub.validation_problems import PROBLEMS as _PROBLEMS
 from pvhub.validation_problems import problem
 from web import i18n
-
-__all__ = ["_PROBLEMS", "first_problem", "problem", "problem_text"]
 
 
 def problem_text(error: ErrorDetails) -> str:

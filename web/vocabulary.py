@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from pvhub.errors import N_
 from pvhub.models import (
     AwardStatus,
     BidStatus,
@@ -23,11 +24,6 @@ from pvhub.models import (
     SurfaceStatus,
     TenderStatus,
 )
-
-
-def N_(message: str) -> str:
-    return message
-
 
 VOCABULARY = (
     N_("Shanghai Longhua (WMO 583670) monthly normals"),  # the embedded default year's label

@@ -53,7 +53,6 @@ class BoundJob:
     fit: set[int]
     cost: float
     bundled: float
-    time_limit_s: float
     ends_at: float  # wall-clock time (time.time()) to end by: the child starts a second or so later
 
 
@@ -98,8 +97,8 @@ class _Channel:
 class _ChildTracker(Tracker):
     """A tracker in the child: bounds go to the parent; stop when the parent says so."""
 
-    def __init__(self, channel: _Channel, stop: threading.Event, time_limit_s: float) -> None:
-        super().__init__(time.perf_counter(), time_limit_s, None, stop.is_set)
+    def __init__(self, channel: _Channel, stop: threading.Event) -> None:
+        super().__init__(time.perf_counter(), 1.0, None, stop.is_set)  # no progress reports here
         self.channel = channel
 
     def bound(self, bound_m: float | None) -> None:
@@ -130,7 +129,7 @@ def child_main() -> None:
 
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
-    tracker = _ChildTracker(channel, stop, job.time_limit_s)
+    tracker = _ChildTracker(channel, stop)
     try:
         prep = prepare(job.inst, job.candidate_anchors)
         bounds, notes = instance_bounds(
@@ -168,7 +167,7 @@ class BoundProcess:
             env={**os.environ, "PYTHONPATH": path},
         )
         self._channel = _Channel(self._process.stdout, self._process.stdin)
-        self._deadline = time.perf_counter() + job.time_limit_s
+        self._deadline = time.perf_counter() + (job.ends_at - time.time())
         self._tracker = tracker
         self._outcome: BoundOutcome | None = None
         self._upper = job.cost

@@ -338,7 +338,6 @@ def _start_bound(
         fit=fit,
         cost=cost,
         bundled=-bundled,
-        time_limit_s=end - time.perf_counter(),
         ends_at=time.time() + (end - time.perf_counter()),
     )
     process = BoundProcess(job, tracker)

@@ -76,7 +76,6 @@ def test_a_killed_bound_process_leaves_a_note_and_no_bound() -> None:
         fit=everything,
         cost=1e9,
         bundled=sum(s.capacity_kw for s in inst.sites),
-        time_limit_s=600,
         ends_at=time.time() + 600,
     )
     process = BoundProcess(job, Tracker(0.0, 600, None, None))

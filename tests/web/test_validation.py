@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from pvhub.models import BundlingRun, Role
+from pvhub.validation_problems import PROBLEMS
 from tests.conftest import api_token
 from tests.pvhub.api.test_bundling_api import finished
 from tests.pvhub.services.test_bundling import _district
 from tests.web.test_bundle_pages import FORM
 from tests.web.test_pages import csrf_of, login
-from web import validation
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATORS = ("field_validator", "model_validator")
@@ -55,7 +55,7 @@ def _validator_sentences() -> set[str]:
 def test_every_problem_and_validator_sentence_is_in_both_catalogues() -> None:
     sentences = _validator_sentences()
     assert "the minimum bundle capacity is above the maximum" in sentences  # the walk finds them
-    wanted = set(validation._PROBLEMS.values()) | sentences
+    wanted = set(PROBLEMS.values()) | sentences
     zh, en = _catalogue("zh_CN"), _catalogue("en")
     assert sorted(wanted - zh.keys()) == [] and sorted(wanted - en.keys()) == []
     for text in wanted:
