@@ -25,10 +25,12 @@ from sqlmodel import Session, col, select
 
 from pvhub import audit, policy
 from pvhub.db import transaction
-from pvhub.errors import DomainError, NotFound
+from pvhub.errors import DomainError, NotFound, Phrase
 from pvhub.models import Job, RunStatus, User
 
-ProgressFn = Callable[[float, str], None]
+# (fraction, message): a Phrase keeps its template and values, so the job page can say it in the
+# reader's language; the stored message stays English (the API, logs).
+ProgressFn = Callable[[float, str | Phrase], None]
 
 CANCEL_POLL_S = 0.5
 
@@ -49,11 +51,14 @@ class JobProgress:
         self._checked_at = 0.0
         self._cancelled = False
 
-    def __call__(self, fraction: float, message: str, detail: dict[str, Any] | None = None) -> None:
+    def __call__(self, fraction: float, message: str | Phrase, detail: dict[str, Any] | None = None) -> None:
+        step = _plain_parts(message.template, message.params) if isinstance(message, Phrase) else None
+        if step is not None:
+            detail = {**(detail or {}), "step": step}
         with transaction(self._engine) as s:
             row = s.get(Job, self._job_id)
             if row is not None:
-                row.progress, row.message = max(0.0, min(1.0, fraction)), message[:500]
+                row.progress, row.message = max(0.0, min(1.0, fraction)), str(message)[:500]
                 row.heartbeat_at = datetime.now(UTC)
                 if detail is not None:
                     row.detail = detail
@@ -202,12 +207,17 @@ def failure_parts(exc: DomainError) -> dict[str, Any] | None:
     ``error`` keeps the English text (the API, logs). Only plain values are kept (an enum or a phrase
     would need the web vocabulary to come back); without them the page shows the English text.
     """
-    params: dict[str, Any] = {"field": exc.field, **exc.params}
+    parts = _plain_parts(exc.template, {"field": exc.field, **exc.params})
+    return None if parts is None else {"failure": parts}
+
+
+def _plain_parts(template: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """A message's template and values for a JSON column, or None unless every value is plain."""
     plain = all(
         value is None or (isinstance(value, str | int | float) and not isinstance(value, Enum))
         for value in params.values()
     )
-    return {"failure": {"template": exc.template, "params": params}} if plain else None
+    return {"template": template, "params": params} if plain else None
 
 
 def _finish(

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 from starlette.responses import Response
 
+from optimiser.bundling.progress import PHASES
 from pvhub import jobs, policy
 from pvhub.api.deps import SessionDep
 from pvhub.errors import DomainError, NotFound
@@ -56,11 +57,14 @@ def run_context(session: Session, run: BundlingRun | None) -> dict[str, Any]:
     if run is None:
         return {"run": None}
     state, job = bundling.run_state(session, run)
-    series = list(((job.detail or {}) if job else {}).get("series", []))
+    detail = (job.detail or {}) if job else {}
+    series = list(detail.get("series", []))
+    active = state in (RunStatus.queued, RunStatus.running)
     return {
         "run": run,
         "run_status": state.value,
-        "run_active": state in (RunStatus.queued, RunStatus.running),
+        "run_active": active,
+        "run_phase": detail.get("phase") if active and detail.get("phase") in PHASES else None,
         "run_progress": 1.0 if state == RunStatus.succeeded else (job.progress if job else 0.0),
         "run_error": (
             i18n.job_error_text(job, translate_run_message)

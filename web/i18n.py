@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from enum import Enum
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -115,16 +116,26 @@ def job_error_text(job: Job, reason: Callable[[str], str] | None = None) -> str 
     """
     if job.error is None:
         return None
-    failure = (job.result or {}).get("failure")
-    if not isinstance(failure, dict) or not isinstance(failure.get("template"), str):
-        return gettext(job.error)
-    params = dict(failure.get("params") or {})
+    return _stored_text(job.error, (job.result or {}).get("failure"), reason)
+
+
+def job_step_text(job: Job) -> str:
+    """A running job's last progress message in the request's language (``detail["step"]``, kept by
+    :class:`pvhub.jobs.JobProgress` for a :class:`~pvhub.errors.Phrase`); otherwise as stored."""
+    return _stored_text(job.message, (job.detail or {}).get("step"), None)
+
+
+def _stored_text(english: str, parts: Any, reason: Callable[[str], str] | None) -> str:
+    """``parts`` ({template, params}, see :mod:`pvhub.jobs`) rendered here, else ``english`` looked up."""
+    if not isinstance(parts, dict) or not isinstance(parts.get("template"), str):
+        return gettext(english)
+    params = dict(parts.get("params") or {})
     field = params.pop("field", None)
     if reason is not None and isinstance(params.get("reason"), str):
         params["reason"] = reason(params["reason"])
     wording = PageWording()
     values = {**params, "field": wording.field(field) if isinstance(field, str) else None}
     try:
-        return render(failure["template"], values, wording)
-    except (KeyError, IndexError, ValueError):  # a template changed since the job failed
-        return job.error
+        return render(parts["template"], values, wording)
+    except (KeyError, IndexError, ValueError):  # a template changed since the job stored it
+        return english

@@ -112,6 +112,7 @@ def job_page(request: Request, job_id: int, user: LoggedIn, session: SessionDep)
     """A job's progress; the fragment polls itself while the job runs."""
     context = base_context(request, user, session)
     context["job"] = job = jobs.get(session=session, actor=user, job_id=job_id)
+    context["job_step"], context["job_error"] = i18n.job_step_text(job), i18n.job_error_text(job)
     surface_ids = job.parameters.get("surface_ids") or []
     if job.kind == "estimate" and len(surface_ids) == 1:
         context["back"] = f"/surfaces/{int(surface_ids[0])}"  # a one-surface re-estimate

@@ -21,16 +21,17 @@ from typing import Any
 PROGRESS_INTERVAL_S = 0.5  # at most two reports a second between phase changes
 POLL_S = 0.1  # how often the watcher thread asks should_stop while CP-SAT runs
 
-PHASES = ("greedy", "local_search", "capacity", "cost", "bound", "done")
+PHASES = ("greedy", "local_search", "eliminate", "recreate", "capacity", "cost", "bound", "done")
 
 
 @dataclass(frozen=True)
 class BundlingProgress:
     """One progress report of a bundling run.
 
-    ``phase``: ``greedy`` (warm start), ``local_search`` (improving it), ``capacity`` (CP-SAT maximises
-    the bundled kWp), ``cost`` (CP-SAT or neighbourhood search lowers the cost), ``bound`` (computing the
-    lower bound), ``done``. ``fraction`` is the share of the time limit used (1.0 at ``done``).
+    ``phase``: ``greedy`` (warm start), ``local_search`` (improving it), ``eliminate`` (emptying the
+    least-filled bundles into their neighbours), ``recreate`` (ruin and recreate), ``capacity`` (CP-SAT
+    maximises the bundled kWp), ``cost`` (CP-SAT or neighbourhood search lowers the cost), ``bound``
+    (computing the lower bound), ``done``. ``fraction`` is the share of the time limit used (1.0 at ``done``).
     ``best_cost_m`` and ``bundled_kw`` describe the best solution known so far (``None`` before the first;
     the cost is ``None`` while CP-SAT maximises capacity, where only the kWp is known). ``bound_m`` is only
     ever a lower bound valid for the instance as stated (real distances, all anchors) at the run's bundled

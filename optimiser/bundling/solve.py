@@ -158,11 +158,13 @@ def _solve(
         background.append(_start_bound(inst, prep, warm, candidate_anchors, required, fit, end, tracker))
         deadline = end
     if warm is not None:
+        tracker.phase("eliminate")
         warm = _eliminate(
             inst, prep, warm, time_limit_s=time_limit_s, deadline=deadline, seed=seed, tracker=tracker
         )
         tracker.solution(solution_key(inst, prep, warm)[1], _kw(prep, warm))
         if not complete:
+            tracker.phase("recreate")
             warm = ruin_recreate(
                 inst,
                 prep,

@@ -249,11 +249,14 @@ def _award_job(session: Session, parameters: dict[str, Any], progress: ProgressF
         raise NotFound("No award run with id {run_id}.", run_id=parameters["award_run_id"])
     tender = session.get(Tender, run.tender_id)
     assert tender is not None
-    progress(0.1, "building the instance")
+    progress(0.1, Phrase("building the instance"))
     instance = build_instance(session, tender)
-    progress(0.2, f"solving {len(instance['lots'])} lots, {len(instance['bids'])} bids")
+    progress(
+        0.2,
+        Phrase("solving {lots} lots, {bids} bids", lots=len(instance["lots"]), bids=len(instance["bids"])),
+    )
     result = solve(instance, time_limit_s=float(parameters.get("time_limit_s", 10)))
-    progress(0.9, "storing the proposal")
+    progress(0.9, Phrase("storing the proposal"))
     store_proposal(session=session, run=run, tender=tender, instance=instance, result=result, actor=None)
     return {
         "award_run_id": run.id,

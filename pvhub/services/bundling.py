@@ -36,7 +36,7 @@ from optimiser.bundling import (
     Site as UnitSite,
 )
 from pvhub import audit, jobs, policy
-from pvhub.errors import Conflict, InvalidInput
+from pvhub.errors import Conflict, InvalidInput, Phrase
 from pvhub.models import (
     Bundle,
     BundleSite,
@@ -224,7 +224,7 @@ def bundling_job(session: Session, parameters: dict[str, Any], progress: jobs.Jo
     snap = snapshot_register(session, params)
     if not snap.instance.sites:
         raise InvalidInput("No site is ready to bundle: approve and estimate surfaces first.")
-    progress(0.01, f"solving {len(snap.instance.sites)} sites")
+    progress(0.01, Phrase("solving {count} sites", count=len(snap.instance.sites)))
     result = solve_bundling(
         snap.instance,
         time_limit_s=params.time_limit_s,

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, delete, func, select
 
 from pvhub import audit, jobs, policy
-from pvhub.errors import Conflict, NotFound
+from pvhub.errors import Conflict, NotFound, Phrase
 from pvhub.jobs import ProgressFn
 from pvhub.models import Estimate, EstimatePublic, Job, Site, Surface, SurfaceStatus, User
 from pvhub.yieldengine import (
@@ -134,7 +134,7 @@ def surfaces_to_estimate(*, session: Session, only_missing_or_stale: bool) -> li
     return [i for i in session.exec(query.order_by(col(Surface.id))).all() if i is not None]
 
 
-def _no_progress(_fraction: float, _message: str) -> None:
+def _no_progress(_fraction: float, _message: str | Phrase) -> None:
     return None
 
 
@@ -160,7 +160,7 @@ def estimate_surfaces(
     surfaces = list(session.exec(select(Surface).where(col(Surface.id).in_(list(surface_ids)))).all())
     if not surfaces:
         return EstimateRunSummary(surfaces=0, capacity_kwp=0.0, annual_kwh=0.0, weather="")
-    progress(0.1, f"estimating {len(surfaces)} surfaces")
+    progress(0.1, Phrase("estimating {count} surfaces", count=len(surfaces)))
     result = estimate(
         [s.kind.value for s in surfaces],
         np.array([s.tilt_deg for s in surfaces]),
@@ -177,7 +177,7 @@ def estimate_surfaces(
         assumptions=assumptions,
         co2_t_per_mwh=co2_t_per_mwh,
     )
-    progress(0.8, "storing the estimates")
+    progress(0.8, Phrase("storing the estimates"))
     keys = {
         kind: config_key(kind, assumptions=assumptions, co2_t_per_mwh=co2_t_per_mwh)
         for kind in {s.kind.value for s in surfaces}
