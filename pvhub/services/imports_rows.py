@@ -84,7 +84,41 @@ class Foreign(str):
     template of ours, so it has no catalogue entry; pages translate the forms they recognise."""
 
 
-class Problem:
+class _Reported:
+    """What a problem and a skip share: a place, an English text, and the phrase pages render.
+
+    Two entries are equal when their place and English text are (tests compare reports that way).
+    """
+
+    __slots__ = ("index", "phrase")
+
+    index: Index
+    phrase: Phrase | None
+
+    def _english(self) -> str:
+        raise NotImplementedError
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.index, self._english())
+
+    def localized(self, wording: Wording = ENGLISH, foreign: Callable[[str], str] = str) -> str:
+        """The text in ``wording``'s language; ``foreign`` translates :class:`Foreign` sentences."""
+        if self.phrase is None:
+            return foreign(self._english())
+        params = {k: foreign(v) if isinstance(v, Foreign) else v for k, v in self.phrase.params.items()}
+        return render(self.phrase.template, params, wording)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, _Reported)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+
+class Problem(_Reported):
     """One error of the report: where (``index``), which ``field``, and why.
 
     Written like a domain error: an English ``str.format`` template literal and its values,
@@ -99,12 +133,12 @@ class Problem:
     phrase pages show instead when there is one.
     """
 
-    __slots__ = ("field", "index", "message", "phrase")
+    __slots__ = ("field", "message")
 
     def __init__(self, index: Index, field: str, template: str, /, **params: Any) -> None:
         self.index = index
         self.field = field
-        self.phrase: Phrase | None = Phrase.catalogued(template, **params)
+        self.phrase = Phrase.catalogued(template, **params)
         self.message = self.phrase.render()
 
     @classmethod
@@ -120,34 +154,28 @@ class Problem:
         problem.index, problem.field, problem.message, problem.phrase = index, field, message, phrase
         return problem
 
-    def localized(self, wording: Wording = ENGLISH, foreign: Callable[[str], str] = str) -> str:
-        """The problem in ``wording``'s language; ``foreign`` translates :class:`Foreign` sentences."""
-        return _localized(self.phrase, self.message, wording, foreign)
+    def _english(self) -> str:
+        return self.message
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Problem):
-            return NotImplemented
-        return (self.index, self.field, self.message) == (other.index, other.field, other.message)
-
-    def __hash__(self) -> int:
-        return hash((self.index, self.field, self.message))
+    def _key(self) -> tuple[Any, ...]:
+        return (self.index, self.field, self.message)
 
     def __repr__(self) -> str:
         return f"Problem({self.index!r}, {self.field!r}, {self.message!r})"
 
 
-class Skip:
+class Skip(_Reported):
     """Something left out on purpose (a tiny face, a north wall), with the reason.
 
     The reason is a template and values as :class:`Problem`'s: ``Skip(index, "north-facing wall")``;
     ``reason`` is the English text, :meth:`localized` the reader's.
     """
 
-    __slots__ = ("index", "phrase", "reason")
+    __slots__ = ("reason",)
 
     def __init__(self, index: Index, template: str, /, **params: Any) -> None:
         self.index = index
-        self.phrase: Phrase | None = Phrase.catalogued(template, **params)
+        self.phrase = Phrase.catalogued(template, **params)
         self.reason = self.phrase.render()
 
     @classmethod
@@ -157,27 +185,11 @@ class Skip:
         skip.index, skip.reason, skip.phrase = index, reason, phrase
         return skip
 
-    def localized(self, wording: Wording = ENGLISH, foreign: Callable[[str], str] = str) -> str:
-        """The reason in ``wording``'s language; ``foreign`` translates :class:`Foreign` sentences."""
-        return _localized(self.phrase, self.reason, wording, foreign)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Skip):
-            return NotImplemented
-        return (self.index, self.reason) == (other.index, other.reason)
-
-    def __hash__(self) -> int:
-        return hash((self.index, self.reason))
+    def _english(self) -> str:
+        return self.reason
 
     def __repr__(self) -> str:
         return f"Skip({self.index!r}, {self.reason!r})"
-
-
-def _localized(phrase: Phrase | None, english: str, wording: Wording, foreign: Callable[[str], str]) -> str:
-    if phrase is None:
-        return foreign(english)
-    params = {k: foreign(v) if isinstance(v, Foreign) else v for k, v in phrase.params.items()}
-    return render(phrase.template, params, wording)
 
 
 @dataclass
