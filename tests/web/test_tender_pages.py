@@ -178,3 +178,30 @@ def test_a_supplier_keeps_its_profile_by_form(client: TestClient, world) -> None
         data={"csrf_token": csrf_of(page.text), "annual_capacity_kw": "7500", "certifications": "ISO 9001"},
     )
     assert saved.status_code == 200 and "7500" in saved.text
+
+
+def test_a_failed_award_run_gives_its_reason_in_the_readers_language(
+    client: TestClient, session: Session, world
+) -> None:  # type: ignore[no-untyped-def]
+    from pvhub import jobs
+    from pvhub.errors import Conflict
+    from pvhub.models import AwardRun, Job, RunStatus
+    from web.i18n import translations_for
+
+    tender = open_round(session, world)
+    pass_deadline(session, tender)
+    sealed = "Tender {code}'s bids are sealed until its deadline; nothing to award yet."
+    error = Conflict(sealed, code=tender.code)
+    job = Job(kind="award", status=RunStatus.failed, error=error.message, result=jobs.failure_parts(error))
+    session.add(job)
+    session.commit()
+    assert tender.id is not None
+    session.add(AwardRun(tender_id=tender.id, job_id=job.id, status=RunStatus.queued))
+    session.commit()
+    login(client, "office@t.cn")
+
+    zh = client.get(f"/tenders/{tender.id}/award", headers={"Accept-Language": "zh-CN"}).text
+    chinese = translations_for("zh_CN").gettext(sealed).format(code=tender.code)
+    assert chinese != error.message and chinese in zh and "sealed" not in zh
+    en = client.get(f"/tenders/{tender.id}/award", headers={"Accept-Language": "en"}).text
+    assert error.message.replace("'", "&#39;") in en
