@@ -186,7 +186,13 @@ class _SurfaceInput(SQLModel):
         default=None, gt=0, le=MAX_AREA_M2, description="True (sloped) area, m²"
     )
     usable_area_m2: Number | None = Field(
-        default=None, ge=0, le=MAX_AREA_M2, description="Usable area, m² (≤ gross)"
+        default=None,
+        ge=0,
+        le=MAX_AREA_M2,
+        description=(
+            "Usable area after setbacks and obstacles, m² (≤ gross). Default: the geometry less its "
+            "setbacks; without geometry gross × 0.7 (roof), 0.6 (curtain wall) or 0.85 (corridor, walkway)"
+        ),
     )
     height_m: Number | None = Field(default=None, ge=0, le=1000, description="Height it sits at, m")
     height_from_m: Number | None = Field(default=None, ge=0, le=1000, description="Curtain wall bottom, m")

@@ -16,6 +16,7 @@ from typing import Any
 from pvhub.errors import ENGLISH, FieldName, Phrase, Wording, render
 from pvhub.models import SurfaceKind
 from pvhub.models.register import MAX_AREA_M2
+from pvhub.services.register_geometry import DEFAULT_USABLE_RATIO
 
 #: Index of a problem: CSV line number, GeoJSON feature index (0-based), CityJSON object id;
 #: ``None`` for the file as a whole.
@@ -57,15 +58,6 @@ KIND_ALIASES: Mapping[str, SurfaceKind] = {
     "连廊": SurfaceKind.corridor,
     "walkway": SurfaceKind.walkway,
     "步道": SurfaceKind.walkway,
-}
-
-#: Usable / gross area when a row gives no usable area and no geometry to apply setbacks to:
-#: roofs lose edge clearance and plant, façades their opaque frames and openings.
-DEFAULT_USABLE_RATIO: Mapping[SurfaceKind, float] = {
-    SurfaceKind.roof: 0.7,
-    SurfaceKind.curtain_wall: 0.6,
-    SurfaceKind.corridor: 0.85,
-    SurfaceKind.walkway: 0.85,
 }
 
 # Mainland China's extent, to recognise swapped lon/lat (same box as gis.validate).

@@ -12,7 +12,9 @@ Decisions
   and the azimuth faces the right-hand side of start → end unless ``facing`` says ``left``. Usable
   area is the wall shrunk by the curtain-wall setback on every edge (0 m by default).
 * Without geometry the surveyed ``tilt_deg``, ``azimuth_deg`` and ``gross_area_m2`` are required;
-  usable area then defaults to the gross area.
+  usable area then defaults to the gross area times :data:`DEFAULT_USABLE_RATIO` for the kind, the
+  same rule the file import applies to a row without geometry, so a surface entered either way
+  gets the same capacity.
 * An explicit ``usable_area_m2`` always wins over the computed one but may not exceed the gross area.
 """
 
@@ -34,6 +36,15 @@ from gis.validate import close_ring, validate_ring
 from pvhub.errors import FieldName, InvalidInput
 from pvhub.models import SurfaceKind
 from pvhub.models.register import MAX_AREA_M2
+
+#: Usable / gross area when no usable area is given and there is no geometry to apply setbacks to:
+#: roofs lose edge clearance and plant, façades their opaque frames and openings.
+DEFAULT_USABLE_RATIO: Mapping[SurfaceKind, float] = {
+    SurfaceKind.roof: 0.7,
+    SurfaceKind.curtain_wall: 0.6,
+    SurfaceKind.corridor: 0.85,
+    SurfaceKind.walkway: 0.85,
+}
 
 _MAX_ROOF_TILT = 75.0  # steeper than this is a wall, and 1/cos(tilt) blows up near 90
 
@@ -179,7 +190,7 @@ def _surveyed(kind: SurfaceKind, values: Mapping[str, Any]) -> SurfaceShape:
         tilt_deg=float(tilt),  # type: ignore[arg-type]
         azimuth_deg=float(values["azimuth_deg"]),
         gross_area_m2=gross,
-        usable_area_m2=gross,
+        usable_area_m2=gross * DEFAULT_USABLE_RATIO[kind],
         height_m=float(values.get("height_m") or values.get("height_from_m") or 0.0),
         geometry=None,
     )

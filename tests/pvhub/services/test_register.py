@@ -9,7 +9,18 @@ import pytest
 from sqlmodel import Session, select
 
 from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from pvhub.models import AuditEvent, Bundle, BundleSite, BundleStatus, Role, SurfaceKind, SurfaceStatus, User
+from pvhub.models import (
+    AuditEvent,
+    Bundle,
+    BundleSite,
+    BundleStatus,
+    Role,
+    Site,
+    Surface,
+    SurfaceKind,
+    SurfaceStatus,
+    User,
+)
 from pvhub.models.register import SiteCreate, SiteUpdate, SurfaceApproval, SurfaceCreate, SurfaceUpdate
 from pvhub.services import register
 
@@ -131,7 +142,40 @@ def test_a_walkway_canopy_and_surveyed_values(session: Session, people: People) 
             site_id=site.id, kind=SurfaceKind.corridor, tilt_deg=5, azimuth_deg=200, gross_area_m2=80
         ),
     )
-    assert (surveyed.gross_area_m2, surveyed.usable_area_m2, surveyed.geometry) == (80, 80, None)
+    # without geometry or a usable area, the per-kind share of the gross area (as the file import does)
+    assert (surveyed.gross_area_m2, surveyed.usable_area_m2, surveyed.geometry) == (80, 68, None)
+
+
+def test_a_surveyed_surface_gets_the_same_usable_area_by_form_or_by_file(
+    session: Session, people: People
+) -> None:
+    from pvhub.services.imports import import_file
+    from tests.pvhub.services.test_imports import HEADER, csv_bytes
+
+    owner = people["owner"]
+    assert owner.organisation_id is not None
+    site = new_site(session, owner)
+    for kind, tilt in (("roof", 10), ("curtain_wall", 90), ("corridor", 0), ("walkway", 5)):
+        entered = register.create_surface(
+            session=session,
+            actor=owner,
+            data=SurfaceCreate.model_validate(
+                {"site_id": site.id, "kind": kind, "tilt_deg": tilt, "azimuth_deg": 180, "gross_area_m2": 500}
+            ),
+        )
+        row = f"Imported {kind},Road 1,外滩街道,office,121.49,31.24,{kind},{tilt},180,500,,0,20,"
+        report = import_file(
+            session=session,
+            actor=owner,
+            organisation_id=owner.organisation_id,
+            filename="one.csv",
+            content=csv_bytes(row, header=HEADER),
+            dry_run=False,
+        )
+        assert report.ok, report.errors
+        imported = session.exec(select(Surface).join(Site).where(Site.name == f"Imported {kind}")).one()
+        assert entered.usable_area_m2 == pytest.approx(imported.usable_area_m2)
+        assert 0 < entered.usable_area_m2 < 500
 
 
 def test_usable_area_above_gross_is_refused(session: Session, people: People) -> None:
