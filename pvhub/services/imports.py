@@ -50,6 +50,7 @@ from pvhub.services.imports_rows import (
     SurfaceDraft,
     is_north_facing,
 )
+from pvhub.services.register_geometry import SURFACE_REACH_M, surface_distance_m
 
 Format = Literal["csv", "geojson", "cityjson"]
 DATUMS: tuple[Datum, ...] = ("wgs84", "cgcs2000", "gcj02", "bd09")
@@ -278,10 +279,35 @@ def _finish(
                     lat=site.lat,
                 )
             )
+        if located:
+            _check_reach(site, parsed)
         if fmt != "cityjson":  # the CityJSON parser applies these rules per face itself
             _apply_skips(site, parsed, min_area_m2, skip_north_walls)
         _check_models(site, parsed)
     parsed.sites = [s for s in parsed.sites if s.surfaces]
+
+
+def _check_reach(site: SiteDraft, parsed: Parsed) -> None:
+    """Each drawn surface within ``SURFACE_REACH_M`` of its site, as for one entered by form."""
+    assert site.lon is not None and site.lat is not None
+    for surface in site.surfaces:
+        if surface.geometry is None:
+            continue
+        distance = surface_distance_m(surface.geometry, site.lon, site.lat)
+        if distance > SURFACE_REACH_M:
+            parsed.errors.append(
+                Problem(
+                    surface.index,
+                    "geometry",
+                    "the surface lies {distance:,.0f} m from site {name!r} at lon {lon:.6f}, lat {lat:.6f} "
+                    "(at most {reach:,.0f} m): check the coordinates and the site name",
+                    distance=distance,
+                    name=site.name,
+                    lon=site.lon,
+                    lat=site.lat,
+                    reach=SURFACE_REACH_M,
+                )
+            )
 
 
 def _apply_skips(site: SiteDraft, parsed: Parsed, min_area_m2: float, skip_north_walls: bool) -> None:

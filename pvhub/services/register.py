@@ -36,7 +36,13 @@ from pvhub.models import (
 )
 from pvhub.models.register import SiteCreate, SiteUpdate, SurfaceApproval, SurfaceCreate, SurfaceUpdate
 from pvhub.models.types import utcnow
-from pvhub.services.register_geometry import site_location, surface_shape
+from pvhub.services.register_geometry import (
+    SURFACE_REACH_M,
+    check_near_site,
+    site_location,
+    surface_distance_m,
+    surface_shape,
+)
 
 T = TypeVar("T")
 
@@ -198,6 +204,7 @@ def update_site(*, session: Session, actor: User, site_id: int, changes: SiteUpd
         lon = values.get("lon", None if moved else site.lon)
         lat = values.get("lat", None if moved else site.lat)
         values["lon"], values["lat"] = site_location(footprint, lon, lat, boundary=_boundary(session))
+        _check_surfaces_near(session, site, values["lon"], values["lat"])
     for key, value in values.items():
         setattr(site, key, value)
     site.updated_at = utcnow()
@@ -208,6 +215,23 @@ def update_site(*, session: Session, actor: User, site_id: int, changes: SiteUpd
         mark_estimates_stale(session=session, surface_ids=[i for i in surface_ids if i is not None])
     _audit(session, actor, site, "update", before)
     return site
+
+
+def _check_surfaces_near(session: Session, site: Site, lon: float, lat: float) -> None:
+    """A site may not move away from its drawn surfaces (the reverse of :func:`check_near_site`)."""
+    for surface in session.exec(select(Surface).where(Surface.site_id == site.id)).all():
+        if surface.geometry is None:
+            continue
+        distance = surface_distance_m(surface.geometry, lon, lat)
+        if distance > SURFACE_REACH_M:
+            raise InvalidInput(
+                "{field}: the new location is {distance:,.0f} m from the site's surface {surface} "
+                "(at most {reach:,.0f} m): check the coordinates, or move the surfaces first.",
+                distance=distance,
+                surface=surface.name or f"#{surface.id}",
+                reach=SURFACE_REACH_M,
+                field="lon",
+            )
 
 
 def delete_site(*, session: Session, actor: User, site_id: int) -> None:
@@ -249,6 +273,7 @@ def create_surface(*, session: Session, actor: User, data: SurfaceCreate) -> Sur
     if values["height_m"] is None and data.kind == SurfaceKind.roof:
         values["height_m"] = site.height_m
     derived = surface_shape(data.kind, values, boundary=_boundary(session))
+    check_near_site(derived.geometry, site.lon, site.lat)
     surface = Surface(
         site_id=data.site_id,
         kind=data.kind,
@@ -277,13 +302,15 @@ def update_surface(*, session: Session, actor: User, surface_id: int, changes: S
 
     An approved surface goes back to review (``submitted``).
     """
-    surface, _site = _owned_surface(session, actor, surface_id, "surface:update")
+    surface, site = _owned_surface(session, actor, surface_id, "surface:update")
     if surface.status not in _EDITABLE:
         raise Conflict("A surface that is {status} cannot be edited.", status=surface.status)
     before = audit.snapshot(surface)
     values = changes.model_dump(exclude_unset=True)
     if _SHAPE_FIELDS & values.keys():
         derived = surface_shape(surface.kind, _shape_input(surface, values), boundary=_boundary(session))
+        if "geometry" in values:
+            check_near_site(derived.geometry, site.lon, site.lat)
         for key, value in derived.__dict__.items():
             if key == "geometry" and value is None and "geometry" not in values:
                 continue  # surveyed values changed: the drawing stays as it was

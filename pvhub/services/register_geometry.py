@@ -16,6 +16,8 @@ Decisions
   same rule the file import applies to a row without geometry, so a surface entered either way
   gets the same capacity.
 * An explicit ``usable_area_m2`` always wins over the computed one but may not exceed the gross area.
+* A drawn surface lies within :data:`SURFACE_REACH_M` of its site's location: a site is one building
+  or place, so a surface farther off has mistyped or swapped coordinates, or belongs to another site.
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shapely.geometry import Polygon
+from shapely.geometry import Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from gis.area import DEFAULT_SETBACK_M, gross_area_m2, usable_area_m2
-from gis.distance import centroids_lonlat
+from gis.distance import centroids_lonlat, distance_to_point_m
 from gis.plane import canopy, curtain_wall
 from gis.validate import close_ring, validate_ring
 from pvhub.errors import FieldName, InvalidInput
@@ -45,6 +47,11 @@ DEFAULT_USABLE_RATIO: Mapping[SurfaceKind, float] = {
     SurfaceKind.corridor: 0.85,
     SurfaceKind.walkway: 0.85,
 }
+
+#: How far a drawn surface may lie from its site's location point, m. A campus of one owner fits
+#: within it; a datum mix-up (GCJ-02 against WGS-84, some 500 m in Shanghai) does not show at this
+#: distance and is the import's datum option's job.
+SURFACE_REACH_M = 1000.0
 
 _MAX_ROOF_TILT = 75.0  # steeper than this is a wall, and 1/cos(tilt) blows up near 90
 
@@ -256,3 +263,23 @@ def _plan(kind: SurfaceKind, values: Mapping[str, Any], boundary: BaseGeometry |
         height_m=height,
         geometry=dict(values["geometry"]),
     )
+
+
+def surface_distance_m(geometry: Mapping[str, Any], lon: float, lat: float) -> float:
+    """Metres from a site's location to the nearest part of a drawn surface (GeoJSON, lon/lat)."""
+    return distance_to_point_m(shape(geometry), lon, lat)
+
+
+def check_near_site(geometry: Mapping[str, Any] | None, lon: float, lat: float) -> None:
+    """Refuse a drawn surface farther than :data:`SURFACE_REACH_M` from its site's location."""
+    if geometry is None:
+        return
+    distance = surface_distance_m(geometry, lon, lat)
+    if distance > SURFACE_REACH_M:
+        raise InvalidInput(
+            "{field}: the surface lies {distance:,.0f} m from its site's location (at most {reach:,.0f} m): "
+            "check the coordinates, or register it with the site it belongs to.",
+            distance=distance,
+            reach=SURFACE_REACH_M,
+            field="geometry",
+        )

@@ -312,3 +312,23 @@ def test_a_site_with_only_one_coordinate_or_a_foreign_crs_is_reported(session: S
     }
     report = run(session, owner, doc, dry_run=True)
     assert [(e["index"], e["field"]) for e in report["errors"]] == [(None, "crs")]
+
+
+def test_a_drawn_surface_far_from_its_site_is_named_and_nothing_is_written(
+    session: Session, owner: User
+) -> None:
+    # two buildings under one name 3 km apart: the site would sit between them, 1.5 km from each
+    doc = collection(
+        feature(square(121.4900, 31.2300), kind="roof"),
+        feature(square(121.4900, 31.2570), kind="roof"),
+        feature(square(121.4700, 31.2200), kind="roof", site_name="Xintiandi"),
+    )
+    report = run(session, owner, doc)
+    assert not report["ok"]
+    far = [e for e in report["errors"] if e["field"] == "geometry"]
+    assert [e["index"] for e in far] == [0, 1], report["errors"]
+    assert "from site 'Bund 18'" in far[0]["message"] and "at most 1,000 m" in far[0]["message"]
+    assert count(session, Site) == count(session, Surface) == 0
+    # a site located by lon/lat a few hundred metres off its roof is still one building or place
+    near = collection(feature(square(121.4900, 31.2300), kind="roof", lon=121.4930, lat=31.2310))
+    assert run(session, owner, near)["ok"]

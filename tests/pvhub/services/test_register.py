@@ -397,3 +397,29 @@ def test_a_withdrawn_surface_is_final(session: Session, people: People) -> None:
         )
     with pytest.raises(Conflict):
         register.submit_surface(session=session, actor=people["owner"], surface_id=roof.id)
+
+
+def test_a_surface_drawn_far_from_its_site_is_refused_and_a_site_may_not_move_off_its_surfaces(
+    session: Session, people: People
+) -> None:
+    owner = people["owner"]
+    site = new_site(session, owner)
+    with pytest.raises(InvalidInput, match=r"geometry: the surface lies 2,9\d\d m from its site") as far:
+        new_roof(session, owner, site.id, geometry=rectangle(20, 10, lat=LAT + 3000 * DLAT))
+    assert far.value.field == "geometry" and "at most 1,000 m" in far.value.message
+    assert session.exec(select(Surface)).all() == []
+    roof = new_roof(session, owner, site.id, geometry=rectangle(20, 10, lon=LON + 600 * DLON))  # a campus
+    with pytest.raises(InvalidInput, match="from its site"):
+        register.update_surface(
+            session=session,
+            actor=owner,
+            surface_id=roof.id,
+            changes=SurfaceUpdate(geometry=rectangle(20, 10, lon=LON + 5000 * DLON)),
+        )
+    with pytest.raises(InvalidInput, match=r"the new location is .* from the site.s surface") as moved:
+        register.update_site(
+            session=session, actor=owner, site_id=site.id, changes=SiteUpdate(lon=LON - 2000 * DLON, lat=LAT)
+        )
+    assert moved.value.field == "lon"
+    session.refresh(site)
+    assert site.lon == pytest.approx(LON + 20 * DLON, abs=1e-6)  # unchanged
