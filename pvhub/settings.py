@@ -59,6 +59,22 @@ class Settings(BaseSettings):
         1.0, gt=0, description="price score = 100 × (lowest valid total / this total) ** exponent"
     )
     tender_award_time_limit_s: float = Field(10, gt=0, description="CP-SAT time limit of an award run")
+    # E-mail (DESIGN "Around the flow": in-app notifications, and e-mail where SMTP is configured);
+    # see pvhub/services/mail_outbox.py
+    smtp_host: str | None = Field(
+        None, description="SMTP server; unset = no e-mail, in-app notifications only"
+    )
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="starttls (port 587), tls (implicit, port 465) or none (a local relay)"
+    )
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = Field("pvhub@localhost", description="Sender address of notification e-mails")
+    public_url: str = Field("", description="Address users reach pvhub at, for links in e-mails")
+    mail_interval_s: float = Field(
+        30, gt=0, description="How often the outbox looks for notifications to e-mail, seconds"
+    )
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> Settings:

@@ -26,7 +26,7 @@ from pvhub import jobs
 from pvhub.api import build_router
 from pvhub.db import make_engine
 from pvhub.errors import DomainError, InvalidInput, NotAuthenticated
-from pvhub.services import estimates, tenders
+from pvhub.services import estimates, mail_outbox, tenders
 from pvhub.services.login_throttle import (
     DatabaseFailures,
     LoginThrottle,
@@ -47,6 +47,7 @@ from web import (
     tender_pages,
 )
 from web.admission import SPARE_CONNECTIONS, AdmissionControl
+from web.notification_mail import mail_renderer
 from web.templating import build_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -133,13 +134,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """On start, mark jobs whose process died as failed (with the reason) before serving, and
-    estimates made under assumptions the configuration has since changed as stale."""
+    estimates made under assumptions the configuration has since changed as stale; with SMTP
+    configured, run the e-mail outbox until shutdown."""
     jobs.recover_interrupted(app.state.engine)
     estimates.flag_outdated_estimates_on_start(app.state.engine)
     tenders.open_due_on_start(app.state.engine)  # bids open at the deadline even with no request since
+    outbox = None
+    if app.state.settings.smtp_host:  # e-mail where SMTP is configured; in-app notifications always
+        outbox = mail_outbox.Outbox(app.state.engine, app.state.settings, mail_renderer(app.state.settings))
+        outbox.start()
     if app.state.settings.freezes_heap:
         _freeze_start_up_heap()
-    yield
+    try:
+        yield
+    finally:
+        if outbox is not None:
+            outbox.stop()
 
 
 def _freeze_start_up_heap() -> None:

@@ -46,7 +46,12 @@ def rules_of(request: Request) -> TenderRules:
 
 def local_formatter(request: Request) -> Callable[[datetime | None], str]:
     """A function for templates: an aware time as 'YYYY-MM-DD HH:MM (UTC+08:00)' in the programme's zone."""
-    zone = ZoneInfo(request.app.state.settings.timezone)
+    return zone_formatter(request.app.state.settings.timezone)
+
+
+def zone_formatter(zone_name: str) -> Callable[[datetime | None], str]:
+    """An aware time as 'YYYY-MM-DD HH:MM (UTC+08:00)' in ``zone_name`` (pages and e-mails)."""
+    zone = ZoneInfo(zone_name)
 
     def fmt(value: datetime | None) -> str:
         if value is None:

@@ -23,6 +23,11 @@ class Notification(NotificationBase, table=True):
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the e-mail outbox (pvhub/services/mail_outbox.py): sent, claimed by a sender, or failing
+    emailed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    email_claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    email_attempts: int = Field(default=0, ge=0)
+    email_error: str | None = Field(default=None, max_length=500)
 
 
 class NotificationPublic(NotificationBase):
