@@ -138,10 +138,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     configured, run the e-mail outbox until shutdown."""
     jobs.recover_interrupted(app.state.engine)
     estimates.flag_outdated_estimates_on_start(app.state.engine)
-    tenders.open_due_on_start(app.state.engine)  # bids open at the deadline even with no request since
+    tenders.open_due_in_transaction(app.state.engine)  # bids open at the deadline with no request since
     outbox = None
     if app.state.settings.smtp_host:  # e-mail where SMTP is configured; in-app notifications always
-        outbox = mail_outbox.Outbox(app.state.engine, app.state.settings, mail_renderer(app.state.settings))
+        outbox = mail_outbox.Outbox(
+            app.state.engine,
+            app.state.settings,
+            mail_renderer(app.state.settings),
+            before_round=lambda: tenders.open_due_in_transaction(app.state.engine),
+        )
         outbox.start()
     if app.state.settings.freezes_heap:
         _freeze_start_up_heap()

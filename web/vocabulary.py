@@ -137,6 +137,7 @@ VOCABULARY = (
     N_("unawarded.kept_unawarded"),
     N_("unawarded.not_selected"),
     N_("notification.tender_published"),
+    N_("notification.deadline_near"),
     N_("notification.tender_changed"),
     N_("notification.bid_needs_confirmation"),
     N_("notification.bids_opened"),

@@ -42,6 +42,9 @@ class Tender(SQLModel, table=True):
     conditions_version: int = 1
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="When suppliers were told the deadline is near"
+    )
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -189,8 +189,16 @@ def _release_unsent(engine: Engine, claimed: list[int], error: str) -> int:
 class Outbox:
     """A thread that runs a round every ``mail_interval_s`` while the app runs (only with SMTP set)."""
 
-    def __init__(self, engine: Engine, settings: Settings, render: Render) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        render: Render,
+        before_round: Callable[[], object] | None = None,
+    ) -> None:
+        """``before_round`` runs first in each round: what writes timed notifications (reminders)."""
         self._engine, self._settings, self._render = engine, settings, render
+        self._before_round = before_round
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pvhub-mail-outbox", daemon=True)
 
@@ -204,6 +212,8 @@ class Outbox:
     def _run(self) -> None:
         while not self._stop.wait(self._settings.mail_interval_s):
             try:
+                if self._before_round is not None:
+                    self._before_round()
                 outcome = send_due(self._engine, self._settings, self._render)
             except Exception:  # the outbox must outlive a bad round (a database hiccup); the next retries
                 LOG.exception("mail outbox: the round failed")

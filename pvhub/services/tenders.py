@@ -9,6 +9,8 @@ Rules (DESIGN.md, "Tenders"; numbers from :class:`TenderRules`, i.e. the ``PVHUB
   raises ``conditions_version``, turns every current bid into ``needs_confirmation`` and notifies
   its bidder; when the deadline is closer than ``extension_days`` it moves to now + ``extension_days``.
   The deadline itself may only be extended after publication (bids already placed stay valid).
+* Three days (:data:`REMINDER_BEFORE`) before the deadline every supplier is reminded once
+  (DESIGN: "a bid deadline near"); the same lazy trigger as opening, below, sends it.
 * Opening needs no manual step. Whether bids are readable depends only on the clock
   (``now >= deadline``, see :func:`is_open`); the status flag ``opened``, the opening audit event,
   the price scores and the bidders' notifications are written by :func:`open_due`, which every
@@ -594,17 +596,57 @@ def _notify_bidders_and_suppliers(
     )
 
 
-# --- opening at the deadline -----
+# --- the deadline: a reminder before it, opening at it -----
+
+REMINDER_BEFORE = timedelta(days=3)
+
+
+def remind_due(*, session: Session, now: datetime | None = None, tender_id: int | None = None) -> list[int]:
+    """Remind every supplier, once per tender, that a published tender's bids close within
+    :data:`REMINDER_BEFORE`; returns the tenders reminded. A conditional UPDATE makes two processes
+    doing this at once harmless, as for opening."""
+    now = utc_now(now)
+    query = select(Tender.id).where(
+        Tender.status == TenderStatus.published,
+        col(Tender.reminded_at).is_(None),
+        col(Tender.deadline) > now,
+        col(Tender.deadline) <= now + REMINDER_BEFORE,
+    )
+    if tender_id is not None:
+        query = query.where(Tender.id == tender_id)
+    reminded: list[int] = []
+    for due_id in session.exec(query).all():
+        assert due_id is not None
+        claimed = session.exec(
+            update(Tender)
+            .where(col(Tender.id) == due_id, col(Tender.reminded_at).is_(None))
+            .values(reminded_at=now)
+        )
+        if not claimed.rowcount:
+            continue
+        tender = session.get(Tender, due_id, populate_existing=True)
+        assert tender is not None
+        notifications.notify_role(
+            session,
+            role=Role.supplier,
+            kind="deadline_near",
+            params={"tender_id": due_id, "code": tender.code, "deadline": _iso(tender.deadline)},
+            at=now,
+        )
+        reminded.append(due_id)
+    return reminded
 
 
 def open_due(*, session: Session, now: datetime | None = None, tender_id: int | None = None) -> list[int]:
     """Open every published tender whose deadline has passed (or just ``tender_id``); returns their ids.
 
     Opening records the event (time = the deadline), computes price scores and tells the bidders.
+    Reminders of deadlines that are near (:func:`remind_due`) go out on the same call.
     """
     from pvhub.services.tenders_bids import compute_price_scores  # the bids module imports this one
 
     now = utc_now(now)
+    remind_due(session=session, now=now, tender_id=tender_id)
     query = select(Tender.id).where(Tender.status == TenderStatus.published, col(Tender.deadline) <= now)
     if tender_id is not None:
         query = query.where(Tender.id == tender_id)
@@ -661,7 +703,9 @@ def supplier_names(session: Session, ids: list[int]) -> dict[int, Organisation]:
     return {o.id: o for o in rows if o.id is not None}
 
 
-def open_due_on_start(engine: Engine) -> list[int]:
-    """At app start-up: open every tender whose deadline passed while no process was serving."""
+def open_due_in_transaction(engine: Engine) -> list[int]:
+    """Open every tender whose deadline passed and send the reminders due, in a transaction of its
+    own: at app start-up (deadlines passed while no process was serving) and before each round of
+    the mail outbox (so a reminder's e-mail goes out on time even if nobody reads the tenders)."""
     with transaction(engine) as session:
         return open_due(session=session)

@@ -226,6 +226,26 @@ def test_bids_open_by_themselves_at_the_deadline_once(session: Session, world) -
     }
 
 
+def test_every_supplier_is_reminded_once_when_the_deadline_is_near(session: Session, world) -> None:  # type: ignore[no-untyped-def]
+    tender = publish_round(session, world)
+
+    def reminders() -> list[Notification]:
+        return list(session.exec(select(Notification).where(Notification.kind == "deadline_near")).all())
+
+    tenders.list_tenders(session=session, user=world.suppliers[0], now=DEADLINE - timedelta(days=4))
+    assert reminders() == []
+    near = DEADLINE - tenders.REMINDER_BEFORE + timedelta(minutes=1)
+    tenders.list_tenders(session=session, user=world.suppliers[0], now=near)
+    later = near + timedelta(hours=2)
+    tenders.get_tender(session=session, user=world.suppliers[1], tender_id=tender.id, now=later)
+    assert tenders.remind_due(session=session, now=DEADLINE - timedelta(hours=1)) == []
+    session.commit()
+    notes = reminders()
+    assert sorted(n.organisation_id for n in notes) == sorted(s.organisation_id for s in world.suppliers)
+    assert notes[0].params["code"] == tender.code and notes[0].params["deadline"] == DEADLINE.isoformat()
+    assert tender.reminded_at == near
+
+
 def test_opened_conditions_are_final(session: Session, world) -> None:  # type: ignore[no-untyped-def]
     tender = publish_round(session, world)
     with pytest.raises(Conflict, match="final"):
