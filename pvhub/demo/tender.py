@@ -91,6 +91,7 @@ def run_demo_tender(session: Session) -> None:
         ).all()
     )
     _bid(session, tender.id, lots, suppliers, rng, t0)
+    tenders.remind_due(session=session, now=deadline - timedelta(days=2, hours=8))  # 09:00, three days ahead
     opened_at = deadline + timedelta(hours=1)
     tenders.open_due(session=session, now=opened_at)
     lot_ids = [lot.id for lot in lots]
