@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
@@ -25,8 +25,8 @@ from pvhub.api import tenders as api_tenders
 from pvhub.api.deps import SessionDep
 from pvhub.api.imports import read_limited
 from pvhub.errors import DomainError, InvalidInput, Phrase
-from pvhub.models import Bundle, BundleStatus, Role, TenderLot, User
-from pvhub.models.tender import BidCreate, SupplierProfileUpdate, TenderCreate, TenderUpdate
+from pvhub.models import Role, TenderLot, User
+from pvhub.models.tender import BidCreate, SupplierProfileUpdate, TenderCancel, TenderCreate, TenderUpdate
 from pvhub.services import notifications, tenders, tenders_bids, tenders_documents, tenders_suppliers
 from pvhub.services.tenders import TenderRules
 from web import csrf, i18n
@@ -164,17 +164,11 @@ def _my_lots(session: Session, user: User) -> dict[int, int]:
 # --- the office creates a tender -----
 
 
-def _free_bundles(session: Session) -> list[Bundle]:
-    taken = select(TenderLot.bundle_id)
-    query = select(Bundle).where(Bundle.status == BundleStatus.published, col(Bundle.id).not_in(taken))
-    return list(session.exec(query.order_by(col(Bundle.code))).all())
-
-
 def _new_context(request: Request, user: User, session: Session, values: dict[str, Any]) -> dict[str, Any]:
     policy.require(user, "tender:manage")
     context = page_context(request, user, session)
     rules = rules_of(request)
-    context.update(bundles=_free_bundles(session), values=values, rules=rules)
+    context.update(bundles=tenders.free_bundles(session), values=values, rules=rules)
     return context
 
 
@@ -268,6 +262,20 @@ def publish(request: Request, tender_id: int, user: LoggedIn, session: SessionDe
         session.rollback()
         return _back(request, f"/tenders/{tender_id}", error=i18n.error_text(exc))
     return _back(request, f"/tenders/{tender_id}", message=i18n.gettext("The tender is published."))
+
+
+@router.post("/tenders/{tender_id}/cancel", dependencies=[Depends(csrf.verify)])
+def cancel(
+    request: Request, tender_id: int, user: LoggedIn, session: SessionDep, reason: Annotated[str, Form()] = ""
+) -> Response:
+    """Call the tender off with the reason bidders will read (see the service for when it may)."""
+    try:
+        data = TenderCancel.model_validate({"reason": reason.strip()})
+        tenders.cancel_tender(session=session, actor=user, tender_id=tender_id, data=data)
+    except (DomainError, ValidationError) as exc:
+        session.rollback()
+        return _back(request, f"/tenders/{tender_id}", error=_form_error(exc))
+    return _back(request, f"/tenders/{tender_id}", message=i18n.gettext("The tender is cancelled."))
 
 
 @router.post("/tenders/{tender_id}/edit", dependencies=[Depends(csrf.verify)])

@@ -138,6 +138,7 @@ VOCABULARY = (
     N_("unawarded.not_selected"),
     N_("notification.tender_published"),
     N_("notification.deadline_near"),
+    N_("notification.tender_cancelled"),
     N_("notification.tender_changed"),
     N_("notification.bid_needs_confirmation"),
     N_("notification.bids_opened"),
@@ -209,6 +210,7 @@ VOCABULARY = (
     N_("field.surface_id"),
     N_("field.month"),
     N_("field.energy_kwh"),
+    N_("field.reason"),
 )
 
 # The vocabulary prefix of each enum whose values appear in error messages ("status.approved").

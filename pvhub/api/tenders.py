@@ -17,7 +17,14 @@ from pydantic import BaseModel, Field
 from pvhub.api.deps import CurrentUser, SessionDep, SettingsDep
 from pvhub.api.imports import read_limited
 from pvhub.models import BidStatus, Organisation, TenderLot, TenderStatus
-from pvhub.models.tender import BidCreate, SupplierProfileUpdate, TechnicalScore, TenderCreate, TenderUpdate
+from pvhub.models.tender import (
+    BidCreate,
+    SupplierProfileUpdate,
+    TechnicalScore,
+    TenderCancel,
+    TenderCreate,
+    TenderUpdate,
+)
 from pvhub.services import ocds, tenders, tenders_bids, tenders_documents, tenders_suppliers
 from pvhub.services.tenders import TenderRules
 from pvhub.settings import Settings
@@ -78,6 +85,8 @@ class TenderSummary(BaseModel):
     conditions_version: int
     published_at: datetime | None
     opened_at: datetime | None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = Field(default=None, description="Why the office cancelled the tender")
     capacity_kwp: float
     lot_count: int
     bid_count: int
@@ -109,6 +118,8 @@ def _summary(view: tenders.TenderView, settings: Settings) -> dict[str, Any]:
                 "conditions_version",
                 "published_at",
                 "opened_at",
+                "cancelled_at",
+                "cancel_reason",
             }
         ),
         "deadline_local": local_time(settings, t.deadline),
@@ -195,6 +206,16 @@ def publish_tender(
 ) -> TenderDetail:
     """Publish a draft (office): the deadline must leave the minimum bid period (20 days by default)."""
     tenders.publish_tender(session=session, actor=user, tender_id=tender_id, rules=rules)
+    return _detail(tenders.get_tender(session=session, user=user, tender_id=tender_id), settings, session)
+
+
+@router.post("/tenders/{tender_id}/cancel", response_model=TenderDetail)
+def cancel_tender(
+    tender_id: int, body: TenderCancel, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> TenderDetail:
+    """Cancel a tender (office) until its winners are published for 公示; every supplier is told the
+    reason. Bids placed before the deadline stay sealed for good; the bundles may be offered again."""
+    tenders.cancel_tender(session=session, actor=user, tender_id=tender_id, data=body)
     return _detail(tenders.get_tender(session=session, user=user, tender_id=tender_id), settings, session)
 
 

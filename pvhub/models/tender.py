@@ -45,6 +45,10 @@ class Tender(SQLModel, table=True):
     reminded_at: datetime | None = Field(
         default=None, sa_type=UTCDateTime, description="When suppliers were told the deadline is near"
     )
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancel_reason: str | None = Field(
+        default=None, max_length=1000, description="Why the office cancelled it"
+    )
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -55,7 +59,9 @@ class TenderLot(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     tender_id: int = Field(foreign_key="tender.id", index=True)
-    bundle_id: int = Field(foreign_key="bundle.id", unique=True)
+    # a bundle may be offered again after a tender is cancelled or leaves its lot unawarded (流标);
+    # at most one live lot per bundle is the service's rule (pvhub.services.tenders.bundle_taken_by)
+    bundle_id: int = Field(foreign_key="bundle.id", index=True)
     number: int = Field(default=1, ge=1, description="Lot number within the tender, from 1")
     capacity_kwp: float = Field(default=0, ge=0, description="DC nameplate of the lot's surfaces, kWp")
     annual_kwh: float = Field(default=0, ge=0, description="Estimated AC energy per year, kWh")
@@ -182,6 +188,12 @@ class TenderUpdate(SQLModel):
     ceiling_price_cny_per_w: Number | None = Field(default=None, gt=0, le=100)
     price_weight: Number | None = Field(default=None, ge=0, le=1)
     bundle_ids: list[Integer] | None = Field(default=None, min_length=1, max_length=200)
+
+
+class TenderCancel(SQLModel):
+    """The office cancels a tender; the reason is published to bidders and on the tender."""
+
+    reason: Text = Field(min_length=5, max_length=1000, description="Why, as bidders will read it")
 
 
 class BidCreate(SQLModel):

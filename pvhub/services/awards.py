@@ -50,7 +50,15 @@ from pvhub.models import (
     User,
 )
 from pvhub.services import notifications
-from pvhub.services.tenders import TenderRules, bidder_ids, is_open, lock_tender, open_due, utc_now
+from pvhub.services.tenders import (
+    TenderRules,
+    bidder_ids,
+    check_not_cancelled,
+    is_open,
+    lock_tender,
+    open_due,
+    utc_now,
+)
 from pvhub.services.tenders_bids import is_valid
 
 LIVE = (AwardStatus.proposed, AwardStatus.publicised, AwardStatus.confirmed)
@@ -152,6 +160,7 @@ def _opened(session: Session, tender_id: int, now: datetime) -> Tender:
     tender = session.get(Tender, tender_id)
     if tender is None:
         raise NotFound("No tender with id {tender_id}.", tender_id=tender_id)
+    check_not_cancelled(tender)
     if not is_open(tender, now):
         raise Conflict(
             "Tender {code}'s bids are sealed until its deadline; nothing to award yet.", code=tender.code
@@ -257,6 +266,8 @@ def _award_job(session: Session, parameters: dict[str, Any], progress: ProgressF
     )
     result = solve(instance, time_limit_s=float(parameters.get("time_limit_s", 10)))
     progress(0.9, Phrase("storing the proposal"))
+    session.refresh(tender)
+    check_not_cancelled(tender)  # cancelled while the optimiser ran: no proposal for it
     store_proposal(session=session, run=run, tender=tender, instance=instance, result=result, actor=None)
     return {
         "award_run_id": run.id,

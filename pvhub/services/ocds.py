@@ -82,7 +82,9 @@ def release_package(
         "ocid": OCID_PREFIX + tender.code,
         "id": f"{tender.code}-{_iso(tender.updated_at)}-{len(awards)}",
         "date": _iso(max(d for d in (tender.updated_at, tender.opened_at, *winners) if d is not None)),
-        "tag": ["tender"] + (["award"] if awards else []) + (["contract"] if contracts else []),
+        "tag": (["tenderCancellation"] if tender.status == TenderStatus.cancelled else ["tender"])
+        + (["award"] if awards else [])
+        + (["contract"] if contracts else []),
         "initiationType": "tender",
         "language": "zh",
         "buyer": buyer,
@@ -132,6 +134,7 @@ def _tender(session: Session, tender: Tender, view: tenders.TenderView, opened: 
         "title": tender.title,
         "description": tender.description or None,
         "status": _TENDER_STATUS[tender.status],
+        "statusDetails": tender.cancel_reason,  # why it was cancelled; None (dropped) otherwise
         "procurementMethod": "open",
         "mainProcurementCategory": "works",
         "awardCriteria": "ratedCriteria",

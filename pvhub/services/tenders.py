@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -34,6 +34,8 @@ from pvhub import audit, policy
 from pvhub.db import transaction
 from pvhub.errors import Conflict, InvalidInput, NotFound
 from pvhub.models import (
+    Award,
+    AwardStatus,
     Bid,
     BidStatus,
     Bundle,
@@ -50,7 +52,7 @@ from pvhub.models import (
     TenderStatus,
     User,
 )
-from pvhub.models.tender import TenderCreate, TenderUpdate
+from pvhub.models.tender import TenderCancel, TenderCreate, TenderUpdate
 from pvhub.services import notifications
 from pvhub.settings import Settings
 
@@ -93,12 +95,18 @@ def utc_now(now: datetime | None = None) -> datetime:
 
 
 def is_open(tender: Tender, now: datetime | None = None) -> bool:
-    """True once the deadline has passed: from then on bid content may be read (by the office)."""
-    return (
-        tender.status != TenderStatus.draft
-        and tender.deadline is not None
-        and utc_now(now) >= tender.deadline
-    )
+    """True once the deadline has passed: from then on bid content may be read (by the office).
+
+    A tender cancelled before its deadline never opens: its bids stay sealed for good, as bids are
+    returned unopened when a procurement is called off.
+    """
+    if tender.status == TenderStatus.draft or tender.deadline is None:
+        return False
+    if tender.status == TenderStatus.cancelled and (
+        tender.cancelled_at is None or tender.cancelled_at < tender.deadline
+    ):
+        return False
+    return utc_now(now) >= tender.deadline
 
 
 # --- reading -----
@@ -253,18 +261,51 @@ def _check_bundles(session: Session, bundle_ids: list[int], tender_id: int | Non
                 status=bundle.status,
                 field="bundle_ids",
             )
-        taken = session.exec(select(TenderLot).where(TenderLot.bundle_id == bundle_id)).first()
-        if taken is not None and taken.tender_id != tender_id:
-            other = session.get(Tender, taken.tender_id)
+        other = bundle_taken_by(session, bundle_id, except_tender=tender_id)
+        if other is not None:
             raise InvalidInput(
                 "{where}: bundle {code} is already a lot of tender {tender}.",
                 where=where,
                 code=bundle.code,
-                tender=other.code if other else "?",
+                tender=other.code,
                 field="bundle_ids",
             )
         bundles.append(bundle)
     return bundles
+
+
+_LIVE_TENDER = (TenderStatus.draft, TenderStatus.published, TenderStatus.opened)
+_LIVE_AWARD = (AwardStatus.proposed, AwardStatus.publicised, AwardStatus.confirmed)
+
+
+def _taken_lots() -> Any:
+    """Lots that hold their bundle: in a tender still running, or with an award that stands.
+
+    A lot of a cancelled tender, or one an awarded tender left without a winner (流标, or a winner
+    who declined), frees its bundle to be offered again in a new tender.
+    """
+    standing = select(Award.lot_id).where(col(Award.status).in_(_LIVE_AWARD))
+    return (
+        select(TenderLot)
+        .join(Tender, col(Tender.id) == col(TenderLot.tender_id))
+        .where(or_(col(Tender.status).in_(_LIVE_TENDER), col(TenderLot.id).in_(standing)))
+    )
+
+
+def bundle_taken_by(session: Session, bundle_id: int, except_tender: int | None = None) -> Tender | None:
+    """The tender whose lot holds ``bundle_id`` now (other than ``except_tender``), or None."""
+    query = _taken_lots().where(TenderLot.bundle_id == bundle_id)
+    if except_tender is not None:
+        query = query.where(TenderLot.tender_id != except_tender)
+    lot = session.exec(query).first()
+    return None if lot is None else session.get(Tender, lot.tender_id)
+
+
+def free_bundles(session: Session) -> list[Bundle]:
+    """Published bundles no tender holds: those the office may offer as lots."""
+    taken = _taken_lots().with_only_columns(col(TenderLot.bundle_id))
+    query = select(Bundle).where(Bundle.status == BundleStatus.published, col(Bundle.id).not_in(taken))
+    return list(session.exec(query.order_by(col(Bundle.code))).all())
 
 
 def lot_snapshot(session: Session, bundle: Bundle) -> dict[str, Any]:
@@ -594,6 +635,76 @@ def _notify_bidders_and_suppliers(
         },
         at=now,
     )
+
+
+# --- cancelling -----
+
+
+def check_not_cancelled(tender: Tender) -> None:
+    """Refuse work on a cancelled tender (scoring, award runs): nothing of it goes on."""
+    if tender.status == TenderStatus.cancelled:
+        raise Conflict("Tender {code} is cancelled.", code=tender.code)
+
+
+def cancel_tender(
+    *, session: Session, actor: User, tender_id: int, data: TenderCancel, now: datetime | None = None
+) -> Tender:
+    """Call a tender off (office) until its winners are published for 公示, with the reason.
+
+    Bids of a tender cancelled before its deadline stay sealed for good (:func:`is_open`); the
+    proposed awards, the office's own working, are dropped; its bundles may be offered again
+    (:func:`free_bundles`). Every supplier is told, with the reason.
+    """
+    policy.require(actor, "tender:manage")
+    now = utc_now(now)
+    tender = lock_tender(session, tender_id)
+    if tender.status in (TenderStatus.cancelled, TenderStatus.awarded):
+        raise Conflict(
+            "Tender {code} is {status}; it cannot be cancelled.", code=tender.code, status=tender.status
+        )
+    lot_ids = [
+        lot.id for lot in session.exec(select(TenderLot).where(TenderLot.tender_id == tender_id)).all()
+    ]
+    awards = session.exec(select(Award).where(col(Award.lot_id).in_(lot_ids))).all()
+    if any(a.status != AwardStatus.proposed for a in awards):
+        raise Conflict(
+            "Tender {code}'s winners are already published (公示); it can no longer be cancelled.",
+            code=tender.code,
+        )
+    before = audit.snapshot(tender)
+    for award in awards:
+        audit.record(
+            session,
+            actor=actor,
+            entity="award",
+            entity_id=award.id,
+            action="drop",
+            before=audit.snapshot(award),
+        )
+        session.delete(award)
+    was_public = tender.status != TenderStatus.draft
+    tender.status, tender.cancelled_at, tender.updated_at = TenderStatus.cancelled, now, now
+    tender.cancel_reason = data.reason.strip()
+    session.add(tender)
+    audit.record(
+        session,
+        actor=actor,
+        entity="tender",
+        entity_id=tender.id,
+        action="cancel",
+        before=before,
+        after=audit.snapshot(tender),
+    )
+    if was_public:
+        notifications.notify_role(
+            session,
+            role=Role.supplier,
+            kind="tender_cancelled",
+            params={"tender_id": tender.id, "code": tender.code, "reason": tender.cancel_reason},
+            at=now,
+        )
+    session.flush()
+    return tender
 
 
 # --- the deadline: a reminder before it, opening at it -----

@@ -41,7 +41,7 @@ from pvhub.models import (
     User,
 )
 from pvhub.models.tender import BidCreate
-from pvhub.services.tenders import get_lot, is_open, lock_tender, open_due, utc_now
+from pvhub.services.tenders import check_not_cancelled, get_lot, is_open, lock_tender, open_due, utc_now
 
 CONTENT_KEYS = (
     "total_price_cny",
@@ -425,6 +425,7 @@ def set_technical_score(
     open_due(session=session, now=now, tender_id=lot.tender_id)
     tender = session.get(Tender, lot.tender_id)
     assert tender is not None
+    check_not_cancelled(tender)
     if not is_open(tender, now):
         raise Conflict("Bids are sealed until the deadline; they can be scored once they open.")
     if not is_valid(bid, tender):

@@ -205,3 +205,30 @@ def test_a_failed_award_run_gives_its_reason_in_the_readers_language(
     assert chinese != error.message and chinese in zh and "sealed" not in zh
     en = client.get(f"/tenders/{tender.id}/award", headers={"Accept-Language": "en"}).text
     assert error.message.replace("'", "&#39;") in en
+
+
+def test_the_office_cancels_a_tender_from_its_page_and_suppliers_read_why(
+    client: TestClient, session: Session, world
+) -> None:  # type: ignore[no-untyped-def]
+    tender = open_round(session, world)
+    zh = {"Accept-Language": "zh-CN"}
+    login(client, "office@t.cn")
+    page = client.get(f"/tenders/{tender.id}", headers=zh)
+    assert "取消招标" in page.text and f'action="/tenders/{tender.id}/cancel"' in page.text
+    refused = client.post(
+        f"/tenders/{tender.id}/cancel", data={"csrf_token": csrf_of(page.text), "reason": " "}, headers=zh
+    )
+    assert "原因" in refused.text  # the field is named; nothing changed
+    session.expire_all()
+    assert session.get(Tender, tender.id).status == TenderStatus.published  # type: ignore[union-attr]
+    done = client.post(
+        f"/tenders/{tender.id}/cancel",
+        data={"csrf_token": csrf_of(page.text), "reason": "二号标段屋面荷载复核未通过"},
+        headers=zh,
+    )
+    assert "招标已取消。" in done.text and "二号标段屋面荷载复核未通过" in done.text
+    assert "取消招标" not in done.text  # no second cancel form
+    client.cookies.clear()
+    login(client, "s1@t.cn")
+    notes = client.get("/notifications", headers=zh).text
+    assert f"招标 {tender.code} 已取消：二号标段屋面荷载复核未通过" in notes

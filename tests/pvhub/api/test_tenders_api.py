@@ -334,3 +334,29 @@ def test_objection_and_decline_by_api(client: TestClient, session: Session, worl
     )
     assert successor.status_code == 200 and successor.json()["supplier_name"] == "Supplier 2"
     assert successor.json()["reason"] == "next_best" and successor.json()["status"] == "proposed"
+
+
+def test_the_office_cancels_a_tender_by_api_with_a_reason(
+    client: TestClient, session: Session, world, headers
+) -> None:  # type: ignore[no-untyped-def]
+    tender = open_round(session, world)
+    url = f"/api/v1/tenders/{tender.id}/cancel"
+    assert client.post(url, json={"reason": "The survey failed."}, headers=headers["s1"]).status_code == 403
+    short = client.post(url, json={"reason": "no"}, headers=headers["office"])
+    assert short.status_code == 422 and "reason" in short.text
+    done = client.post(url, json={"reason": "The survey failed."}, headers=headers["office"])
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["status"] == "cancelled" and body["cancel_reason"] == "The survey failed."
+    assert (
+        client.post(url, json={"reason": "The survey failed."}, headers=headers["office"]).status_code == 409
+    )
+    ocds = client.get(f"/api/v1/tenders/{tender.id}/ocds", headers=headers["s3"]).json()
+    if OCDS.is_dir():
+        _ocds_validator().validate(ocds)
+    release = ocds["releases"][0]
+    assert release["tag"][0] == "tenderCancellation"
+    assert (
+        release["tender"]["status"] == "cancelled"
+        and release["tender"]["statusDetails"] == "The survey failed."
+    )

@@ -24,7 +24,8 @@ from pvhub.models import (
     TenderLot,
     TenderStatus,
 )
-from pvhub.services import awards, tenders_bids
+from pvhub.models.tender import TenderCancel, TenderCreate
+from pvhub.services import awards, tenders, tenders_bids
 from tests.pvhub.tenderworld import DEADLINE, T0, bid, build_world, lot_ids, publish_round, set_capacity
 
 OPEN = DEADLINE + timedelta(hours=1)
@@ -275,3 +276,97 @@ def test_a_winner_who_declines_passes_the_lot_to_the_next_best_bid(
     runs = session.exec(select(AwardRun).order_by(col(AwardRun.id))).all()
     assert [r.purpose for r in runs] == ["award", "decline"]
     assert runs[1].result is not None and runs[1].result["status"] == "optimal"
+
+
+def test_a_tender_cancelled_after_opening_drops_its_proposal_and_frees_its_bundles(
+    session: Session, engine: Engine, world
+) -> None:  # type: ignore[no-untyped-def]
+    tender, lots = _awarded_round(session, engine, world)
+    assert _live(session)  # a proposal exists
+    bundle_ids = {session.get(TenderLot, lot).bundle_id for lot in lots}  # type: ignore[union-attr]
+    assert not bundle_ids & {b.id for b in tenders.free_bundles(session)}
+    tenders.cancel_tender(
+        session=session,
+        actor=world.office,
+        tender_id=tender.id,
+        data=TenderCancel(reason="The grid company changed the connection rules."),
+        now=OPEN + timedelta(hours=2),
+    )
+    session.commit()
+    assert _live(session) == {} and tender.status == TenderStatus.cancelled
+    assert tenders.is_open(tender, OPEN + timedelta(days=1))  # cancelled after opening: bids stay readable
+    assert bundle_ids <= {b.id for b in tenders.free_bundles(session)}
+    with pytest.raises(Conflict, match="is cancelled"):
+        awards.start_run(
+            session=session, actor=world.office, tender_id=tender.id, now=OPEN + timedelta(days=1)
+        )
+    some_bid = session.exec(select(Bid)).first()
+    assert some_bid is not None
+    with pytest.raises(Conflict, match="is cancelled"):
+        tenders_bids.set_technical_score(
+            session=session, actor=world.office, bid_id=some_bid.id, technical_score=90, now=OPEN
+        )
+
+
+def test_winners_published_for_publicity_cannot_be_cancelled(session: Session, engine: Engine, world) -> None:  # type: ignore[no-untyped-def]
+    tender, _lots = _awarded_round(session, engine, world)
+    awards.start_publicity(
+        session=session, actor=world.office, tender_id=tender.id, now=OPEN + timedelta(hours=1)
+    )
+    session.commit()
+    with pytest.raises(Conflict, match="can no longer be cancelled"):
+        tenders.cancel_tender(
+            session=session,
+            actor=world.office,
+            tender_id=tender.id,
+            data=TenderCancel(reason="Too late for this."),
+            now=OPEN + timedelta(hours=2),
+        )
+
+
+def test_lots_an_awarded_tender_left_without_a_winner_can_be_offered_again(
+    session: Session, engine: Engine, world
+) -> None:  # type: ignore[no-untyped-def]
+    tender = publish_round(session, world)
+    lots = lot_ids(session, tender)
+    bid(session, world.suppliers[0], tender, lots[0], 1_000_000)
+    _score_all(session, world)
+    _run(session, engine, world, tender.id)
+    start = OPEN + timedelta(hours=1)
+    awards.start_publicity(session=session, actor=world.office, tender_id=tender.id, now=start)
+    awards.confirm(
+        session=session,
+        actor=world.office,
+        award_id=_live(session)[lots[0]].id,
+        now=start + timedelta(days=3),
+    )
+    session.commit()
+    assert tender.status == TenderStatus.awarded
+    bundle_of = {lot: session.get(TenderLot, lot).bundle_id for lot in lots}  # type: ignore[union-attr]
+    free = {b.id for b in tenders.free_bundles(session)}
+    assert bundle_of[lots[0]] not in free and {bundle_of[lots[1]], bundle_of[lots[2]]} <= free
+    # a second round over the two failed lots (流标)
+    again = tenders.create_tender(
+        session=session,
+        actor=world.office,
+        data=TenderCreate(
+            title="第二轮",
+            deadline=start + timedelta(days=30),
+            bundle_ids=[bundle_of[lots[1]], bundle_of[lots[2]]],
+        ),
+        now=start + timedelta(days=4),
+    )
+    tenders.publish_tender(
+        session=session, actor=world.office, tender_id=again.id, now=start + timedelta(days=4)
+    )
+    session.commit()
+    assert again.status == TenderStatus.published
+    with pytest.raises(InvalidInput, match="already a lot of tender"):
+        tenders.create_tender(
+            session=session,
+            actor=world.office,
+            data=TenderCreate(
+                title="第三轮", deadline=start + timedelta(days=40), bundle_ids=[bundle_of[lots[0]]]
+            ),
+            now=start + timedelta(days=4),
+        )

@@ -20,7 +20,7 @@ from pvhub.models import (
     Tender,
     TenderStatus,
 )
-from pvhub.models.tender import TenderCreate, TenderUpdate
+from pvhub.models.tender import TenderCancel, TenderCreate, TenderUpdate
 from pvhub.services import tenders, tenders_bids
 from tests.pvhub.tenderworld import DEADLINE, T0, bid, build_world, lot_ids, publish_round
 
@@ -267,3 +267,56 @@ def test_is_open_compares_aware_times_across_zones(session: Session, world) -> N
     with pytest.raises(ValueError, match="naive"):
         tenders.is_open(tender, DEADLINE.replace(tzinfo=None))
     assert tenders.utc_now(local_deadline).tzinfo == UTC
+
+
+def test_a_tender_cancelled_before_its_deadline_keeps_its_bids_sealed_for_good(
+    session: Session, world
+) -> None:  # type: ignore[no-untyped-def]
+    tender = publish_round(session, world)
+    lots = lot_ids(session, tender)
+    bid(session, world.suppliers[0], tender, lots[0], 1_000_000)
+    with pytest.raises(PermissionDenied):
+        tenders.cancel_tender(
+            session=session,
+            actor=world.suppliers[0],
+            tender_id=tender.id,
+            data=TenderCancel(reason="not mine"),
+        )
+    with pytest.raises(ValidationError):
+        TenderCancel(reason="no")  # a reason bidders can act on, not a shrug
+    called_off = T0 + timedelta(days=5)
+    tenders.cancel_tender(
+        session=session,
+        actor=world.office,
+        tender_id=tender.id,
+        data=TenderCancel(reason="  The roofs of lot 2 failed the structural survey.  "),
+        now=called_off,
+    )
+    session.commit()
+    assert tender.cancel_reason == "The roofs of lot 2 failed the structural survey."
+    told = session.exec(select(Notification).where(Notification.kind == "tender_cancelled")).all()
+    assert {n.organisation_id for n in told} == {s.organisation_id for s in world.suppliers}
+    assert told[0].params["reason"] == tender.cancel_reason
+
+    after = DEADLINE + timedelta(days=1)
+    assert not tenders.is_open(tender, after)
+    assert tenders.open_due(session=session, now=after) == []
+    with pytest.raises(Conflict, match="sealed"):
+        tenders_bids.list_bids(session=session, user=world.office, tender_id=tender.id, now=after)
+    with pytest.raises(Conflict):
+        bid(session, world.suppliers[1], tender, lots[1], 900_000, at=T0 + timedelta(days=6))
+    with pytest.raises(Conflict, match="cannot be cancelled"):
+        tenders.cancel_tender(
+            session=session, actor=world.office, tender_id=tender.id, data=TenderCancel(reason="once more")
+        )
+    # its bundles may be offered again
+    assert {b.id for b in world.bundles} <= {b.id for b in tenders.free_bundles(session)}
+    again = tenders.create_tender(
+        session=session,
+        actor=world.office,
+        data=TenderCreate(
+            title="重新招标", deadline=after + timedelta(days=30), bundle_ids=[b.id for b in world.bundles]
+        ),
+        now=after,
+    )
+    assert again.status == TenderStatus.draft
