@@ -3,7 +3,8 @@
 Rules (DESIGN.md, "Tenders"; numbers from :class:`TenderRules`, i.e. the ``PVHUB_TENDER_*`` settings):
 
 * A tender is one procurement round; each lot is one published bundle, frozen at publication
-  (:attr:`TenderLot.snapshot` holds what bidders were shown). A bundle is offered in one tender only.
+  (:attr:`TenderLot.snapshot` holds what bidders were shown). A bundle is a lot of one live tender
+  at a time; after a cancellation or a lot left without a winner it may be offered again.
 * The deadline is stored in UTC and must leave at least ``min_bid_days`` after publication.
 * After publication, a change of *conditions* (description, ceiling, price weight, documents)
   raises ``conditions_version``, turns every current bid into ``needs_confirmation`` and notifies
