@@ -10,8 +10,9 @@ layer renders it: :data:`Render`), at the address they log in with.
   :func:`pvhub.services.tenders.open_due` opens a tender), so of two app processes exactly one
   mails it. A claim older than :data:`CLAIM_TIMEOUT` (a sender that died mid-batch) may be taken over.
 * **Failures:** a connection or SMTP error leaves the notification unsent with the error and one
-  more attempt counted; the next round retries, up to :data:`MAX_ATTEMPTS`. A recipient the server
-  refuses does not hold back the others.
+  more attempt counted; every later round retries it until it is :data:`MAX_AGE` old, so a mail
+  server down for hours delays mail and loses none. A recipient the server refuses does not hold
+  back the others.
 * **Only news:** notifications older than :data:`MAX_AGE` are not mailed (e.g. everything from
   before SMTP was configured); they stay in the app.
 * **Nothing sealed:** notifications hold identifiers, codes and times, never bid content, so their
@@ -41,7 +42,6 @@ from pvhub.settings import Settings
 LOG = logging.getLogger(__name__)
 MAX_AGE = timedelta(days=1)
 CLAIM_TIMEOUT = timedelta(minutes=10)
-MAX_ATTEMPTS = 10
 BATCH = 200
 SMTP_TIMEOUT_S = 20.0
 
@@ -88,7 +88,6 @@ def _claim(engine: Engine, now: datetime) -> list[int]:
             .where(
                 col(Notification.emailed_at).is_(None),
                 col(Notification.created_at) >= now - MAX_AGE,
-                col(Notification.email_attempts) < MAX_ATTEMPTS,
                 or_(
                     col(Notification.email_claimed_at).is_(None),
                     col(Notification.email_claimed_at) < now - CLAIM_TIMEOUT,
