@@ -35,6 +35,7 @@ from pvhub.services.login_throttle import (
 )
 from pvhub.settings import Settings, get_settings
 from web import (
+    account_pages,
     bundle_pages,
     construction_pages,
     dashboard_pages,
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(construction_pages.router)
     app.include_router(tender_pages.router)
     app.include_router(tender_award_pages.router)
+    app.include_router(account_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(OverflowError, _out_of_range)

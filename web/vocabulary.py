@@ -211,6 +211,12 @@ VOCABULARY = (
     N_("field.month"),
     N_("field.energy_kwh"),
     N_("field.reason"),
+    N_("field.organisation"),
+    N_("field.active"),
+    N_("field.password"),
+    N_("field.email"),
+    N_("field.org"),
+    N_("field.role"),
 )
 
 # The vocabulary prefix of each enum whose values appear in error messages ("status.approved").

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
 
 from pvhub import audit, policy
 from pvhub.errors import Conflict, InvalidInput, NotFound
@@ -21,6 +23,9 @@ def create_organisation(
     """Create an organisation; names are unique."""
     if actor is not None:
         policy.require(actor, "organisation:manage")
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("Give the organisation's name (1 to 200 characters).", field="name")
     if get_organisation_by_name(session=session, name=name) is not None:
         raise Conflict("An organisation named {name!r} already exists.", name=name, field="name")
     org = Organisation.model_validate({"name": name, "kind": kind, **fields})
@@ -130,3 +135,58 @@ def list_organisations(*, session: Session, kind: Role) -> list[Organisation]:
     return list(
         session.exec(select(Organisation).where(Organisation.kind == kind).order_by(Organisation.name)).all()
     )
+
+
+# --- the office manages organisations and users (DESIGN, "Around the flow") -----
+
+
+@dataclass
+class OrganisationView:
+    organisation: Organisation
+    users: list[User]
+
+
+def directory(*, session: Session, actor: User) -> list[OrganisationView]:
+    """Every organisation with its users, by kind and name (office only: it shows personal data)."""
+    policy.require(actor, "user:manage")
+    users: dict[int, list[User]] = {}
+    for user in session.exec(select(User).order_by(col(User.email))).all():
+        users.setdefault(user.organisation_id, []).append(user)
+    orgs = session.exec(select(Organisation).order_by(col(Organisation.kind), col(Organisation.name))).all()
+    return [OrganisationView(org, users.get(org.id or 0, [])) for org in orgs]
+
+
+def set_active(*, session: Session, actor: User, user_id: int, active: bool) -> User:
+    """Let a user in or keep them out; a deactivated user's sessions and tokens stop working at once
+    (every request checks ``active``). The office cannot lock itself out this way."""
+    policy.require(actor, "user:manage")
+    user = get_user(session=session, user_id=user_id)
+    if user.id == actor.id and not active:
+        raise Conflict("You cannot deactivate your own account.", field="active")
+    before = audit.snapshot(user)
+    user.active = active
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        entity="user",
+        entity_id=user.id,
+        action="activate" if active else "deactivate",
+        before=before,
+        after=audit.snapshot(user),
+    )
+    return user
+
+
+def reset_password(*, session: Session, actor: User, user_id: int, password: str) -> User:
+    """Set a new password for a user (office), e.g. a temporary one given by phone."""
+    policy.require(actor, "user:manage")
+    if len(password) < 10:
+        raise InvalidInput("The password must have at least 10 characters.", field="password")
+    user = get_user(session=session, user_id=user_id)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, entity="user", entity_id=user.id, action="reset_password")
+    return user

@@ -1,0 +1,114 @@
+"""The office manages organisations and users in the app: add them, keep a user out and let them back
+in, set a new password; nobody else sees the directory (it holds personal data)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from pvhub.models import AuditEvent, Organisation, Role, User
+from tests.web.test_pages import csrf_of, login
+
+ZH = {"Accept-Language": "zh-CN"}
+
+
+def _login_as(client: TestClient, email: str, password: str) -> int:
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_of(page.text), "next": "/"},
+        follow_redirects=False,
+    )
+    return response.status_code
+
+
+def _post(client: TestClient, url: str, **data: str) -> str:
+    token = csrf_of(client.get("/accounts", headers=ZH).text)
+    return client.post(url, data={"csrf_token": token, **data}, headers=ZH).text
+
+
+def test_the_office_adds_an_organisation_and_a_user_who_can_then_log_in(
+    client: TestClient, session: Session, make_user: Any
+) -> None:
+    make_user("office@x.cn", Role.office)
+    login(client, "office@x.cn")
+    page = client.get("/accounts", headers=ZH)
+    assert page.status_code == 200 and "单位与用户" in page.text and "office@x.cn" in page.text
+
+    done = _post(
+        client,
+        "/accounts/organisations",
+        name="  浦江光伏工程  ",
+        kind="supplier",
+        annual_capacity_kw="4,000",
+    )
+    assert "单位已添加。" in done and "浦江光伏工程" in done and "4,000 kWp" in done
+    org = session.exec(select(Organisation).where(Organisation.name == "浦江光伏工程")).one()
+    assert org.kind == Role.supplier and org.annual_capacity_kw == 4000
+    twice = _post(client, "/accounts/organisations", name="浦江光伏工程", kind="supplier")
+    assert "已存在" in twice
+
+    short = _post(client, "/accounts/users", email="li@pj.cn", organisation="浦江光伏工程", password="short")
+    assert "至少 10 个字符" in short
+    added = _post(
+        client,
+        "/accounts/users",
+        email="Li@PJ.cn",
+        full_name="李工",
+        organisation="浦江光伏工程",
+        password="first-password-1",
+    )
+    assert "用户已添加" in added and "li@pj.cn" in added and "李工" in added
+    user = session.exec(select(User).where(User.email == "li@pj.cn")).one()
+    assert user.role == Role.supplier and user.organisation_id == org.id
+    client.cookies.clear()
+    assert _login_as(client, "li@pj.cn", "first-password-1") == 303
+
+
+def test_a_deactivated_user_is_out_at_once_and_a_new_password_replaces_the_old(
+    client: TestClient, session: Session, make_user: Any
+) -> None:
+    office = make_user("office@x.cn", Role.office)
+    owner = make_user("owner@x.cn", Role.owner)
+    other = TestClient(client.app)
+    login(other, "owner@x.cn")
+    assert other.get("/sites").status_code == 200
+    login(client, "office@x.cn")
+
+    out = _post(client, f"/accounts/users/{owner.id}/active", active="0")
+    assert "owner@x.cn 已不能登录。" in out and "已停用" in out
+    assert other.get("/sites", follow_redirects=False).status_code in (303, 401)  # the open session ends
+    mine = _post(client, f"/accounts/users/{office.id}/active", active="0")
+    assert "不能停用自己的账户。" in mine
+    back = _post(client, f"/accounts/users/{owner.id}/active", active="1")
+    assert "owner@x.cn 已可重新登录。" in back
+
+    weak = _post(client, f"/accounts/users/{owner.id}/password", password="123")
+    assert "至少 10 个字符" in weak
+    reset = _post(client, f"/accounts/users/{owner.id}/password", password="temporary-pass-9")
+    assert "owner@x.cn 的密码已重新设置。" in reset
+    events = session.exec(select(AuditEvent).where(AuditEvent.entity == "user")).all()
+    assert {e.action for e in events} >= {"deactivate", "activate", "reset_password"}
+    assert all("password_hash" not in (e.after or {}) for e in events)
+    fresh = TestClient(client.app)
+    assert _login_as(fresh, "owner@x.cn", "temporary-pass-9") == 303
+
+
+def test_nobody_but_the_office_sees_or_changes_the_directory(client: TestClient, make_user: Any) -> None:
+    make_user("office@x.cn", Role.office)
+    supplier = make_user("s@x.cn", Role.supplier)
+    make_user("owner@x.cn", Role.owner)
+    for email in ("s@x.cn", "owner@x.cn"):
+        client.cookies.clear()
+        login(client, email)
+        assert client.get("/accounts").status_code == 403
+        token = csrf_of(client.get("/profile" if email.startswith("s@") else "/sites").text)
+        refused = client.post(
+            f"/accounts/users/{supplier.id}/password", data={"csrf_token": token, "password": "x" * 12}
+        )
+        assert refused.status_code in (303, 403)
+        if refused.status_code == 303:  # sent back with the refusal, nothing changed
+            assert re.search("/accounts", refused.headers["location"])
