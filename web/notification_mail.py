@@ -26,8 +26,10 @@ def mail_renderer(settings: Settings) -> Render:
         def in_language() -> tuple[str, str]:
             i18n.set_locale(language if language in ("zh_CN", "en") else settings.default_language)
             sentence = notification_text(note.kind, note.params, fmt)
+            tender_id = note.params.get("tender_id")
+            page = f"/tenders/{int(tender_id)}" if isinstance(tender_id, int) else "/notifications"
             where = (
-                i18n.gettext("Open pvhub to see it: {url}").format(url=f"{link}/notifications")
+                i18n.gettext("Open pvhub to see it: {url}").format(url=f"{link}{page}")
                 if link
                 else i18n.gettext("Log in to pvhub to see it under Notifications.")
             )

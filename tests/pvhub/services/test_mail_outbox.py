@@ -116,7 +116,7 @@ def test_each_user_gets_the_notification_once_in_their_language(
     assert (outcome.notifications, outcome.messages, outcome.error) == (1, 2, None)
     (zh,) = inbox.to("zhang@sun.cn")
     assert zh["Subject"] == "pvhub · 新招标 T-2026-007 已发布，投标截止 2026-12-20 17:00 (UTC+08:00)。"
-    assert "https://pvhub.example.cn/notifications" in zh.get_content()
+    assert "https://pvhub.example.cn/tenders/7" in zh.get_content()  # the page the notice is about
     assert zh["From"] == "pvhub@programme.example.cn"
     (en,) = inbox.to("li@sun.cn")
     assert en["Subject"].startswith("pvhub · Tender T-2026-007 is published; bids close 2026-12-20 17:00")
