@@ -128,3 +128,28 @@ def _optional_number(raw: str, field: str) -> float | None:
     if not value >= 0 or value == float("inf"):
         raise InvalidInput("{field} must be 0 or more.", field=field)
     return value
+
+
+@router.get("/password")
+def password_form(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    """Any user changes their own password."""
+    return render(request, "password.html", page_context(request, user, session))
+
+
+@router.post("/password", dependencies=[Depends(csrf.verify)])
+def change_password(
+    request: Request,
+    user: LoggedIn,
+    session: SessionDep,
+    current_password: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    repeat: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        if password != repeat:
+            raise InvalidInput("The two new passwords differ.", field="repeat")
+        accounts.change_own_password(session=session, user=user, current=current_password, new=password)
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, "/password", error=i18n.error_text(exc))
+    return _back(request, "/password", message=i18n.gettext("Your password is changed."))

@@ -217,6 +217,8 @@ VOCABULARY = (
     N_("field.email"),
     N_("field.org"),
     N_("field.role"),
+    N_("field.current_password"),
+    N_("field.repeat"),
 )
 
 # The vocabulary prefix of each enum whose values appear in error messages ("status.approved").

@@ -190,3 +190,19 @@ def reset_password(*, session: Session, actor: User, user_id: int, password: str
     session.flush()
     audit.record(session, actor=actor, entity="user", entity_id=user.id, action="reset_password")
     return user
+
+
+def change_own_password(*, session: Session, user: User, current: str, new: str) -> User:
+    """A user replaces their password (e.g. the first one the office gave them); the current one
+    must be given, so an unattended open session cannot be used to take the account over."""
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput("The current password is not right.", field="current_password")
+    if len(new) < 10:
+        raise InvalidInput("The password must have at least 10 characters.", field="password")
+    if new == current:
+        raise InvalidInput("Choose a password other than the current one.", field="password")
+    user.password_hash = hash_password(new)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=user, entity="user", entity_id=user.id, action="change_password")
+    return user

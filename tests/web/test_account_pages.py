@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from pvhub.models import AuditEvent, Organisation, Role, User
+from tests.conftest import TEST_PASSWORD
 from tests.web.test_pages import csrf_of, login
 
 ZH = {"Accept-Language": "zh-CN"}
@@ -112,3 +113,27 @@ def test_nobody_but_the_office_sees_or_changes_the_directory(client: TestClient,
         assert refused.status_code in (303, 403)
         if refused.status_code == 303:  # sent back with the refusal, nothing changed
             assert re.search("/accounts", refused.headers["location"])
+
+
+def test_a_user_changes_their_own_password_with_the_current_one(
+    client: TestClient, session: Session, make_user: Any
+) -> None:
+    make_user("owner@x.cn", Role.owner)
+    login(client, "owner@x.cn")
+    page = client.get("/password", headers=ZH)
+    assert page.status_code == 200 and "修改密码" in page.text
+
+    def change(current: str, new: str, repeat: str | None = None) -> str:
+        token = csrf_of(client.get("/password", headers=ZH).text)
+        data = {"csrf_token": token, "current_password": current, "password": new, "repeat": repeat or new}
+        return client.post("/password", data=data, headers=ZH).text
+
+    assert "当前密码不正确。" in change("wrong-password", "brand-new-pass-1")
+    assert "两次输入的新密码不一致。" in change(TEST_PASSWORD, "brand-new-pass-1", "brand-new-pass-2")
+    assert "至少 10 个字符" in change(TEST_PASSWORD, "short")
+    assert "密码已修改。" in change(TEST_PASSWORD, "brand-new-pass-1")
+    fresh = TestClient(client.app)
+    assert _login_as(fresh, "owner@x.cn", TEST_PASSWORD) != 303
+    assert _login_as(fresh, "owner@x.cn", "brand-new-pass-1") == 303
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "change_password")).one()
+    assert event.after is None or "password_hash" not in event.after
