@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pvhub.api import auth, bundling, exports, imports, jobs, programme, sites, surfaces
+from pvhub.api import accounts, auth, bundling, exports, imports, jobs, programme, sites, surfaces
 from pvhub.api import awards as awards_api
 from pvhub.api import construction as construction_api
 from pvhub.api import notifications as notifications_api
@@ -36,4 +36,5 @@ def build_router() -> APIRouter:
     router.include_router(tenders_api.router)
     router.include_router(awards_api.router)
     router.include_router(notifications_api.router)
+    router.include_router(accounts.router)
     return router

@@ -156,6 +156,12 @@ def directory(*, session: Session, actor: User) -> list[OrganisationView]:
     return [OrganisationView(org, users.get(org.id or 0, [])) for org in orgs]
 
 
+def get_user_for(*, session: Session, actor: User, user_id: int) -> User:
+    """A user, for the office (who manages users) only."""
+    policy.require(actor, "user:manage")
+    return get_user(session=session, user_id=user_id)
+
+
 def set_active(*, session: Session, actor: User, user_id: int, active: bool) -> User:
     """Let a user in or keep them out; a deactivated user's sessions and tokens stop working at once
     (every request checks ``active``). The office cannot lock itself out this way."""
