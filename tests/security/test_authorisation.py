@@ -187,6 +187,7 @@ OBJECTS: dict[str, Finder] = {
     "job_id": lambda s, a: _first(
         s, select(Job.id).where(Job.created_by_id != (a.user.id if a.user else None)).order_by(Job.id)
     ),
+    "user_id": lambda s, a: _first(s, select(User.id).where(User.organisation_id != a.org).order_by(User.id)),
     "bundle_id": _draft_bundle,
     "point_id": _any(DemonstrationPoint),
     "tender_id": _any(Tender),
