@@ -1,11 +1,14 @@
 """The office's directory of organisations and users: add an organisation or a user, let a user in
-or keep them out, set a new password. Rules live in :mod:`pvhub.services.accounts`."""
+or keep them out, set a new password; and any user's own password. Rules live in
+:mod:`pvhub.services.accounts`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
+from sqlmodel import Session
 from starlette.responses import Response
 
 from pvhub.api.deps import SessionDep
@@ -15,10 +18,20 @@ from pvhub.services import accounts
 from web import csrf, i18n
 from web.pages import LoggedIn
 from web.templating import render
-from web.tender_pages import _back, page_context
+from web.tender_pages import _back, page_context, parse_number
 
 router = APIRouter(include_in_schema=False)
 BACK = "/accounts"
+
+
+def _act(request: Request, session: Session, change: Callable[[], str], back: str = BACK) -> Response:
+    """Run a change and flash what it says, or roll back and flash the refusal."""
+    try:
+        said = change()
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, back, error=i18n.error_text(exc))
+    return _back(request, back, message=said)
 
 
 @router.get("/accounts")
@@ -38,20 +51,17 @@ def add_organisation(
     kind: Annotated[str, Form()] = "",
     annual_capacity_kw: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        role = _role(kind)
-        capacity = _optional_number(annual_capacity_kw, "annual_capacity_kw")
+    def change() -> str:
         accounts.create_organisation(
             session=session,
             actor=user,
             name=name,
-            kind=role,
-            annual_capacity_kw=capacity if role == Role.supplier else None,
+            kind=_role(kind),
+            annual_capacity_kw=parse_number(annual_capacity_kw, "annual_capacity_kw"),
         )
-    except DomainError as exc:
-        session.rollback()
-        return _back(request, BACK, error=i18n.error_text(exc))
-    return _back(request, BACK, message=i18n.gettext("The organisation is added."))
+        return i18n.gettext("The organisation is added.")
+
+    return _act(request, session, change)
 
 
 @router.post("/accounts/users", dependencies=[Depends(csrf.verify)])
@@ -64,50 +74,41 @@ def add_user(
     organisation: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        org = accounts.get_organisation_by_name(session=session, name=organisation)
-        if org is None:
-            raise InvalidInput("Choose the user's organisation.", field="organisation")
+    def change() -> str:
         accounts.create_user(
             session=session,
             actor=user,
             email=email,
-            role=org.kind,
-            organisation=org.name,
+            organisation=organisation,
             password=password,
             full_name=full_name.strip() or None,
         )
-    except DomainError as exc:
-        session.rollback()
-        return _back(request, BACK, error=i18n.error_text(exc))
-    return _back(request, BACK, message=i18n.gettext("The user is added; give them the password."))
+        return i18n.gettext("The user is added; give them the password.")
+
+    return _act(request, session, change)
 
 
 @router.post("/accounts/users/{user_id}/active", dependencies=[Depends(csrf.verify)])
 def set_active(
     request: Request, user_id: int, user: LoggedIn, session: SessionDep, active: Annotated[str, Form()] = ""
 ) -> Response:
-    try:
+    def change() -> str:
         changed = accounts.set_active(session=session, actor=user, user_id=user_id, active=active == "1")
-    except DomainError as exc:
-        session.rollback()
-        return _back(request, BACK, error=i18n.error_text(exc))
-    said = "{email} can log in again." if changed.active else "{email} can no longer log in."
-    return _back(request, BACK, message=i18n.gettext(said).format(email=changed.email))
+        said = "{email} can log in again." if changed.active else "{email} can no longer log in."
+        return i18n.gettext(said).format(email=changed.email)
+
+    return _act(request, session, change)
 
 
 @router.post("/accounts/users/{user_id}/password", dependencies=[Depends(csrf.verify)])
 def reset_password(
     request: Request, user_id: int, user: LoggedIn, session: SessionDep, password: Annotated[str, Form()] = ""
 ) -> Response:
-    try:
+    def change() -> str:
         changed = accounts.reset_password(session=session, actor=user, user_id=user_id, password=password)
-    except DomainError as exc:
-        session.rollback()
-        return _back(request, BACK, error=i18n.error_text(exc))
-    return _back(
-        request, BACK, message=i18n.gettext("{email} has a new password.").format(email=changed.email)
-    )
+        return i18n.gettext("{email} has a new password.").format(email=changed.email)
+
+    return _act(request, session, change)
 
 
 def _role(kind: str) -> Role:
@@ -115,19 +116,6 @@ def _role(kind: str) -> Role:
         return Role(kind)
     except ValueError:
         raise InvalidInput("Choose the kind of organisation.", field="kind") from None
-
-
-def _optional_number(raw: str, field: str) -> float | None:
-    text = raw.strip().replace(",", "")
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidInput("{field} must be a number (got {raw!r}).", raw=raw, field=field) from None
-    if not value >= 0 or value == float("inf"):
-        raise InvalidInput("{field} must be 0 or more.", field=field)
-    return value
 
 
 @router.get("/password")
@@ -145,11 +133,10 @@ def change_password(
     password: Annotated[str, Form()] = "",
     repeat: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        if password != repeat:
+    def change() -> str:
+        if password != repeat:  # the form's own check: two fields that must agree
             raise InvalidInput("The two new passwords differ.", field="repeat")
         accounts.change_own_password(session=session, user=user, current=current_password, new=password)
-    except DomainError as exc:
-        session.rollback()
-        return _back(request, "/password", error=i18n.error_text(exc))
-    return _back(request, "/password", message=i18n.gettext("Your password is changed."))
+        return i18n.gettext("Your password is changed.")
+
+    return _act(request, session, change, back="/password")

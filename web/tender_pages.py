@@ -96,7 +96,12 @@ def _form_error(exc: Exception) -> str:
 
 
 def _number(form: FormData, name: str, *, integer: bool = False) -> float | int | None:
-    raw = str(form.get(name) or "").strip().replace(",", "").replace("，", "")
+    return parse_number(str(form.get(name) or ""), name, integer=integer)
+
+
+def parse_number(raw: str, name: str, *, integer: bool = False) -> float | int | None:
+    """A form field's number (thousands separators allowed); None when left empty."""
+    raw = raw.strip().replace(",", "").replace("，", "")
     if not raw:
         return None
     try:

@@ -7,7 +7,6 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from pvhub.api.deps import CurrentUser, SessionDep
-from pvhub.errors import NotFound
 from pvhub.models import Organisation, OrganisationPublic, Role, User, UserPublic
 from pvhub.models.register import Flag, Number, Text
 from pvhub.services import accounts
@@ -69,7 +68,7 @@ def add_organisation(body: OrganisationCreate, user: CurrentUser, session: Sessi
         actor=user,
         name=body.name,
         kind=body.kind,
-        annual_capacity_kw=body.annual_capacity_kw if body.kind == Role.supplier else None,
+        annual_capacity_kw=body.annual_capacity_kw,
     )
     return OrganisationPublic.model_validate(org)
 
@@ -77,23 +76,15 @@ def add_organisation(body: OrganisationCreate, user: CurrentUser, session: Sessi
 @router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
 def add_user(body: UserCreate, user: CurrentUser, session: SessionDep) -> UserPublic:
     """Add a user to an organisation (office); the role is the organisation's kind."""
-    org = accounts.get_organisation_by_name(session=session, name=body.organisation)
-    if org is None:
-        raise NotFound(
-            "No organisation named {organisation!r}; create it first.",
-            organisation=body.organisation,
-            field="organisation",
-        )
     created = accounts.create_user(
         session=session,
         actor=user,
         email=body.email,
-        role=org.kind,
-        organisation=org.name,
+        organisation=body.organisation,
         password=body.password,
         full_name=body.full_name,
     )
-    return _public(created, org.name)
+    return _public(created, body.organisation)
 
 
 @router.patch("/users/{user_id}", response_model=UserPublic)
@@ -101,10 +92,8 @@ def change_user(user_id: int, body: UserChange, user: CurrentUser, session: Sess
     """Deactivate or reactivate a user, or set a new password (office)."""
     changed = accounts.get_user_for(session=session, actor=user, user_id=user_id)
     if body.active is not None:
-        changed = accounts.set_active(session=session, actor=user, user_id=user_id, active=body.active)
+        accounts.set_active(session=session, actor=user, user_id=user_id, active=body.active)
     if body.password is not None:
-        changed = accounts.reset_password(
-            session=session, actor=user, user_id=user_id, password=body.password
-        )
+        accounts.reset_password(session=session, actor=user, user_id=user_id, password=body.password)
     org = session.get(Organisation, changed.organisation_id)
     return _public(changed, org.name if org else None)

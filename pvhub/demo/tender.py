@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlmodel import Session, col, select
 
-from pvhub.models import Award, AwardStatus, Bid, Bundle, BundleStatus, Organisation, Role, TenderLot, User
+from pvhub.models import Award, AwardStatus, Bid, Organisation, Role, TenderLot, User
 from pvhub.models.tender import BidCreate, TenderCreate
 from pvhub.services import awards, tenders, tenders_bids
 
@@ -46,17 +46,13 @@ def _suppliers(session: Session) -> list[User]:
     return list(seen.values())
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def run_demo_tender(session: Session) -> None:
     """Replay one tender round over the published bundles (nothing happens when there are none)."""
-    bundles = list(
-        session.exec(
-            select(Bundle)
-            .where(
-                Bundle.status == BundleStatus.published, col(Bundle.id).not_in(select(TenderLot.bundle_id))
-            )
-            .order_by(col(Bundle.published_at), col(Bundle.id))
-        ).all()
-    )
+    # in the order they were published, as the office would list them in the round
+    bundles = sorted(tenders.free_bundles(session), key=lambda b: (b.published_at or EPOCH, b.id or 0))
     suppliers = _suppliers(session)
     if not bundles or len(suppliers) < 2:
         return

@@ -18,9 +18,15 @@ def get_organisation_by_name(*, session: Session, name: str) -> Organisation | N
 
 
 def create_organisation(
-    *, session: Session, actor: User | None, name: str, kind: Role, **fields: object
+    *,
+    session: Session,
+    actor: User | None,
+    name: str,
+    kind: Role,
+    annual_capacity_kw: float | None = None,
 ) -> Organisation:
-    """Create an organisation; names are unique."""
+    """Create an organisation; names are unique. Only a supplier has a yearly installation capacity
+    (the award caps what it may win by it); one given for another kind is not kept."""
     if actor is not None:
         policy.require(actor, "organisation:manage")
     name = name.strip()
@@ -28,7 +34,10 @@ def create_organisation(
         raise InvalidInput("Give the organisation's name (1 to 200 characters).", field="name")
     if get_organisation_by_name(session=session, name=name) is not None:
         raise Conflict("An organisation named {name!r} already exists.", name=name, field="name")
-    org = Organisation.model_validate({"name": name, "kind": kind, **fields})
+    capacity = annual_capacity_kw if kind == Role.supplier else None
+    if capacity is not None and not 0 <= capacity < float("inf"):
+        raise InvalidInput("{field} must be 0 or more.", field="annual_capacity_kw")
+    org = Organisation(name=name, kind=kind, annual_capacity_kw=capacity)
     session.add(org)
     session.flush()
     audit.record(
@@ -58,12 +67,13 @@ def create_user(
     session: Session,
     actor: User | None,
     email: str,
-    role: Role,
     organisation: str,
     password: str,
+    role: Role | None = None,
     full_name: str | None = None,
 ) -> User:
-    """Create a user in an existing organisation whose kind matches the role.
+    """Create a user in an existing organisation whose kind matches the role (by default the
+    organisation's kind: pages and the API name only the organisation).
 
     ``actor`` None means the operator at the command line (recorded as ``system``).
     """
@@ -77,8 +87,11 @@ def create_user(
     org = get_organisation_by_name(session=session, name=organisation)
     if org is None:
         raise NotFound(
-            "No organisation named {organisation!r}; create it first.", organisation=organisation, field="org"
+            "No organisation named {organisation!r}; create it first.",
+            organisation=organisation,
+            field="organisation",
         )
+    role = org.kind if role is None else role
     if org.kind != role:
         raise InvalidInput(
             "Organisation {organisation!r} is a {kind} organisation; a {role} user cannot belong to it.",

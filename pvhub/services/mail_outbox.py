@@ -81,39 +81,30 @@ def send_due(engine: Engine, settings: Settings, render: Render, now: datetime |
 
 
 def _claim(engine: Engine, now: datetime) -> list[int]:
-    """Take the due notifications for this sender; others see them claimed."""
-    with Session(engine) as session:
-        due = session.exec(
-            select(Notification.id)
-            .where(
-                col(Notification.emailed_at).is_(None),
-                col(Notification.created_at) >= now - MAX_AGE,
-                or_(
-                    col(Notification.email_claimed_at).is_(None),
-                    col(Notification.email_claimed_at) < now - CLAIM_TIMEOUT,
-                ),
-            )
-            .order_by(col(Notification.id))
-            .limit(BATCH)
-        ).all()
-    taken = []
-    for note_id in due:
-        with transaction(engine) as session:
-            claim = (
-                update(Notification)
-                .where(
-                    col(Notification.id) == note_id,
-                    col(Notification.emailed_at).is_(None),
-                    or_(
-                        col(Notification.email_claimed_at).is_(None),
-                        col(Notification.email_claimed_at) < now - CLAIM_TIMEOUT,
-                    ),
-                )
-                .values(email_claimed_at=now)
-            )
-            if session.exec(claim).rowcount == 1:
-                taken.append(note_id)
-    return [i for i in taken if i is not None]
+    """Take the due notifications for this sender in one conditional UPDATE; a concurrent sender's
+    UPDATE finds them claimed (PostgreSQL re-checks the condition on rows it waited for; SQLite
+    runs writers one at a time)."""
+    unclaimed = (
+        col(Notification.emailed_at).is_(None),
+        or_(
+            col(Notification.email_claimed_at).is_(None),
+            col(Notification.email_claimed_at) < now - CLAIM_TIMEOUT,
+        ),
+    )
+    due = (
+        select(Notification.id)
+        .where(*unclaimed, col(Notification.created_at) >= now - MAX_AGE)
+        .order_by(col(Notification.id))
+        .limit(BATCH)
+    )
+    claim = (
+        update(Notification)
+        .where(col(Notification.id).in_(due), *unclaimed)
+        .values(email_claimed_at=now)
+        .returning(col(Notification.id))
+    )
+    with transaction(engine) as session:
+        return sorted(session.execute(claim).scalars().all())
 
 
 def _connect(settings: Settings) -> smtplib.SMTP:

@@ -476,13 +476,7 @@ def publish_tender(
         before=before,
         after=audit.snapshot(tender),
     )
-    notifications.notify_role(
-        session,
-        role=Role.supplier,
-        kind="tender_published",
-        params={"tender_id": tender.id, "code": tender.code, "deadline": _iso(tender.deadline)},
-        at=now,
-    )
+    _tell_suppliers(session, tender, "tender_published", now)
     return tender
 
 
@@ -553,7 +547,7 @@ def update_tender(
         after=audit.snapshot(tender),
     )
     if "deadline" in values and not changed:
-        _notify_bidders_and_suppliers(session, tender, kind="tender_changed", what=["deadline"], now=now)
+        _tell_suppliers(session, tender, "tender_changed", now, changed=["deadline"])
     return tender
 
 
@@ -617,23 +611,17 @@ def conditions_changed(
             params={"tender_id": tender.id, "code": tender.code, "deadline": _iso(tender.deadline)},
             at=now,
         )
-    _notify_bidders_and_suppliers(session, tender, kind="tender_changed", what=what, now=now)
+    _tell_suppliers(session, tender, "tender_changed", now, changed=what)
     return len(bids)
 
 
-def _notify_bidders_and_suppliers(
-    session: Session, tender: Tender, *, kind: str, what: list[str], now: datetime
-) -> None:
+def _tell_suppliers(session: Session, tender: Tender, kind: str, now: datetime, **params: Any) -> None:
+    """Notify every supplier about a tender (it is public): its id, code and deadline, and ``params``."""
     notifications.notify_role(
         session,
         role=Role.supplier,
         kind=kind,
-        params={
-            "tender_id": tender.id,
-            "code": tender.code,
-            "deadline": _iso(tender.deadline),
-            "changed": what,
-        },
+        params={"tender_id": tender.id, "code": tender.code, "deadline": _iso(tender.deadline), **params},
         at=now,
     )
 
@@ -697,13 +685,7 @@ def cancel_tender(
         after=audit.snapshot(tender),
     )
     if was_public:
-        notifications.notify_role(
-            session,
-            role=Role.supplier,
-            kind="tender_cancelled",
-            params={"tender_id": tender.id, "code": tender.code, "reason": tender.cancel_reason},
-            at=now,
-        )
+        _tell_suppliers(session, tender, "tender_cancelled", now, reason=tender.cancel_reason)
     session.flush()
     return tender
 
@@ -738,13 +720,7 @@ def remind_due(*, session: Session, now: datetime | None = None, tender_id: int 
             continue
         tender = session.get(Tender, due_id, populate_existing=True)
         assert tender is not None
-        notifications.notify_role(
-            session,
-            role=Role.supplier,
-            kind="deadline_near",
-            params={"tender_id": due_id, "code": tender.code, "deadline": _iso(tender.deadline)},
-            at=now,
-        )
+        _tell_suppliers(session, tender, "deadline_near", now)
         reminded.append(due_id)
     return reminded
 
