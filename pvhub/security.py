@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -34,16 +35,32 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt="pvhub-api-token")
 
 
-def issue_token(secret: str, user_id: int) -> str:
-    """A signed, time-stamped bearer token naming the user."""
-    return _serializer(secret).dumps({"uid": user_id})
+class TokenClaims(NamedTuple):
+    user_id: int
+    credential_version: int
 
 
-def read_token(secret: str, token: str, max_age_s: int) -> int | None:
-    """The user id in a valid, unexpired token, else None."""
+def issue_token(secret: str, user_id: int, credential_version: int = 0) -> str:
+    """A signed, time-stamped bearer token naming the user and their credential version at issue.
+
+    The version lets a new password end the tokens issued before it
+    (:func:`pvhub.services.accounts.signed_in_user`).
+    """
+    return _serializer(secret).dumps({"uid": user_id, "ver": credential_version})
+
+
+def read_token(secret: str, token: str, max_age_s: int) -> TokenClaims | None:
+    """The user id and credential version of a valid, unexpired token, else None.
+
+    A token without a version was issued before versions existed, when every user was at 0.
+    """
     try:
         data = _serializer(secret).loads(token, max_age=max_age_s)
     except (BadSignature, SignatureExpired):
         return None
-    uid = data.get("uid") if isinstance(data, dict) else None
-    return uid if isinstance(uid, int) else None
+    if not isinstance(data, dict):
+        return None
+    uid, version = data.get("uid"), data.get("ver", 0)
+    if not isinstance(uid, int) or not isinstance(version, int):
+        return None
+    return TokenClaims(uid, version)

@@ -133,10 +133,16 @@ def change_password(
     password: Annotated[str, Form()] = "",
     repeat: Annotated[str, Form()] = "",
 ) -> Response:
+    """Change one's own password: every other session and token of the user ends, this one stays."""
+
     def change() -> str:
         if password != repeat:  # the form's own check: two fields that must agree
             raise InvalidInput("The two new passwords differ.", field="repeat")
-        accounts.change_own_password(session=session, user=user, current=current_password, new=password)
+        changed = accounts.change_own_password(
+            session=session, user=user, current=current_password, new=password
+        )
+        # The change ends every session of the user; this one made it, so it carries on.
+        request.session["ver"] = changed.credential_version
         return i18n.gettext("Your password is changed.")
 
     return _act(request, session, change, back="/password")

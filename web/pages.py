@@ -25,7 +25,8 @@ router = APIRouter(include_in_schema=False)
 
 
 def page_user(request: Request, session: SessionDep) -> User | None:
-    """The logged-in user of the signed session cookie, if any, still active and not logged out.
+    """The logged-in user of the signed session cookie, if any, still active, not logged out and
+    not ended by a new password (the cookie's ``ver``; cookies from before versions count as 0).
 
     A session its holder logged out of is emptied here, so the response does not sign it again
     (pvhub/services/page_sessions.py relies on that).
@@ -36,8 +37,10 @@ def page_user(request: Request, session: SessionDep) -> User | None:
     if page_sessions.is_revoked(session, sid):
         request.session.clear()
         return None
-    user = session.get(User, user_id)
-    return user if user is not None and user.active else None
+    version = request.session.get("ver", 0)
+    if not isinstance(version, int):
+        return None
+    return accounts.signed_in_user(session=session, user_id=user_id, credential_version=version)
 
 
 PageUser = Annotated[User | None, Depends(page_user)]
@@ -220,6 +223,7 @@ def login(
     request.session.clear()
     request.session["uid"] = user.id
     request.session["sid"] = page_sessions.new_session_id()
+    request.session["ver"] = user.credential_version
     return RedirectResponse(_safe_next(next), status_code=303)
 
 

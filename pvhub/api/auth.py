@@ -49,7 +49,7 @@ def login_for_token(
     )
     if user is None or user.id is None:
         raise NotAuthenticated("Wrong e-mail or password.")
-    return Token(access_token=issue_token(settings.secret, user.id))
+    return Token(access_token=issue_token(settings.secret, user.id, user.credential_version))
 
 
 @router.get("/me", response_model=UserPublic)

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from pvhub.errors import NotAuthenticated
 from pvhub.models import User
 from pvhub.security import read_token
+from pvhub.services import accounts
 from pvhub.settings import Settings
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -43,11 +44,13 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 def get_optional_user(
     session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User | None:
-    if not token:
+    """The token's user while the token still counts (active, issued since the last new password)."""
+    claims = read_token(settings.secret, token, settings.token_max_age_s) if token else None
+    if claims is None:
         return None
-    user_id = read_token(settings.secret, token, settings.token_max_age_s)
-    user = session.get(User, user_id) if user_id is not None else None
-    return user if user is not None and user.active else None
+    return accounts.signed_in_user(
+        session=session, user_id=claims.user_id, credential_version=claims.credential_version
+    )
 
 
 def get_current_user(user: Annotated[User | None, Depends(get_optional_user)]) -> User:

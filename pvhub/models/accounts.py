@@ -44,6 +44,11 @@ class User(UserBase, table=True):
     password_hash: str = Field(max_length=255)
     language: str | None = Field(default=None, max_length=10)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    credential_version: int = Field(
+        default=0,
+        description="Stamped into every session and token at login; raising it ends them all "
+        "(pvhub.services.accounts.signed_in_user)",
+    )
 
 
 class UserCreate(SQLModel):

@@ -129,6 +129,32 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
     return user
 
 
+def signed_in_user(*, session: Session, user_id: int, credential_version: int) -> User | None:
+    """The user a page session or an API token names, while that login still counts; else None.
+
+    Every request asks this (the API's bearer tokens and the pages' session cookie alike), so what
+    it refuses stops working at once: a deactivated user, and any login made before the user's
+    credential version last rose — a new password or a deactivation (:func:`end_sessions`). A
+    login carries the version it was made at; cookies and tokens are signed, so it cannot be
+    forged upwards.
+    """
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.credential_version != credential_version:
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every page session and API token ``user`` holds, wherever it is.
+
+    Sessions and tokens live in signed cookies and headers, not on the server, so they cannot be
+    listed and revoked one by one; raising the version they must carry refuses them all in
+    :func:`signed_in_user`. A session that should live on (the one a user changed their own
+    password in) takes the new version from the user after the change.
+    """
+    user.credential_version += 1
+
+
 def authenticate_throttled(
     *, session: Session, email: str, password: str, address: str | None, throttle: LoginThrottle
 ) -> User | None:
@@ -177,12 +203,15 @@ def get_user_for(*, session: Session, actor: User, user_id: int) -> User:
 
 def set_active(*, session: Session, actor: User, user_id: int, active: bool) -> User:
     """Let a user in or keep them out; a deactivated user's sessions and tokens stop working at once
-    (every request checks ``active``). The office cannot lock itself out this way."""
+    (every request checks ``active``) and for good: letting the user in again does not revive them,
+    they log in afresh. The office cannot lock itself out this way."""
     policy.require(actor, "user:manage")
     user = get_user(session=session, user_id=user_id)
     if user.id == actor.id and not active:
         raise Conflict("You cannot deactivate your own account.", field="active")
     before = audit.snapshot(user)
+    if user.active and not active:
+        end_sessions(user)
     user.active = active
     session.add(user)
     session.flush()
@@ -199,12 +228,17 @@ def set_active(*, session: Session, actor: User, user_id: int, active: bool) -> 
 
 
 def reset_password(*, session: Session, actor: User, user_id: int, password: str) -> User:
-    """Set a new password for a user (office), e.g. a temporary one given by phone."""
+    """Set a new password for a user (office), e.g. a temporary one given by phone.
+
+    Every session and token of the user ends, the office's own included when it resets its own
+    password: a reset is what the office does when an account may be in the wrong hands, and a
+    session opened with the old password is exactly what those hands would hold."""
     policy.require(actor, "user:manage")
     if len(password) < 10:
         raise InvalidInput("The password must have at least 10 characters.", field="password")
     user = get_user(session=session, user_id=user_id)
     user.password_hash = hash_password(password)
+    end_sessions(user)
     session.add(user)
     session.flush()
     audit.record(session, actor=actor, entity="user", entity_id=user.id, action="reset_password")
@@ -213,7 +247,11 @@ def reset_password(*, session: Session, actor: User, user_id: int, password: str
 
 def change_own_password(*, session: Session, user: User, current: str, new: str) -> User:
     """A user replaces their password (e.g. the first one the office gave them); the current one
-    must be given, so an unattended open session cannot be used to take the account over."""
+    must be given, so an unattended open session cannot be used to take the account over.
+
+    Every other session and token of the user ends (whoever knew the old password may hold one).
+    The caller's own session ends too unless it takes ``user.credential_version`` from the returned
+    user, as the password page does: the person who just proved the password stays logged in."""
     if not verify_password(user.password_hash, current):
         raise InvalidInput("The current password is not right.", field="current_password")
     if len(new) < 10:
@@ -221,6 +259,7 @@ def change_own_password(*, session: Session, user: User, current: str, new: str)
     if new == current:
         raise InvalidInput("Choose a password other than the current one.", field="password")
     user.password_hash = hash_password(new)
+    end_sessions(user)
     session.add(user)
     session.flush()
     audit.record(session, actor=user, entity="user", entity_id=user.id, action="change_password")

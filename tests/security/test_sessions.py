@@ -179,3 +179,76 @@ def test_revocations_are_swept_once_no_cookie_could_still_carry_them(
     assert page_sessions.is_revoked(session, "a") and page_sessions.is_revoked(session, "b")
     page_sessions.revoke(session, "c", max_age_s=3600, now=start + timedelta(minutes=61))
     assert {r.sid for r in session.exec(select(RevokedSession)).all()} == {"b", "c"}
+
+
+NEW_PASSWORD = "a-brand-new-passphrase"
+
+
+def _user_id(session: Session, email: str) -> int:
+    user = session.exec(select(User).where(User.email == email)).one()
+    assert user.id is not None
+    return user.id
+
+
+def _logged_out(client: TestClient) -> bool:
+    response = client.get("/sites", follow_redirects=False)
+    return response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_changing_ones_password_ends_the_other_sessions_and_tokens_but_not_this_one(
+    client: TestClient, small_world: SmallWorld
+) -> None:
+    """Whoever knew the old password may hold a token or a browser session from it: both end."""
+    token = api_token(client, small_world.owner)
+    other = TestClient(client.app, base_url="http://testserver")  # the same user in another browser
+    page_login(other, small_world.owner)
+    csrf = page_login(client, small_world.owner)
+    form = {"password": NEW_PASSWORD, "repeat": NEW_PASSWORD, "csrf_token": csrf}
+    refused = client.post("/password", data={**form, "current_password": "not-it"}, follow_redirects=False)
+    assert refused.status_code == 303
+    assert client.get("/api/v1/me", headers=token).status_code == 200  # a refused change ends nothing
+    assert other.get("/sites", follow_redirects=False).status_code == 200
+    changed = client.post(
+        "/password", data={**form, "current_password": "correct-horse-battery"}, follow_redirects=False
+    )
+    assert changed.status_code == 303 and changed.headers["location"].startswith("/password")
+    assert client.get("/api/v1/me", headers=token).status_code == 401
+    assert _logged_out(other)
+    assert client.get("/sites", follow_redirects=False).status_code == 200  # the session that changed it
+    fresh = api_token(client, small_world.owner, NEW_PASSWORD)
+    assert client.get("/api/v1/me", headers=fresh).status_code == 200
+
+
+def test_the_offices_password_reset_ends_every_session_and_token_of_the_user(
+    client: TestClient, small_world: SmallWorld, session: Session
+) -> None:
+    token = api_token(client, small_world.owner)
+    browser = TestClient(client.app, base_url="http://testserver")
+    page_login(browser, small_world.owner)
+    office = api_token(client, small_world.office)
+    owner_id = _user_id(session, small_world.owner)
+    reset = client.patch(f"/api/v1/users/{owner_id}", json={"password": NEW_PASSWORD}, headers=office)
+    assert reset.status_code == 200, reset.text
+    assert client.get("/api/v1/me", headers=token).status_code == 401
+    assert _logged_out(browser)
+    assert client.get("/api/v1/me", headers=office).status_code == 200  # the office's own token stays
+    assert (
+        client.get("/api/v1/me", headers=api_token(client, small_world.owner, NEW_PASSWORD)).status_code
+        == 200
+    )
+
+
+def test_sessions_ended_by_deactivation_stay_ended_when_the_user_is_let_in_again(
+    client: TestClient, small_world: SmallWorld, session: Session
+) -> None:
+    token = api_token(client, small_world.owner)
+    browser = TestClient(client.app, base_url="http://testserver")
+    page_login(browser, small_world.owner)
+    office = api_token(client, small_world.office)
+    owner_id = _user_id(session, small_world.owner)
+    for active in (False, True):
+        response = client.patch(f"/api/v1/users/{owner_id}", json={"active": active}, headers=office)
+        assert response.status_code == 200, response.text
+    assert client.get("/api/v1/me", headers=token).status_code == 401
+    assert _logged_out(browser)
+    assert client.get("/api/v1/me", headers=api_token(client, small_world.owner)).status_code == 200
