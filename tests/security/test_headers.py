@@ -3,6 +3,8 @@ a CSP that runs only our own scripts, frame denial, no MIME sniffing and a stric
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 from httpx import Response
 
@@ -33,9 +35,11 @@ def header_problems(response: Response) -> list[str]:
     if csp is None:
         return ["no Content-Security-Policy"]
     directives = csp_directives(csp)
-    scripts = directives.get("script-src", directives.get("default-src"))
-    if scripts != ["'self'"]:
-        problems.append(f"script-src is {scripts}, not only 'self'")
+    scripts = directives.get("script-src", directives.get("default-src")) or []
+    # only scripts carrying this response's nonce: not 'self', which let injected markup load
+    # pvhub's own htmx inside a srcdoc frame (issue 15)
+    if len(scripts) != 1 or not re.fullmatch(r"'nonce-[A-Za-z0-9_-]{20,}'", scripts[0]):
+        problems.append(f"script-src is {scripts}, not one nonce")
     if directives.get("default-src") != ["'self'"]:
         problems.append(f"default-src is {directives.get('default-src')}")
     if "'unsafe-inline'" in directives.get("style-src", []):
@@ -49,6 +53,9 @@ def header_problems(response: Response) -> list[str]:
         problems.append("no X-Content-Type-Options: nosniff")
     if response.headers.get("referrer-policy") not in STRICT_REFERRER:
         problems.append(f"Referrer-Policy {response.headers.get('referrer-policy')!r}")
+    path = response.request.url.path
+    if not path.startswith("/static/") and response.headers.get("cache-control") != "no-store":
+        problems.append(f"Cache-Control {response.headers.get('cache-control')!r}, not no-store")
     return problems
 
 
@@ -83,4 +90,31 @@ def test_a_tile_server_joins_the_one_img_src_of_its_own_app(database_url: str) -
         csp_b = csp_directives(b.get("/login").headers["content-security-policy"])
     assert "https://*.tiles.example.cn" in csp_a["img-src"]
     assert not any("tiles.example.cn" in source for source in csp_b["img-src"])
-    assert csp_a["script-src"] == csp_b["script-src"] == ["'self'"]
+    assert csp_a["script-src"][0].startswith("'nonce-") and csp_b["script-src"][0].startswith("'nonce-")
+
+
+def test_error_answers_carry_the_security_headers_too(database_url: str) -> None:
+    """413 from the body limit, 400 from the JSON guard, 422, 404 and a 500 from a handler that
+    fails: a browser must get the same policy on an error as on a page."""
+    app = create_app(Settings(env="test", database_url=database_url, secret_key="h" * 40))
+
+    def fails() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/api/v1/test-fails", fails)  # a route of this test's own app, not a mock
+    app.add_api_route("/test-fails", fails)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answers = {
+            "413": client.post("/api/v1/auth/token", content=b"x" * 100_000),
+            "400": client.post(
+                "/api/v1/sites", content=b'{"name": NaN}', headers={"Content-Type": "application/JSON"}
+            ),
+            "404": client.get("/api/v1/no-such-thing"),
+            "500 api": client.get("/api/v1/test-fails"),
+            "500 page": client.get("/test-fails"),
+        }
+    for name, response in answers.items():
+        assert str(response.status_code) == name.split()[0], (name, response.text)
+        assert header_problems(response) == [], name
+    assert "nothing was saved" in answers["500 api"].json()["detail"]
+    assert "a bug" not in answers["500 page"].text

@@ -89,8 +89,17 @@ def test_the_language_switch_only_redirects_locally(client: TestClient) -> None:
 
 
 def test_pages_send_security_headers(client: TestClient) -> None:
-    headers = client.get("/login").headers
-    assert "script-src 'self'" in headers["content-security-policy"]
+    first, second = client.get("/login"), client.get("/login")
+    headers = first.headers
+    nonce = re.search(r"script-src 'nonce-([A-Za-z0-9_-]{20,})'", headers["content-security-policy"])
+    assert nonce, headers["content-security-policy"]
+    # every script tag of the page carries this response's nonce, and the next response has another
+    assert first.text.count("<script nonce=") == first.text.count("<script src=") + first.text.count(
+        "<script nonce="
+    )
+    assert f'nonce="{nonce.group(1)}"' in first.text
+    assert nonce.group(1) not in second.headers["content-security-policy"]
+    assert headers["cache-control"] == "no-store"
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["x-frame-options"] == "DENY"
     assert headers["x-content-type-options"] == "nosniff"

@@ -8,6 +8,14 @@
     if (meta) { event.detail.headers["X-CSRF-Token"] = meta.content; }
   });
 
+  // Everything a user typed reaches the page from script only as text: a node whose textContent is
+  // set, never a string that a library (Leaflet's tooltips, popups, controls) would parse as HTML.
+  function textElement(text) {
+    var span = document.createElement("span");
+    span.textContent = String(text);
+    return span;
+  }
+
   var KIND_COLOURS = { roof: "#e3a21a", curtain_wall: "#2f6fb3", corridor: "#8a4fbf", walkway: "#2e9e6a" };
 
   function drawMap(el) {
@@ -46,15 +54,16 @@
         shape = L.circleMarker([m.lat, m.lon], { radius: 4, color: "#0f6e5a", weight: 1, fillColor: "#e3a21a", fillOpacity: 0.85 });
       }
       if (m.name) {
-        var label = document.createElement("span");
-        label.textContent = m.name;
+        var label = textElement(m.name);
         if (m.id) {
           var link = document.createElement("a");
-          link.href = "/sites/" + m.id;
+          link.href = "/sites/" + encodeURIComponent(m.id);
           link.appendChild(label);
           label = link;
         }
-        shape.bindTooltip(m.group ? m.name + " · " + m.group : m.name).bindPopup(label);
+        // Leaflet inserts a string tooltip or popup as HTML; names are typed by users, so both get
+        // a DOM node whose text is the name (never markup).
+        shape.bindTooltip(textElement(m.group ? m.name + " · " + m.group : m.name)).bindPopup(label);
       }
       shape.addTo(layer);
     });
