@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from pvhub.api import accounts, auth, bundling, exports, imports, jobs, programme, sites, surfaces
+from pvhub.api import accounts, auth, bundling, exports, imports, jobs, json_text, programme, sites, surfaces
 from pvhub.api import awards as awards_api
 from pvhub.api import construction as construction_api
 from pvhub.api import notifications as notifications_api
@@ -21,8 +21,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 def build_router() -> APIRouter:
-    """The /api/v1 router with every route's error responses documented."""
-    router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+    """The /api/v1 router with every route's error responses documented; no JSON body reaches a
+    handler with a text that is not Unicode (:mod:`pvhub.api.json_text`)."""
+    router = APIRouter(
+        prefix="/api/v1",
+        responses=ERROR_RESPONSES,
+        dependencies=[Depends(json_text.refuse_lone_surrogates)],
+    )
     router.include_router(auth.router)
     router.include_router(programme.router)
     router.include_router(jobs.router)

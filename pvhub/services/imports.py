@@ -51,6 +51,7 @@ from pvhub.services.imports_rows import (
     is_north_facing,
 )
 from pvhub.services.register_geometry import SURFACE_REACH_M, surface_distance_m
+from pvhub.text import surrogate_path
 
 Format = Literal["csv", "geojson", "cityjson"]
 DATUMS: tuple[Datum, ...] = ("wgs84", "cgcs2000", "gcj02", "bd09")
@@ -214,6 +215,19 @@ def _read_format(
     skip_north_walls: bool,
 ) -> tuple[Format | None, Parsed]:
     fmt, doc = detect_format(filename, content)
+    path = surrogate_path(doc) if doc is not None else None
+    if path is not None:  # "\ud800" in a JSON string: no text can hold it (see pvhub.text)
+        return fmt, Parsed(
+            errors=[
+                Problem(
+                    None,
+                    "file",
+                    "the text at {path} holds a lone UTF-16 surrogate (\\ud800–\\udfff), "
+                    "which is not a character",
+                    path=path or "(the document)",
+                )
+            ]
+        )
     if fmt == "csv":
         return fmt, read_csv(content)
     if fmt == "geojson":

@@ -22,6 +22,12 @@ BOUNDARY = {
 CSV_HEADER = "site_name,address,lon,lat,kind,tilt_deg,azimuth_deg,gross_area_m2,usable_area_m2,shading_loss"
 GOOD_CSV_ROW = f"外滩大楼,中山东一路1号,{LON},{LAT},roof,0,,1200,900,0.05"
 FORMULA = "=cmd|' /C calc'!A0"
+# Lone UTF-16 surrogates as JSON text writes them (half of a pair, not a character), and the raw bytes
+# Python's JSON parser also reads as one (it decodes bytes with surrogatepass).
+LONE_SURROGATES = ["\\ud800", "\\udfff", "a\\udc00b"]
+RAW_SURROGATE = b"\xed\xa0\x80"
+# Digits str.isdigit() (and int()) take that are not the ASCII digits an id is written with.
+UNICODE_DIGITS = ["²", "٣", "１", "１２"]
 SCRIPT = "<script>alert('pvhub')</script>"
 
 
@@ -88,6 +94,11 @@ def cityjson(boundaries: Any, vertices: Any = None) -> bytes:
         else [[0, 0, 30000], [20000, 0, 30000], [20000, 20000, 30000]],
     }
     return json.dumps(doc).encode()
+
+
+def with_surrogate(document: bytes, marker: bytes = b"SURROGATE") -> bytes:
+    """``document`` with ``marker`` written as a lone surrogate: the JSON escape ``\\ud800``."""
+    return document.replace(marker, LONE_SURROGATES[0].encode())
 
 
 def _many_vertices() -> bytes:
@@ -260,6 +271,39 @@ CORPUS: list[Hostile] = [
         lambda: cityjson([[[0, 1, 2]]], vertices="x"),
         "file",
         "no vertices",
+        None,
+    ),
+    # --- lone surrogates: text no database or UTF-8 answer can hold
+    Hostile(
+        "a lone surrogate in a GeoJSON name",
+        "survey.geojson",
+        lambda: with_surrogate(geojson(feature([square()], site_name="Bund SURROGATE"))),
+        "file",
+        "features.1.properties.site_name holds a lone UTF-16 surrogate",
+        None,
+    ),
+    Hostile(
+        "a lone surrogate in a GeoJSON property's key",
+        "survey.geojson",
+        lambda: with_surrogate(geojson(feature([square()], SURROGATE="x"))),
+        "file",
+        "lone UTF-16 surrogate",
+        None,
+    ),
+    Hostile(
+        "a lone surrogate in a CityJSON object id",
+        "model.city.json",
+        lambda: with_surrogate(cityjson([[[0, 1, 2]]]), b"b1"),
+        "file",
+        "lone UTF-16 surrogate",
+        None,
+    ),
+    Hostile(
+        "a lone surrogate in a CityJSON semantic",
+        "model.city.json",
+        lambda: with_surrogate(cityjson([[[0, 1, 2]]]), b"RoofSurface"),
+        "file",
+        "CityObjects.b1.geometry.0.semantics.surfaces.0.type holds a lone UTF-16 surrogate",
         None,
     ),
     # --- CSV in other encodings, with NUL, a cell over the csv module's limit, bad numbers

@@ -5,19 +5,24 @@ The routes come from the app when the test runs, so a route added later is probe
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from fastapi.exceptions import RequestValidationError
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlmodel import Session
 
 from pvhub.settings import Settings
 from tests.conftest import api_token
 from tests.hostile.conftest import World, written
-from tests.hostile.corpus import LAT, LON
+from tests.hostile.corpus import LAT, LON, LONE_SURROGATES, RAW_SURROGATE
 from tests.security.conftest import page_login
 from tests.security.routes import UNSAFE_METHODS, api_routes, page_routes, routes
+from web.validation_errors import request_validation_error
 
 BEYOND_64_BITS = 2**70
 
@@ -48,6 +53,67 @@ def test_no_json_body_may_carry_nan_or_infinity(
         assert response.status_code == 400, f"{method} {path}: {response.status_code} {response.text[:200]}"
         assert "JSON does not allow" in response.json()["detail"]
     assert written(session) == before
+
+
+def _utf8_json(response: Response) -> Any:
+    """The answer's body as JSON, read as strict UTF-8 (a lone surrogate in it would fail here)."""
+    return json.loads(response.content.decode("utf-8"))
+
+
+@pytest.mark.parametrize("surrogate", LONE_SURROGATES)
+def test_no_json_body_may_carry_a_lone_surrogate(
+    client: TestClient, world: World, session: Session, surrogate: str
+) -> None:
+    """In a string field, a free-form field's value or key, or as the whole body: a 422 in valid UTF-8
+    naming where the text is, on every route, before the route looks anything up; nothing stored."""
+    headers = {**api_token(client, world.office), "Content-Type": "application/json"}
+    bodies = {
+        f'{{"name": "{surrogate}", "lon": {LON}, "lat": {LAT}}}': "name",
+        f'{{"name": "x", "footprint": {{"type": "Polygon", "{surrogate}": 1}}}}': "footprint.",
+        f'{{"geometry": {{"type": "Polygon", "note": ["ok", "{surrogate}"]}}}}': "geometry.note.1",
+        f'"{surrogate}"': "body",
+    }
+    before = written(session)
+    for method, path in _json_routes(client):
+        url = path.replace("{", "").replace("}", "").replace("_id", "1")
+        for body, field in bodies.items():
+            response = client.request(method, url, content=body.encode(), headers=headers)
+            assert response.status_code == 422, f"{method} {path}: {response.status_code} {body}"
+            answer = _utf8_json(response)
+            assert answer["field"].startswith(field) and "lone UTF-16 surrogate" in answer["detail"], answer
+    assert written(session) == before
+
+
+def test_the_raw_bytes_of_a_surrogate_are_refused_as_one(client: TestClient, world: World) -> None:
+    headers = {**api_token(client, world.owner), "Content-Type": "application/json"}
+    body = b'{"name": "Bund ' + RAW_SURROGATE + b'", "lon": 121.485, "lat": 31.235}'
+    response = client.post("/api/v1/sites", content=body, headers=headers)
+    assert response.status_code == 422 and _utf8_json(response)["field"] == "name"
+
+
+def test_a_body_that_is_not_json_nor_utf8_is_echoed_safely(client: TestClient, world: World) -> None:
+    """Without a JSON content type the body is validated as bytes and echoed: as text, not a 500."""
+    response = client.post(
+        "/api/v1/sites", content=b"\xff" + RAW_SURROGATE, headers=api_token(client, world.owner)
+    )
+    assert response.status_code == 422
+    assert _utf8_json(response)["detail"][0]["input"] == "\ufffd" * 4
+
+
+def test_a_validation_error_echoing_a_lone_surrogate_is_sent_as_valid_utf8() -> None:
+    """The app's handler of validation errors, given what pydantic says of a lone surrogate."""
+    exc = RequestValidationError(
+        [
+            {"type": "string_unicode", "loc": ("body", "name"), "msg": "?", "input": "a\ud800"},
+            {"type": "missing", "loc": ("body", "x\udc00"), "msg": "Field required", "input": {"\ud800": 1}},
+        ]
+    )
+    response = asyncio.run(request_validation_error(None, exc))  # type: ignore[arg-type]
+    assert response.status_code == 422
+    first, second = json.loads(bytes(response.body).decode("utf-8"))["detail"]
+    assert first["loc"] == ["body", "name"] and "lone UTF-16 surrogate" in first["msg"]
+    assert first["input"] == "a\ufffd"
+    assert second["loc"] == ["body", "x\ufffd"] and second["input"] == {"\ufffd": 1}
 
 
 def test_a_number_beyond_64_bits_in_any_path_is_a_client_error(client: TestClient, world: World) -> None:
