@@ -1,6 +1,11 @@
 """Award pages: the office runs the award optimiser (a background job the page follows), reads the
 proposal with the optimiser's reasons, overrides a lot with a written reason, publishes the winners
-for 公示, answers objections and confirms; bidders see the published winners, object, or decline."""
+for 公示, answers objections and confirms; bidders see the published winners, object, or decline.
+
+An action on an award or an objection goes back to its tender's award page, with the reason when it
+is refused; the tender is found from the award itself (:func:`pvhub.services.awards.tender_of_award`),
+not from the form, so a form without it cannot lead nowhere; an award the user may not see is a
+404 page, as elsewhere."""
 
 from __future__ import annotations
 
@@ -112,21 +117,25 @@ def publicity(request: Request, tender_id: int, user: LoggedIn, session: Session
     )
 
 
+def _award_page(tender_id: int) -> str:
+    return f"/tenders/{tender_id}/award"
+
+
 @router.post("/awards/{award_id}/confirm", dependencies=[Depends(csrf.verify)])
-async def confirm(request: Request, award_id: int, user: LoggedIn, session: SessionDep) -> Response:
-    tender_id = str((await request.form()).get("tender_id") or "")
+def confirm(request: Request, award_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    back = _award_page(awards.tender_of_award(session=session, user=user, award_id=award_id))
     try:
         awards.confirm(session=session, actor=user, award_id=award_id)
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}/award", error=i18n.error_text(exc))
-    return _back(request, f"/tenders/{tender_id}/award", message=i18n.gettext("The award is confirmed."))
+        return _back(request, back, error=i18n.error_text(exc))
+    return _back(request, back, message=i18n.gettext("The award is confirmed."))
 
 
 @router.post("/awards/{award_id}/object", dependencies=[Depends(csrf.verify)])
 async def object_to(request: Request, award_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    back = _award_page(awards.tender_of_award(session=session, user=user, award_id=award_id))
     form = await request.form()
-    tender_id = str(form.get("tender_id") or "")
     try:
         text = str(form.get("text") or "").strip()
         if len(text) < 5:
@@ -134,14 +143,14 @@ async def object_to(request: Request, award_id: int, user: LoggedIn, session: Se
         awards.lodge_objection(session=session, actor=user, award_id=award_id, text=text)
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}/award", error=i18n.error_text(exc))
-    return _back(request, f"/tenders/{tender_id}/award", message=i18n.gettext("Your objection is recorded."))
+        return _back(request, back, error=i18n.error_text(exc))
+    return _back(request, back, message=i18n.gettext("Your objection is recorded."))
 
 
 @router.post("/objections/{objection_id}/answer", dependencies=[Depends(csrf.verify)])
 async def answer(request: Request, objection_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    back = _award_page(awards.tender_of_objection(session=session, user=user, objection_id=objection_id))
     form = await request.form()
-    tender_id = str(form.get("tender_id") or "")
     try:
         response = str(form.get("response") or "").strip()
         if len(response) < 5:
@@ -149,14 +158,14 @@ async def answer(request: Request, objection_id: int, user: LoggedIn, session: S
         awards.answer_objection(session=session, actor=user, objection_id=objection_id, response=response)
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}/award", error=i18n.error_text(exc))
-    return _back(request, f"/tenders/{tender_id}/award")
+        return _back(request, back, error=i18n.error_text(exc))
+    return _back(request, back)
 
 
 @router.post("/awards/{award_id}/decline", dependencies=[Depends(csrf.verify)])
 async def decline(request: Request, award_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    back = _award_page(awards.tender_of_award(session=session, user=user, award_id=award_id))
     form = await request.form()
-    tender_id = str(form.get("tender_id") or "")
     try:
         reason = str(form.get("reason") or "").strip()
         if not reason:
@@ -164,5 +173,5 @@ async def decline(request: Request, award_id: int, user: LoggedIn, session: Sess
         awards.decline(session=session, actor=user, award_id=award_id, reason=reason, rules=rules_of(request))
     except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}/award", error=i18n.error_text(exc))
-    return _back(request, f"/tenders/{tender_id}/award", message=i18n.gettext("You declined the award."))
+        return _back(request, back, error=i18n.error_text(exc))
+    return _back(request, back, message=i18n.gettext("You declined the award."))

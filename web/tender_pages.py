@@ -236,7 +236,8 @@ def _markers(view: tenders.TenderView) -> list[dict[str, Any]]:
 @router.get("/tenders/{tender_id}")
 def tender_page(request: Request, tender_id: int, user: LoggedIn, session: SessionDep) -> Response:
     """Conditions, lots (sites, surfaces, estimates, business models) on a map, documents; the
-    supplier's bid forms and receipts; the office's publish, edit and upload forms."""
+    supplier's bid forms and receipts; after opening, the bids as read out at the opening (唱标) to
+    those the sealing rule lets hear it; the office's publish, edit and upload forms."""
     view = tenders.get_tender(session=session, user=user, tender_id=tender_id)
     context = page_context(request, user, session)
     context.update(
@@ -248,12 +249,14 @@ def tender_page(request: Request, tender_id: int, user: LoggedIn, session: Sessi
         office=policy.can(user, "tender:manage"),
         tiers=TIERS,
     )
+    context["opening"] = tenders_bids.opening_record(session=session, user=user, tender_id=tender_id)
     if user.role == Role.supplier:
         context["my_bids"] = {
             v.bid.lot_id: v
             for v in tenders_bids.list_bids(
                 session=session, user=user, tender_id=tender_id, current_only=True
             )
+            if v.own
         }
         context["receipts"] = tenders_bids.receipts(session=session, actor=user, tender_id=tender_id)
     return render(request, "tenders/detail.html", context)

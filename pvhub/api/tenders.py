@@ -310,7 +310,10 @@ class BidPublic(BaseModel):
     price_score: float | None
     total_score: float | None
     sealed: bool
-    content: dict[str, Any] | None = Field(description="null while sealed to you")
+    content: dict[str, Any] | None = Field(
+        description="null while sealed to you; another bidder's bid after opening shows only what a "
+        "public bid opening reads out (total_price_cny, price_cny_per_w), its scores null"
+    )
 
 
 def bid_public(view: tenders_bids.BidView) -> BidPublic:
@@ -328,11 +331,9 @@ def bid_public(view: tenders_bids.BidView) -> BidPublic:
                 "received_at",
                 "content_sha256",
                 "withdrawn_at",
-                "technical_score",
-                "price_score",
-                "total_score",
             }
         ),
+        **view.scores,
         lot_number=view.lot_number,
         supplier_name=view.supplier_name,
         sealed=view.sealed,
@@ -357,7 +358,9 @@ def submit_bid(
 def list_bids(
     tender_id: int, user: CurrentUser, session: SessionDep, current_only: bool = False
 ) -> list[BidPublic]:
-    """Supplier: its own bids, every version. Office: all bids, only after the deadline (409 before)."""
+    """Supplier: its own bids, every version, and after the deadline, if it bid, every other live
+    bid's bidder and total (as read out at the opening). Office: all bids, only after the deadline
+    (409 before). Owners: 403 (they see the winners on the awards)."""
     views = tenders_bids.list_bids(session=session, user=user, tender_id=tender_id, current_only=current_only)
     return [bid_public(v) for v in views]
 
@@ -404,7 +407,9 @@ def set_technical_score(
 
 @router.get("/tenders/{tender_id}/ocds", response_class=JSONResponse)
 def tender_ocds(tender_id: int, user: CurrentUser, session: SessionDep, request: Request) -> JSONResponse:
-    """The tender as an OCDS 1.1 release package (lots and bids extensions); bids only after opening."""
+    """The tender as an OCDS 1.1 release package (lots and bids extensions). Bid details only after
+    opening, and only those you may read: the office all, a bidder each live bid's tenderer and total,
+    others none (the awards under publicity name the winners)."""
     office = session.get(Organisation, user.organisation_id) if user.role.value == "office" else None
     package = ocds.release_package(
         session=session,

@@ -416,6 +416,30 @@ def overview(*, session: Session, user: User, tender_id: int, now: datetime | No
     return AwardOverview(tender, run if office else None, job_status, job, views, unawarded)
 
 
+def tender_of_award(*, session: Session, user: User, award_id: int) -> int:
+    """The tender an award belongs to, as ``user`` may know it — where a page acting on the award
+    goes back to, refused or not (the award's id alone does not say). A proposal is the office's
+    working state, so to anyone else it is not found, as in :func:`overview`."""
+    award = session.get(Award, award_id)
+    lot = session.get(TenderLot, award.lot_id) if award else None
+    if (
+        award is None
+        or lot is None
+        or (award.status == AwardStatus.proposed and not policy.can(user, "tender:manage"))
+    ):
+        raise NotFound("No award with id {award_id}.", award_id=award_id)
+    return lot.tender_id
+
+
+def tender_of_objection(*, session: Session, user: User, objection_id: int) -> int:
+    """The tender an objection was lodged in (see :func:`tender_of_award`): objections are shown
+    with their award, so they are found where it is."""
+    objection = session.get(Objection, objection_id)
+    if objection is None:
+        raise NotFound("No objection with id {objection_id}.", objection_id=objection_id)
+    return tender_of_award(session=session, user=user, award_id=objection.award_id)
+
+
 def view_award(session: Session, award: Award) -> AwardView:
     """One award with its lot, bid, supplier and objections (the caller checked who may see it)."""
     lot = session.get(TenderLot, award.lot_id)

@@ -4,11 +4,14 @@ One tender is one contracting process (``ocid`` = :data:`OCID_PREFIX` + tender c
 uses two extensions, named in its ``extensions``: *lots* (``tender.lots``, ``items[].relatedLot``,
 ``awards[].relatedLots``) and *bids* (``bids.statistics`` and ``bids.details``). Sealing holds here
 too: before the deadline the package carries only the number of bids per lot (a ``bids``
-statistic) — no bidder, no price. After opening it carries each current bid's value and status.
-Proposed awards are the office's working state and are left out; awards under publicity (公示) are
-``pending``, confirmed ones ``active`` with a ``pending`` contract (signing happens outside pvhub),
-declined ones ``cancelled``. Each surface of a lot is an item (CPV 09332000, solar installation,
-quantity in kWp).
+statistic) — no bidder, no price. After opening it carries the current bids the reader may read
+(:func:`pvhub.services.tenders_bids.readable_bids`, the one sealing rule): the office every one,
+with its value and status; a supplier that bid each live bid's tenderer and value, as read out at
+the opening (唱标), and its own; owners and suppliers that did not bid none — for them the awards
+under publicity name the winners and their values. Proposed awards are the office's working
+state and are left out; awards under publicity (公示) are ``pending``, confirmed ones ``active``
+with a ``pending`` contract (signing happens outside pvhub), declined ones ``cancelled``. Each
+surface of a lot is an item (CPV 09332000, solar installation, quantity in kWp).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pvhub.models import (
     TenderStatus,
     User,
 )
-from pvhub.services import tenders, tenders_documents
+from pvhub.services import tenders, tenders_bids, tenders_documents
 
 OCDS_VERSION = "1.1"
 # A registered prefix would come from the OCDS helpdesk; a district deploying pvhub sets its own.
@@ -89,7 +92,7 @@ def release_package(
         "language": "zh",
         "buyer": buyer,
         "tender": _tender(session, tender, view, opened),
-        "bids": _bids(session, tender, lots, parties, opened),
+        "bids": _bids(session, user, tender, lots, parties, opened, now),
     }
     if awards:
         release["awards"] = awards
@@ -203,12 +206,15 @@ def _items(lot: TenderLot) -> list[dict[str, Any]]:
 
 def _bids(
     session: Session,
+    user: User,
     tender: Tender,
     lots: list[TenderLot],
     parties: dict[int, dict[str, Any]],
     opened: bool,
+    now: datetime,
 ) -> dict[str, Any]:
-    """Before opening: the number of bids per lot only. After: each current bid's details."""
+    """Before opening: the number of bids per lot only. After: the details of each current bid the
+    user may read (see the module docstring); none for those who may read none."""
     counts = tenders.bid_counts(session, [lot.id for lot in lots if lot.id is not None])
     out: dict[str, Any] = {
         "statistics": [
@@ -224,32 +230,31 @@ def _bids(
     if not opened:
         return out
     by_id = {lot.id: lot for lot in lots}
-    rows = session.exec(
-        select(Bid, Organisation)
-        .join(Organisation, col(Organisation.id) == col(Bid.supplier_id))
-        .where(col(Bid.lot_id).in_(list(by_id)), col(Bid.current).is_(True))
-        .order_by(col(Bid.id))
-    ).all()
-    out["details"] = [
-        {
-            "id": str(bid.id),
-            "date": _iso(bid.received_at),
-            "status": _bid_status(bid, tender),
-            "tenderers": [_party(parties, org, "tenderer")],
-            "value": {"amount": bid.content["total_price_cny"], "currency": "CNY"},
-            "relatedLots": [_lot_id(by_id[bid.lot_id])],
-        }
-        for bid, org in rows
-    ]
+    views = tenders_bids.readable_bids(session=session, user=user, tender=tender, now=now, current_only=True)
+    details = []
+    for view in sorted(views, key=lambda v: v.bid.id or 0):
+        bid = view.bid
+        org = session.get(Organisation, bid.supplier_id)
+        assert org is not None and view.content is not None
+        details.append(
+            {
+                "id": str(bid.id),
+                "date": _iso(bid.received_at),
+                "status": _bid_status(bid, tender),
+                "tenderers": [_party(parties, org, "tenderer")],
+                "value": {"amount": view.content["total_price_cny"], "currency": "CNY"},
+                "relatedLots": [_lot_id(by_id[bid.lot_id])],
+            }
+        )
+    if details:
+        out["details"] = details
     return out
 
 
 def _bid_status(bid: Bid, tender: Tender) -> str:
-    from pvhub.services.tenders_bids import is_valid
-
     if bid.status == BidStatus.withdrawn:
         return "withdrawn"
-    return "valid" if is_valid(bid, tender) else "disqualified"
+    return "valid" if tenders_bids.is_valid(bid, tender) else "disqualified"
 
 
 def _awards(

@@ -1,13 +1,24 @@
 """Sealed bids: submit, revise, withdraw, re-confirm; receipts; reading after the deadline; scores.
 
-The sealing rule lives here and only here: :func:`content_visible` decides whether a viewer may
-read a bid version's content — its own supplier always, the office only once the deadline has
-passed, nobody else ever before the award (and then only through the award's outcome). Every path
-that shows bids (API, pages, OCDS, exports) goes through :func:`list_bids`/:class:`BidView`, which
-carry ``content=None`` when sealed. The audit log and notifications get only the receipt: time and
+The sealing rule lives here and only here: :func:`readable_content` decides what of a bid version a
+viewer may read (DESIGN, "Tenders") —
+
+- its own supplier: all of it, always;
+- before the bids open (:func:`~pvhub.services.tenders.is_open`; a tender cancelled before its
+  deadline never opens): nobody else anything, the office included;
+- after opening, the office: all of it, to score and award;
+- after opening, each supplier that bid (had a live bid at the deadline): each live bid's bidder and
+  total (:data:`OPENING_KEYS`), as read out at a public bid opening (唱标) — not the schedule,
+  tiers, notes or scores, which stay with the office;
+- anyone else (owners, suppliers that did not bid): nothing; they see the winners as the award's
+  publication (公示) shows them (:func:`pvhub.services.awards.overview`).
+
+Every path that shows bids (API, pages, OCDS) goes through :func:`readable_bids` (or
+:func:`list_bids` and :func:`opening_record`, built on it), which lists only the bid versions the
+viewer may read something of. The audit log and notifications get only the receipt: time and
 SHA-256 of the canonical content. The content includes a random ``nonce`` so that hash cannot be
-reversed by trying plausible prices; the nonce is revealed with the content at opening, so anyone
-can then check the receipt.
+reversed by trying plausible prices; the nonce stays with the bidder and the office, who can check
+the receipt.
 
 Bid content keys (other parts of pvhub rely on them): ``total_price_cny``, ``price_cny_per_w``
 (= total / (lot kWp × 1000), the total binds), ``schedule_days`` (award to grid connection),
@@ -41,7 +52,15 @@ from pvhub.models import (
     User,
 )
 from pvhub.models.tender import BidCreate
-from pvhub.services.tenders import check_not_cancelled, get_lot, is_open, lock_tender, open_due, utc_now
+from pvhub.services.tenders import (
+    check_not_cancelled,
+    get_lot,
+    get_tender,
+    is_open,
+    lock_tender,
+    open_due,
+    utc_now,
+)
 
 CONTENT_KEYS = (
     "total_price_cny",
@@ -93,26 +112,79 @@ class BidReceipt:
         }
 
 
+# What a public bid opening (唱标) reads out of each bid besides the bidder's name: the total that
+# binds, and the per-W price derived from it and the lot's public kWp. (EMC and lease terms — the
+# tariff discount, the rent — would be read out too once bids carry them; today they do not.)
+OPENING_KEYS = ("total_price_cny", "price_cny_per_w")
+
+
 @dataclass
 class BidView:
-    """A bid version as a viewer may see it; ``content`` is None while it is sealed to them."""
+    """A bid version as a viewer may see it: ``content`` is what of it they may read (None while
+    sealed); ``full`` is False where that is only the opening's name and total, and the office's
+    scores are then withheld too."""
 
     bid: Bid
     lot_number: int
     supplier_name: str
     supplier_name_en: str | None
     content: dict[str, Any] | None
+    own: bool = False
+    full: bool = True
 
     @property
     def sealed(self) -> bool:
         return self.content is None
 
+    @property
+    def scores(self) -> dict[str, float | None]:
+        """The office's technical, price and total score, for those who may read the whole bid."""
+        b = self.bid
+        if not self.full:
+            return {"technical_score": None, "price_score": None, "total_score": None}
+        return {
+            "technical_score": b.technical_score,
+            "price_score": b.price_score,
+            "total_score": b.total_score,
+        }
 
-def content_visible(tender: Tender, viewer: User, bid: Bid, now: datetime) -> bool:
-    """The sealing rule: the bidder itself, or the office once the deadline has passed."""
+
+def readable_content(
+    tender: Tender, viewer: User, bid: Bid, now: datetime, *, viewer_bid: bool
+) -> dict[str, Any] | None:
+    """The sealing rule (module docstring): what of ``bid``'s content ``viewer`` may read, or None.
+
+    ``viewer_bid`` says whether the viewer's organisation had a live bid in the tender when the
+    bids opened (:func:`opening_bidders`); only such suppliers hear the opening read out.
+    """
     if viewer.role == Role.supplier and viewer.organisation_id == bid.supplier_id:
-        return True
-    return policy.can(viewer, "tender:manage") and is_open(tender, now)
+        return dict(bid.content)
+    if not is_open(tender, now):
+        return None
+    if policy.can(viewer, "tender:manage"):
+        return dict(bid.content)
+    if viewer.role == Role.supplier and viewer_bid and _live(bid):
+        return {key: bid.content[key] for key in OPENING_KEYS if key in bid.content}
+    return None
+
+
+def _live(bid: Bid) -> bool:
+    """A bid that takes part in the opening: the supplier's current version, not withdrawn (a
+    withdrawn bid is not opened, as a bid taken back before the deadline is not read out)."""
+    return bid.current and bid.status != BidStatus.withdrawn
+
+
+def opening_bidders(session: Session, tender_id: int) -> set[int]:
+    """Suppliers with a live bid in the tender: after the deadline, those present at its opening."""
+    rows = session.exec(
+        select(Bid.supplier_id)
+        .join(TenderLot, col(TenderLot.id) == col(Bid.lot_id))
+        .where(
+            TenderLot.tender_id == tender_id, col(Bid.current).is_(True), Bid.status != BidStatus.withdrawn
+        )
+        .distinct()
+    ).all()
+    return set(rows)
 
 
 def _receipt(bid: Bid, tender: Tender, lot: TenderLot) -> BidReceipt:
@@ -307,6 +379,72 @@ def receipts(*, session: Session, actor: User, tender_id: int) -> list[BidReceip
 # --- reading -----
 
 
+def readable_bids(
+    *, session: Session, user: User, tender: Tender, now: datetime, current_only: bool = False
+) -> list[BidView]:
+    """The bid versions of ``tender`` that ``user`` may read something of, each with that part
+    (:func:`readable_content`), by lot, supplier and version. Refuses nothing: the caller has
+    checked that the user may see the tender; a viewer the rule gives nothing gets an empty list.
+    """
+    assert tender.id is not None
+    query = (
+        select(Bid, TenderLot, Organisation)
+        .join(TenderLot, col(TenderLot.id) == col(Bid.lot_id))
+        .join(Organisation, col(Organisation.id) == col(Bid.supplier_id))
+        .where(TenderLot.tender_id == tender.id)
+        .order_by(col(TenderLot.number), col(Organisation.id), col(Bid.version))
+    )
+    if current_only:
+        query = query.where(col(Bid.current).is_(True))
+    supplier = user.role == Role.supplier
+    viewer_bid = (
+        supplier and is_open(tender, now) and user.organisation_id in opening_bidders(session, tender.id)
+    )
+    views = []
+    for bid, lot, org in session.exec(query).all():
+        content = readable_content(tender, user, bid, now, viewer_bid=viewer_bid)
+        if content is None:
+            continue
+        own = supplier and bid.supplier_id == user.organisation_id
+        views.append(
+            BidView(
+                bid=bid,
+                lot_number=lot.number,
+                supplier_name=org.name,
+                supplier_name_en=org.name_en,
+                content=content,
+                own=own,
+                full=own or policy.can(user, "tender:manage"),
+            )
+        )
+    return views
+
+
+def _sealed(session: Session, tender: Tender) -> Conflict:
+    """Why the office cannot read the bids yet — or, for a tender cancelled before its deadline, ever."""
+    count = len(
+        session.exec(
+            select(Bid.id)
+            .join(TenderLot, col(TenderLot.id) == col(Bid.lot_id))
+            .where(TenderLot.tender_id == tender.id, col(Bid.current).is_(True))
+        ).all()
+    )
+    if tender.status == TenderStatus.cancelled:
+        return Conflict(
+            "Tender {code} was cancelled before its deadline: its bids stay sealed for good; "
+            "{count} had been received.",
+            code=tender.code,
+            count=count,
+        )
+    if tender.deadline is None:
+        return Conflict("Bids are sealed until the deadline; {count} received so far.", count=count)
+    return Conflict(
+        "Bids are sealed until {deadline}; {count} received so far.",
+        deadline=tender.deadline.isoformat(),
+        count=count,
+    )
+
+
 def list_bids(
     *,
     session: Session,
@@ -315,52 +453,38 @@ def list_bids(
     current_only: bool = False,
     now: datetime | None = None,
 ) -> list[BidView]:
-    """Bids of a tender: a supplier its own (always, with content); the office all, after the deadline.
+    """Bids of a tender as ``user`` may read them (:func:`readable_bids`): a supplier its own
+    (always, whole) and, once they open and if it bid, every live bid's bidder and total; the office
+    every bid, whole, once they open.
 
-    Before the deadline the office is told how many bids there are and when they open, nothing more.
+    Before the opening the office is told how many bids there are and when they open, nothing more
+    (409); owners may not read bids at all (403) — they see the winners on the award's publication.
     """
     now = utc_now(now)
     open_due(session=session, now=now, tender_id=tender_id)
     tender = session.get(Tender, tender_id)
-    if tender is None or (tender.status == TenderStatus.draft and not policy.can(user, "tender:manage")):
+    office = policy.can(user, "tender:manage")
+    if tender is None or (tender.status == TenderStatus.draft and not office):
         raise NotFound("No tender with id {tender_id}.", tender_id=tender_id)
-    query = (
-        select(Bid, TenderLot, Organisation)
-        .join(TenderLot, col(TenderLot.id) == col(Bid.lot_id))
-        .join(Organisation, col(Organisation.id) == col(Bid.supplier_id))
-        .where(TenderLot.tender_id == tender_id)
-        .order_by(col(TenderLot.number), col(Organisation.id), col(Bid.version))
-    )
-    if user.role == Role.supplier:
-        query = query.where(Bid.supplier_id == user.organisation_id)
-    elif policy.can(user, "tender:manage"):
-        if not is_open(tender, now):
-            assert tender.deadline is not None or tender.status == TenderStatus.draft
-            count = sum(1 for _ in session.exec(query.where(col(Bid.current).is_(True))).all())
-            if tender.deadline is None:
-                raise Conflict("Bids are sealed until the deadline; {count} received so far.", count=count)
-            raise Conflict(
-                "Bids are sealed until {deadline}; {count} received so far.",
-                deadline=tender.deadline.isoformat(),
-                count=count,
-            )
-    else:
+    if office and not is_open(tender, now):
+        raise _sealed(session, tender)
+    if not office and user.role != Role.supplier:
         raise PermissionDenied("Only the bidders and, after the deadline, the office may read bids.")
-    if current_only:
-        query = query.where(col(Bid.current).is_(True))
-    views = []
-    for bid, lot, org in session.exec(query).all():
-        visible = content_visible(tender, user, bid, now)
-        views.append(
-            BidView(
-                bid=bid,
-                lot_number=lot.number,
-                supplier_name=org.name,
-                supplier_name_en=org.name_en,
-                content=dict(bid.content) if visible else None,
-            )
-        )
-    return views
+    return readable_bids(session=session, user=user, tender=tender, now=now, current_only=current_only)
+
+
+def opening_record(
+    *, session: Session, user: User, tender_id: int, now: datetime | None = None
+) -> list[BidView]:
+    """What the bid opening (唱标) read out, as ``user`` may know it: each live bid's lot, bidder and
+    total, by lot. Empty before the opening and for anyone the sealing rule tells nothing (owners,
+    suppliers that did not bid); the office gets the whole bids."""
+    now = utc_now(now)
+    view = get_tender(session=session, user=user, tender_id=tender_id, now=now)
+    if not view.is_open:
+        return []
+    bids = readable_bids(session=session, user=user, tender=view.tender, now=now, current_only=True)
+    return [v for v in bids if _live(v.bid)]
 
 
 # --- scoring -----

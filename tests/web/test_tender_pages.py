@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import Award, AwardStatus, Tender, TenderStatus
+from pvhub.models import Award, AwardStatus, Bid, Objection, Tender, TenderStatus
 from tests.pvhub.api.test_tenders_api import SECRET_MARKS, open_round, pass_deadline
 from tests.pvhub.tenderworld import SECRET_NOTE, build_world
 from tests.web.test_pages import csrf_of, login
@@ -232,3 +232,135 @@ def test_the_office_cancels_a_tender_from_its_page_and_suppliers_read_why(
     login(client, "s1@t.cn")
     notes = client.get("/notifications", headers=zh).text
     assert f"招标 {tender.code} 已取消：二号标段屋面荷载复核未通过" in notes
+
+
+def _opened_with_bids(session: Session, world) -> tuple[Tender, list[int]]:  # type: ignore[no-untyped-def]
+    """A round whose deadline has passed, Supplier 1 and 2 having bid on lot 1 (Supplier 3 not)."""
+    from tests.pvhub.tenderworld import bid
+
+    tender = open_round(session, world)
+    lots = _lot_ids(session, tender)
+    now = datetime.now(UTC)
+    bid(session, world.suppliers[0], tender, lots[0], 1_234_567.89, notes=SECRET_NOTE, at=now)
+    bid(session, world.suppliers[1], tender, lots[0], 1_300_000, at=now)
+    pass_deadline(session, tender)
+    return tender, lots
+
+
+def test_after_opening_the_tender_page_reads_the_bids_out_to_the_bidders_only(
+    client: TestClient, session: Session, world
+) -> None:  # type: ignore[no-untyped-def]
+    tender, _ = _opened_with_bids(session, world)
+    login(client, "s2@t.cn")
+    page = client.get(f"/tenders/{tender.id}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and 'id="opening"' in page.text
+    opening = page.text.split('id="opening"', 1)[1].split("</section>", 1)[0]
+    assert "Supplier 1" in opening and "1,234,567.89" in opening and "3.0864" in opening
+    assert "Supplier 2" in opening and "1,300,000.00" in opening
+    assert SECRET_NOTE not in page.text  # the rest of the bid stays with the office
+    for email in ("s3@t.cn", "owner@t.cn"):  # did not bid; owns sites in it
+        client.cookies.clear()
+        login(client, email)
+        for path in (
+            f"/tenders/{tender.id}",
+            f"/tenders/{tender.id}/award",
+            f"/tenders/{tender.id}/ocds.json",
+        ):
+            body = client.get(path).text
+            assert 'id="opening"' not in body
+            for mark in SECRET_MARKS:
+                assert mark not in body, f"{email} read a bid at {path}"
+
+
+def test_a_cancelled_tenders_opening_page_says_why_its_bids_stay_sealed(
+    client: TestClient, session: Session, world
+) -> None:  # type: ignore[no-untyped-def]
+    from pvhub.models.tender import TenderCancel
+    from pvhub.services import tenders
+
+    tender = open_round(session, world)
+    tenders.cancel_tender(
+        session=session,
+        actor=world.office,
+        tender_id=tender.id,
+        data=TenderCancel(reason="The survey failed."),
+    )
+    session.commit()
+    login(client, "office@t.cn")
+    zh = client.get(f"/tenders/{tender.id}/bids", headers={"Accept-Language": "zh-CN"}).text
+    assert f"招标 {tender.code} 已在截止时间前取消：其投标永久保密" in zh and "前保密，目前已收到" not in zh
+    en = client.get(f"/tenders/{tender.id}/bids", headers={"Accept-Language": "en"}).text
+    assert "its bids stay sealed for good" in en and "sealed until" not in en
+
+
+def test_a_refused_award_action_goes_back_to_its_tenders_award_page_and_says_why(
+    client: TestClient, session: Session, world
+) -> None:  # type: ignore[no-untyped-def]
+    """The forms' tender id is not needed: the award says which tender it belongs to."""
+    from pvhub.services import awards
+
+    tender, lots = _opened_with_bids(session, world)
+    bids = {b.supplier_id: b.id for b in session.exec(select(Bid)).all()}
+    award = awards.override(
+        session=session,
+        actor=world.office,
+        tender_id=tender.id,
+        lot_id=lots[0],
+        bid_id=bids[world.suppliers[0].organisation_id],
+        reason="Lowest price, checked by hand.",
+    )
+    session.commit()
+    award_page = f"/tenders/{tender.id}/award"
+    client.headers["Accept-Language"] = "en"  # the refusal is put into words when it happens
+    login(client, "s2@t.cn")
+    token = csrf_of(client.get(award_page).text)
+    # a proposal is the office's own: to a supplier it does not exist, wherever it belongs
+    hidden = client.post(f"/awards/{award.id}/object", data={"csrf_token": token, "text": "Too cheap."})
+    assert hidden.status_code == 404 and "//award" not in str(hidden.url)
+    awards.start_publicity(session=session, actor=world.office, tender_id=tender.id)  # 3 days of 公示
+    session.commit()
+
+    client.cookies.clear()
+    login(client, "office@t.cn")
+    token = csrf_of(client.get(award_page).text)
+    early = client.post(f"/awards/{award.id}/confirm", data={"csrf_token": token}, follow_redirects=False)
+    assert early.status_code == 303 and early.headers["location"] == award_page
+    shown = client.get(award_page)
+    assert "The publicity period (公示) runs until" in shown.text
+    assert client.post("/awards/999999/confirm", data={"csrf_token": token}).status_code == 404
+
+    client.cookies.clear()
+    login(client, "s3@t.cn")  # did not bid: may not object
+    token = csrf_of(client.get(award_page).text)
+    refused = client.post(
+        f"/awards/{award.id}/object", data={"csrf_token": token, "text": "I object."}, follow_redirects=False
+    )
+    assert refused.status_code == 303 and refused.headers["location"] == award_page
+    assert "Only the tender&#39;s bidders may object" in client.get(award_page).text
+    declined = client.post(
+        f"/awards/{award.id}/decline",
+        data={"csrf_token": token, "reason": "Not mine."},
+        follow_redirects=False,
+    )
+    assert declined.status_code == 303 and declined.headers["location"] == award_page
+
+    client.cookies.clear()
+    login(client, "s2@t.cn")
+    token = csrf_of(client.get(award_page).text)
+    lodged = client.post(
+        f"/awards/{award.id}/object",
+        data={"csrf_token": token, "text": "Too cheap to be true."},
+        follow_redirects=False,
+    )
+    assert lodged.status_code == 303 and lodged.headers["location"] == award_page
+    objection = session.exec(select(Objection)).one()
+    client.cookies.clear()
+    login(client, "office@t.cn")
+    token = csrf_of(client.get(award_page).text)
+    short = client.post(
+        f"/objections/{objection.id}/answer",
+        data={"csrf_token": token, "response": "no"},
+        follow_redirects=False,
+    )
+    assert short.status_code == 303 and short.headers["location"] == award_page
+    assert "at least 5 characters" in client.get(award_page).text

@@ -240,15 +240,18 @@ def test_the_whole_round_by_api_and_its_ocds_package(
         confirmed = client.post(f"/api/v1/awards/{award['id']}/confirm", headers=headers["office"])
         assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
     assert client.get(f"/api/v1/tenders/{tender.id}", headers=headers["s3"]).json()["status"] == "awarded"
-    package = client.get(f"/api/v1/tenders/{tender.id}/ocds", headers=headers["s3"]).json()
+    package = client.get(f"/api/v1/tenders/{tender.id}/ocds", headers=headers["s1"]).json()
     validator.validate(package)
     release = package["releases"][0]
     assert package["extensions"] and release["tag"] == ["tender", "award", "contract"]
     assert (
-        len(release["bids"]["details"]) == 6
+        len(release["bids"]["details"]) == 6  # a bidder: every bid as read out at the opening
         and len(release["awards"]) == 3
         and len(release["contracts"]) == 3
     )
+    outsider = client.get(f"/api/v1/tenders/{tender.id}/ocds", headers=headers["s3"]).json()
+    validator.validate(outsider)  # did not bid: the awards, no bids
+    assert "details" not in outsider["releases"][0]["bids"] and len(outsider["releases"][0]["awards"]) == 3
     assert {a["relatedLots"][0] for a in release["awards"]} == {
         lot["id"] for lot in release["tender"]["lots"]
     }
@@ -359,4 +362,64 @@ def test_the_office_cancels_a_tender_by_api_with_a_reason(
     assert (
         release["tender"]["status"] == "cancelled"
         and release["tender"]["statusDetails"] == "The survey failed."
+    )
+
+
+def test_after_opening_bidders_read_each_bidders_name_and_total_and_nobody_else_reads_bids(
+    client: TestClient, session: Session, world, headers
+) -> None:  # type: ignore[no-untyped-def]
+    """DESIGN, "Tenders" (唱标): the same rule on every API path — the bid list and the OCDS package."""
+    tender = open_round(session, world)
+    lots = _lots(client, tender.id, headers["office"])
+    url = f"/api/v1/tenders/{tender.id}/bids"
+    client.post(url, json=bid_body(lots[0], SECRET_TOTAL, SECRET_NOTE), headers=headers["s1"])
+    client.post(url, json=bid_body(lots[1], 900_000), headers=headers["s2"])
+    pass_deadline(session, tender)
+    ocds_url = f"/api/v1/tenders/{tender.id}/ocds"
+
+    heard = client.get(url, headers=headers["s2"], params={"current_only": True}).json()
+    other = next(b for b in heard if b["supplier_name"] == "Supplier 1")
+    assert other["content"] == {"total_price_cny": SECRET_TOTAL, "price_cny_per_w": 3.0864}
+    assert (other["price_score"], other["technical_score"], other["total_score"]) == (None, None, None)
+    assert next(b for b in heard if b["supplier_name"] == "Supplier 2")["content"]["schedule_days"] == 150
+    details = client.get(ocds_url, headers=headers["s2"]).json()["releases"][0]["bids"]["details"]
+    assert sorted((d["tenderers"][0]["name"], d["value"]["amount"]) for d in details) == [
+        ("Supplier 1", SECRET_TOTAL),
+        ("Supplier 2", 900_000),
+    ]
+    for path in (url, ocds_url):
+        assert SECRET_NOTE not in client.get(path, headers=headers["s2"]).text
+
+    # a supplier that did not bid, and an owner, read no bid
+    assert client.get(url, headers=headers["s3"]).json() == []
+    assert client.get(url, headers=headers["owner"]).status_code == 403
+    for who in ("s3", "owner"):
+        package = client.get(ocds_url, headers=headers[who])
+        assert package.status_code == 200 and "details" not in package.json()["releases"][0]["bids"]
+        for mark in SECRET_MARKS:
+            assert mark not in package.text, f"{who} read a bid after opening"
+
+    # the office reads everything
+    office = client.get(url, headers=headers["office"]).json()
+    assert [b["content"]["notes"] for b in office if b["supplier_name"] == "Supplier 1"] == [SECRET_NOTE]
+    assert len(client.get(ocds_url, headers=headers["office"]).json()["releases"][0]["bids"]["details"]) == 2
+
+
+def test_a_cancelled_tenders_409_says_its_bids_stay_sealed_because_it_was_cancelled(
+    client: TestClient, session: Session, world, headers
+) -> None:  # type: ignore[no-untyped-def]
+    tender = open_round(session, world)
+    lot = _lots(client, tender.id, headers["office"])[0]
+    client.post(f"/api/v1/tenders/{tender.id}/bids", json=bid_body(lot, 1_000_000), headers=headers["s1"])
+    cancel = client.post(
+        f"/api/v1/tenders/{tender.id}/cancel",
+        json={"reason": "The survey failed."},
+        headers=headers["office"],
+    )
+    assert cancel.status_code == 200
+    refused = client.get(f"/api/v1/tenders/{tender.id}/bids", headers=headers["office"])
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        f"Tender {tender.code} was cancelled before its deadline: its bids stay sealed for good; "
+        "1 had been received."
     )

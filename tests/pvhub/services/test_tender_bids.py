@@ -204,3 +204,85 @@ def test_technical_scores_wait_for_the_opening(session: Session, world, round_) 
     )
     # alone in its lot: price score 100; total = 0.6 × 100 + 0.4 × 80
     assert scored.price_score == 100 and scored.total_score == pytest.approx(92.0)
+
+
+def test_at_the_opening_each_bidder_reads_every_bidders_name_and_total_and_no_more(
+    session: Session, world, round_
+) -> None:  # type: ignore[no-untyped-def]
+    """DESIGN, "Tenders": as at a public bid opening (唱标) the suppliers who bid hear each bidder's
+    name and total; the rest of a bid stays with the office; owners and suppliers that did not bid
+    hear nothing (they see the winners when the award is published)."""
+    first, second = lot_ids(session, round_)[:2]
+    s1, s2, s3 = world.suppliers
+    bid(session, s1, round_, first, SECRET_TOTAL, notes=SECRET_NOTE, schedule_days=77)
+    bid(session, s2, round_, second, 1_000_000)
+    withdrawn = bid(session, s3, round_, first, 1_100_000)
+    tenders_bids.withdraw_bid(session=session, actor=s3, bid_id=withdrawn.bid_id, now=T0 + timedelta(days=2))
+    session.commit()
+    # before the opening a bidder reads only its own bid
+    early = tenders_bids.list_bids(
+        session=session, user=s2, tender_id=round_.id, now=DEADLINE - timedelta(seconds=1)
+    )
+    assert {v.bid.supplier_id for v in early} == {s2.organisation_id}
+
+    heard = tenders_bids.list_bids(
+        session=session, user=s2, tender_id=round_.id, current_only=True, now=DEADLINE
+    )
+    by_supplier = {v.supplier_name: v for v in heard}
+    assert set(by_supplier) == {"Supplier 1", "Supplier 2"}  # the withdrawn bid is not read out
+    other = by_supplier["Supplier 1"]
+    assert other.content == {"total_price_cny": SECRET_TOTAL, "price_cny_per_w": 3.0864}
+    assert not other.own and not other.full
+    assert other.scores == {"technical_score": None, "price_score": None, "total_score": None}
+    own = by_supplier["Supplier 2"]
+    assert own.own and own.full and own.content is not None and own.content["schedule_days"] == 120
+    assert own.scores["price_score"] == 100  # its own bid, whole, as before
+    record = tenders_bids.opening_record(session=session, user=s1, tender_id=round_.id, now=DEADLINE)
+    assert [(v.lot_number, v.supplier_name, v.content["total_price_cny"]) for v in record] == [  # type: ignore[index]
+        (1, "Supplier 1", SECRET_TOTAL),
+        (2, "Supplier 2", 1_000_000),
+    ]
+
+    # a supplier whose only bid was withdrawn before the deadline did not bid: its own bid only
+    outsider = tenders_bids.list_bids(session=session, user=s3, tender_id=round_.id, now=DEADLINE)
+    assert {v.bid.supplier_id for v in outsider} == {s3.organisation_id}
+    assert tenders_bids.opening_record(session=session, user=s3, tender_id=round_.id, now=DEADLINE) == []
+    # an owner reads no bid
+    with pytest.raises(PermissionDenied):
+        tenders_bids.list_bids(session=session, user=world.owner, tender_id=round_.id, now=DEADLINE)
+    assert (
+        tenders_bids.opening_record(session=session, user=world.owner, tender_id=round_.id, now=DEADLINE)
+        == []
+    )
+    # the office reads every bid whole
+    office = tenders_bids.opening_record(
+        session=session, user=world.office, tender_id=round_.id, now=DEADLINE
+    )
+    assert [v.content["notes"] for v in office if v.supplier_name == "Supplier 1"] == [SECRET_NOTE]  # type: ignore[index]
+    assert all(v.full for v in office)
+
+
+def test_a_cancelled_tenders_bids_are_sealed_because_it_was_cancelled(
+    session: Session, world, round_
+) -> None:  # type: ignore[no-untyped-def]
+    """Not "sealed until <deadline>": a tender cancelled before its deadline never opens."""
+    from pvhub.models.tender import TenderCancel
+
+    lot = lot_ids(session, round_)[0]
+    bid(session, world.suppliers[0], round_, lot, 1_000_000)
+    tenders.cancel_tender(
+        session=session,
+        actor=world.office,
+        tender_id=round_.id,
+        data=TenderCancel(reason="The survey failed."),
+        now=T0 + timedelta(days=3),
+    )
+    session.commit()
+    for when in (T0 + timedelta(days=4), DEADLINE + timedelta(days=30)):
+        with pytest.raises(Conflict) as refused:
+            tenders_bids.list_bids(session=session, user=world.office, tender_id=round_.id, now=when)
+        assert refused.value.message == (
+            f"Tender {round_.code} was cancelled before its deadline: its bids stay sealed for good; "
+            "1 had been received."
+        )
+    assert tenders_bids.opening_record(session=session, user=world.suppliers[0], tender_id=round_.id) == []
