@@ -15,6 +15,7 @@ from optimiser.bundling.progress import PHASES
 from pvhub import jobs, policy
 from pvhub.api.deps import SessionDep
 from pvhub.errors import DomainError, NotFound
+from pvhub.ids import parse_id, parse_ids
 from pvhub.models import BundleStatus, BundlingRun, RunStatus
 from pvhub.services import bundles, bundling, demonstration
 from pvhub.services.bundling import BundlingParameters
@@ -247,12 +248,15 @@ def designate(
     name_en: Annotated[str, Form()] = "",
 ) -> Response:
     """Designate a proposed candidate as a demonstration point (its sites are then bundled together)."""
-    ids = [int(part) for part in site_ids.split(",") if part.strip().isdigit()]
     return _act(
         request,
         session,
         lambda: demonstration.designate_point(
-            session, actor=user, site_ids=ids, name=name, name_en=name_en or None
+            session,
+            actor=user,
+            site_ids=parse_ids(filter(None, map(str.strip, site_ids.split(","))), "site_ids"),
+            name=name,
+            name_en=name_en or None,
         ),
     )
 
@@ -271,9 +275,13 @@ def move(
     bundle_id: Annotated[str, Form()] = "",
 ) -> Response:
     """Move a site into another unpublished bundle, or out of bundling (empty target)."""
-    target = int(bundle_id) if bundle_id.strip().isdigit() else None
     return _act(
         request,
         session,
-        lambda: bundles.move_site(session=session, actor=user, site_id=site_id, bundle_id=target),
+        lambda: bundles.move_site(
+            session=session,
+            actor=user,
+            site_id=site_id,
+            bundle_id=parse_id(bundle_id, "bundle_id") if bundle_id.strip() else None,
+        ),
     )

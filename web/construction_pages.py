@@ -18,6 +18,7 @@ from pvhub import policy
 from pvhub.api.deps import SessionDep
 from pvhub.api.imports import read_limited
 from pvhub.errors import DomainError, InvalidInput
+from pvhub.ids import parse_id, parse_ids
 from pvhub.models import MilestoneKind, Role, SurfaceKind
 from pvhub.services import (
     construction,
@@ -69,7 +70,7 @@ def construction_list(
         at_least=at_least in ("1", "true", "on"),
         kind=kind if kind in SurfaceKind.__members__ else None,
         subdistrict=subdistrict.strip()[:50] or None,
-        point_id=int(point) if point.isdigit() else None,
+        point_id=parse_id(point, "point") if point.strip() else None,
         overdue=overdue in ("1", "true", "on"),
     )
     total, total_kwp, rows = progress.list_by_stage(
@@ -297,7 +298,7 @@ async def designate(request: Request, user: LoggedIn, session: SessionDep) -> Re
     """Designate a proposed site or cluster as a demonstration point."""
     form = await request.form()
     try:
-        site_ids = [int(str(v)) for v in form.getlist("site_ids") if str(v).isdigit()]
+        site_ids = parse_ids(form.getlist("site_ids"), "site_ids")
         demonstration.designate_point(
             session,
             actor=user,

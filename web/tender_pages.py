@@ -25,6 +25,7 @@ from pvhub.api import tenders as api_tenders
 from pvhub.api.deps import SessionDep
 from pvhub.api.imports import read_limited
 from pvhub.errors import DomainError, InvalidInput, Phrase
+from pvhub.ids import ascii_id, parse_ids
 from pvhub.models import Role, TenderLot, User
 from pvhub.models.tender import BidCreate, SupplierProfileUpdate, TenderCancel, TenderCreate, TenderUpdate
 from pvhub.services import notifications, tenders, tenders_bids, tenders_documents, tenders_suppliers
@@ -196,7 +197,7 @@ async def create_tender(request: Request, user: LoggedIn, session: SessionDep) -
                 "deadline": _local_deadline(request, values.get("deadline", "")),
                 "ceiling_price_cny_per_w": _number(form, "ceiling_price_cny_per_w"),
                 "price_weight": _number(form, "price_weight"),
-                "bundle_ids": [int(str(b)) for b in form.getlist("bundle_ids") if str(b).isdigit()],
+                "bundle_ids": parse_ids(form.getlist("bundle_ids"), "bundle_ids"),
             }
         )
         tender = tenders.create_tender(session=session, actor=user, data=data, rules=rules_of(request))
@@ -208,7 +209,7 @@ async def create_tender(request: Request, user: LoggedIn, session: SessionDep) -
         session.rollback()
         context = _new_context(request, user, session, values)
         context["error"] = _form_error(exc)
-        context["chosen"] = {int(str(b)) for b in form.getlist("bundle_ids") if str(b).isdigit()}
+        context["chosen"] = {ascii_id(b) for b in form.getlist("bundle_ids")} - {None}
         return render(request, "tenders/new.html", context, status_code=422)
     return RedirectResponse(f"/tenders/{tender.id}", status_code=303)
 

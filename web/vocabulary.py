@@ -219,6 +219,11 @@ VOCABULARY = (
     N_("field.role"),
     N_("field.current_password"),
     N_("field.repeat"),
+    # ids a form carries (pvhub.ids.parse_id names them)
+    N_("field.site_ids"),
+    N_("field.bundle_ids"),
+    N_("field.bundle_id"),
+    N_("field.point"),
 )
 
 # The vocabulary prefix of each enum whose values appear in error messages ("status.approved").

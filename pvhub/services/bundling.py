@@ -37,6 +37,7 @@ from optimiser.bundling import (
 )
 from pvhub import audit, jobs, policy
 from pvhub.errors import Conflict, InvalidInput, Phrase
+from pvhub.ids import ascii_id
 from pvhub.models import (
     Bundle,
     BundleSite,
@@ -250,8 +251,8 @@ def _require_solution(result: BundlingResult) -> None:
 
 def _next_code(session: Session) -> int:
     codes = session.exec(select(Bundle.code).where(col(Bundle.code).startswith(CODE_PREFIX))).all()
-    numbers = [int(c[len(CODE_PREFIX) :]) for c in codes if c[len(CODE_PREFIX) :].isdigit()]
-    return max(numbers, default=0) + 1
+    numbers = [ascii_id(c[len(CODE_PREFIX) :]) for c in codes]  # BDL-007; no other form is counted
+    return max((n for n in numbers if n is not None), default=0) + 1
 
 
 def store_result(

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from pvhub import audit, policy
 from pvhub.errors import FieldName
+from pvhub.ids import MAX_ID, ascii_id
 from pvhub.models import Construction, Estimate, MeasuredEnergy, Role, Site, Surface, User
 from pvhub.services.construction import GRID_CONNECTED_RANK, today_in
 from pvhub.services.imports_csv import decode
@@ -103,9 +104,9 @@ def read_csv(content: bytes) -> tuple[list[tuple[Index, dict[str, Any]]], list[P
 def _parse(index: Index, raw: Mapping[str, Any], errors: list[Problem]) -> _Row | None:
     before = len(errors)
     surface_id = raw.get("surface_id")
-    if isinstance(surface_id, str) and surface_id.strip().isdigit():
-        surface_id = int(surface_id.strip())
-    if not isinstance(surface_id, int) or isinstance(surface_id, bool) or surface_id < 1:
+    if isinstance(surface_id, str):  # a CSV cell: ASCII digits only, as pvhub writes ids
+        surface_id = ascii_id(surface_id) or surface_id
+    if not isinstance(surface_id, int) or isinstance(surface_id, bool) or not 1 <= surface_id <= MAX_ID:
         errors.append(Problem(index, "surface_id", "not a surface id: {value!r}", value=surface_id))
     month_text = str(raw.get("month") or "").strip()
     match = _MONTH.match(month_text)
