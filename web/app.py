@@ -44,7 +44,7 @@ from web import (
 )
 from web.admission import SPARE_CONNECTIONS, AdmissionControl
 from web.notification_mail import mail_renderer
-from web.request_body import MULTIPART_SLACK_BYTES, BodyLimit, GuardJSONBody
+from web.request_body import BodyLimit, GuardJSONBody
 from web.security_headers import SecurityHeaders, csp_template, internal_error_handler
 from web.templating import build_templates
 
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GuardJSONBody)
     app.add_middleware(
         BodyLimit,
-        max_bytes=int(settings.max_upload_mb * 1e6) + MULTIPART_SLACK_BYTES,
+        max_bytes=int(settings.max_upload_mb * 1e6),
         secret=settings.secret,
         token_max_age_s=settings.token_max_age_s,
     )

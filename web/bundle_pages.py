@@ -22,6 +22,7 @@ from pvhub.services.bundling import BundlingParameters
 from web import csrf, i18n
 from web.bundling_reasons import translate_reason, translate_run_message
 from web.charts import line_chart
+from web.form_data import PageForm
 from web.pages import LoggedIn, base_context
 from web.templating import render
 from web.validation import problem_text
@@ -163,16 +164,16 @@ def _explain(exc: ValidationError) -> str:
 
 
 @router.post("/bundles/runs", dependencies=[Depends(csrf.verify)])
-async def start_run(
-    request: Request, user: LoggedIn, session: SessionDep, background: BackgroundTasks
+def start_run(
+    request: Request, user: LoggedIn, session: SessionDep, background: BackgroundTasks, form: PageForm
 ) -> Response:
     """Queue a run with the form's parameters; the page then follows it live."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    typed = {k: str(v) for k, v in form.items()}
     try:
-        params = _parameters(form, require_all=form.get("require_all") == "on")
+        params = _parameters(typed, require_all=typed.get("require_all") == "on")
         run = bundling.submit_run(session=session, actor=user, params=params)
     except ValidationError as exc:
-        request.session[TYPED] = {k: form.get(k, "") for k in (*FIELDS, "require_all")}
+        request.session[TYPED] = {k: typed.get(k, "") for k in (*FIELDS, "require_all")}
         return _back(request, _explain(exc))
     session.commit()
     assert run.job_id is not None

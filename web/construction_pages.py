@@ -31,6 +31,7 @@ from pvhub.services import (
 from pvhub.services import programme as programme_service
 from pvhub.services.progress import STAGES, StageFilter
 from web import csrf, i18n, import_report
+from web.form_data import PageForm
 from web.pages import LoggedIn, base_context
 from web.review_pages import _subdistricts
 from web.templating import render
@@ -155,7 +156,7 @@ def _parse_kwp(text: str) -> float | None:
 
 
 @router.post("/construction/surfaces/{surface_id}/report", dependencies=[Depends(csrf.verify)])
-async def report(
+def report(
     request: Request,
     surface_id: int,
     user: LoggedIn,
@@ -168,7 +169,7 @@ async def report(
 ) -> Response:
     """The winner reports a milestone reached (date, note, optional evidence), all or nothing."""
     settings = request.app.state.settings
-    content = await read_limited(evidence, int(settings.max_upload_mb * 1e6)) if evidence else b""
+    content = read_limited(evidence, int(settings.max_upload_mb * 1e6)) if evidence else b""
     try:
         if kind not in MilestoneKind.__members__:
             raise InvalidInput("Choose a milestone.", field="kind")
@@ -258,11 +259,11 @@ def energy_form(request: Request, user: LoggedIn, session: SessionDep) -> Respon
 
 
 @router.post("/construction/energy", dependencies=[Depends(csrf.verify)])
-async def energy_upload(
+def energy_upload(
     request: Request, user: LoggedIn, session: SessionDep, file: Annotated[UploadFile, File()]
 ) -> Response:
     """Import all rows or none; the report lists every bad line with its field and reason."""
-    content = await read_limited(file, int(request.app.state.settings.max_upload_mb * 1e6))
+    content = read_limited(file, int(request.app.state.settings.max_upload_mb * 1e6))
     report_ = measured_energy.import_csv(session, actor=user, content=content, today=_today(request))
     context: dict[str, Any] = base_context(request, user, session)
     context.update(
@@ -294,9 +295,8 @@ def points_page(request: Request, user: LoggedIn, session: SessionDep) -> Respon
 
 
 @router.post("/demonstration", dependencies=[Depends(csrf.verify)])
-async def designate(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+def designate(request: Request, user: LoggedIn, session: SessionDep, form: PageForm) -> Response:
     """Designate a proposed site or cluster as a demonstration point."""
-    form = await request.form()
     try:
         site_ids = parse_ids(form.getlist("site_ids"), "site_ids")
         demonstration.designate_point(

@@ -136,7 +136,7 @@ def _import_context(request: Request, user: User, session: Session) -> dict[str,
 
 
 @router.post("/import", dependencies=[Depends(csrf.verify)])
-async def import_upload(
+def import_upload(
     request: Request,
     user: LoggedIn,
     session: SessionDep,
@@ -148,7 +148,7 @@ async def import_upload(
 ) -> Response:
     """Preview (dry run) or import; the report lists every bad row with its line or feature."""
     settings = request.app.state.settings
-    content = await read_limited(file, int(settings.max_upload_mb * 1e6))
+    content = read_limited(file, int(settings.max_upload_mb * 1e6))
     report = imports.import_file(
         session=session,
         actor=user,

@@ -22,6 +22,7 @@ from pvhub.models.register import SiteCreate, SiteUpdate, SurfaceCreate
 from pvhub.services import register
 from pvhub.services.register_geometry import surface_shape
 from web import csrf, i18n
+from web.form_data import PageForm
 from web.mapdata import from_display
 from web.pages import LoggedIn, base_context
 from web.templating import render
@@ -208,8 +209,7 @@ def _site_form_context(request: Request, user: Any, session: Any, values: dict[s
 
 
 @router.post("/sites/new", dependencies=[Depends(csrf.verify)])
-async def create_site(request: Request, user: LoggedIn, session: SessionDep) -> Response:
-    form = await request.form()
+def create_site(request: Request, user: LoggedIn, session: SessionDep, form: PageForm) -> Response:
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     try:
         fields = _site_fields(form, values, request.app.state.settings.map_tile_crs)
@@ -236,9 +236,10 @@ def edit_site_form(request: Request, site_id: int, user: LoggedIn, session: Sess
 
 
 @router.post("/sites/{site_id}/edit", dependencies=[Depends(csrf.verify)])
-async def edit_site(request: Request, site_id: int, user: LoggedIn, session: SessionDep) -> Response:
+def edit_site(
+    request: Request, site_id: int, user: LoggedIn, session: SessionDep, form: PageForm
+) -> Response:
     """Change a site's details; a newly drawn outline replaces the old one (and moves its location)."""
-    form = await request.form()
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     try:
         changes = _site_fields(form, values, request.app.state.settings.map_tile_crs)
@@ -267,12 +268,14 @@ def _surface_values(form: FormData, site_id: int, datum: str) -> dict[str, Any]:
 
 
 @router.post("/sites/{site_id}/surfaces/preview", dependencies=[Depends(csrf.verify)])
-async def preview_surface(request: Request, site_id: int, user: LoggedIn, session: SessionDep) -> Response:
+def preview_surface(
+    request: Request, site_id: int, user: LoggedIn, session: SessionDep, form: PageForm
+) -> Response:
     """Live preview: the area, tilt and azimuth pvhub will store for what was drawn and typed."""
     register.get_site(session=session, user=user, site_id=site_id)
     context: dict[str, Any] = {}
     try:
-        values = _surface_values(await request.form(), site_id, request.app.state.settings.map_tile_crs)
+        values = _surface_values(form, site_id, request.app.state.settings.map_tile_crs)
         if values["geometry"] is None and "tilt_deg" not in values:
             context["hint"] = True
         else:
@@ -286,10 +289,12 @@ async def preview_surface(request: Request, site_id: int, user: LoggedIn, sessio
 
 
 @router.post("/sites/{site_id}/surfaces", dependencies=[Depends(csrf.verify)])
-async def add_surface(request: Request, site_id: int, user: LoggedIn, session: SessionDep) -> Response:
+def add_surface(
+    request: Request, site_id: int, user: LoggedIn, session: SessionDep, form: PageForm
+) -> Response:
     try:
         data = SurfaceCreate.model_validate(
-            _surface_values(await request.form(), site_id, request.app.state.settings.map_tile_crs)
+            _surface_values(form, site_id, request.app.state.settings.map_tile_crs)
         )
         register.create_surface(session=session, actor=user, data=data)
     except DomainError as exc:

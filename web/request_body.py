@@ -27,6 +27,7 @@ from collections.abc import Callable
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pvhub.errors import N_
 from pvhub.security import read_token
 from web import i18n
 
@@ -61,7 +62,9 @@ class _TooLarge(Exception):
 
 
 class BodyLimit:
-    """Cap every HTTP request body at ``max_bytes`` (``anonymous_bytes`` without credentials) → 413.
+    """Cap every HTTP request body at ``max_bytes`` → 413: a multipart form may carry
+    ``multipart_slack`` more for its boundaries and other fields; without credentials the cap is
+    ``anonymous_bytes`` whatever the type.
 
     Must sit inside the session middleware (it reads the signed session's user id) and outside
     everything that reads bodies. When the cap is passed mid-stream, ``receive`` raises; whatever
@@ -77,9 +80,11 @@ class BodyLimit:
         secret: str,
         token_max_age_s: int,
         anonymous_bytes: int = ANONYMOUS_MAX_BYTES,
+        multipart_slack: int = MULTIPART_SLACK_BYTES,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.multipart_slack = multipart_slack
         self.anonymous_bytes = anonymous_bytes
         self.secret = secret
         self.token_max_age_s = token_max_age_s
@@ -90,7 +95,7 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         signed_in = self._signed_in(scope, headers)
-        limit = self.max_bytes if signed_in else self.anonymous_bytes
+        limit = self._limit(signed_in, headers.get(b"content-type", b""))
         declared = _content_length(headers)
         if declared is not None and declared > limit:
             await _refuse(scope, receive, send, limit, signed_in)
@@ -126,6 +131,13 @@ class BodyLimit:
         if overflowed and not started:
             await _refuse(scope, receive, send, limit, signed_in)
 
+    def _limit(self, signed_in: bool, content_type: bytes) -> int:
+        if not signed_in:
+            return self.anonymous_bytes
+        if content_type.lower().startswith(b"multipart/"):
+            return self.max_bytes + self.multipart_slack
+        return self.max_bytes
+
     def _signed_in(self, scope: Scope, headers: dict[bytes, bytes]) -> bool:
         """A session with a user, or a bearer token with a valid signature (not checked against
         the database: revocation is the handler's business; this only decides the cap)."""
@@ -151,23 +163,28 @@ def _content_length(headers: dict[bytes, bytes]) -> int | None:
     return int(text) if text and all("0" <= c <= "9" for c in text) else None
 
 
+#: The 413's sentence, signed in and not: English for the API (its ``detail`` stays English, as
+#: every API message does), in the reader's language on pages.
+TOO_LARGE = N_("The request is larger than {limit_mb:g} MB, the most pvhub accepts; send a smaller file.")
+TOO_LARGE_ANONYMOUS = N_(
+    "The request is larger than {limit_kb:g} kB, the most accepted before logging in; "
+    "log in (or send a bearer token) to upload files."
+)
+
+
 async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int, signed_in: bool) -> None:
     """413, before the body is read on: JSON for the API, a sentence in the reader's language for pages."""
-    if signed_in:
-        detail = i18n.gettext(
-            "The request is larger than {limit_mb:g} MB, the most pvhub accepts; send a smaller file."
-        ).format(limit_mb=limit / 1e6)
-    else:
-        detail = i18n.gettext(
-            "The request is larger than {limit_kb:g} kB, the most accepted before logging in; "
-            "log in (or send a bearer token) to upload files."
-        ).format(limit_kb=limit / 1e3)
+    template = TOO_LARGE if signed_in else TOO_LARGE_ANONYMOUS
+    values = {"limit_mb": limit / 1e6, "limit_kb": limit / 1e3}
     headers = {"Connection": "close"}
     response: Response
     if str(scope.get("path", "")).startswith("/api/"):
+        detail = template.format(**values)
         response = JSONResponse({"detail": detail, "field": None}, status_code=413, headers=headers)
     else:
-        response = PlainTextResponse(detail, status_code=413, headers=headers)
+        response = PlainTextResponse(
+            i18n.gettext(template).format(**values), status_code=413, headers=headers
+        )
     await response(scope, receive, send)
 
 

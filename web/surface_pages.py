@@ -23,6 +23,7 @@ from pvhub.models import Site, Surface, SurfaceStatus, User
 from pvhub.services import estimates, register
 from pvhub.yieldengine import DEFAULT_ASSUMPTIONS, DEFAULT_CO2_T_PER_MWH
 from web import csrf, i18n
+from web.form_data import PageForm
 from web.pages import LoggedIn, base_context, job_page
 from web.templating import render
 
@@ -145,9 +146,10 @@ def optional_number(raw: str, field: str) -> float | None:
 
 
 @router.post("/surfaces/{surface_id}/assumptions", dependencies=[Depends(csrf.verify)])
-async def set_assumptions(request: Request, surface_id: int, user: LoggedIn, session: SessionDep) -> Response:
+def set_assumptions(
+    request: Request, surface_id: int, user: LoggedIn, session: SessionDep, form: PageForm
+) -> Response:
     """The office sets the surface's shading loss, power density and losses; its estimate goes stale."""
-    form = await request.form()
     try:
         shading = percent(str(form.get("shading_loss_pct") or ""), "shading_loss")
         density = optional_number(str(form.get("power_density_w_m2") or ""), "power_density_w_m2")

@@ -20,6 +20,7 @@ from pvhub.errors import DomainError, InvalidInput
 from pvhub.models import AwardStatus, Role, RunStatus
 from pvhub.services import awards, tenders, tenders_bids
 from web import csrf, i18n
+from web.form_data import PageForm
 from web.pages import LoggedIn
 from web.templating import render
 from web.tender_pages import _back, _number, page_context, rules_of
@@ -82,8 +83,9 @@ def run_award(
 
 
 @router.post("/tenders/{tender_id}/award/override", dependencies=[Depends(csrf.verify)])
-async def override(request: Request, tender_id: int, user: LoggedIn, session: SessionDep) -> Response:
-    form = await request.form()
+def override(
+    request: Request, tender_id: int, user: LoggedIn, session: SessionDep, form: PageForm
+) -> Response:
     try:
         lot_id, bid_id = _number(form, "lot_id", integer=True), _number(form, "bid_id", integer=True)
         reason = str(form.get("reason") or "").strip()
@@ -133,9 +135,10 @@ def confirm(request: Request, award_id: int, user: LoggedIn, session: SessionDep
 
 
 @router.post("/awards/{award_id}/object", dependencies=[Depends(csrf.verify)])
-async def object_to(request: Request, award_id: int, user: LoggedIn, session: SessionDep) -> Response:
+def object_to(
+    request: Request, award_id: int, user: LoggedIn, session: SessionDep, form: PageForm
+) -> Response:
     back = _award_page(awards.tender_of_award(session=session, user=user, award_id=award_id))
-    form = await request.form()
     try:
         text = str(form.get("text") or "").strip()
         if len(text) < 5:
@@ -148,9 +151,10 @@ async def object_to(request: Request, award_id: int, user: LoggedIn, session: Se
 
 
 @router.post("/objections/{objection_id}/answer", dependencies=[Depends(csrf.verify)])
-async def answer(request: Request, objection_id: int, user: LoggedIn, session: SessionDep) -> Response:
+def answer(
+    request: Request, objection_id: int, user: LoggedIn, session: SessionDep, form: PageForm
+) -> Response:
     back = _award_page(awards.tender_of_objection(session=session, user=user, objection_id=objection_id))
-    form = await request.form()
     try:
         response = str(form.get("response") or "").strip()
         if len(response) < 5:
@@ -163,9 +167,8 @@ async def answer(request: Request, objection_id: int, user: LoggedIn, session: S
 
 
 @router.post("/awards/{award_id}/decline", dependencies=[Depends(csrf.verify)])
-async def decline(request: Request, award_id: int, user: LoggedIn, session: SessionDep) -> Response:
+def decline(request: Request, award_id: int, user: LoggedIn, session: SessionDep, form: PageForm) -> Response:
     back = _award_page(awards.tender_of_award(session=session, user=user, award_id=award_id))
-    form = await request.form()
     try:
         reason = str(form.get("reason") or "").strip()
         if not reason:

@@ -31,6 +31,7 @@ from pvhub.models.tender import BidCreate, SupplierProfileUpdate, TenderCancel, 
 from pvhub.services import notifications, tenders, tenders_bids, tenders_documents, tenders_suppliers
 from pvhub.services.tenders import TenderRules
 from web import csrf, i18n
+from web.form_data import PageForm
 from web.pages import LoggedIn, base_context
 from web.templating import render
 from web.validation import first_problem
@@ -184,9 +185,8 @@ def new_tender_form(request: Request, user: LoggedIn, session: SessionDep) -> Re
 
 
 @router.post("/tenders/new", dependencies=[Depends(csrf.verify)])
-async def create_tender(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+def create_tender(request: Request, user: LoggedIn, session: SessionDep, form: PageForm) -> Response:
     """Save the draft, or save and publish it at once (``action=publish``)."""
-    form = await request.form()
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     try:
         data = TenderCreate.model_validate(
@@ -288,9 +288,10 @@ def cancel(
 
 
 @router.post("/tenders/{tender_id}/edit", dependencies=[Depends(csrf.verify)])
-async def edit_tender(request: Request, tender_id: int, user: LoggedIn, session: SessionDep) -> Response:
+def edit_tender(
+    request: Request, tender_id: int, user: LoggedIn, session: SessionDep, form: PageForm
+) -> Response:
     """Change the conditions; after publication the bidders re-confirm (see the service)."""
-    form = await request.form()
     try:
         values: dict[str, Any] = {}
         for name in ("title", "description"):
@@ -319,7 +320,7 @@ async def edit_tender(request: Request, tender_id: int, user: LoggedIn, session:
 
 
 @router.post("/tenders/{tender_id}/documents", dependencies=[Depends(csrf.verify)])
-async def upload_document(
+def upload_document(
     request: Request,
     tender_id: int,
     user: LoggedIn,
@@ -334,7 +335,7 @@ async def upload_document(
             actor=user,
             tender_id=tender_id,
             filename=file.filename or "document",
-            content=await read_limited(file, limit),
+            content=read_limited(file, limit),
             data_dir=settings.data_dir,
             max_bytes=limit,
             rules=rules_of(request),
@@ -385,9 +386,10 @@ def _receipt_page(
 
 
 @router.post("/tenders/{tender_id}/bids", dependencies=[Depends(csrf.verify)])
-async def submit_bid(request: Request, tender_id: int, user: LoggedIn, session: SessionDep) -> Response:
+def submit_bid(
+    request: Request, tender_id: int, user: LoggedIn, session: SessionDep, form: PageForm
+) -> Response:
     """Submit (or revise) a bid; the answer is the receipt of this version."""
-    form = await request.form()
     try:
         receipt = tenders_bids.submit_bid(
             session=session, actor=user, tender_id=tender_id, data=_bid_input(form)
@@ -440,8 +442,7 @@ def opening_page(request: Request, tender_id: int, user: LoggedIn, session: Sess
 
 
 @router.post("/bids/{bid_id}/score", dependencies=[Depends(csrf.verify)])
-async def score_bid(request: Request, bid_id: int, user: LoggedIn, session: SessionDep) -> Response:
-    form = await request.form()
+def score_bid(request: Request, bid_id: int, user: LoggedIn, session: SessionDep, form: PageForm) -> Response:
     tender_id = str(form.get("tender_id") or "")
     try:
         score = _number(form, "technical_score")
@@ -469,8 +470,7 @@ def profile_page(request: Request, user: LoggedIn, session: SessionDep) -> Respo
 
 
 @router.post("/profile", dependencies=[Depends(csrf.verify)])
-async def save_profile(request: Request, user: LoggedIn, session: SessionDep) -> Response:
-    form = await request.form()
+def save_profile(request: Request, user: LoggedIn, session: SessionDep, form: PageForm) -> Response:
     try:
         changes = SupplierProfileUpdate.model_validate(
             {

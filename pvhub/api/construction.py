@@ -201,14 +201,14 @@ def import_energy_rows(data: EnergyIn, user: CurrentUser, session: SessionDep, s
     "/measured-energy/import",
     responses={**ENERGY_RESPONSES, 413: {"description": "File too large"}},
 )
-async def import_energy_csv(
+def import_energy_csv(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="CSV: surface_id, month (YYYY-MM), energy_kwh")],
 ) -> Any:
     """The same from a CSV file (errors indexed by line, the header being line 1)."""
-    content = await read_limited(file, int(settings.max_upload_mb * 1e6))
+    content = read_limited(file, int(settings.max_upload_mb * 1e6))
     report = measured_energy.import_csv(
         session, actor=user, content=content, today=construction.today_in(settings.timezone)
     )
@@ -256,7 +256,7 @@ class DocumentOut(BaseModel):
     status_code=http.HTTP_201_CREATED,
     responses={413: {"description": "File too large"}},
 )
-async def add_milestone_document(
+def add_milestone_document(
     milestone_id: int,
     user: CurrentUser,
     session: SessionDep,
@@ -265,7 +265,7 @@ async def add_milestone_document(
 ) -> DocumentOut:
     """Attach evidence (a site photo, a signed form): its supplier until confirmed, or the office."""
     limit = int(settings.max_upload_mb * 1e6)
-    content = await read_limited(file, limit)
+    content = read_limited(file, limit)
     document = milestone_documents.add_evidence(
         session,
         actor=user,

@@ -19,11 +19,18 @@ class PayloadTooLarge(DomainError):
     status_code = status.HTTP_413_CONTENT_TOO_LARGE
 
 
-async def read_limited(upload: UploadFile, limit_bytes: int) -> bytes:
-    """The upload's bytes, refusing (413) as soon as it grows past the limit."""
+def read_limited(upload: UploadFile, limit_bytes: int) -> bytes:
+    """The upload's bytes, refusing (413) as soon as it grows past the limit.
+
+    Synchronous on purpose: every handler that takes a file is a plain ``def``, run on the thread
+    pool after FastAPI has received the form, so that reading and above all processing an upload
+    (parsing 10,000 features) never holds up the event loop and every other user with it. The
+    request body as a whole was capped before it was read (``web.request_body.BodyLimit``).
+    """
     chunks: list[bytes] = []
     size = 0
-    while chunk := await upload.read(1 << 20):
+    upload.file.seek(0)
+    while chunk := upload.file.read(1 << 20):
         size += len(chunk)
         if size > limit_bytes:
             raise PayloadTooLarge(
@@ -43,7 +50,7 @@ async def read_limited(upload: UploadFile, limit_bytes: int) -> bytes:
         422: {"description": "Nothing imported: the report lists every bad row or feature"},
     },
 )
-async def import_register_file(
+def import_register_file(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
@@ -59,7 +66,7 @@ async def import_register_file(
 
     Nothing is written unless every row or feature is good; 422 returns the full report.
     """
-    content = await read_limited(file, int(settings.max_upload_mb * 1e6))
+    content = read_limited(file, int(settings.max_upload_mb * 1e6))
     report = imports.import_file(
         session=session,
         actor=user,

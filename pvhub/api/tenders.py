@@ -222,7 +222,7 @@ def cancel_tender(
 @router.post(
     "/tenders/{tender_id}/documents", response_model=DocumentPublic, status_code=status.HTTP_201_CREATED
 )
-async def add_document(
+def add_document(
     tender_id: int,
     user: CurrentUser,
     session: SessionDep,
@@ -232,7 +232,7 @@ async def add_document(
 ) -> DocumentPublic:
     """Attach a document (office). On a published tender this is a change of conditions."""
     limit = int(settings.max_upload_mb * 1e6)
-    content = await read_limited(file, limit)
+    content = read_limited(file, limit)
     doc = tenders_documents.add_document(
         session=session,
         actor=user,

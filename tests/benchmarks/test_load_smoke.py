@@ -28,6 +28,8 @@ def test_the_load_benchmark_runs_with_a_tiny_load_and_loses_nothing(demo_db: Pat
             "--office=1",
             "--public=1",
             "--baseline-runs=1",
+            "--import-features=200",
+            "--import-probes=3",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -36,5 +38,6 @@ def test_the_load_benchmark_runs_with_a_tiny_load_and_loses_nothing(demo_db: Pat
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "errors 0;" in done.stdout and "nothing lost:" in done.stdout
+    assert "pages while a 200-feature dry-run import runs" in done.stdout
     for kind in ("owner: edit site", "supplier: bid", "office: dashboard", "public: progress page"):
         assert f"| {kind} |" in done.stdout, kind

@@ -55,6 +55,45 @@ def test_no_json_body_may_carry_nan_or_infinity(
     assert written(session) == before
 
 
+#: Content types FastAPI parses as JSON, written as an attacker may: the guard once matched only a
+#: lowercase ``json`` and let ``application/JSON`` through (issue 15).
+JSON_CONTENT_TYPES = [
+    "application/JSON",
+    "Application/Json; charset=UTF-8",
+    "application/vnd.pvhub+JSON",
+    None,
+]
+
+
+@pytest.mark.parametrize("content_type", JSON_CONTENT_TYPES)
+def test_json_in_any_letter_case_is_checked_like_json(
+    client: TestClient, world: World, session: Session, content_type: str | None
+) -> None:
+    auth = api_token(client, world.office)
+    headers = {**auth, **({"Content-Type": content_type} if content_type else {})}
+    before = written(session)
+    for method, path in _json_routes(client):
+        url = path.replace("{", "").replace("}", "").replace("_id", "1")
+        body = f'{{"name": NaN, "lon": {LON}, "lat": {LAT}}}'
+        response = client.request(method, url, content=body, headers=headers)
+        assert response.status_code == 400, f"{method} {path}: {response.status_code} {response.text[:200]}"
+    assert written(session) == before
+
+
+@pytest.mark.parametrize("content_type", JSON_CONTENT_TYPES)
+def test_a_json_body_over_the_limit_is_refused_in_any_letter_case(
+    one_mb_client: TestClient, world: World, session: Session, content_type: str | None
+) -> None:
+    headers = {
+        **api_token(one_mb_client, world.owner),
+        **({"Content-Type": content_type} if content_type else {}),
+    }
+    before = written(session)
+    response = one_mb_client.post("/api/v1/sites", content=_site_body_of(2_000_000), headers=headers)
+    assert response.status_code == 413, response.text[:300]
+    assert written(session) == before
+
+
 def _utf8_json(response: Response) -> Any:
     """The answer's body as JSON, read as strict UTF-8 (a lone surrogate in it would fail here)."""
     return json.loads(response.content.decode("utf-8"))
