@@ -8,6 +8,7 @@ holding one with a 422 naming the JSON path of the text (or key) at fault, befor
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi import Request
@@ -17,21 +18,25 @@ from pvhub.text import surrogate_path
 
 # Only a body holding one of these can decode to a surrogate: the escape, or its raw UTF-8-like bytes
 _MAY_HOLD_ONE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 async def refuse_lone_surrogates(request: Request) -> None:
     """Refuse a JSON body holding a lone surrogate (422, the field named); anything else passes.
 
-    FastAPI has parsed the body already (``request.json()`` returns it again); a body that is not
-    JSON is left for FastAPI to answer as usual.
+    Whatever the content type says (``application/JSON``, none): a body that parses as JSON is
+    checked, one that does not (a form, a file, broken JSON) is left for FastAPI to answer as usual.
+    Only a body holding the escape or its bytes is parsed here at all.
     """
-    if "json" not in request.headers.get("content-type", ""):
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type in _FORMS:  # parsed (and consumed) as a form by FastAPI; not JSON
         return
-    if not _MAY_HOLD_ONE.search(await request.body()):
+    body = await request.body()
+    if not _MAY_HOLD_ONE.search(body):
         return
     try:
-        document = await request.json()
-    except ValueError:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
         return
     path = surrogate_path(document)
     if path is not None:

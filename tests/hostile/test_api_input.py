@@ -123,6 +123,20 @@ def test_no_json_body_may_carry_a_lone_surrogate(
     assert written(session) == before
 
 
+@pytest.mark.parametrize("content_type", ["application/JSON", "application/vnd.pvhub+json", None])
+def test_a_lone_surrogate_is_refused_whatever_the_content_type_says(
+    client: TestClient, world: World, session: Session, content_type: str | None
+) -> None:
+    """A free-form field passes pydantic: the check must see every body FastAPI may read as JSON."""
+    auth = api_token(client, world.owner)
+    headers = {**auth, **({"Content-Type": content_type} if content_type else {})}
+    body = f'{{"name": "x", "lon": {LON}, "lat": {LAT}, "footprint": {{"type": "{LONE_SURROGATES[0]}"}}}}'
+    before = written(session)
+    response = client.post("/api/v1/sites", content=body.encode(), headers=headers)
+    assert response.status_code == 422 and _utf8_json(response)["field"] == "footprint.type", response.text
+    assert written(session) == before
+
+
 def test_the_raw_bytes_of_a_surrogate_are_refused_as_one(client: TestClient, world: World) -> None:
     headers = {**api_token(client, world.owner), "Content-Type": "application/json"}
     body = b'{"name": "Bund ' + RAW_SURROGATE + b'", "lon": 121.485, "lat": 31.235}'
