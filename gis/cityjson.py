@@ -12,6 +12,7 @@ convergence at each building (about 1° in Zürich's LV95).
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -28,10 +29,16 @@ SurfaceKind = Literal["roof", "curtain_wall"]
 _KIND_OF_SEMANTIC: Mapping[str, SurfaceKind] = {"RoofSurface": "roof", "WallSurface": "curtain_wall"}
 _GEOD = Geod(ellps="WGS84")
 _SUPPORTED_VERSIONS = ("1.0", "1.1", "2.0")
+# No city model reaches this far from its CRS's origin in metres, feet or degrees; a vertex that does
+# came from a broken transform (a scale of 1e300) or broken data, and the CRS cannot place it.
+COORDINATE_LIMIT = 1e9
+# Where pvhub can measure (UTM): a building placed beyond these latitudes came from a wrong CRS.
+_LAT_RANGE = (-80.0, 84.0)
 
 
 class CityJSONError(ValueError):
-    """The file as a whole cannot be read (wrong type, no CRS, no vertices)."""
+    """The file as a whole cannot be read (wrong type or structure, no CRS, no vertices, a broken
+    transform)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,7 @@ class _Context:
         self.errors: list[ParseError] = []
         source = horizontal_crs(CRS.from_epsg(epsg))
         self.to_wgs84 = Transformer.from_crs(source, WGS84, always_xy=True)
+        self.from_wgs84 = Transformer.from_crs(WGS84, source, always_xy=True)
         self.unit = 1.0
         self.to_metric: Transformer | None = None
         if source.is_geographic:
@@ -158,11 +166,99 @@ class _Context:
         lon, lat = self.to_wgs84.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([lon, lat])
 
+    def places(self, xy: np.ndarray, lonlat: tuple[float, float]) -> bool:
+        """Whether the CRS maps ``xy`` to ``lonlat`` and back: outside its domain, a projection gives
+        some longitude/latitude that does not map back (a transverse Mercator wraps around)."""
+        x, y = self.from_wgs84.transform(*lonlat)
+        tolerance = 1e-5 if self.to_metric is not None else 1.0 / self.unit  # degrees, or 1 m
+        return bool(abs(x - xy[0]) <= tolerance and abs(y - xy[1]) <= tolerance)
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A JSON value as the file writes it, cut short."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _member(value: Any, member: str) -> Mapping[str, Any]:
+    """An optional member that must be a JSON object (empty when absent)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise CityJSONError(f"{member} must be a JSON object")
+    return value
+
+
+def _triple(value: Any, member: str, default: tuple[float, float, float]) -> np.ndarray:
+    """``transform.scale`` or ``transform.translate``: three finite numbers."""
+    if value is None:
+        return np.asarray(default, dtype=float)
+    numbers = isinstance(value, list) and len(value) == 3
+    if numbers and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        try:
+            out = np.asarray(value, dtype=float)
+        except OverflowError:  # an integer beyond any float
+            out = np.full(3, np.inf)
+        if np.isfinite(out).all():
+            return out
+    raise CityJSONError(f"{member} must be three finite numbers, not {_shown(value)}")
+
+
+def _transform(doc: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The file's ``transform`` (scale, translate); a scale of 0 or below collapses or mirrors the model."""
+    transform = _member(doc.get("transform"), "transform")
+    scale = _triple(transform.get("scale"), "transform.scale", (1.0, 1.0, 1.0))
+    if not (scale > 0).all():
+        raise CityJSONError(f"transform.scale must be above 0 on each axis, not {_shown(transform['scale'])}")
+    return scale, _triple(transform.get("translate"), "transform.translate", (0.0, 0.0, 0.0))
+
+
+def _ids(obj: Mapping[str, Any], member: str) -> list[str]:
+    value = obj.get(member) or []
+    if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+        raise _ObjectProblem(member, f"{member} must be a list of CityObject ids")
+    return value
+
+
+class _ObjectProblem(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _check_object(object_id: str, obj: Any) -> None:
+    """The members of a CityObject that parsing walks have the types CityJSON gives them."""
+    if not isinstance(obj, Mapping):
+        raise _ObjectProblem("type", f"{object_id} must be a JSON object")
+    if not isinstance(obj.get("geometry") or [], list):
+        raise _ObjectProblem("geometry", "geometry must be a list")
+    if not isinstance(obj.get("attributes") or {}, Mapping):
+        raise _ObjectProblem("attributes", "attributes must be a JSON object")
+    _ids(obj, "children")
+    _ids(obj, "parents")
+
+
+def city_objects(doc: Mapping[str, Any], errors: list[ParseError]) -> dict[str, Mapping[str, Any]]:
+    """The document's CityObjects by id; one whose members are malformed is left out with an error."""
+    raw = doc.get("CityObjects")
+    if raw is not None and not isinstance(raw, Mapping):
+        raise CityJSONError("CityObjects must be a JSON object")
+    out: dict[str, Mapping[str, Any]] = {}
+    for object_id, obj in (raw or {}).items():
+        try:
+            _check_object(object_id, obj)
+        except _ObjectProblem as problem:
+            errors.append(ParseError(object_id, problem.field, problem.message))
+        else:
+            out[object_id] = obj
+    return out
+
 
 def _resolve_epsg(doc: Mapping[str, Any], crs: str | int | None) -> int:
     if crs is not None:
         return parse_epsg(crs)
-    reference = (doc.get("metadata") or {}).get("referenceSystem")
+    reference = _member(doc.get("metadata"), "metadata").get("referenceSystem")
     if not reference:
         raise CityJSONError(
             "the file has no metadata.referenceSystem: give its CRS, e.g. --crs EPSG:7415 (API: crs field)"
@@ -181,14 +277,20 @@ def _vertices(doc: Mapping[str, Any]) -> np.ndarray:
         raise CityJSONError("the file has no vertices")
     try:
         vertices = np.asarray(raw, dtype=float)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise CityJSONError("vertices must be [x, y, z] number triples") from exc
     if vertices.ndim != 2 or vertices.shape[1] != 3:
         raise CityJSONError("vertices must be [x, y, z] number triples")
-    transform = doc.get("transform")
-    if transform:
-        vertices = vertices * np.asarray(transform.get("scale", [1, 1, 1]), dtype=float)
-        vertices = vertices + np.asarray(transform.get("translate", [0, 0, 0]), dtype=float)
+    scale, translate = _transform(doc)
+    with np.errstate(over="ignore", invalid="ignore"):
+        vertices = vertices * scale + translate
+    beyond = np.flatnonzero(~(np.abs(vertices) <= COORDINATE_LIMIT).all(axis=1))  # NaN is beyond too
+    if len(beyond):
+        index = int(beyond[0])
+        raise CityJSONError(
+            f"vertex {index} lies at {_shown([float(v) for v in vertices[index]])}, beyond ±1e9 in "
+            "the units of the file's CRS: check its transform (scale, translate) and vertices"
+        )
     return vertices
 
 
@@ -218,6 +320,8 @@ def _faces(geometry: Mapping[str, Any]) -> Iterator[tuple[list[Any], Any]]:
         raise ValueError(f"geometry type {kind!r} is not supported")
 
     def walk(bounds: list[Any], vals: Any, level: int) -> Iterator[tuple[list[Any], Any]]:
+        if not isinstance(bounds, list):
+            raise ValueError(f"the boundaries of a {kind} are not nested as its type needs")
         for i, item in enumerate(bounds):
             sub = vals[i] if isinstance(vals, list) and i < len(vals) else None
             if level == 0:
@@ -286,9 +390,17 @@ def _object_surfaces(
     geometry = select_geometry(obj.get("geometry") or [])
     if geometry is None:
         return []
-    surfaces_meta = (geometry.get("semantics") or {}).get("surfaces") or []
     out: list[CandidateSurface] = []
     try:
+        semantics = geometry.get("semantics") or {}
+        if not isinstance(semantics, Mapping):
+            raise ValueError("semantics must be a JSON object")
+        surfaces_meta = semantics.get("surfaces") or []
+        if not isinstance(surfaces_meta, list):
+            raise ValueError("semantics.surfaces must be a list")
+        for i, meta in enumerate(surfaces_meta):
+            if not isinstance(meta, Mapping):
+                raise ValueError(f"semantics.surfaces[{i}] must be a JSON object")
         faces = list(_faces(geometry))
     except (ValueError, TypeError) as exc:
         ctx.errors.append(ParseError(object_id, "geometry", str(exc)))
@@ -297,7 +409,7 @@ def _object_surfaces(
         semantic = None
         if isinstance(value, int) and 0 <= value < len(surfaces_meta):
             semantic = surfaces_meta[value].get("type")
-        if semantic not in _KIND_OF_SEMANTIC:
+        if not isinstance(semantic, str) or semantic not in _KIND_OF_SEMANTIC:
             ctx.skipped[(object_id, f"not a roof or wall ({semantic or 'no semantics'})")] += 1
             continue
         surface = _face(ctx, object_id, rings, str(semantic), convergence)
@@ -310,9 +422,9 @@ def _used_vertices(ctx: _Context, objects: list[Mapping[str, Any]]) -> np.ndarra
     ids: list[int] = []
     for obj in objects:
         geometry = select_geometry(obj.get("geometry") or [])
-        if geometry is not None:
-            # non-integer indices are reported per face (_face); here they are only left out
-            ids.extend(i for i in _flatten(geometry.get("boundaries") or []) if type(i) is int)
+        boundaries = geometry.get("boundaries") if geometry is not None else None
+        if isinstance(boundaries, list):  # malformed boundaries and indices are reported per face
+            ids.extend(i for i in _flatten(boundaries) if type(i) is int)
     valid = [i for i in ids if 0 <= i < len(ctx.vertices)]
     return ctx.vertices[valid] if valid else np.empty((0, 3))
 
@@ -380,33 +492,56 @@ def parse_cityjson(
     if version not in _SUPPORTED_VERSIONS:
         raise CityJSONError(f"CityJSON version {version!r} is not supported (1.1 or 2.0)")
     epsg = _resolve_epsg(doc, crs)
-    ctx = _Context(_vertices(doc), epsg, ParseOptions(min_area_m2, skip_north_walls, north_half_angle_deg))
-    city_objects: Mapping[str, Any] = doc.get("CityObjects") or {}
+    vertices = _vertices(doc)
+    errors: list[ParseError] = []
+    objects = city_objects(doc, errors)
+    ctx = _Context(vertices, epsg, ParseOptions(min_area_m2, skip_north_walls, north_half_angle_deg))
+    ctx.errors.extend(errors)
     buildings: list[ParsedBuilding] = []
-    for object_id, obj in city_objects.items():
+    for object_id, obj in objects.items():
         parents = obj.get("parents") or []
         is_site = obj.get("type") == "Building" or (
             obj.get("type") == "BuildingPart"
-            and not any(city_objects.get(p, {}).get("type") in ("Building", "BuildingPart") for p in parents)
+            and not any(objects.get(p, {}).get("type") in ("Building", "BuildingPart") for p in parents)
         )
         if not is_site:
             continue
-        part_ids = _parts(city_objects, object_id, {object_id})
-        members = [(object_id, obj)] + [(pid, city_objects[pid]) for pid in part_ids]
+        part_ids = _parts(objects, object_id, {object_id})
+        members = [(object_id, obj)] + [(pid, objects[pid]) for pid in part_ids]
         used = _used_vertices(ctx, [m for _, m in members])
         if len(used) == 0:
             ctx.errors.append(ParseError(object_id, "geometry", "the building has no usable geometry"))
             continue
         mean_xy = used[:, :2].mean(axis=0)
+        lon, lat = (float(v) for v in ctx.lonlat(mean_xy[None, :])[0])
+        if not (-180.0 <= lon <= 180.0 and _LAT_RANGE[0] <= lat <= _LAT_RANGE[1]):  # inf: outside the CRS
+            ctx.errors.append(
+                ParseError(
+                    object_id,
+                    "geometry",
+                    f"the building comes out at lon {lon:g}, lat {lat:g}, not a place pvhub can survey "
+                    "(80°S–84°N): check the file's CRS and transform",
+                )
+            )
+            continue
+        if not ctx.places(mean_xy, (lon, lat)):
+            ctx.errors.append(
+                ParseError(
+                    object_id,
+                    "geometry",
+                    "the building lies outside the area the file's CRS can place (its coordinates do not "
+                    "convert to longitude/latitude and back): check the file's CRS and transform",
+                )
+            )
+            continue
         convergence = _convergence(ctx, mean_xy)
         surfaces = [s for mid, m in members for s in _object_surfaces(ctx, mid, m, convergence)]
-        centre = ctx.lonlat(mean_xy[None, :])[0]
         buildings.append(
             ParsedBuilding(
                 id=object_id,
                 attributes=dict(obj.get("attributes") or {}),
                 surfaces=surfaces,
-                centroid=(float(centre[0]), float(centre[1])),
+                centroid=(lon, lat),
                 parts=part_ids,
             )
         )

@@ -69,6 +69,25 @@ GIS_SENTENCES = (
     N_("north-facing wall"),
     N_("not a roof or wall (no semantics)"),
     N_("not a roof or wall ({semantic})"),
+    # gis.cityjson: the structure and the transform of the file, a CityObject's members
+    N_("{member} must be a JSON object"),
+    N_("{member} must be a list"),
+    N_("{member} must be a list of CityObject ids"),
+    N_("{member} must be three finite numbers, not {value}"),
+    N_("transform.scale must be above 0 on each axis, not {value}"),
+    N_(
+        "vertex {index} lies at {position}, beyond ±1e9 in the units of the file's CRS: check its transform "
+        "(scale, translate) and vertices"
+    ),
+    N_("the boundaries of a {kind} are not nested as its type needs"),
+    N_(
+        "the building comes out at lon {lon}, lat {lat}, not a place pvhub can survey (80°S–84°N): check the "
+        "file's CRS and transform"
+    ),
+    N_(
+        "the building lies outside the area the file's CRS can place (its coordinates do not convert to "
+        "longitude/latitude and back): check the file's CRS and transform"
+    ),
     # gis.crs, and the csv module's complaint about an overlong cell
     N_("not an EPSG reference: {reference} (expected e.g. EPSG:2056)"),
     N_("field larger than field limit ({limit})"),

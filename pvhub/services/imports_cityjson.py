@@ -20,7 +20,14 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import Point, Polygon
 
 from gis.area import DEFAULT_SETBACK_M, gross_area_m2, usable_area_m2
-from gis.cityjson import CandidateSurface, CityJSONError, ParsedBuilding, parse_cityjson, select_geometry
+from gis.cityjson import (
+    CandidateSurface,
+    CityJSONError,
+    ParsedBuilding,
+    city_objects,
+    parse_cityjson,
+    select_geometry,
+)
 from gis.crs import projection_for
 from pvhub.models import SurfaceKind
 from pvhub.services.imports_rows import Foreign, Parsed, Problem, SiteDraft, Skip, SurfaceDraft
@@ -146,7 +153,7 @@ def _ground_levels(doc: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
         )
     except (KeyError, TypeError, ValueError, IndexError):
         return {}
-    objects: Mapping[str, Any] = doc.get("CityObjects") or {}
+    objects = city_objects(doc, [])  # the well-formed ones (parse_cityjson reported the others)
     out: dict[str, tuple[float, float]] = {}
     for object_id in objects:
         members = [object_id, *_descendants(objects, object_id)]

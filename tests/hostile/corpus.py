@@ -71,7 +71,18 @@ def csv_file(*rows: str, encoding: str = "utf-8", header: str = CSV_HEADER) -> b
 
 def cityjson(boundaries: Any, vertices: Any = None) -> bytes:
     """One building with one roof face, in a metric CRS (CGCS2000 / 3-degree Gauss-Kruger CM 120E)."""
-    doc = {
+    return json.dumps(_cityjson_doc(boundaries, vertices)).encode()
+
+
+def cityjson_changed(change: Callable[[dict[str, Any]], Any]) -> bytes:
+    """The good one-roof building of :func:`cityjson`, changed by ``change`` (NaN written as NaN)."""
+    doc = _cityjson_doc([[[0, 1, 2]]])
+    change(doc)
+    return json.dumps(doc).encode()
+
+
+def _cityjson_doc(boundaries: Any, vertices: Any = None) -> dict[str, Any]:
+    return {
         "type": "CityJSON",
         "version": "2.0",
         "transform": {"scale": [0.001, 0.001, 0.001], "translate": [500000.0, 3456000.0, 0.0]},
@@ -93,7 +104,6 @@ def cityjson(boundaries: Any, vertices: Any = None) -> bytes:
         if vertices is not None
         else [[0, 0, 30000], [20000, 0, 30000], [20000, 20000, 30000]],
     }
-    return json.dumps(doc).encode()
 
 
 def with_surrogate(document: bytes, marker: bytes = b"SURROGATE") -> bytes:
@@ -305,6 +315,87 @@ CORPUS: list[Hostile] = [
         "file",
         "CityObjects.b1.geometry.0.semantics.surfaces.0.type holds a lone UTF-16 surrogate",
         None,
+    ),
+    # --- CityJSON whose structure or transform is broken
+    Hostile(
+        "CityObjects as a list",
+        "model.city.json",
+        lambda: cityjson_changed(lambda d: d.update(CityObjects=[d["CityObjects"]["b1"]])),
+        "file",
+        "CityObjects must be a JSON object",
+        None,
+    ),
+    Hostile(
+        "a transform scale of 1e300",
+        "model.city.json",
+        lambda: cityjson_changed(lambda d: d["transform"].update(scale=[1e300, 1e300, 1e300])),
+        "file",
+        "beyond ±1e9",
+        None,
+    ),
+    Hostile(
+        "a transform scale of 0",
+        "model.city.json",
+        lambda: cityjson_changed(lambda d: d["transform"].update(scale=[0, 0, 0])),
+        "file",
+        "transform.scale must be above 0 on each axis",
+        None,
+    ),
+    Hostile(
+        "a negative transform scale",
+        "model.city.json",
+        lambda: cityjson_changed(lambda d: d["transform"].update(scale=[-0.001, 0.001, 0.001])),
+        "file",
+        "transform.scale must be above 0 on each axis",
+        None,
+    ),
+    Hostile(
+        "a NaN translate",
+        "model.city.json",
+        lambda: cityjson_changed(lambda d: d["transform"].update(translate=[math.nan, 3456000.0, 0.0])),
+        "file",
+        "transform.translate must be three finite numbers",
+        None,
+    ),
+    Hostile(
+        "a transform that is a list",
+        "model.city.json",
+        lambda: cityjson_changed(lambda d: d.update(transform=[0.001, 0.001, 0.001])),
+        "file",
+        "transform must be a JSON object",
+        None,
+    ),
+    Hostile(
+        "a CityObject that is a number",
+        "model.city.json",
+        lambda: cityjson_changed(lambda d: d["CityObjects"].update(b2=5)),
+        "type",
+        "b2 must be a JSON object",
+        "b2",
+    ),
+    Hostile(
+        "children that are not ids",
+        "model.city.json",
+        lambda: cityjson_changed(lambda d: d["CityObjects"]["b1"].update(children=[["b2"]])),
+        "children",
+        "must be a list of CityObject ids",
+        "b1",
+    ),
+    Hostile(
+        "semantics that are not an object",
+        "model.city.json",
+        lambda: cityjson_changed(lambda d: d["CityObjects"]["b1"]["geometry"][0].update(semantics=[1])),
+        "geometry",
+        "semantics must be a JSON object",
+        "b1",
+    ),
+    Hostile(
+        "a building far beyond its CRS",
+        "model.city.json",
+        lambda: cityjson_changed(lambda d: d["transform"]["translate"].__setitem__(1, 9.3456e7)),
+        "geometry",
+        "CRS can place (its coordinates do not convert",
+        "b1",
     ),
     # --- CSV in other encodings, with NUL, a cell over the csv module's limit, bad numbers
     Hostile(

@@ -131,3 +131,25 @@ def test_import_dry_run_then_real_then_a_bad_file(env: dict[str, str], tmp_path:
     assert failed.returncode == 1 and "nothing imported" in failed.stderr and "error at 3" in failed.stderr
     unknown = run(env, "import", str(good), "--org", "Nobody")
     assert unknown.returncode == 1 and "no organisation named" in unknown.stderr
+
+
+def test_a_broken_cityjson_file_is_refused_with_its_problem(env: dict[str, str], tmp_path: Path) -> None:
+    """CityObjects as a list and a scale of 1e300 once crashed the parser; now exit 1, nothing written."""
+    import sqlite3
+
+    from tests.hostile.corpus import cityjson_changed
+
+    assert run(env, "db", "upgrade").returncode == 0
+    assert run(env, "user", "add", "w@x.cn", "--role", "owner", "--org", "外滩物业").returncode == 0
+    cases = {
+        "CityObjects must be a JSON object": lambda d: d.update(CityObjects=[d["CityObjects"]["b1"]]),
+        "beyond ±1e9": lambda d: d["transform"].update(scale=[1e300, 1e300, 1e300]),
+    }
+    for words, change in cases.items():
+        path = tmp_path / "model.city.json"
+        path.write_bytes(cityjson_changed(change))
+        result = run(env, "import", str(path), "--org", "外滩物业")
+        assert result.returncode == 1 and "nothing imported" in result.stderr, result.stderr
+        assert words in result.stderr and "Traceback" not in result.stderr
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        assert db.execute("SELECT count(*) FROM site").fetchone() == (0,)

@@ -320,6 +320,18 @@ def _gis_messages() -> list[tuple[str, Callable[[], Any]]]:
             lambda: cityjson(lambda d: d["CityObjects"]["house"]["geometry"][0].update(type="Point")),
         ),
         ("no usable geometry", lambda: cityjson(lambda d: d["CityObjects"]["house"].update(geometry=[]))),
+        ("not an object", lambda: cityjson(lambda d: d.update(CityObjects=[]))),
+        ("not a list", lambda: cityjson(lambda d: d["CityObjects"]["house"].update(geometry="x"))),
+        ("not ids", lambda: cityjson(lambda d: d["CityObjects"]["house"].update(children=[1]))),
+        ("not three numbers", lambda: cityjson(lambda d: d["transform"].update(translate=[0, math.nan, 0]))),
+        ("scale not above 0", lambda: cityjson(lambda d: d["transform"].update(scale=[0.001, 0, 0.001]))),
+        ("vertex beyond", lambda: cityjson(lambda d: d["transform"].update(scale=[1e300, 1e300, 1e300]))),
+        (
+            "boundaries not nested",
+            lambda: cityjson(lambda d: d["CityObjects"]["house"]["geometry"][0]["boundaries"].append(5)),
+        ),
+        ("beyond the CRS", lambda: cityjson(lambda d: d["transform"]["translate"].__setitem__(1, 9e7))),
+        ("near the pole", lambda: cityjson(lambda d: d["transform"]["translate"].__setitem__(1, 6.248e6))),
         (
             "skips",
             lambda: skipped(faces({1: [[4, 5]], 3: [[1, 1, 1, 1]]}), min_area_m2=70.0, skip_north_walls=True),
