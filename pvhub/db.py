@@ -7,9 +7,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Mapper
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
+
+from pvhub.errors import InvalidInput
 
 
 def normalise_url(url: str) -> str:
@@ -59,3 +64,41 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+_TEXT_COLUMNS: dict[type, tuple[str, ...]] = {}
+
+
+def _text_columns(model: type) -> tuple[str, ...]:
+    """The attributes of a table model stored as text (looked up once per model)."""
+    if model not in _TEXT_COLUMNS:
+        mapper: Mapper[Any] | None = sa.inspect(model, raiseerr=False)
+        _TEXT_COLUMNS[model] = tuple(
+            attr.key
+            for attr in (mapper.column_attrs if mapper is not None else ())
+            if _holds_text(attr.columns[0].type)
+        )
+    return _TEXT_COLUMNS[model]
+
+
+def _holds_text(column_type: Any) -> bool:
+    """VARCHAR and TEXT, also inside a decorated type (sqlmodel's AutoString); not enums."""
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    return isinstance(column_type, sa.String) and not isinstance(column_type, sa.Enum)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_nul_in_text(session: Session, _context: Any, _instances: Any) -> None:
+    """No text column holds a NUL character, whichever way the text came (form, API, file, CLI).
+
+    PostgreSQL refuses one (the app then answers a generic 422) while SQLite stores it; the input
+    models refuse it with their shared ``Text`` type (pvhub.models.types), and this check, before
+    anything is written, covers the services that take text from the pages directly and names the
+    field, on both databases alike.
+    """
+    for row in (*session.new, *session.dirty):
+        for key in _text_columns(type(row)):
+            value = row.__dict__.get(key)  # loaded values only: never a lazy load from here
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidInput("{field} must not contain a NUL character.", field=key)

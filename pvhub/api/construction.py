@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from pvhub.api.deps import CurrentUser, SessionDep, SettingsDep
 from pvhub.api.imports import read_limited
 from pvhub.models import MilestoneDocument, MilestoneKind, MilestoneStatus
+from pvhub.models.types import Text
 from pvhub.services import construction, measured_energy, milestone_documents
 
 router = APIRouter(
@@ -54,14 +55,14 @@ class MilestoneReport(BaseModel):
 
     kind: MilestoneKind
     date: dt.date = Field(description="Day it was reached (local date, not in the future)")
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
     installed_kwp: float | None = Field(
         default=None, gt=0, le=100_000, description="DC nameplate installed, kWp (from 'installed' on)"
     )
 
 
 class SendBack(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 def _out(view: construction.SurfaceConstruction) -> ConstructionOut:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from pvhub import policy
 from pvhub.api.deps import CurrentUser, SessionDep, SettingsDep
 from pvhub.api.exports import ATTACHMENT, GeoJSONResponse
+from pvhub.models.types import Text
 from pvhub.services import construction, demonstration, progress, progress_exports
 from pvhub.services.progress import STAGES, StageFilter
 
@@ -278,8 +279,8 @@ class CandidateOut(BaseModel):
 
 class PointCreate(BaseModel):
     site_ids: list[Annotated[int, Field(strict=True)]] = Field(min_length=1, max_length=50)
-    name: str = Field(min_length=1, max_length=200)
-    name_en: str | None = Field(default=None, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
+    name_en: Text | None = Field(default=None, max_length=200)
 
 
 @router.get("/demonstration-points", response_model=list[PointOut])

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from pvhub.models.enums import Role
-from pvhub.models.types import UTCDateTime, enum_column, utcnow
+from pvhub.models.types import Text, UTCDateTime, enum_column, utcnow
 
 
 class OrganisationBase(SQLModel):
@@ -52,9 +52,9 @@ class User(UserBase, table=True):
 
 
 class UserCreate(SQLModel):
-    email: str = Field(max_length=254, regex=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: Text = Field(max_length=254, regex=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     role: Role
-    organisation: str
+    organisation: Text
     password: str = Field(min_length=10, max_length=200)
 
 

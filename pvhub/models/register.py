@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, AllowInfNan, Strict, model_validator
+from pydantic import AllowInfNan, Strict, model_validator
 from sqlmodel import Field, SQLModel
 
 from pvhub.models.enums import BusinessModel, SurfaceKind, SurfaceStatus
-from pvhub.models.types import UTCDateTime, enum_column, utcnow
+from pvhub.models.types import Text, UTCDateTime, enum_column, utcnow
 
 
 class SiteBase(SQLModel):
@@ -87,17 +87,10 @@ class Surface(SurfaceBase, table=True):
 MAX_AREA_M2 = 1_000_000.0
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:  # PostgreSQL cannot store it, and no legitimate text holds one
-        raise ValueError("must not contain a NUL character")
-    return value
-
-
 # accepts 3 and 3.5, refuses true/false, "3", NaN and ±Infinity (which JSON does not have either)
 Number = Annotated[float, Strict(), AllowInfNan(False)]
 Integer = Annotated[int, Strict()]
 Flag = Annotated[bool, Strict()]
-Text = Annotated[str, Strict(), AfterValidator(_no_nul)]
 
 
 class Horizon(SQLModel):

@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, Strict
 from sqlmodel import Field, SQLModel
 
 from pvhub.models.enums import AwardStatus, BidStatus, ObjectionStatus, RunStatus, TenderStatus
-from pvhub.models.types import UTCDateTime, enum_column, utcnow
+from pvhub.models.types import Text, UTCDateTime, enum_column, utcnow
 
 
 class Tender(SQLModel, table=True):
@@ -160,7 +160,6 @@ class Objection(SQLModel, table=True):
 
 Number = Annotated[float, Strict()]  # accepts 3 and 3.5, refuses true/false and "3"
 Integer = Annotated[int, Strict()]
-Text = Annotated[str, Strict()]
 Tier = Literal["tier1", "tier2", "tier3"]
 
 

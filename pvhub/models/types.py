@@ -1,13 +1,26 @@
-"""Column types shared by the models: UTC-aware timestamps and string-backed enums."""
+"""Types shared by the models: UTC-aware timestamps, string-backed enums, and the text a user writes."""
 
 from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import AfterValidator, Strict
 from sqlalchemy.types import TypeDecorator
+
+
+def no_nul(value: str) -> str:
+    """Refuse a NUL character: PostgreSQL cannot store it, and no legitimate text holds one."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+# Text a user writes, in every input model (register, tenders, construction, accounts, ...): a JSON
+# string (not a number), without NUL. A lone surrogate is refused by pydantic itself (pvhub.text).
+Text = Annotated[str, Strict(), AfterValidator(no_nul)]
 
 
 def utcnow() -> datetime:
