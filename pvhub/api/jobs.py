@@ -7,16 +7,21 @@ from pydantic import BaseModel, Field
 
 from pvhub import jobs
 from pvhub.api.deps import CurrentUser, SessionDep
+from pvhub.ids import Id
 from pvhub.models import JobPublic
+from pvhub.services import estimates
 
 router = APIRouter(tags=["jobs"])
 
 
 class EstimateRunRequest(BaseModel):
-    surface_ids: list[int] | None = Field(
+    surface_ids: list[Id] | None = Field(
         default=None,
         max_length=200_000,
-        description="Surfaces to estimate; default: approved ones without a current estimate",
+        description=(
+            "Surfaces to estimate, each one that exists (else 404, nothing queued); "
+            "default: approved ones without a current estimate"
+        ),
     )
     all: bool = Field(default=False, strict=True, description="Re-estimate every approved surface")
 
@@ -30,7 +35,9 @@ def start_estimate_run(
     background: BackgroundTasks,
 ) -> JobPublic:
     """Queue an estimate run (office); follow it at ``GET /api/v1/jobs/{id}``."""
-    job = jobs.submit(session=session, actor=user, kind="estimate", parameters=body.model_dump())
+    job = estimates.request_run(
+        session=session, actor=user, surface_ids=body.surface_ids, parameters=body.model_dump()
+    )
     session.commit()
     assert job.id is not None
     background.add_task(jobs.start, request.app.state.engine, job.id)

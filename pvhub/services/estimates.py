@@ -256,6 +256,39 @@ def estimates_for(*, session: Session, surface_ids: Sequence[int]) -> dict[int, 
     return {row.surface_id: row for row in rows}
 
 
+# Ids named in a "no such surface" message; the rest are counted
+_MISSING_SHOWN = 20
+_ID_CHUNK = 10_000  # ids per IN (...) query, well within every database's limit on parameters
+
+
+def request_run(
+    *, session: Session, actor: User, surface_ids: Sequence[int] | None, parameters: dict[str, Any]
+) -> Job:
+    """Queue an estimate run (office) once what it names is known to exist; the caller commits and
+    starts it.
+
+    Every listed surface must exist: a run over ids that name nothing would end as an empty or failed
+    job, so they are refused here (NotFound naming them) before any job row is written. The ids are
+    within the database's range already (the API's :data:`pvhub.ids.Id`).
+    """
+    policy.require(actor, "estimate:run")
+    wanted = sorted(set(surface_ids or ()))
+    found: set[int] = set()
+    for start in range(0, len(wanted), _ID_CHUNK):
+        chunk = wanted[start : start + _ID_CHUNK]
+        found.update(i for i in session.exec(select(Surface.id).where(col(Surface.id).in_(chunk))) if i)
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        shown: list[object] = [*missing[:_MISSING_SHOWN], *(["…"] if len(missing) > _MISSING_SHOWN else [])]
+        raise NotFound(
+            "No surface has id {surface_ids} ({count} in all); nothing was queued.",
+            surface_ids=shown,
+            count=len(missing),
+            field="surface_ids",
+        )
+    return jobs.submit(session=session, actor=actor, kind="estimate", parameters=parameters)
+
+
 def request_estimate(*, session: Session, actor: User, surface_id: int) -> Job:
     """Queue a job that (re-)estimates one surface (office); the caller commits and starts it.
 

@@ -8,6 +8,7 @@ from sqlmodel import Session
 from pvhub.models import Role, SurfaceStatus
 from pvhub.services import estimates
 from tests.conftest import ROOF_22_SOUTH, add_site, api_token
+from tests.pvhub.test_jobs import wait_for
 
 
 def test_an_owner_reads_its_surface_estimate_labelled_synthetic(
@@ -75,3 +76,58 @@ def test_a_site_horizon_shades_its_surfaces_and_outdates_their_estimates(
     # the winter sun (below 35° at noon from November to January) loses its beam: a clear loss,
     # but diffuse light still arrives
     assert 0.6 * open_sky < shaded < 0.95 * open_sky
+
+
+def _jobs(session: Session) -> int:
+    from sqlmodel import func, select
+
+    from pvhub.models import Job
+
+    session.expire_all()
+    return int(session.exec(select(func.count()).select_from(Job)).one())
+
+
+def test_an_estimate_run_over_ids_beyond_the_database_is_refused_before_any_job(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    """2**70 once made a job that failed inside with an internal error."""
+    make_user("pm@x.cn", Role.office, "Office")
+    headers = api_token(client, "pm@x.cn")
+    for ids in ([2**70], [2**31], [0], [-1], ["1"]):
+        response = client.post("/api/v1/estimates/runs", json={"surface_ids": ids}, headers=headers)
+        assert response.status_code == 422, (ids, response.text)
+        assert response.json()["detail"][0]["loc"][:2] == ["body", "surface_ids"]
+    assert _jobs(session) == 0
+
+
+def test_an_estimate_run_over_surfaces_that_do_not_exist_names_them_and_queues_nothing(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    """Once a job that estimated nothing and said so nowhere."""
+    office = make_user("pm@x.cn", Role.office, "Office")
+    _site, (roof,) = add_site(session, office.organisation_id, "Tower", ROOF_22_SOUTH)
+    headers = api_token(client, "pm@x.cn")
+    body = {"surface_ids": [roof.id, 2_000_000_000, 999_999, 999_999]}
+    response = client.post("/api/v1/estimates/runs", json=body, headers=headers)
+    assert response.status_code == 404, response.text
+    answer = response.json()
+    assert answer["field"] == "surface_ids"
+    assert answer["detail"] == "No surface has id 999999, 2000000000 (2 in all); nothing was queued."
+    assert _jobs(session) == 0
+    many = client.post(
+        "/api/v1/estimates/runs", json={"surface_ids": list(range(10**6, 10**6 + 25))}, headers=headers
+    )
+    assert many.status_code == 404 and "1000019, … (25 in all)" in many.json()["detail"]
+    ok = client.post("/api/v1/estimates/runs", json={"surface_ids": [roof.id]}, headers=headers)
+    assert ok.status_code == 202 and _jobs(session) == 1
+    assert wait_for(client, ok.json()["id"], headers)["status"] == "succeeded"
+
+
+def test_an_owner_cannot_probe_surface_ids_with_an_estimate_run(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    make_user("w@x.cn", Role.owner, "Owner")
+    response = client.post(
+        "/api/v1/estimates/runs", json={"surface_ids": [999_999]}, headers=api_token(client, "w@x.cn")
+    )
+    assert response.status_code == 403 and _jobs(session) == 0
