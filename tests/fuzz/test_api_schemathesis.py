@@ -13,6 +13,8 @@ tenders; requests change it as they go (the office may publish, delete, bundle),
 from __future__ import annotations
 
 import contextlib
+import itertools
+import json
 import threading
 import time
 import warnings
@@ -39,6 +41,7 @@ from pvhub import migrate
 from pvhub.db import make_engine, transaction
 from pvhub.demo.loader import DEMO_PASSWORD, OFFICE_EMAIL, load_demo
 from pvhub.settings import Settings
+from tests.hostile.corpus import LONE_SURROGATES, UNICODE_DIGITS
 from web.app import create_app
 
 ROLES = {"office": OFFICE_EMAIL, "owner": "owner01@demo.pvhub", "supplier": "supplier01@demo.pvhub"}
@@ -181,6 +184,96 @@ def test_anonymous_requests_are_answered_as_documented(fuzz: Fuzz) -> None:
         _run(operation, headers, schemathesis.GenerationMode.POSITIVE, 2, CHECKS)
 
     failures = _failures(fuzz, "anonymous", run)
+    assert not failures, f"{len(failures)} operations failed:\n" + "\n".join(failures)
+
+
+# Text no request should carry, put in place of every string schemathesis draws: lone surrogates (in
+# bodies; a URL cannot hold one), NUL, and digits that are not ASCII (ids in paths and queries).
+HOSTILE_TEXT = [*(json.loads(f'"{s}"') for s in LONE_SURROGATES), "Bund\x0018", *UNICODE_DIGITS]
+
+
+def _hostile(value: Any, text: str, fields: frozenset[str] = frozenset()) -> Any:
+    """``value`` with every string replaced by ``text``, and every key but the declared ``fields``
+    (the keys of a free-form object: a GeoJSON footprint's)."""
+    if isinstance(value, str):
+        return text
+    if isinstance(value, dict):
+        return {(key if key in fields else text): _hostile(item, text, fields) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_hostile(item, text, fields) for item in value]
+    return value
+
+
+def _send_hostile(fuzz: Fuzz, operation: Any, headers: dict[str, str]) -> None:
+    """Positive cases of ``operation`` with hostile text in place of their strings, one kind each."""
+    client = TestClient(fuzz.app, raise_server_exceptions=False)
+    kinds = itertools.cycle(HOSTILE_TEXT)
+    body = operation.definition.raw.get("requestBody", {}).get("content", {}).get("application/json", {})
+    fields = frozenset(_property_names(operation.schema.raw_schema, body.get("schema", {})))
+
+    @settings(
+        max_examples=len(HOSTILE_TEXT),
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=schemathesis.GenerationMode.POSITIVE))
+    def probe(case: Any) -> None:
+        _short_jobs(case)
+        text = next(kinds)
+        in_url = text if not any(0xD800 <= ord(c) <= 0xDFFF for c in text) else "x"
+        # Unicode digits stand for every id and number of the URL; other texts for its strings only
+        digits = text in UNICODE_DIGITS
+        case.path_parameters = {
+            k: in_url if digits else _hostile(v, in_url) for k, v in (case.path_parameters or {}).items()
+        }
+        query = {k: in_url if digits else _hostile(v, in_url) for k, v in (case.query or {}).items()}
+        request_headers = dict(headers)
+        content = None
+        if isinstance(case.body, dict | list):
+            # json.dumps writes a lone surrogate as the escape \ud800 (ensure_ascii), as an attacker would
+            content = json.dumps(_hostile(case.body, text, fields)).encode()
+            request_headers["Content-Type"] = "application/json"
+        response = client.request(
+            case.method, case.formatted_path, params=query, content=content, headers=request_headers
+        )
+        case.validate_response(response, checks=NEGATIVE_CHECKS, headers=request_headers)
+
+    probe()
+
+
+def _property_names(root: dict[str, Any], schema: dict[str, Any]) -> set[str]:
+    """The declared property names of a body schema (its $refs and nested objects followed)."""
+    names: set[str] = set()
+    todo, seen = [schema], set()
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref not in seen:
+                seen.add(ref)
+                target: Any = root
+                for part in ref.lstrip("#/").split("/"):
+                    target = target.get(part, {})
+                todo.append(target)
+            names.update(node.get("properties", {}))
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return names
+
+
+@pytest.mark.slow
+def test_hostile_text_anywhere_is_answered_as_documented(fuzz: Fuzz) -> None:
+    """Lone surrogates, NUL and Unicode digits in every string of every operation, as the office:
+    never a server error, always a documented status (issue 15)."""
+
+    def run(operation: Any, headers: dict[str, str]) -> None:
+        _send_hostile(fuzz, operation, headers)
+
+    failures = _failures(fuzz, "office", run)
     assert not failures, f"{len(failures)} operations failed:\n" + "\n".join(failures)
 
 
