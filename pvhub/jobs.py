@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from pvhub import audit, policy
 from pvhub.db import transaction
 from pvhub.errors import DomainError, NotFound, Phrase
-from pvhub.models import Job, RunStatus, User
+from pvhub.models import Job, JobPublic, RunStatus, User
 
 # (fraction, message): a Phrase keeps its template and values, so the job page can say it in the
 # reader's language; the stored message stays English (the API, logs).
@@ -149,6 +149,18 @@ def get(*, session: Session, actor: User, job_id: int) -> Job:
         raise NotFound("No job with id {job_id}.", job_id=job_id)
     _fail_if_lost(session, job)
     return job
+
+
+#: Parameters whose name starts with this are the job's own bookkeeping (where the accepting process
+#: stored an upload), kept out of what readers of the job see (:func:`public`); the audit log keeps them.
+PRIVATE_PREFIX = "_"
+
+
+def public(job: Job) -> JobPublic:
+    """What a reader of the job sees (the API): the job without its private parameters."""
+    view = JobPublic.model_validate(job)
+    view.parameters = {k: v for k, v in job.parameters.items() if not k.startswith(PRIVATE_PREFIX)}
+    return view
 
 
 def cancel(*, session: Session, actor: User, job_id: int) -> Job:
@@ -315,4 +327,4 @@ def _process_alive(worker: str) -> bool:
 
 def _load_job_kinds() -> None:
     """Import the modules that register job kinds (kept out of import time of this module)."""
-    from pvhub.services import awards, bundling, estimates  # noqa: F401
+    from pvhub.services import awards, bundling, estimates, import_jobs  # noqa: F401

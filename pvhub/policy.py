@@ -41,6 +41,7 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
             "progress:read",
             "energy:import",
             "site:create_for_others",
+            "site:import",  # a register file, for any owner organisation (pvhub.services.imports)
             # the office corrects survey data during review and registers for owners
             "site:update",
             "site:delete",
@@ -55,6 +56,7 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
             "programme:read_totals",
             "programme:read",
             "site:create",
+            "site:import",  # a register file, only into the owner's own organisation (checked by the import)
             "construction:read_own",
             "energy:import",
             # owners follow which supplier got their sites: they read published tenders (not bids)

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     login_window_s: float = Field(15 * 60, gt=0, description="Login throttling window, seconds")
     default_language: Literal["zh_CN", "en"] = "zh_CN"
     max_upload_mb: float = Field(50, gt=0, description="Largest accepted upload (imports, documents), MB")
+    import_job_mb: float = Field(
+        1.0,
+        gt=0,
+        description="A register import of a larger file runs as a background job (not a dry run), MB",
+    )
     freeze_heap_on_start: bool | None = Field(
         None, description="Exempt the start-up heap from garbage collection; default: except in tests"
     )

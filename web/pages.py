@@ -15,10 +15,10 @@ from pvhub.api.deps import SessionDep
 from pvhub.api.imports import read_limited
 from pvhub.errors import DomainError, NotAuthenticated
 from pvhub.models import Organisation, Role, SurfaceKind, User
-from pvhub.services import accounts, estimates, imports, page_sessions, register
+from pvhub.services import accounts, estimates, import_jobs, imports, page_sessions, register
 from pvhub.services import programme as programme_service
 from pvhub.services.login_throttle import TooManyLoginAttempts
-from web import csrf, i18n, import_report, mapdata
+from web import csrf, i18n, import_job, import_report, mapdata
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -119,6 +119,7 @@ def job_page(request: Request, job_id: int, user: LoggedIn, session: SessionDep)
     surface_ids = job.parameters.get("surface_ids") or []
     if job.kind == "estimate" and len(surface_ids) == 1:
         context["back"] = f"/surfaces/{int(surface_ids[0])}"  # a one-surface re-estimate
+    context.update(import_job.report_context(job))  # a large import's outcome, once it has one
     return render(request, "job.html", context, block="job")
 
 
@@ -140,25 +141,44 @@ def import_upload(
     request: Request,
     user: LoggedIn,
     session: SessionDep,
+    background: BackgroundTasks,
     file: Annotated[UploadFile, File()],
     action: Annotated[str, Form(max_length=10)] = "preview",
     crs: Annotated[str, Form(max_length=100)] = "",
     datum: Annotated[str, Form(max_length=10)] = "wgs84",
     organisation_id: Annotated[int | None, Form()] = None,
 ) -> Response:
-    """Preview (dry run) or import; the report lists every bad row with its line or feature."""
+    """Preview (dry run) or import; the report lists every bad row with its line or feature.
+
+    The office imports for the owner organisation it chose, an owner for its own. Importing a file
+    larger than ``PVHUB_IMPORT_JOB_MB`` starts a background job and answers with its progress
+    (htmx polls it until the report is there), or without htmx sends the browser to the job's page;
+    a preview always answers at once.
+    """
     settings = request.app.state.settings
     content = read_limited(file, int(settings.max_upload_mb * 1e6))
+    options: dict[str, Any] = {
+        "session": session,
+        "actor": user,
+        "organisation_id": organisation_id or user.organisation_id,
+        "filename": file.filename or "upload",
+        "content": content,
+        "crs": crs or None,
+        "datum": datum,
+    }
+    dry_run = action != "import"
+    if import_jobs.runs_as_job(
+        size=len(content), dry_run=dry_run, background=None, threshold_mb=settings.import_job_mb
+    ):
+        job = import_jobs.submit_import(**options, data_dir=settings.data_dir)
+        session.commit()
+        assert job.id is not None
+        background.add_task(jobs.start, request.app.state.engine, job.id)
+        if request.headers.get("HX-Request") != "true":
+            return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+        return job_page(request, job.id, user, session)
     report = imports.import_file(
-        session=session,
-        actor=user,
-        organisation_id=user.organisation_id,
-        filename=file.filename or "upload",
-        content=content,
-        dry_run=action != "import",
-        crs=crs or None,
-        datum=datum,
-        boundary=programme_service.get_programme(session=session).boundary,
+        **options, dry_run=dry_run, boundary=programme_service.get_programme(session=session).boundary
     )
     context = _import_context(request, user, session)
     context.update(report=report.as_dict(), filename=file.filename, crs=crs, datum=datum)

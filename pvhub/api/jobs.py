@@ -41,10 +41,10 @@ def start_estimate_run(
     session.commit()
     assert job.id is not None
     background.add_task(jobs.start, request.app.state.engine, job.id)
-    return JobPublic.model_validate(job)
+    return jobs.public(job)
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic)
 def read_job(job_id: int, user: CurrentUser, session: SessionDep) -> JobPublic:
     """A job's status, progress, result or error (office, or whoever started it)."""
-    return JobPublic.model_validate(jobs.get(session=session, actor=user, job_id=job_id))
+    return jobs.public(jobs.get(session=session, actor=user, job_id=job_id))

@@ -35,6 +35,7 @@ from sqlmodel import Session, col
 from gis.chinese_crs import Datum, to_wgs84
 from pvhub import audit, policy, validation_problems
 from pvhub.errors import InvalidInput, NotFound, Phrase
+from pvhub.jobs import ProgressFn
 from pvhub.models import Organisation, Role, Site, Surface, SurfaceKind, SurfaceStatus, User
 from pvhub.models.register import SiteBase, SurfaceBase
 from pvhub.models.types import utcnow
@@ -84,6 +85,10 @@ class ImportReport:
         }
 
 
+def _no_progress(_fraction: float, _message: str | Phrase) -> None:
+    return None
+
+
 def import_file(
     *,
     session: Session,
@@ -97,6 +102,7 @@ def import_file(
     boundary: dict[str, Any] | None = None,
     min_area_m2: float = 1.0,
     skip_north_walls: bool = False,
+    progress: ProgressFn = _no_progress,
 ) -> ImportReport:
     """Import the sites and surfaces of a file for one organisation, all or nothing.
 
@@ -116,16 +122,16 @@ def import_file(
         Surfaces with a smaller gross area are skipped, m².
     skip_north_walls
         Skip curtain walls facing north.
+    progress
+        Told the step before the rows are written (not in a dry run nor when the file has errors);
+        a background import reports it on its job (:mod:`pvhub.services.import_jobs`) and may stop
+        there by raising.
 
     Rows are added to ``session`` and flushed; the caller commits (or rolls back).
     """
-    _authorise(session, actor, organisation_id)
-    if datum not in DATUMS:
-        raise InvalidInput(
-            "unknown datum {datum!r}: use one of {datums}", datum=datum, datums=list(DATUMS), field="datum"
-        )
-    if min_area_m2 < 0:
-        raise InvalidInput("min_area_m2 must be >= 0", field="min_area_m2")
+    check_request(
+        session=session, actor=actor, organisation_id=organisation_id, datum=datum, min_area_m2=min_area_m2
+    )
     area = _boundary(boundary)
     fmt, parsed = _read(filename, content, cast(Datum, datum), area, crs, min_area_m2, skip_north_walls)
     _finish(
@@ -138,6 +144,14 @@ def import_file(
     report.sites = len(parsed.sites)
     report.surfaces = Counter(s.kind for site in parsed.sites for s in site.surfaces)
     if not dry_run:
+        progress(
+            0.8,
+            Phrase(
+                "storing {sites} sites and {surfaces} surfaces",
+                sites=report.sites,
+                surfaces=sum(report.surfaces.values()),
+            ),
+        )
         _write(session, actor, organisation_id, parsed.sites)
         audit.record(
             session,
@@ -154,6 +168,20 @@ def import_file(
         )
         session.flush()
     return report
+
+
+def check_request(
+    *, session: Session, actor: User | None, organisation_id: int, datum: str, min_area_m2: float
+) -> None:
+    """The refusals of :func:`import_file` that do not need the file: who may import for whom, the
+    datum and the minimum area. A background import checks them before it stores anything."""
+    _authorise(session, actor, organisation_id)
+    if datum not in DATUMS:
+        raise InvalidInput(
+            "unknown datum {datum!r}: use one of {datums}", datum=datum, datums=list(DATUMS), field="datum"
+        )
+    if min_area_m2 < 0:
+        raise InvalidInput("min_area_m2 must be >= 0", field="min_area_m2")
 
 
 def _authorise(session: Session, actor: User | None, organisation_id: int) -> None:

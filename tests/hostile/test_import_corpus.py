@@ -11,6 +11,7 @@ from markupsafe import escape
 from sqlmodel import Session, select
 
 from pvhub.models import Site, Surface
+from pvhub.settings import Settings
 from tests.conftest import api_token
 from tests.hostile.conftest import World, written
 from tests.hostile.corpus import CORPUS, CSV_HEADER, FORMULA, GOOD_CSV_ROW, LAT, LON, SCRIPT, Hostile
@@ -25,6 +26,7 @@ def test_the_api_refuses_a_hostile_file_clearly_and_writes_nothing(
     response = client.post(
         "/api/v1/imports",
         files={"file": (case.filename, case.build())},
+        data={"background": "false"},  # the files over 1 MB as jobs: tests/hostile/test_import_corpus_jobs.py
         headers=api_token(client, world.owner),
     )
     assert response.status_code == 422, response.text[:500]
@@ -37,8 +39,9 @@ def test_the_api_refuses_a_hostile_file_clearly_and_writes_nothing(
 
 @pytest.mark.parametrize("case", [c for c in CORPUS if "10 MB" not in c.name], ids=lambda c: c.name)
 def test_the_import_page_shows_the_same_error_escaped(
-    client: TestClient, world: World, session: Session, case: Hostile
+    client: TestClient, world: World, session: Session, case: Hostile, settings: Settings
 ) -> None:
+    settings.import_job_mb = 100  # imported in the request here, larger files included
     token = page_login(client, world.owner)
     client.cookies.set("lang", "en")
     before = written(session)
@@ -60,6 +63,7 @@ def test_the_chinese_import_page_says_each_problem_in_chinese(
     english = client.post(
         "/api/v1/imports",
         files={"file": (case.filename, case.build())},
+        data={"background": "false"},
         headers=api_token(client, world.owner),
     ).json()["errors"]
     token = page_login(client, world.owner)
