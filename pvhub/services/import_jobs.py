@@ -96,7 +96,12 @@ def submit_import(
     the job's result.
     """
     imports.check_request(
-        session=session, actor=actor, organisation_id=organisation_id, datum=datum, min_area_m2=min_area_m2
+        session=session,
+        actor=actor,
+        organisation_id=organisation_id,
+        filename=filename,
+        datum=datum,
+        min_area_m2=min_area_m2,
     )
     policy.require(actor, "site:import")
     remove_orphaned_uploads(session, data_dir)
@@ -122,7 +127,7 @@ def submit_import(
                 UPLOAD_PARAMETER: str(path),
             },
         )
-    except BaseException:
+    except BaseException:  # no file without its job
         path.unlink(missing_ok=True)
         raise
 
@@ -130,8 +135,12 @@ def submit_import(
 def _write_private(path: Path, content: bytes) -> None:
     """A new file readable by this user only (an upload may hold an owner's building data)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+    except BaseException:  # a full disk: no half-written file left behind
+        path.unlink(missing_ok=True)
+        raise
 
 
 def remove_orphaned_uploads(session: Session, data_dir: Path, *, grace_s: float = ORPHAN_GRACE_S) -> int:

@@ -130,7 +130,12 @@ def import_file(
     Rows are added to ``session`` and flushed; the caller commits (or rolls back).
     """
     check_request(
-        session=session, actor=actor, organisation_id=organisation_id, datum=datum, min_area_m2=min_area_m2
+        session=session,
+        actor=actor,
+        organisation_id=organisation_id,
+        filename=filename,
+        datum=datum,
+        min_area_m2=min_area_m2,
     )
     area = _boundary(boundary)
     fmt, parsed = _read(filename, content, cast(Datum, datum), area, crs, min_area_m2, skip_north_walls)
@@ -171,11 +176,20 @@ def import_file(
 
 
 def check_request(
-    *, session: Session, actor: User | None, organisation_id: int, datum: str, min_area_m2: float
+    *,
+    session: Session,
+    actor: User | None,
+    organisation_id: int,
+    filename: str,
+    datum: str,
+    min_area_m2: float,
 ) -> None:
-    """The refusals of :func:`import_file` that do not need the file: who may import for whom, the
-    datum and the minimum area. A background import checks them before it stores anything."""
+    """The refusals of :func:`import_file` that do not need the file's content: who may import for
+    whom, the file's name (the audit log keeps it), the datum and the minimum area. A background
+    import checks them before it stores anything."""
     _authorise(session, actor, organisation_id)
+    if "\x00" in filename:
+        raise InvalidInput("{field} must not contain a NUL character.", field="filename")
     if datum not in DATUMS:
         raise InvalidInput(
             "unknown datum {datum!r}: use one of {datums}", datum=datum, datums=list(DATUMS), field="datum"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
@@ -51,7 +52,7 @@ def count(session: Session, model: type) -> int:
 
 def import_file(
     client: TestClient, content: bytes, *, htmx: bool = True, filename: str = "survey.csv", **data: str
-) -> object:
+) -> httpx.Response:
     token = csrf_of(client.get("/import").text)
     return client.post(
         "/import",
@@ -86,9 +87,9 @@ def test_an_owner_imports_a_large_file_and_the_page_follows_the_job_to_the_count
     login(client, "w@x.cn")
     client.cookies.set("lang", "zh_CN")
     response = import_file(client, GOOD)
-    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert response.status_code == 200
     job_id = the_job(session)
-    fragment = response.text  # type: ignore[attr-defined]
+    fragment = response.text
     assert f'id="job-{job_id}"' in fragment and "<html" not in fragment
     assert "排摸文件导入" in fragment
     # rendered before the job starts (it starts once the answer is out): queued, and polling itself
@@ -114,7 +115,7 @@ def test_the_office_imports_a_large_file_for_the_owner_it_chose(
     login(client, "o@x.cn")
     client.cookies.set("lang", "en")
     response = import_file(client, GOOD, organisation_id=str(owner.organisation_id))
-    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert response.status_code == 200
     assert COUNTS in poll(client, the_job(session))
     session.rollback()
     assert {s.organisation_id for s in session.exec(select(Site)).all()} == {owner.organisation_id}
@@ -150,8 +151,8 @@ def test_without_javascript_the_browser_goes_to_the_jobs_page(
     client.cookies.set("lang", "en")
     response = import_file(client, GOOD, htmx=False, filename="<b>roofs</b>.csv")
     job_id = the_job(session)
-    assert response.status_code == 303  # type: ignore[attr-defined]
-    assert response.headers["location"] == f"/jobs/{job_id}"  # type: ignore[attr-defined]
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/jobs/{job_id}"
     poll(client, job_id)
     page = client.get(f"/jobs/{job_id}").text
     assert "<html" in page and "Background job" in page and f'id="job-{job_id}"' in page

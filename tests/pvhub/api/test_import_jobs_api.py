@@ -187,3 +187,33 @@ def test_an_import_job_is_read_by_whoever_submitted_it_and_the_office(
     wait_for(client, job_id, headers)
     assert client.get(f"/api/v1/jobs/{job_id}", headers=api_token(client, "b@x.cn")).status_code == 404
     assert client.get(f"/api/v1/jobs/{job_id}", headers=api_token(client, "o@x.cn")).status_code == 200
+
+
+def test_a_file_name_holding_a_nul_is_refused_before_anything_is_stored(
+    client: TestClient, session: Session, make_user, small_jobs: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The name goes to the audit log and the job's progress, text columns that hold no NUL."""
+    make_user("w@x.cn", Role.owner, "Owner")
+    headers = api_token(client, "w@x.cn")
+    boundary = "pvhub-boundary"
+    for background in ("true", "false"):
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="background"\r\n\r\n{background}\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a\x00b.csv"\r\n'
+                "Content-Type: text/csv\r\n\r\n"
+            ).encode()
+            + CSV.encode()
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        response = client.post(
+            "/api/v1/imports",
+            content=body,
+            headers={**headers, "content-type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert response.status_code == 422, response.text
+        assert response.json() == {
+            "detail": "filename must not contain a NUL character.",
+            "field": "filename",
+        }
+    assert count(session, Job) == 0 and count(session, Site) == 0 and uploads(small_jobs) == []
