@@ -5,7 +5,6 @@ The routes come from the app when the test runs, so a route added later is probe
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +16,7 @@ from httpx import Response
 from sqlmodel import Session
 
 from pvhub.settings import Settings
+from tests.asgi_driver import run_in_fresh_loop
 from tests.conftest import api_token
 from tests.hostile.conftest import World, written
 from tests.hostile.corpus import LAT, LON, LONE_SURROGATES, RAW_SURROGATE
@@ -161,7 +161,7 @@ def test_a_validation_error_echoing_a_lone_surrogate_is_sent_as_valid_utf8() -> 
             {"type": "missing", "loc": ("body", "x\udc00"), "msg": "Field required", "input": {"\ud800": 1}},
         ]
     )
-    response = asyncio.run(request_validation_error(None, exc))  # type: ignore[arg-type]
+    response = run_in_fresh_loop(request_validation_error(None, exc))  # type: ignore[arg-type]
     assert response.status_code == 422
     first, second = json.loads(bytes(response.body).decode("utf-8"))["detail"]
     assert first["loc"] == ["body", "name"] and "lone UTF-16 surrogate" in first["msg"]

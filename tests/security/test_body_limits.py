@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from starlette.types import Message, Scope
+from starlette.types import Message
 
 from pvhub.models import Role
 from pvhub.settings import Settings
+from tests.asgi_driver import run_in_fresh_loop, scope_of
 from tests.conftest import api_token
 from web.app import create_app
 from web.request_body import ANONYMOUS_MAX_BYTES, MULTIPART_SLACK_BYTES, is_json
@@ -66,21 +67,7 @@ def call(app: FastAPI, method: str, path: str, headers: dict[str, str], chunks: 
         elif message["type"] == "http.response.body":
             exchange.body += message.get("body", b"")
 
-    scope: Scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.lower().encode(), v.encode("latin-1")) for k, v in headers.items()],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), timeout=60))
+    run_in_fresh_loop(app(scope_of(method, path, headers), receive, send), timeout_s=60)
     return exchange
 
 

@@ -20,6 +20,7 @@ from starlette.types import Message, Scope
 from pvhub.models import Role
 from pvhub.services import programme as programme_service
 from pvhub.settings import Settings
+from tests.asgi_driver import run_in_fresh_loop, scope_of
 from tests.conftest import api_token
 from web.app import create_app
 
@@ -63,23 +64,6 @@ def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[by
         + f"\r\n--{boundary}--\r\n".encode()
     )
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
-def scope_of(method: str, path: str, headers: dict[str, str]) -> Scope:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.lower().encode(), v.encode("latin-1")) for k, v in headers.items()],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
 
 
 async def exchange(
@@ -145,6 +129,6 @@ def test_a_request_during_a_large_import_is_answered_before_the_import(app_and_o
         )
         return await importing, totals
 
-    import_status, totals_status = asyncio.run(asyncio.wait_for(scenario(), timeout=120))
+    import_status, totals_status = run_in_fresh_loop(scenario())
     assert (import_status, totals_status) == (200, 200)
     assert events.index("totals answered") < events.index("import answered"), events
