@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import Session, select
@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from optimiser.bundling.progress import PHASES
 from pvhub import jobs, policy
-from pvhub.api.deps import SessionDep
+from pvhub.api.deps import SessionDep, StartJob
 from pvhub.errors import DomainError, NotFound
 from pvhub.ids import parse_id, parse_ids
 from pvhub.models import BundleStatus, BundlingRun, RunStatus
@@ -165,7 +165,7 @@ def _explain(exc: ValidationError) -> str:
 
 @router.post("/bundles/runs", dependencies=[Depends(csrf.verify)])
 def start_run(
-    request: Request, user: LoggedIn, session: SessionDep, background: BackgroundTasks, form: PageForm
+    request: Request, user: LoggedIn, session: SessionDep, start_job: StartJob, form: PageForm
 ) -> Response:
     """Queue a run with the form's parameters; the page then follows it live."""
     typed = {k: str(v) for k, v in form.items()}
@@ -175,9 +175,7 @@ def start_run(
     except ValidationError as exc:
         request.session[TYPED] = {k: typed.get(k, "") for k in (*FIELDS, "require_all")}
         return _back(request, _explain(exc))
-    session.commit()
-    assert run.job_id is not None
-    background.add_task(jobs.start, request.app.state.engine, run.job_id)
+    start_job.start(run.job_id)
     return _back(request)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
 from pvhub import jobs
-from pvhub.api.deps import SessionDep
+from pvhub.api.deps import JobStarter, SessionDep, StartJob
 from pvhub.api.imports import read_limited
 from pvhub.errors import DomainError, NotAuthenticated
 from pvhub.models import Organisation, Role, SurfaceKind, User
@@ -96,18 +96,22 @@ def home(request: Request, user: PageUser, session: SessionDep) -> Response:
     return render(request, f"home_{user.role.value}.html", context, block="content")
 
 
-@router.post("/estimates/run", dependencies=[Depends(csrf.verify)])
-def start_estimates(
-    request: Request, user: LoggedIn, session: SessionDep, background: BackgroundTasks
+def follow_job(
+    request: Request, user: User, session: Session, start_job: JobStarter, job_id: int | None
 ) -> Response:
+    """Start a submitted job (after the commit, :class:`JobStarter`) and answer with its progress:
+    the polling fragment for htmx, else a redirect to the job's page (forms work without script)."""
+    started = start_job.start(job_id)
+    if request.headers.get("HX-Request") != "true":
+        return RedirectResponse(f"/jobs/{started}", status_code=303)
+    return job_page(request, started, user, session)
+
+
+@router.post("/estimates/run", dependencies=[Depends(csrf.verify)])
+def start_estimates(request: Request, user: LoggedIn, session: SessionDep, start_job: StartJob) -> Response:
     """One click: estimate every approved surface that lacks a current estimate, as a background job."""
     job = jobs.submit(session=session, actor=user, kind="estimate", parameters={"all": False})
-    session.commit()
-    assert job.id is not None
-    background.add_task(jobs.start, request.app.state.engine, job.id)
-    if request.headers.get("HX-Request") != "true":
-        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
-    return job_page(request, job.id, user, session)
+    return follow_job(request, user, session, start_job, job.id)
 
 
 @router.get("/jobs/{job_id}")
@@ -141,7 +145,7 @@ def import_upload(
     request: Request,
     user: LoggedIn,
     session: SessionDep,
-    background: BackgroundTasks,
+    start_job: StartJob,
     file: Annotated[UploadFile, File()],
     action: Annotated[str, Form(max_length=10)] = "preview",
     crs: Annotated[str, Form(max_length=100)] = "",
@@ -171,12 +175,7 @@ def import_upload(
         size=len(content), dry_run=dry_run, background=None, threshold_mb=settings.import_job_mb
     ):
         job = import_jobs.submit_import(**options, data_dir=settings.data_dir)
-        session.commit()
-        assert job.id is not None
-        background.add_task(jobs.start, request.app.state.engine, job.id)
-        if request.headers.get("HX-Request") != "true":
-            return RedirectResponse(f"/jobs/{job.id}", status_code=303)
-        return job_page(request, job.id, user, session)
+        return follow_job(request, user, session, start_job, job.id)
     report = imports.import_file(
         **options, dry_run=dry_run, boundary=programme_service.get_programme(session=session).boundary
     )

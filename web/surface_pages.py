@@ -11,20 +11,20 @@ import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from pvhub import jobs, policy
-from pvhub.api.deps import SessionDep
+from pvhub import policy
+from pvhub.api.deps import SessionDep, StartJob
 from pvhub.errors import InvalidInput
 from pvhub.models import Site, Surface, SurfaceStatus, User
 from pvhub.services import estimates, register
 from pvhub.yieldengine import DEFAULT_ASSUMPTIONS, DEFAULT_CO2_T_PER_MWH
 from web import csrf, i18n
 from web.form_data import PageForm
-from web.pages import LoggedIn, base_context, job_page
+from web.pages import LoggedIn, base_context, follow_job
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -107,16 +107,11 @@ def surface_page(request: Request, surface_id: int, user: LoggedIn, session: Ses
 
 @router.post("/surfaces/{surface_id}/estimate", dependencies=[Depends(csrf.verify)])
 def re_estimate(
-    request: Request, surface_id: int, user: LoggedIn, session: SessionDep, background: BackgroundTasks
+    request: Request, surface_id: int, user: LoggedIn, session: SessionDep, start_job: StartJob
 ) -> Response:
     """One click (office): estimate this surface again as a background job; follow its progress."""
     job = estimates.request_estimate(session=session, actor=user, surface_id=surface_id)
-    session.commit()
-    assert job.id is not None
-    background.add_task(jobs.start, request.app.state.engine, job.id)
-    if request.headers.get("HX-Request") != "true":
-        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
-    return job_page(request, job.id, user, session)
+    return follow_job(request, user, session, start_job, job.id)
 
 
 def percent(raw: str, field: str) -> float:

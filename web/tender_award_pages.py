@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from pvhub import jobs, policy
-from pvhub.api.deps import SessionDep
+from pvhub import policy
+from pvhub.api.deps import SessionDep, StartJob
 from pvhub.errors import DomainError, InvalidInput
 from pvhub.models import AwardStatus, Role, RunStatus
 from pvhub.services import awards, tenders, tenders_bids
@@ -69,16 +69,14 @@ def award_page(request: Request, tender_id: int, user: LoggedIn, session: Sessio
 
 @router.post("/tenders/{tender_id}/award/run", dependencies=[Depends(csrf.verify)])
 def run_award(
-    request: Request, tender_id: int, user: LoggedIn, session: SessionDep, background: BackgroundTasks
+    request: Request, tender_id: int, user: LoggedIn, session: SessionDep, start_job: StartJob
 ) -> Response:
     try:
         run = awards.start_run(session=session, actor=user, tender_id=tender_id, rules=rules_of(request))
     except DomainError as exc:
         session.rollback()
         return _back(request, f"/tenders/{tender_id}/award", error=i18n.error_text(exc))
-    session.commit()
-    assert run.job_id is not None
-    background.add_task(jobs.start, request.app.state.engine, run.job_id)
+    start_job.start(run.job_id)
     return _back(request, f"/tenders/{tender_id}/award")
 
 

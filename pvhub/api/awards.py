@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from pvhub import jobs
-from pvhub.api.deps import CurrentUser, SessionDep
+from pvhub.api.deps import CurrentUser, SessionDep, StartJob
 from pvhub.api.tenders import RulesDep
 from pvhub.models import AwardStatus, ObjectionStatus, RunStatus
 from pvhub.models.tender import AwardDecline, AwardOverride, Integer, ObjectionAnswer, ObjectionCreate
@@ -125,14 +124,11 @@ def start_award_run(
     user: CurrentUser,
     session: SessionDep,
     rules: RulesDep,
-    request: Request,
-    background: BackgroundTasks,
+    start_job: StartJob,
 ) -> AwardRunPublic:
     """Run the award optimiser over an opened tender's scored bids (office), as a background job."""
     run = awards.start_run(session=session, actor=user, tender_id=body.tender_id, rules=rules)
-    session.commit()
-    assert run.job_id is not None
-    background.add_task(jobs.start, request.app.state.engine, run.job_id)
+    start_job.start(run.job_id)
     return _run_public(run)
 
 

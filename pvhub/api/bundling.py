@@ -6,11 +6,11 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from pvhub import jobs, policy
-from pvhub.api.deps import CurrentUser, SessionDep
+from pvhub.api.deps import CurrentUser, SessionDep, StartJob
 from pvhub.errors import NotFound
 from pvhub.models import BundleStatus, BundlingRun, RunStatus, User
 from pvhub.services import bundles, bundling
@@ -92,14 +92,11 @@ def start_run(
     body: BundlingParameters,
     user: CurrentUser,
     session: SessionDep,
-    request: Request,
-    background: BackgroundTasks,
+    start_job: StartJob,
 ) -> BundlingRunPublic:
     """Queue a bundling run (office). Unlocked drafts are replaced if it succeeds; else nothing changes."""
     run = bundling.submit_run(session=session, actor=user, params=body)
-    session.commit()
-    assert run.job_id is not None
-    background.add_task(jobs.start, request.app.state.engine, run.job_id)
+    start_job.start(run.job_id)
     return run_public(session, run)
 
 
@@ -132,9 +129,7 @@ def list_bundles(
     status_: Annotated[BundleStatus | None, Query(alias="status")] = None,
 ) -> list[BundlePublic]:
     """Bundles: all (office) or published ones (suppliers), optionally of one status."""
-    return [
-        _public(v) for v in bundles.list_bundles(session=session, user=user, status=status_)
-    ]
+    return [_public(v) for v in bundles.list_bundles(session=session, user=user, status=status_)]
 
 
 @router.get("/bundles/{bundle_id}", response_model=BundlePublic)

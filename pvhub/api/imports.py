@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, UploadFile, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from pvhub import jobs
-from pvhub.api.deps import CurrentUser, SessionDep, SettingsDep
+from pvhub.api.deps import CurrentUser, SessionDep, SettingsDep, StartJob
 from pvhub.errors import DomainError
 from pvhub.services import import_jobs, imports
 from pvhub.services import programme as programme_service
@@ -71,8 +70,7 @@ def import_register_file(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    request: Request,
-    tasks: BackgroundTasks,
+    start_job: StartJob,
     file: Annotated[UploadFile, File(description="CSV, GeoJSON FeatureCollection or CityJSON 1.1/2.0")],
     dry_run: Annotated[bool, Form(description="Validate and count only")] = False,
     organisation_id: Annotated[int | None, Form(description="Owner organisation (office only)")] = None,
@@ -109,12 +107,10 @@ def import_register_file(
         size=len(content), dry_run=dry_run, background=background, threshold_mb=settings.import_job_mb
     ):
         job = import_jobs.submit_import(**options, data_dir=settings.data_dir)
-        session.commit()
-        assert job.id is not None
-        tasks.add_task(jobs.start, request.app.state.engine, job.id)
-        status_url = f"/api/v1/jobs/{job.id}"
+        job_id = start_job.start(job.id)
+        status_url = f"/api/v1/jobs/{job_id}"
         return JSONResponse(
-            ImportJobAccepted(job_id=job.id, status_url=status_url).model_dump(),
+            ImportJobAccepted(job_id=job_id, status_url=status_url).model_dump(),
             status_code=status.HTTP_202_ACCEPTED,
             headers={"Location": status_url},
         )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from pvhub import jobs
-from pvhub.api.deps import CurrentUser, SessionDep
+from pvhub.api.deps import CurrentUser, SessionDep, StartJob
 from pvhub.ids import Id
 from pvhub.models import JobPublic
 from pvhub.services import estimates
@@ -31,16 +31,13 @@ def start_estimate_run(
     body: EstimateRunRequest,
     user: CurrentUser,
     session: SessionDep,
-    request: Request,
-    background: BackgroundTasks,
+    start_job: StartJob,
 ) -> JobPublic:
     """Queue an estimate run (office); follow it at ``GET /api/v1/jobs/{id}``."""
     job = estimates.request_run(
         session=session, actor=user, surface_ids=body.surface_ids, parameters=body.model_dump()
     )
-    session.commit()
-    assert job.id is not None
-    background.add_task(jobs.start, request.app.state.engine, job.id)
+    start_job.start(job.id)
     return jobs.public(job)
 
 
