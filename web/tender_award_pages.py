@@ -18,7 +18,7 @@ from pvhub import policy
 from pvhub.api.deps import SessionDep, StartJob
 from pvhub.errors import DomainError, InvalidInput
 from pvhub.models import AwardStatus, Role, RunStatus
-from pvhub.services import awards, tenders, tenders_bids
+from pvhub.services import awards, tender_scores, tenders, tenders_bids
 from web import csrf, i18n
 from web.form_data import PageForm
 from web.pages import LoggedIn
@@ -47,10 +47,10 @@ def _context(request: Request, user: Any, session: Any, tender_id: int) -> dict[
         bids = tenders_bids.list_bids(session=session, user=user, tender_id=tender_id, current_only=True)
         context["choices"] = {}
         for b in bids:
-            if tenders_bids.is_valid(b.bid, view.tender):
+            if tender_scores.is_valid(b.bid, view.tender):
                 context["choices"].setdefault(b.bid.lot_id, []).append(b)
         context["unscored"] = sum(
-            1 for b in bids if tenders_bids.is_valid(b.bid, view.tender) and b.bid.total_score is None
+            1 for b in bids if tender_scores.is_valid(b.bid, view.tender) and b.bid.total_score is None
         )
         ids = [int(s["id"]) for s in ((run.result or {}).get("suppliers", []) if run else [])]
         context["supplier_names"] = tenders.supplier_names(session, ids)

@@ -28,7 +28,14 @@ from pvhub.errors import DomainError, InvalidInput, Phrase
 from pvhub.ids import ascii_id, parse_ids
 from pvhub.models import Role, TenderLot, User
 from pvhub.models.tender import BidCreate, SupplierProfileUpdate, TenderCancel, TenderCreate, TenderUpdate
-from pvhub.services import notifications, tenders, tenders_bids, tenders_documents, tenders_suppliers
+from pvhub.services import (
+    notifications,
+    tender_scores,
+    tenders,
+    tenders_bids,
+    tenders_documents,
+    tenders_suppliers,
+)
 from pvhub.services.tenders import TenderRules
 from web import csrf, i18n
 from web.form_data import PageForm
@@ -437,7 +444,7 @@ def opening_page(request: Request, tender_id: int, user: LoggedIn, session: Sess
         context["sealed_message"] = i18n.error_text(exc)
     else:
         context["bids"] = bids
-        context["valid"] = {v.bid.id for v in bids if tenders_bids.is_valid(v.bid, view.tender)}
+        context["valid"] = {v.bid.id for v in bids if tender_scores.is_valid(v.bid, view.tender)}
     return render(request, "tenders/bids.html", context)
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from pvhub.models import Award, AwardStatus, Bid, Organisation, Role, TenderLot, User
 from pvhub.models.tender import BidCreate, TenderCreate
-from pvhub.services import awards, tenders, tenders_bids
+from pvhub.services import awards, tender_scores, tenders, tenders_bids
 
 PUBLISHED_DAYS_AGO = 75
 BID_DAYS = 21
@@ -92,7 +92,7 @@ def run_demo_tender(session: Session) -> None:
     tenders.open_due(session=session, now=opened_at)
     lot_ids = [lot.id for lot in lots]
     for bid in session.exec(select(Bid).where(col(Bid.lot_id).in_(lot_ids)).order_by(col(Bid.id))).all():
-        if bid.current and tenders_bids.is_valid(bid, tender):
+        if bid.current and tender_scores.is_valid(bid, tender):
             tenders_bids.set_technical_score(
                 session=session,
                 actor=office,

@@ -50,6 +50,7 @@ from pvhub.models import (
     User,
 )
 from pvhub.services import notifications
+from pvhub.services.tender_scores import is_valid
 from pvhub.services.tenders import (
     TenderRules,
     bidder_ids,
@@ -59,7 +60,6 @@ from pvhub.services.tenders import (
     open_due,
     utc_now,
 )
-from pvhub.services.tenders_bids import is_valid
 
 LIVE = (AwardStatus.proposed, AwardStatus.publicised, AwardStatus.confirmed)
 

@@ -33,7 +33,7 @@ from pvhub.models import (
     TenderStatus,
     User,
 )
-from pvhub.services import tenders, tenders_bids, tenders_documents
+from pvhub.services import tender_scores, tenders, tenders_bids, tenders_documents
 
 OCDS_VERSION = "1.1"
 # A registered prefix would come from the OCDS helpdesk; a district deploying pvhub sets its own.
@@ -254,7 +254,7 @@ def _bids(
 def _bid_status(bid: Bid, tender: Tender) -> str:
     if bid.status == BidStatus.withdrawn:
         return "withdrawn"
-    return "valid" if tenders_bids.is_valid(bid, tender) else "disqualified"
+    return "valid" if tender_scores.is_valid(bid, tender) else "disqualified"
 
 
 def _awards(

@@ -55,6 +55,7 @@ from pvhub.models import (
 )
 from pvhub.models.tender import TenderCancel, TenderCreate, TenderUpdate
 from pvhub.services import notifications
+from pvhub.services.tender_scores import compute_price_scores
 from pvhub.settings import Settings
 
 # Fields whose change after publication invalidates the bids placed (they change what is bid for).
@@ -731,8 +732,6 @@ def open_due(*, session: Session, now: datetime | None = None, tender_id: int | 
     Opening records the event (time = the deadline), computes price scores and tells the bidders.
     Reminders of deadlines that are near (:func:`remind_due`) go out on the same call.
     """
-    from pvhub.services.tenders_bids import compute_price_scores  # the bids module imports this one
-
     now = utc_now(now)
     remind_due(session=session, now=now, tender_id=tender_id)
     query = select(Tender.id).where(Tender.status == TenderStatus.published, col(Tender.deadline) <= now)

@@ -1,4 +1,5 @@
-"""Sealed bids: submit, revise, withdraw, re-confirm; receipts; reading after the deadline; scores.
+"""Sealed bids: submit, revise, withdraw, re-confirm; receipts; reading after the deadline; the office's
+technical scores (which bids compete and the price and total scores are :mod:`pvhub.services.tender_scores`).
 
 The sealing rule lives here and only here: :func:`readable_content` decides what of a bid version a
 viewer may read (DESIGN, "Tenders") —
@@ -52,6 +53,7 @@ from pvhub.models import (
     User,
 )
 from pvhub.models.tender import BidCreate
+from pvhub.services.tender_scores import is_valid, total_score
 from pvhub.services.tenders import (
     check_not_cancelled,
     get_lot,
@@ -490,52 +492,6 @@ def opening_record(
 # --- scoring -----
 
 
-def is_valid(bid: Bid, tender: Tender) -> bool:
-    """A bid that competes: current, submitted (not withdrawn or awaiting confirmation), under the
-    tender's current conditions and at or below the ceiling price."""
-    if (
-        not bid.current
-        or bid.status != BidStatus.submitted
-        or bid.conditions_version != tender.conditions_version
-    ):
-        return False
-    ceiling = tender.ceiling_price_cny_per_w
-    return ceiling is None or float(bid.content["price_cny_per_w"]) <= ceiling + 1e-9
-
-
-def compute_price_scores(*, session: Session, tender: Tender) -> int:
-    """Price score per valid bid = 100 × (lowest valid total in its lot / its total) ** exponent.
-
-    Called at opening; returns the number of current bids seen. Invalid bids get no score.
-    """
-    rows = session.exec(
-        select(Bid)
-        .join(TenderLot, col(TenderLot.id) == col(Bid.lot_id))
-        .where(TenderLot.tender_id == tender.id, col(Bid.current).is_(True))
-    ).all()
-    lowest: dict[int, float] = {}
-    for bid in rows:
-        if is_valid(bid, tender):
-            total = float(bid.content["total_price_cny"])
-            lowest[bid.lot_id] = min(lowest.get(bid.lot_id, total), total)
-    for bid in rows:
-        if is_valid(bid, tender):
-            ratio = lowest[bid.lot_id] / float(bid.content["total_price_cny"])
-            bid.price_score = round(100 * ratio**tender.price_score_exponent, 4)
-        else:
-            bid.price_score = None
-        bid.total_score = _total(tender, bid)
-        session.add(bid)
-    return len(rows)
-
-
-def _total(tender: Tender, bid: Bid) -> float | None:
-    if bid.price_score is None or bid.technical_score is None:
-        return None
-    w = tender.price_weight
-    return round(w * bid.price_score + (1 - w) * bid.technical_score, 4)
-
-
 def set_technical_score(
     *, session: Session, actor: User, bid_id: int, technical_score: float, now: datetime | None = None
 ) -> Bid:
@@ -566,7 +522,7 @@ def set_technical_score(
         raise Conflict("The proposed winners are published (公示); the scores are final.")
     before = audit.snapshot(bid)
     bid.technical_score = technical_score
-    bid.total_score = _total(tender, bid)
+    bid.total_score = total_score(tender, bid)
     session.add(bid)
     audit.record(
         session,
