@@ -21,7 +21,7 @@ from pvhub import jobs
 from pvhub.api import build_router
 from pvhub.db import make_engine
 from pvhub.errors import DomainError, InvalidInput, NotAuthenticated
-from pvhub.services import estimates, import_jobs, mail_outbox, tenders
+from pvhub.services import construction, estimates, import_jobs, mail_outbox, tenders
 from pvhub.services.login_throttle import (
     DatabaseFailures,
     LoginThrottle,
@@ -118,11 +118,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """On start, mark jobs whose process died as failed (with the reason) before serving (and remove
     the uploads such imports left), and estimates made under assumptions the configuration has
-    since changed as stale; with SMTP configured, run the e-mail outbox until shutdown."""
+    since changed as stale; open the tenders whose deadline passed and start the construction of
+    confirmed awards that have none (a database written while construction still started on the
+    first read); with SMTP configured, run the e-mail outbox until shutdown."""
     jobs.recover_interrupted(app.state.engine)
     import_jobs.remove_orphaned_uploads_on_start(app.state.engine, app.state.settings.data_dir)
     estimates.flag_outdated_estimates_on_start(app.state.engine)
     tenders.open_due_in_transaction(app.state.engine)  # bids open at the deadline with no request since
+    construction.sync_awards_in_transaction(app.state.engine, timezone=app.state.settings.timezone)
     outbox = None
     if app.state.settings.smtp_host:  # e-mail where SMTP is configured; in-app notifications always
         outbox = mail_outbox.Outbox(

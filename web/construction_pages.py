@@ -44,10 +44,6 @@ def _today(request: Request) -> date:
     return construction.today_in(request.app.state.settings.timezone)
 
 
-def _sync(request: Request, session: SessionDep) -> None:
-    construction.sync_awards(session, timezone=request.app.state.settings.timezone)
-
-
 @router.get("/construction")
 def construction_list(
     request: Request,
@@ -64,7 +60,6 @@ def construction_list(
     """Surfaces by stage (the office all; a supplier those it builds; an owner its own), filtered."""
     if not policy.can(user, "construction:read_own"):
         policy.require(user, "construction:read_all")
-    _sync(request, session)
     page = max(page, 1)
     filters = StageFilter(
         stage=stage if stage in STAGES else None,
@@ -110,7 +105,6 @@ def construction_list(
 @router.get("/construction/surfaces/{surface_id}")
 def surface_page(request: Request, surface_id: int, user: LoggedIn, session: SessionDep) -> Response:
     """A surface's eight milestones, with the report form (winner) or confirm / send back (office)."""
-    _sync(request, session)
     today = _today(request)
     view = construction.get_surface_construction(session, user=user, surface_id=surface_id, today=today)
     estimate = estimates.estimates_for(session=session, surface_ids=[surface_id]).get(surface_id)

@@ -125,7 +125,9 @@ def _award_page(tender_id: int) -> str:
 def confirm(request: Request, award_id: int, user: LoggedIn, session: SessionDep) -> Response:
     back = _award_page(awards.tender_of_award(session=session, user=user, award_id=award_id))
     try:
-        awards.confirm(session=session, actor=user, award_id=award_id)
+        awards.confirm(
+            session=session, actor=user, award_id=award_id, timezone=request.app.state.settings.timezone
+        )
     except DomainError as exc:
         session.rollback()
         return _back(request, back, error=i18n.error_text(exc))

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from pvhub.api.deps import CurrentUser, SessionDep, StartJob
+from pvhub.api.deps import CurrentUser, SessionDep, SettingsDep, StartJob
 from pvhub.api.tenders import RulesDep
 from pvhub.models import AwardStatus, ObjectionStatus, RunStatus
 from pvhub.models.tender import AwardDecline, AwardOverride, Integer, ObjectionAnswer, ObjectionCreate
@@ -190,9 +190,12 @@ def answer_objection(
 
 
 @router.post("/awards/{award_id}/confirm", response_model=AwardPublic)
-def confirm_award(award_id: int, user: CurrentUser, session: SessionDep) -> AwardPublic:
-    """Confirm an award after its publicity period with every objection answered (office): final."""
-    award = awards.confirm(session=session, actor=user, award_id=award_id)
+def confirm_award(
+    award_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> AwardPublic:
+    """Confirm an award after its publicity period with every objection answered (office): final;
+    construction of its surfaces starts."""
+    award = awards.confirm(session=session, actor=user, award_id=award_id, timezone=settings.timezone)
     return award_public(awards.view_award(session, award))
 
 

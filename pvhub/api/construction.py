@@ -102,7 +102,6 @@ def read_milestones(
     surface_id: int, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> ConstructionOut:
     """A surface's construction: its eight milestones in State Grid order, planned and actual dates."""
-    construction.sync_awards(session, timezone=settings.timezone)
     view = construction.get_surface_construction(
         session, user=user, surface_id=surface_id, today=construction.today_in(settings.timezone)
     )
@@ -114,7 +113,6 @@ def report_milestone(
     surface_id: int, data: MilestoneReport, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> ConstructionOut:
     """Report a milestone (the winning supplier), in order; the office then confirms or sends it back."""
-    construction.sync_awards(session, timezone=settings.timezone)
     today = construction.today_in(settings.timezone)
     construction.report_milestone(
         session,

@@ -102,7 +102,6 @@ def point_out(p: demonstration.PointProgress) -> PointOut:
 @router.get("/programme/progress", response_model=ProgressOut)
 def read_progress(session: SessionDep, settings: SettingsDep) -> ProgressOut:
     """Target, connected kWp, kWp by stage, forecast date and demonstration points (public)."""
-    construction.sync_awards(session, timezone=settings.timezone)
     result = progress.programme_progress(session, today=construction.today_in(settings.timezone))
     f = result.forecast
     return ProgressOut(
@@ -134,7 +133,6 @@ def read_progress(session: SessionDep, settings: SettingsDep) -> ProgressOut:
 @router.get("/programme/progress.csv", response_class=Response)
 def export_progress_csv(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> Response:
     """One row per surface you may see: stage, kWp, grid connection, next milestone, yield ratio (CSV)."""
-    construction.sync_awards(session, timezone=settings.timezone)
     text = progress_exports.progress_csv(session, user=user, today=construction.today_in(settings.timezone))
     return Response(
         text,
@@ -150,7 +148,6 @@ def export_progress_csv(user: CurrentUser, session: SessionDep, settings: Settin
 )
 def export_progress_geojson(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> GeoJSONResponse:
     """The same rows as an RFC 7946 FeatureCollection (surface geometry or site point, WGS84)."""
-    construction.sync_awards(session, timezone=settings.timezone)
     data = progress_exports.progress_geojson(
         session, user=user, today=construction.today_in(settings.timezone)
     )
@@ -192,7 +189,6 @@ def list_progress_surfaces(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> StagePage:
     """The surfaces behind a dashboard number (the office all; a supplier its own; an owner its sites)."""
-    construction.sync_awards(session, timezone=settings.timezone)
     filters = StageFilter(
         stage=stage, at_least=at_least, kind=kind, subdistrict=subdistrict, point_id=point, overdue=overdue
     )
@@ -226,7 +222,6 @@ def list_overdue(
     """Surfaces whose next milestone is overdue, most overdue first (office; a supplier its own)."""
     if not policy.can(user, "construction:read_own"):
         policy.require(user, "construction:read_all")
-    construction.sync_awards(session, timezone=settings.timezone)
     total, items = progress.overdue(
         session, user=user, today=construction.today_in(settings.timezone), limit=max(1, min(limit, 500))
     )

@@ -49,7 +49,7 @@ from pvhub.models import (
     TenderStatus,
     User,
 )
-from pvhub.services import notifications
+from pvhub.services import construction, notifications
 from pvhub.services.tender_scores import is_valid
 from pvhub.services.tenders import (
     TenderRules,
@@ -679,8 +679,17 @@ def answer_objection(
     return objection
 
 
-def confirm(*, session: Session, actor: User, award_id: int, now: datetime | None = None) -> Award:
-    """Confirm a published award after its publicity period, all objections answered: it is final."""
+def confirm(
+    *,
+    session: Session,
+    actor: User,
+    award_id: int,
+    timezone: str = construction.DEFAULT_TIMEZONE,
+    now: datetime | None = None,
+) -> Award:
+    """Confirm a published award after its publicity period, all objections answered: it is final,
+    and construction of its surfaces starts (planned from the confirmation's day in ``timezone``,
+    the programme's time zone)."""
     policy.require(actor, "tender:manage")
     now = utc_now(now)
     award = session.get(Award, award_id)
@@ -713,6 +722,8 @@ def confirm(*, session: Session, actor: User, award_id: int, now: datetime | Non
         before=before,
         after=audit.snapshot(award),
     )
+    session.flush()
+    construction.start_award(session, award, timezone=timezone)
     lot = session.get(TenderLot, award.lot_id)
     bid = session.get(Bid, award.bid_id)
     assert lot is not None and bid is not None
@@ -759,7 +770,9 @@ def decline(
     rules: TenderRules | None = None,
     now: datetime | None = None,
 ) -> Award | None:
-    """The winner declines; the lot passes to the next-best feasible bid (returned, proposed) if any."""
+    """The winner declines; the lot passes to the next-best feasible bid (returned, proposed) if any.
+
+    A confirmed award's construction is given back unless a milestone of it is confirmed already."""
     policy.require(actor, "award:decline")
     rules, now = rules or TenderRules(), utc_now(now)
     award = session.get(Award, award_id)
@@ -791,6 +804,7 @@ def decline(
         before=before,
         after=audit.snapshot(award),
     )
+    construction.stop_award(session, award)
     successor = _next_best(session, tender, lot, actor, rules, now)
     notifications.notify_role(
         session,

@@ -7,12 +7,15 @@ surface reports each milestone with a date and a note, in order; the office conf
 back with a reason (the supplier then reports it again). Confirmation is in order too, so
 ``Construction.stage_rank`` — the number of confirmed milestones — says how far a surface got.
 
-Construction starts when an award is confirmed: :func:`sync_awards` gives every approved surface of
-the lot's sites a :class:`Construction` row and its eight milestones, planned from the day of
-confirmation over the winning bid's ``schedule_days`` at the fractions in :data:`PLAN_FRACTIONS`.
-It is idempotent and cheap when nothing changed, so pages and the API call it before reading; an
-award declined after confirmation takes its surfaces' construction away again (if nothing of it
-was confirmed yet), so the lot's next winner can start afresh.
+Construction starts when an award is confirmed: :func:`start_award`, called by
+:func:`pvhub.services.awards.confirm` in the same transaction, gives every approved surface of the
+lot's sites a :class:`Construction` row and its eight milestones, planned from the day of
+confirmation over the winning bid's ``schedule_days`` at the fractions in :data:`PLAN_FRACTIONS`. An
+award declined after confirmation takes its surfaces' construction away again (:func:`stop_award`,
+called by :func:`pvhub.services.awards.decline`) if nothing of it was confirmed yet, so the lot's
+next winner can start afresh. Reading never writes: the pages and the API read what these left.
+:func:`sync_awards` catches up with awards whose construction was not started that way (a database
+written while construction still started on the first read after confirmation; at app start-up).
 
 A milestone is *overdue* when its planned date has passed and the supplier has not reported it (or
 it was sent back); a milestone reported after its planned date is *late*.
@@ -24,10 +27,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from pvhub import audit, policy
+from pvhub.db import transaction
 from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pvhub.models import (
     Award,
@@ -90,13 +95,30 @@ def planned_dates(started_on: date, schedule_days: int) -> dict[MilestoneKind, d
 # --- starting (and undoing) construction from awards -------------------------------------------
 
 
-def sync_awards(session: Session, *, timezone: str = DEFAULT_TIMEZONE) -> int:
-    """Start construction for confirmed awards that have none yet; returns how many surfaces started.
+def start_award(session: Session, award: Award, *, timezone: str = DEFAULT_TIMEZONE) -> int:
+    """Start construction of a confirmed award's surfaces (those not yet under construction); returns
+    how many started. ``timezone`` is the programme's: the plan starts on the local day of confirmation."""
+    if award.status != AwardStatus.confirmed:
+        return 0
+    return _start(session, award, timezone)
 
-    Also drops the construction of awards no longer confirmed (declined) while none of its
-    milestones is confirmed. One anti-join query when there is nothing to do.
+
+def stop_award(session: Session, award: Award) -> int:
+    """Take away the construction of an award no longer confirmed (declined) where none of its
+    milestones is confirmed yet; returns how many surfaces were given back."""
+    if award.status == AwardStatus.confirmed or award.id is None:
+        return 0
+    return _drop_unconfirmed(session, award_id=award.id)
+
+
+def sync_awards(session: Session, *, timezone: str = DEFAULT_TIMEZONE) -> int:
+    """Catch up: start construction for confirmed awards that have none yet, and drop the construction
+    of awards no longer confirmed while none of its milestones is confirmed; returns how many surfaces
+    started. Awards change through :mod:`pvhub.services.awards`, which starts and stops construction
+    itself; this is for start-up (:func:`sync_awards_in_transaction`) and for awards written around
+    the services (the demo, tests). One anti-join query when there is nothing to do.
     """
-    _drop_declined(session)
+    _drop_unconfirmed(session)
     started = select(Construction.award_id)
     awards = session.exec(
         select(Award).where(Award.status == AwardStatus.confirmed, col(Award.id).not_in(started))
@@ -104,11 +126,17 @@ def sync_awards(session: Session, *, timezone: str = DEFAULT_TIMEZONE) -> int:
     count = 0
     for award in awards:
         try:
-            with session.begin_nested():  # a concurrent request may start the same award first
+            with session.begin_nested():  # another process catching up may start the same award first
                 count += _start(session, award, timezone)
         except IntegrityError:
             continue
     return count
+
+
+def sync_awards_in_transaction(engine: Engine, *, timezone: str = DEFAULT_TIMEZONE) -> int:
+    """:func:`sync_awards` in a transaction of its own, at app start-up."""
+    with transaction(engine) as session:
+        return sync_awards(session, timezone=timezone)
 
 
 def _start(session: Session, award: Award, timezone: str) -> int:
@@ -162,12 +190,15 @@ def _start(session: Session, award: Award, timezone: str) -> int:
     return len(surfaces)
 
 
-def _drop_declined(session: Session) -> None:
-    gone = session.exec(
+def _drop_unconfirmed(session: Session, award_id: int | None = None) -> int:
+    query = (
         select(Construction)
         .join(Award, col(Award.id) == col(Construction.award_id))
         .where(Award.status != AwardStatus.confirmed, Construction.stage_rank == 0)
-    ).all()
+    )
+    if award_id is not None:
+        query = query.where(Construction.award_id == award_id)
+    gone = session.exec(query).all()
     for item in gone:
         milestone_ids = select(Milestone.id).where(Milestone.surface_id == item.surface_id)
         session.exec(delete(MilestoneDocument).where(col(MilestoneDocument.milestone_id).in_(milestone_ids)))
@@ -183,6 +214,7 @@ def _drop_declined(session: Session) -> None:
         session.delete(item)
     if gone:
         session.flush()
+    return len(gone)
 
 
 # --- reading ------------------------------------------------------------------------------------

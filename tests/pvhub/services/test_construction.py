@@ -12,6 +12,7 @@ from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pvhub.models import (
     AuditEvent,
     AwardStatus,
+    Bid,
     Construction,
     MeasuredEnergy,
     Milestone,
@@ -21,9 +22,10 @@ from pvhub.models import (
     Role,
     User,
 )
-from pvhub.services import construction, measured_energy
+from pvhub.services import awards, construction, measured_energy, tenders_bids
 from pvhub.services.construction import ORDER
 from tests.pvhub.programme_state import confirmed_award, estimated_site
+from tests.pvhub.tenderworld import DEADLINE, bid, build_world, lot_ids, publish_round
 
 AWARDED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 START = date(2026, 3, 2)
@@ -289,6 +291,54 @@ def test_a_declined_award_gives_its_surfaces_back(
     session.commit()
     assert session.exec(select(Construction)).all() == []
     assert session.exec(select(Milestone)).all() == []
+
+
+def test_confirming_an_award_starts_its_construction_and_declining_gives_it_back(
+    session: Session, make_user: Any
+) -> None:
+    """Construction follows the award where the award changes, not on the next read."""
+    world = build_world(session, make_user)
+    tender = publish_round(session, world)
+    lots = lot_ids(session, tender)
+    winner = world.suppliers[0]
+    bid(session, winner, tender, lots[0], 1_000_000, schedule_days=200)
+    opened = DEADLINE + timedelta(hours=1)
+    for placed in session.exec(select(Bid)).all():
+        tenders_bids.set_technical_score(
+            session=session, actor=world.office, bid_id=placed.id or 0, technical_score=80, now=opened
+        )
+    awards.run_now(session=session, actor=world.office, tender_id=tender.id or 0, now=opened)
+    [award] = awards.start_publicity(
+        session=session, actor=world.office, tender_id=tender.id or 0, now=opened
+    )
+    assert session.exec(select(Construction)).all() == []
+    confirmed_at = opened + timedelta(days=3, hours=16)  # 02:00 the next day in Shanghai
+    awards.confirm(
+        session=session,
+        actor=world.office,
+        award_id=award.id or 0,
+        timezone="Asia/Shanghai",
+        now=confirmed_at,
+    )
+    started = session.exec(select(Construction)).all()
+    assert [c.award_id for c in started] == [award.id] and started[0].supplier_id == winner.organisation_id
+    assert (started[0].started_on, started[0].schedule_days) == (date(2026, 3, 27), 200)
+    assert len(session.exec(select(Milestone)).all()) == len(ORDER)
+    assert construction.sync_awards(session) == 0  # nothing left to catch up
+    session.commit()
+
+    awards.decline(
+        session=session,
+        actor=winner,
+        award_id=award.id or 0,
+        reason="no crew",
+        now=confirmed_at + timedelta(days=1),
+    )
+    assert session.exec(select(Construction)).all() == [] and session.exec(select(Milestone)).all() == []
+    actions = [
+        e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity == "construction")).all()
+    ]
+    assert actions == ["start", "drop_declined"]
 
 
 # --- measured energy ------------------------------------------------------------------------------

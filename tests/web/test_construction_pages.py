@@ -1,0 +1,108 @@
+"""Construction pages and API: an award confirmed on its page is under construction at once, and
+reading the construction pages and the API writes nothing (construction starts where awards change)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from pvhub.models import AuditEvent, Bid, Construction, Milestone
+from pvhub.services import awards, tenders_bids
+from pvhub.services.construction import ORDER
+from tests.conftest import api_token
+from tests.pvhub.api.test_tenders_api import open_round, pass_deadline
+from tests.pvhub.programme_state import confirmed_award, estimated_site
+from tests.pvhub.tenderworld import bid, build_world, lot_ids
+from tests.web.test_pages import csrf_of, login
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@contextmanager
+def statements_written(engine: Engine) -> Iterator[list[str]]:
+    """Every INSERT, UPDATE or DELETE the app sends to the database meanwhile."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().split(None, 1)[0].upper() in WRITES:
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _count(session: Session, model: Any) -> int:
+    return len(session.exec(select(model)).all())
+
+
+def test_an_award_confirmed_on_its_page_is_built_at_once_and_reading_writes_nothing(
+    client: TestClient, session: Session, make_user: Any
+) -> None:
+    world = build_world(session, make_user)
+    tender = open_round(session, world, publicity_days=0)
+    lots = lot_ids(session, tender)
+    now = datetime.now(UTC)
+    bid(session, world.suppliers[0], tender, lots[0], 1_000_000, at=now, schedule_days=200)
+    pass_deadline(session, tender)
+    [placed] = session.exec(select(Bid)).all()
+    tenders_bids.set_technical_score(
+        session=session, actor=world.office, bid_id=placed.id or 0, technical_score=80
+    )
+    awards.run_now(session=session, actor=world.office, tender_id=tender.id or 0)
+    [award] = awards.start_publicity(session=session, actor=world.office, tender_id=tender.id or 0)
+    session.commit()
+
+    login(client, "office@t.cn")
+    token = csrf_of(client.get(f"/tenders/{tender.id}/award").text)
+    confirmed = client.post(f"/awards/{award.id}/confirm", data={"csrf_token": token}, follow_redirects=False)
+    assert confirmed.status_code == 303
+    session.expire_all()
+    [started] = session.exec(select(Construction)).all()  # no read needed: confirming started it
+    assert started.award_id == award.id and started.schedule_days == 200
+    surface = started.surface_id
+    # An award confirmed around the services (as in a database written before construction started
+    # at confirmation): a read must not start it either; the app's start-up catches up with it.
+    site, _ = estimated_site(session, world.owner.organisation_id, "Written before", [("roof", 30, 50.0)])
+    confirmed_award(session, world.suppliers[1].organisation_id, [site.id or 0])
+    headers = {who: api_token(client, f"{who}@t.cn") for who in ("office", "s1", "owner")}
+    before = {model: _count(session, model) for model in (Construction, Milestone, AuditEvent)}
+
+    with statements_written(client.app.state.engine) as written:  # type: ignore[attr-defined]
+        page = client.get(f"/construction/surfaces/{surface}", headers={"Accept-Language": "en"})
+        assert page.status_code == 200 and all(f'id="m-{kind.value}"' in page.text for kind in ORDER)
+        for path in ("/construction", "/construction?stage=awarded", "/construction?overdue=1"):
+            assert client.get(path).status_code == 200
+        for who, header in headers.items():
+            milestones = client.get(f"/api/v1/surfaces/{surface}/milestones", headers=header)
+            assert milestones.status_code == 200, (who, milestones.text)
+            assert [m["kind"] for m in milestones.json()["milestones"]] == [k.value for k in ORDER]
+            for path in (
+                "/api/v1/programme/progress.csv",
+                "/api/v1/programme/progress.geojson",
+                "/api/v1/progress/surfaces?stage=awarded",
+            ):
+                assert client.get(path, headers=header).status_code == 200, (who, path)
+        assert client.get("/api/v1/progress/overdue", headers=headers["office"]).status_code == 200
+        progress = client.get("/api/v1/programme/progress").json()  # public
+        assert {s["stage"]: s["surfaces"] for s in progress["stages"]}["awarded"] == 1
+    assert written == []
+    session.expire_all()
+    assert {model: _count(session, model) for model in before} == before
+
+    client.cookies.clear()
+    login(client, "s1@t.cn")  # the winner's pages read the same, and write nothing either
+    with statements_written(client.app.state.engine) as written:  # type: ignore[attr-defined]
+        assert client.get("/construction").status_code == 200
+        mine = client.get(f"/construction/surfaces/{surface}")
+        assert mine.status_code == 200 and 'id="report"' in mine.text
+    assert written == []
