@@ -14,6 +14,8 @@ from pvhub.services.login_throttle import LoginThrottle
 
 
 def get_organisation_by_name(*, session: Session, name: str) -> Organisation | None:
+    if "\x00" in name:
+        return None  # no stored text holds a NUL (pvhub.db); PostgreSQL would refuse the query itself
     return session.exec(select(Organisation).where(Organisation.name == name)).first()
 
 
@@ -52,6 +54,8 @@ def create_organisation(
 
 
 def get_user_by_email(*, session: Session, email: str) -> User | None:
+    if "\x00" in email:
+        return None  # no stored text holds a NUL (pvhub.db); PostgreSQL would refuse the query itself
     return session.exec(select(User).where(User.email == email.strip().lower())).first()
 
 
