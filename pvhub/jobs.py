@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
@@ -26,25 +27,16 @@ from sqlmodel import Session, col, select
 from pvhub import audit, policy
 from pvhub.db import transaction
 from pvhub.errors import DomainError, NotFound, Phrase
+from pvhub.job_progress import JobCancelled, Progress
+from pvhub.job_progress import ProgressFn as ProgressFn  # re-exported: what a job function may take
 from pvhub.models import Job, JobPublic, RunStatus, User
-
-# (fraction, message): a Phrase keeps its template and values, so the job page can say it in the
-# reader's language; the stored message stays English (the API, logs).
-ProgressFn = Callable[[float, str | Phrase], None]
 
 CANCEL_POLL_S = 0.5
 
 
-class JobCancelled(Exception):
-    """Raised by a job function that saw :meth:`JobProgress.cancelled`; nothing it computed is stored."""
-
-
 class JobProgress:
-    """What a running job reports through: progress (also the heartbeat), live detail, cancellation.
-
-    Calling it ``(fraction, message)`` makes it a plain :data:`ProgressFn`, so services that only
-    report progress need not know about jobs. Each report commits on its own connection.
-    """
+    """The :class:`~pvhub.job_progress.Progress` of a job run here: each report commits on its own
+    connection (so it also beats the heartbeat), and cancellation is read from the job's row."""
 
     def __init__(self, engine: Engine, job_id: int) -> None:
         self._engine, self._job_id = engine, job_id
@@ -77,19 +69,42 @@ class JobProgress:
 
 
 # A job function: (session, parameters, progress) -> result summary (JSON-safe dict).
-JobFn = Callable[[Session, dict[str, Any], JobProgress], dict[str, Any]]
+JobFn = Callable[[Session, dict[str, Any], Progress], dict[str, Any]]
 
-_REGISTRY: dict[str, tuple[str, JobFn]] = {}
+
+@dataclass(frozen=True)
+class JobKind:
+    """What a kind of job needs: the policy action that may start it, and the function that does it."""
+
+    permission: str
+    run: JobFn
+
+
+# The kinds this process runs. This module knows none itself: pvhub.job_kinds registers the
+# application's (the app and the test suite call job_kinds.install()), so the services that submit
+# jobs import this module and this module imports no service.
+_KINDS: dict[str, JobKind] = {}
+
+
+def add_kind(kind: str, permission: str, run: JobFn) -> None:
+    """Make ``kind`` known here: ``permission`` (a policy action) starts it, ``run`` does the work."""
+    _KINDS[kind] = JobKind(permission, run)
 
 
 def register(kind: str, permission: str) -> Callable[[JobFn], JobFn]:
-    """Declare a job kind and the policy action needed to start it."""
+    """:func:`add_kind` as a decorator."""
 
     def decorate(fn: JobFn) -> JobFn:
-        _REGISTRY[kind] = (permission, fn)
+        add_kind(kind, permission, fn)
         return fn
 
     return decorate
+
+
+def _kind(kind: str) -> JobKind:
+    if kind not in _KINDS:
+        raise NotFound("No job kind {kind!r}.", kind=kind)
+    return _KINDS[kind]
 
 
 def worker_id() -> str:
@@ -114,10 +129,7 @@ def _start_ticks(pid: int) -> int | None:
 
 def submit(*, session: Session, actor: User | None, kind: str, parameters: dict[str, Any]) -> Job:
     """Queue a job (the caller commits, then calls :func:`start`)."""
-    _load_job_kinds()
-    if kind not in _REGISTRY:
-        raise NotFound("No job kind {kind!r}.", kind=kind)
-    permission, _fn = _REGISTRY[kind]
+    permission = _kind(kind).permission
     if actor is not None:
         policy.require(actor, permission)
     # The accepting process starts the job: recording it lets a restart tell a job lost with its
@@ -187,7 +199,6 @@ def start(engine: Engine, job_id: int) -> threading.Thread:
 
 def run(engine: Engine, job_id: int) -> None:
     """Run a queued job to the end in this thread; never raises (failures are stored on the job)."""
-    _load_job_kinds()
     with transaction(engine) as session:
         job = session.get(Job, job_id)
         if job is None or job.status != RunStatus.queued:
@@ -200,7 +211,7 @@ def run(engine: Engine, job_id: int) -> None:
     progress = JobProgress(engine, job_id)
     try:
         with transaction(engine) as session:
-            result = _REGISTRY[kind][1](session, parameters, progress)
+            result = _kind(kind).run(session, parameters, progress)
     except JobCancelled:
         _finish(engine, job_id, RunStatus.cancelled, error="Cancelled on request; nothing was stored.")
     except DomainError as exc:
@@ -323,8 +334,3 @@ def _process_alive(worker: str) -> bool:
         return False  # the caller checked the job is not this process's own
     now = _start_ticks(pid)
     return not (started and now is not None and str(now) != started)
-
-
-def _load_job_kinds() -> None:
-    """Import the modules that register job kinds (kept out of import time of this module)."""
-    from pvhub.services import awards, bundling, estimates, import_jobs  # noqa: F401

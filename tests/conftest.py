@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 import pvhub.models  # noqa: F401
-from pvhub import migrate
+from pvhub import job_kinds, migrate
 from pvhub.db import make_engine
 from pvhub.models import Organisation, Role, Site, Surface, SurfaceStatus, User
 from pvhub.security import hash_password
@@ -27,6 +27,8 @@ from pvhub.settings import Settings
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TEST_PASSWORD = "correct-horse-battery"
 DB_FIXTURES = {"database_url", "engine", "session", "client", "make_user"}
+
+job_kinds.install()  # tests submit and run jobs through the services, without an app
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

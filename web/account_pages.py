@@ -16,7 +16,7 @@ from pvhub.errors import DomainError, InvalidInput
 from pvhub.models import Role
 from pvhub.services import accounts
 from web import csrf, i18n
-from web.pages import LoggedIn
+from web.shell import LoggedIn
 from web.templating import render
 from web.tender_pages import _back, page_context, parse_number
 

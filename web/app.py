@@ -17,7 +17,7 @@ from sqlalchemy.exc import DataError
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
-from pvhub import jobs
+from pvhub import job_kinds, jobs
 from pvhub.api import build_router
 from pvhub.db import make_engine
 from pvhub.errors import DomainError, InvalidInput, NotAuthenticated
@@ -37,6 +37,7 @@ from web import (
     pages,
     register_pages,
     review_pages,
+    shell,
     surface_pages,
     tender_award_pages,
     tender_pages,
@@ -54,6 +55,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Assemble the app for ``settings`` (default: read from the environment)."""
     settings = settings or get_settings()
+    job_kinds.install()  # the API and the pages submit jobs, and this process runs them
     app = FastAPI(
         lifespan=_lifespan,
         title="pvhub API",
@@ -167,7 +169,7 @@ async def _domain_error(request: Request, exc: DomainError) -> Response:
         return JSONResponse(
             {"detail": exc.message, "field": exc.field}, status_code=exc.status_code, headers=headers
         )
-    return pages.error_page(request, exc)
+    return shell.error_page(request, exc)
 
 
 async def _out_of_range(request: Request, exc: Exception) -> Response:

@@ -23,7 +23,7 @@ from web import csrf, i18n
 from web.bundling_reasons import translate_reason, translate_run_message
 from web.charts import line_chart
 from web.form_data import PageForm
-from web.pages import LoggedIn, base_context
+from web.shell import LoggedIn, base_context
 from web.templating import render
 from web.validation import problem_text
 from web.vocabulary import N_

@@ -32,8 +32,8 @@ from pvhub.services import programme as programme_service
 from pvhub.services.progress import STAGES, StageFilter
 from web import csrf, i18n, import_report
 from web.form_data import PageForm
-from web.pages import LoggedIn, base_context
 from web.review_pages import _subdistricts
+from web.shell import LoggedIn, base_context
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -11,67 +11,25 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from pvhub import jobs
-from pvhub.api.deps import JobStarter, SessionDep, StartJob
+from pvhub.api.deps import SessionDep, StartJob
 from pvhub.api.imports import read_limited
-from pvhub.errors import DomainError, NotAuthenticated
-from pvhub.models import Organisation, Role, SurfaceKind, User
-from pvhub.services import accounts, estimates, import_jobs, imports, page_sessions, register
+from pvhub.models import Role, SurfaceKind, User
+from pvhub.services import (
+    accounts,
+    estimates,
+    import_jobs,
+    imports,
+    page_sessions,
+    programme_totals,
+    register,
+)
 from pvhub.services import programme as programme_service
 from pvhub.services.login_throttle import TooManyLoginAttempts
-from web import csrf, i18n, import_job, import_report, mapdata
+from web import csrf, i18n, import_report, mapdata, progress_view
+from web.shell import LoggedIn, PageUser, base_context, follow_job, job_view
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-
-def page_user(request: Request, session: SessionDep) -> User | None:
-    """The logged-in user of the signed session cookie, if any, still active, not logged out and
-    not ended by a new password (the cookie's ``ver``; cookies from before versions count as 0).
-
-    A session its holder logged out of is emptied here, so the response does not sign it again
-    (pvhub/services/page_sessions.py relies on that).
-    """
-    user_id, sid = request.session.get("uid"), request.session.get("sid")
-    if not isinstance(user_id, int) or not isinstance(sid, str):
-        return None
-    if page_sessions.is_revoked(session, sid):
-        request.session.clear()
-        return None
-    version = request.session.get("ver", 0)
-    if not isinstance(version, int):
-        return None
-    return accounts.signed_in_user(session=session, user_id=user_id, credential_version=version)
-
-
-PageUser = Annotated[User | None, Depends(page_user)]
-
-
-def require_page_user(user: PageUser) -> User:
-    if user is None:
-        raise NotAuthenticated("Please log in.")
-    return user
-
-
-LoggedIn = Annotated[User, Depends(require_page_user)]
-
-
-def base_context(request: Request, user: User | None, session: Session | None = None) -> dict[str, Any]:
-    """What every page needs: the user, their organisation, locale, CSRF token, map settings."""
-    settings = request.app.state.settings
-    org = session.get(Organisation, user.organisation_id) if (user and session) else None
-    boundary = programme_service.get_programme(session=session).boundary if session else None
-    return {
-        "user": user,
-        "org": org,
-        "locale": i18n.current_locale(),
-        "csrf_token": csrf.token(request),
-        "map_config": {
-            "center": [settings.latitude, settings.longitude],
-            "tileUrl": settings.map_tile_url,
-            "attribution": settings.map_tile_attribution,
-            "boundary": boundary,
-        },
-    }
 
 
 @router.get("/favicon.ico")
@@ -85,7 +43,7 @@ def home(request: Request, user: PageUser, session: SessionDep) -> Response:
     if user is None:
         return public_page(request, session)
     context = base_context(request, user, session)
-    context["totals"] = programme_service.totals(session=session)
+    context["totals"] = programme_totals.totals(session=session)
     context["markers"] = mapdata.overview(register.site_markers(session=session, user=user))
     if user.role == Role.office:
         context["unestimated"] = len(
@@ -94,17 +52,6 @@ def home(request: Request, user: PageUser, session: SessionDep) -> Response:
     if user.role == Role.owner:
         context["sites"] = register.list_sites(session=session, user=user, limit=200).items
     return render(request, f"home_{user.role.value}.html", context, block="content")
-
-
-def follow_job(
-    request: Request, user: User, session: Session, start_job: JobStarter, job_id: int | None
-) -> Response:
-    """Start a submitted job (after the commit, :class:`JobStarter`) and answer with its progress:
-    the polling fragment for htmx, else a redirect to the job's page (forms work without script)."""
-    started = start_job.start(job_id)
-    if request.headers.get("HX-Request") != "true":
-        return RedirectResponse(f"/jobs/{started}", status_code=303)
-    return job_page(request, started, user, session)
 
 
 @router.post("/estimates/run", dependencies=[Depends(csrf.verify)])
@@ -117,14 +64,7 @@ def start_estimates(request: Request, user: LoggedIn, session: SessionDep, start
 @router.get("/jobs/{job_id}")
 def job_page(request: Request, job_id: int, user: LoggedIn, session: SessionDep) -> Response:
     """A job's progress; the fragment polls itself while the job runs."""
-    context = base_context(request, user, session)
-    context["job"] = job = jobs.get(session=session, actor=user, job_id=job_id)
-    context["job_step"], context["job_error"] = i18n.job_step_text(job), i18n.job_error_text(job)
-    surface_ids = job.parameters.get("surface_ids") or []
-    if job.kind == "estimate" and len(surface_ids) == 1:
-        context["back"] = f"/surfaces/{int(surface_ids[0])}"  # a one-surface re-estimate
-    context.update(import_job.report_context(job))  # a large import's outcome, once it has one
-    return render(request, "job.html", context, block="job")
+    return job_view(request, job_id, user, session)
 
 
 @router.get("/import")
@@ -190,9 +130,7 @@ def import_upload(
 @router.get("/public")
 def public_page(request: Request, session: SessionDep) -> Response:
     """Programme totals, demonstration points and the map: nothing personal, nothing about bids."""
-    from web import dashboard_pages  # it builds on this module's page helpers
-
-    return dashboard_pages.public_page(request, session)
+    return progress_view.public_page(request, session)
 
 
 @router.get("/login")
@@ -271,13 +209,6 @@ def _safe_next(target: str) -> str:
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
-
-
-def error_page(request: Request, exc: DomainError) -> Response:
-    if isinstance(exc, NotAuthenticated):
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    context = {**base_context(request, None), "error": i18n.error_text(exc), "status": exc.status_code}
-    return render(request, "error.html", context, status_code=exc.status_code)
 
 
 PAGE_SIZE = 50

@@ -24,7 +24,7 @@ from pvhub.services.register_geometry import surface_shape
 from web import csrf, i18n
 from web.form_data import PageForm
 from web.mapdata import from_display
-from web.pages import LoggedIn, base_context
+from web.shell import LoggedIn, base_context
 from web.templating import render
 from web.validation import first_problem
 

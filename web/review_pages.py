@@ -18,7 +18,7 @@ from pvhub.models.enums import SurfaceKind, SurfaceStatus
 from pvhub.models.register import SurfaceApproval
 from pvhub.services import register
 from web import csrf, i18n
-from web.pages import LoggedIn, base_context
+from web.shell import LoggedIn, base_context
 from web.templating import localized, render
 
 router = APIRouter(include_in_schema=False)

@@ -24,7 +24,7 @@ from pvhub.services import estimates, register
 from pvhub.yieldengine import DEFAULT_ASSUMPTIONS, DEFAULT_CO2_T_PER_MWH
 from web import csrf, i18n
 from web.form_data import PageForm
-from web.pages import LoggedIn, base_context, follow_job
+from web.shell import LoggedIn, base_context, follow_job
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -21,7 +21,7 @@ from pvhub.models import AwardStatus, Role, RunStatus
 from pvhub.services import awards, tender_scores, tenders, tenders_bids
 from web import csrf, i18n
 from web.form_data import PageForm
-from web.pages import LoggedIn
+from web.shell import LoggedIn
 from web.templating import render
 from web.tender_pages import _back, _number, page_context, rules_of
 

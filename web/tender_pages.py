@@ -39,7 +39,7 @@ from pvhub.services import (
 from pvhub.services.tenders import TenderRules
 from web import csrf, i18n
 from web.form_data import PageForm
-from web.pages import LoggedIn, base_context
+from web.shell import LoggedIn, base_context
 from web.templating import render
 from web.validation import first_problem
 

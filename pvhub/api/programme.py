@@ -12,6 +12,7 @@ from pvhub.api.deps import CurrentUser, SessionDep
 from pvhub.models import ProgrammeUpdate
 from pvhub.models.programme import ProgrammeBase
 from pvhub.services import programme as programme_service
+from pvhub.services import programme_totals
 
 router = APIRouter(tags=["programme"])
 
@@ -19,7 +20,7 @@ router = APIRouter(tags=["programme"])
 @router.get("/programme/totals")
 def read_totals(session: SessionDep) -> dict[str, Any]:
     """Programme totals anyone may see (no names, no bids)."""
-    return asdict(programme_service.totals(session=session))
+    return asdict(programme_totals.totals(session=session))
 
 
 @router.get("/programme", response_model=ProgrammeBase)

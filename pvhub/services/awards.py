@@ -250,8 +250,7 @@ def run_now(
     return run
 
 
-@jobs.register("award", "award:run")
-def _award_job(session: Session, parameters: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
+def award_job(session: Session, parameters: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     """Compute the proposal first (reads only), then store it in one go."""
     run = session.get(AwardRun, int(parameters["award_run_id"]))
     if run is None:

@@ -38,6 +38,7 @@ from optimiser.bundling import (
 from pvhub import audit, jobs, policy
 from pvhub.errors import Conflict, InvalidInput, Phrase
 from pvhub.ids import ascii_id
+from pvhub.job_progress import JobCancelled, Progress
 from pvhub.models import (
     Bundle,
     BundleSite,
@@ -198,7 +199,7 @@ def submit_run(*, session: Session, actor: User, params: BundlingParameters) -> 
 class _LiveSeries:
     """Best cost and bound over time, for the page's live chart (stored on the job as detail)."""
 
-    def __init__(self, progress: jobs.JobProgress) -> None:
+    def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.points: list[dict[str, float | None]] = []
 
@@ -217,8 +218,7 @@ class _LiveSeries:
         self.progress(min(p.fraction, 0.99), message, {"phase": p.phase, "series": self.points})
 
 
-@jobs.register("bundling", "bundle:run")
-def bundling_job(session: Session, parameters: dict[str, Any], progress: jobs.JobProgress) -> dict[str, Any]:
+def bundling_job(session: Session, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Job: snapshot the register, solve, then replace the unlocked draft bundles in one go."""
     run_id = int(parameters["run_id"])
     params = BundlingParameters.model_validate({k: v for k, v in parameters.items() if k != "run_id"})
@@ -234,7 +234,7 @@ def bundling_job(session: Session, parameters: dict[str, Any], progress: jobs.Jo
         should_stop=progress.cancelled,
     )
     if progress.cancelled():
-        raise jobs.JobCancelled()
+        raise JobCancelled()
     _require_solution(result)
     return store_result(session, run_id=run_id, snap=snap, result=result)
 

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from pvhub import audit, jobs, policy
 from pvhub.errors import Conflict, NotFound, Phrase
-from pvhub.jobs import ProgressFn
+from pvhub.job_progress import ProgressFn
 from pvhub.models import Estimate, EstimatePublic, Job, Site, Surface, SurfaceStatus, User
 from pvhub.yieldengine import (
     DEFAULT_ASSUMPTIONS,
@@ -382,7 +382,6 @@ def outdated(*, session: Session, estimate_ids: Iterable[int | None]) -> set[int
     return set(ids) - {i for i in session.exec(query).all() if i is not None}
 
 
-@jobs.register("estimate", "estimate:run")
 def estimate_job(session: Session, parameters: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     """Job: estimate the listed surfaces, or all approved ones missing a current estimate
     (every approved one with ``all``)."""

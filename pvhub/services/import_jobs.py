@@ -47,6 +47,7 @@ from sqlmodel import Session, col, select
 from pvhub import jobs, policy
 from pvhub.db import transaction
 from pvhub.errors import Conflict, FieldName, NotFound, PermissionDenied, Phrase
+from pvhub.job_progress import JobCancelled, Progress
 from pvhub.models import Job, Programme, RunStatus, User
 from pvhub.services import imports
 from pvhub.services.imports_rows import Foreign, Problem, Skip
@@ -178,8 +179,7 @@ def remove_orphaned_uploads_on_start(engine: Engine, data_dir: Path) -> int:
         return remove_orphaned_uploads(session, data_dir)
 
 
-@jobs.register(KIND, "site:import")
-def import_job(session: Session, parameters: dict[str, Any], progress: jobs.JobProgress) -> dict[str, Any]:
+def import_job(session: Session, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Job: import the stored file for its organisation; the file is removed whatever happens."""
     path = Path(parameters[UPLOAD_PARAMETER])
     filename = str(parameters["filename"])
@@ -214,13 +214,13 @@ def import_job(session: Session, parameters: dict[str, Any], progress: jobs.JobP
 class _Steps:
     """Report a step on the job, then stop (before anything is written) if someone cancelled it."""
 
-    def __init__(self, progress: jobs.JobProgress) -> None:
+    def __init__(self, progress: Progress) -> None:
         self.progress = progress
 
     def __call__(self, fraction: float, message: str | Phrase) -> None:
         self.progress(fraction, message)
         if self.progress.cancelled():
-            raise jobs.JobCancelled()
+            raise JobCancelled()
 
 
 def _read_upload(path: Path, parameters: dict[str, Any]) -> bytes:

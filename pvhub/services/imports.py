@@ -35,7 +35,7 @@ from sqlmodel import Session, col
 from gis.chinese_crs import Datum, to_wgs84
 from pvhub import audit, policy, validation_problems
 from pvhub.errors import InvalidInput, NotFound, Phrase
-from pvhub.jobs import ProgressFn
+from pvhub.job_progress import ProgressFn
 from pvhub.models import Organisation, Role, Site, Surface, SurfaceKind, SurfaceStatus, User
 from pvhub.models.register import SiteBase, SurfaceBase
 from pvhub.models.types import utcnow

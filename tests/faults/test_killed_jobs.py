@@ -226,10 +226,11 @@ def test_a_job_killed_in_a_container_fails_when_the_container_restarts_with_the_
 
 SUBMIT_THEN_DIE = """
 import os, signal
-from pvhub import jobs
+from pvhub import job_kinds, jobs
 from pvhub.db import make_engine, transaction
 from pvhub.settings import get_settings
 
+job_kinds.install()
 with transaction(make_engine(get_settings().database_url)) as session:
     job = jobs.submit(session=session, actor=None, kind="estimate", parameters={})
     session.flush()

@@ -8,16 +8,20 @@ import pytest
 from sqlmodel import Session, select
 
 from pvhub.errors import Conflict, InvalidInput, PermissionDenied
-from pvhub.models import AuditEvent, DemonstrationPointSite, Role, User
+from pvhub.models import AuditEvent, DemonstrationPointSite, ProgrammeUpdate, Role, User
 from pvhub.services import demonstration
 from pvhub.services.demonstration import Layer, qualifying_kinds
-from pvhub.services.programme import get_programme
+from pvhub.services.programme import update_programme
 from tests.pvhub.programme_state import confirmed_award, estimated_site
 
 DLON = 1 / 95_180  # degrees of longitude per metre near Huangpu
 LON, LAT = 121.48, 31.23
 
 THREE_LAYERS = [("roof", 60.0, 50.0), ("curtain_wall", 30.0, 20.0), ("walkway", 4.0, 5.0)]
+
+
+def set_radius(session: Session, office: User, radius_m: float) -> None:
+    update_programme(session=session, actor=office, changes=ProgrammeUpdate(demo_point_radius_m=radius_m))
 
 
 @pytest.fixture
@@ -79,7 +83,7 @@ def test_the_radius_comes_from_the_programme(session: Session, people: dict[str,
     estimated_site(session, org, "A", [("roof", 60.0, 50.0)])
     estimated_site(session, org, "B", [("curtain_wall", 30.0, 20.0), ("walkway", 3, 2)], lon=LON + 150 * DLON)
     assert not demonstration.propose_candidates(session)
-    get_programme(session=session).demo_point_radius_m = 200
+    set_radius(session, people["office"], 200)
     session.commit()
     assert len(demonstration.propose_candidates(session)) == 1
 
@@ -125,7 +129,7 @@ def test_designation_refuses_sites_too_far_apart(session: Session, people: dict[
     demonstration.designate_point(session, actor=people["office"], site_ids=[a.id, b.id, c.id], name="ok")
     session.rollback()
     # …but not with a 80 m radius.
-    get_programme(session=session).demo_point_radius_m = 80
+    set_radius(session, people["office"], 80)
     session.commit()
     with pytest.raises(InvalidInput, match="too far apart"):
         demonstration.designate_point(session, actor=people["office"], site_ids=[a.id, b.id, c.id], name="x")

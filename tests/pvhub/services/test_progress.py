@@ -19,8 +19,7 @@ from pvhub.models import (
     TenderStatus,
     User,
 )
-from pvhub.services import construction, demonstration, measured_energy, progress
-from pvhub.services import programme as programme_service
+from pvhub.services import construction, demonstration, measured_energy, programme_totals, progress
 from pvhub.services.construction import ORDER
 from pvhub.services.progress import STAGES, StageFilter, forecast_target_date
 from tests.pvhub.programme_state import MONTH_SHARE, confirmed_award, estimated_site
@@ -168,7 +167,7 @@ def test_stage_totals_equal_the_sum_over_surfaces(
         )
     assert result.connected_kwp == pytest.approx(260.0)
     assert result.stage("approved").cumulative_kwp == pytest.approx(475.0)
-    assert programme_service.totals(session=session).connected_kwp == pytest.approx(260.0)
+    assert programme_totals.totals(session=session).connected_kwp == pytest.approx(260.0)
 
 
 def test_breakdowns_by_kind_and_subdistrict_add_up(

@@ -1,0 +1,103 @@
+"""The page shell every route module builds on: who is logged in, what every page's context holds, the
+error page, and answering with a job's progress.
+
+Route modules import this module, never each other's routes, so the pages' import graph has no cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session
+from starlette.responses import Response
+
+from pvhub import jobs
+from pvhub.api.deps import JobStarter, SessionDep
+from pvhub.errors import DomainError, NotAuthenticated
+from pvhub.models import Organisation, User
+from pvhub.services import accounts, page_sessions
+from pvhub.services import programme as programme_service
+from web import csrf, i18n, import_job
+from web.templating import render
+
+
+def page_user(request: Request, session: SessionDep) -> User | None:
+    """The logged-in user of the signed session cookie, if any, still active, not logged out and
+    not ended by a new password (the cookie's ``ver``; cookies from before versions count as 0).
+
+    A session its holder logged out of is emptied here, so the response does not sign it again
+    (pvhub/services/page_sessions.py relies on that).
+    """
+    user_id, sid = request.session.get("uid"), request.session.get("sid")
+    if not isinstance(user_id, int) or not isinstance(sid, str):
+        return None
+    if page_sessions.is_revoked(session, sid):
+        request.session.clear()
+        return None
+    version = request.session.get("ver", 0)
+    if not isinstance(version, int):
+        return None
+    return accounts.signed_in_user(session=session, user_id=user_id, credential_version=version)
+
+
+PageUser = Annotated[User | None, Depends(page_user)]
+
+
+def require_page_user(user: PageUser) -> User:
+    if user is None:
+        raise NotAuthenticated("Please log in.")
+    return user
+
+
+LoggedIn = Annotated[User, Depends(require_page_user)]
+
+
+def base_context(request: Request, user: User | None, session: Session | None = None) -> dict[str, Any]:
+    """What every page needs: the user, their organisation, locale, CSRF token, map settings."""
+    settings = request.app.state.settings
+    org = session.get(Organisation, user.organisation_id) if (user and session) else None
+    boundary = programme_service.get_programme(session=session).boundary if session else None
+    return {
+        "user": user,
+        "org": org,
+        "locale": i18n.current_locale(),
+        "csrf_token": csrf.token(request),
+        "map_config": {
+            "center": [settings.latitude, settings.longitude],
+            "tileUrl": settings.map_tile_url,
+            "attribution": settings.map_tile_attribution,
+            "boundary": boundary,
+        },
+    }
+
+
+def error_page(request: Request, exc: DomainError) -> Response:
+    if isinstance(exc, NotAuthenticated):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    context = {**base_context(request, None), "error": i18n.error_text(exc), "status": exc.status_code}
+    return render(request, "error.html", context, status_code=exc.status_code)
+
+
+def job_view(request: Request, job_id: int, user: User, session: Session) -> Response:
+    """A job's progress (``/jobs/{id}``); the fragment polls itself while the job runs."""
+    context = base_context(request, user, session)
+    context["job"] = job = jobs.get(session=session, actor=user, job_id=job_id)
+    context["job_step"], context["job_error"] = i18n.job_step_text(job), i18n.job_error_text(job)
+    surface_ids = job.parameters.get("surface_ids") or []
+    if job.kind == "estimate" and len(surface_ids) == 1:
+        context["back"] = f"/surfaces/{int(surface_ids[0])}"  # a one-surface re-estimate
+    context.update(import_job.report_context(job))  # a large import's outcome, once it has one
+    return render(request, "job.html", context, block="job")
+
+
+def follow_job(
+    request: Request, user: User, session: Session, start_job: JobStarter, job_id: int | None
+) -> Response:
+    """Start a submitted job (after the commit, :class:`JobStarter`) and answer with its progress:
+    the polling fragment for htmx, else a redirect to the job's page (forms work without script)."""
+    started = start_job.start(job_id)
+    if request.headers.get("HX-Request") != "true":
+        return RedirectResponse(f"/jobs/{started}", status_code=303)
+    return job_view(request, started, user, session)
