@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely.affinity import affine_transform
 from shapely.geometry import Point
@@ -45,8 +46,6 @@ def centroids_lonlat(polygons: Sequence[object]) -> FloatArray:
     """
     if not polygons:
         return np.empty((0, 2))
-    import shapely
-
     geoms = np.asarray(polygons, dtype=object)
     bounds = shapely.bounds(geoms)
     projection = local_projection(

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import sys
 
+from optimiser.award.cli import main as award_main
+from optimiser.bundling.cli import main as bundle_main
+
 
 def main(argv: list[str] | None = None) -> int:
     """Dispatch to the sub-command's own entry point."""
@@ -17,11 +20,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command, rest = args[0], args[1:]
     if command == "bundle":
-        from optimiser.bundling.cli import main as bundle_main
-
         return bundle_main(rest)
-    from optimiser.award.cli import main as award_main
-
     return award_main(rest)
 
 

@@ -1,6 +1,9 @@
 """The ``pvhub`` command line.
 
 Each command owns one transaction: a failure leaves the database as it was.
+
+Each command imports the services it uses in its own body: importing them all here would add a
+second or more to every command, ``pvhub --help`` included (pvlib and pandas, alembic, argon2, shapely).
 """
 
 from __future__ import annotations
@@ -11,8 +14,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import uvicorn
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
+from pvhub.db import make_engine, transaction
+from pvhub.errors import DomainError
 from pvhub.models import Role
 from pvhub.settings import Settings, get_settings
 
@@ -42,7 +50,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
     """Migrate the database (PVHUB_DATABASE_URL) to the latest schema."""
-    from pvhub import migrate
+    from pvhub import migrate  # alembic: loaded by the schema commands only
 
     settings = _settings()
     migrate.upgrade(settings.database_url, revision)
@@ -52,7 +60,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] 
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. base")]) -> None:
     """Take the schema down to REVISION (destroys data in dropped tables)."""
-    from pvhub import migrate
+    from pvhub import migrate  # alembic: loaded by the schema commands only
 
     migrate.downgrade(_settings().database_url, revision)
     typer.echo(f"database at {revision}")
@@ -63,8 +71,7 @@ def demo(
     reset: Annotated[bool, typer.Option("--reset", help="Delete all data first and reload the demo")] = False,
 ) -> None:
     """Load the deterministic demo district of Huangpu (only into an empty database unless --reset)."""
-    from pvhub.db import make_engine, transaction
-    from pvhub.demo.loader import DEMO_PASSWORD, load_demo
+    from pvhub.demo.loader import DEMO_PASSWORD, load_demo  # estimates with pvlib and pandas: ~2 s
 
     engine = make_engine(_settings().database_url)
     with transaction(engine) as session:
@@ -87,8 +94,6 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Serve the web app and the API with uvicorn."""
-    import uvicorn
-
     _settings()  # fail fast on bad settings, before uvicorn starts
     typer.echo(f"pvhub on http://{host}:{port}")
     uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
@@ -115,10 +120,7 @@ def import_command(
     skip_north_walls: Annotated[bool, typer.Option(help="Skip curtain walls facing north")] = False,
 ) -> None:
     """Import sites and surfaces, all or nothing; exit 1 and list every problem when any row is bad."""
-    from sqlalchemy.exc import DBAPIError
-
-    from pvhub.db import make_engine, transaction
-    from pvhub.errors import DomainError
+    # the importers (shapely, the GIS code): loaded by this command only
     from pvhub.services import accounts, imports
     from pvhub.services import programme as programme_service
 
@@ -180,8 +182,7 @@ def estimate_command(
     ] = False,
 ) -> None:
     """Estimate approved surfaces with pvlib (capacity kWp, annual and monthly kWh, CO2)."""
-    from pvhub.db import make_engine, transaction
-    from pvhub.services import estimates
+    from pvhub.services import estimates  # pvlib and pandas: ~2 s, for the commands that estimate only
 
     engine = make_engine(_settings().database_url)
     with transaction(engine) as session:
@@ -206,7 +207,7 @@ def yield_command(
     ] = None,
 ) -> None:
     """Print, as JSON, annual and monthly kWh per kWp for one orientation and what was assumed."""
-    from pvhub.yieldengine import orientation_report
+    from pvhub.yieldengine import orientation_report  # pvlib and pandas: ~2 s, for this command only
 
     if not 0 <= tilt <= 90:
         raise _fail("--tilt must be between 0 and 90 degrees")
@@ -229,9 +230,7 @@ def export_all_command(
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists")] = False,
 ) -> None:
     """Back up the whole database to FILE. It holds sealed bids and personal data: keep it safe."""
-    from pvhub import backup
-    from pvhub.db import make_engine
-    from pvhub.errors import DomainError
+    from pvhub import backup  # loaded by the backup commands only
 
     engine = make_engine(_settings().database_url)
     try:
@@ -251,9 +250,7 @@ def import_all_command(
     file: Annotated[Path, typer.Argument(help="A file written by pvhub export-all", dir_okay=False)],
 ) -> None:
     """Restore FILE into an empty database migrated with `pvhub db upgrade`, all or nothing."""
-    from pvhub import backup
-    from pvhub.db import make_engine
-    from pvhub.errors import DomainError
+    from pvhub import backup  # loaded by the backup commands only
 
     engine = make_engine(_settings().database_url)
     try:
@@ -273,8 +270,7 @@ def user_add(
     ] = False,
 ) -> None:
     """Add a user. Without --password-stdin a password is generated and printed once."""
-    from pvhub.db import make_engine, transaction
-    from pvhub.errors import DomainError
+    # argon2 and the accounts service: loaded by the commands that need them only
     from pvhub.security import generate_password
     from pvhub.services import accounts
 
@@ -297,8 +293,6 @@ def user_add(
 
 def _display_url(url: str) -> str:
     """The URL without its password."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 

@@ -26,7 +26,7 @@ from pvhub.api.deps import SessionDep
 from pvhub.api.imports import read_limited
 from pvhub.errors import DomainError, InvalidInput, Phrase
 from pvhub.ids import ascii_id, parse_ids
-from pvhub.models import Role, TenderLot, User
+from pvhub.models import Bid, BidStatus, Role, TenderLot, User
 from pvhub.models.tender import BidCreate, SupplierProfileUpdate, TenderCancel, TenderCreate, TenderUpdate
 from pvhub.services import (
     notifications,
@@ -158,8 +158,6 @@ def _my_lots(session: Session, user: User) -> dict[int, int]:
     """Supplier: tender id → how many of its lots carry a live bid of the supplier."""
     if user.role != Role.supplier:
         return {}
-    from pvhub.models import Bid, BidStatus
-
     rows = session.exec(
         select(TenderLot.tender_id)
         .join(Bid, col(Bid.lot_id) == col(TenderLot.id))

@@ -34,8 +34,10 @@ from typing import IO, Any
 
 import numpy as np
 
+from optimiser.bundling.bounds import instance_bounds
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.progress import Cancelled, Tracker
+from optimiser.bundling.units import prepare
 
 JOIN_S = 5.0  # how long the parent waits for the child's last message beyond its deadline
 STOP_S = 2.0  # how long a stopped child may take to exit before it is killed
@@ -109,9 +111,6 @@ class _ChildTracker(Tracker):
 
 def child_main() -> None:
     """Entry point of the bound process: read the job, compute the bounds, send them; stop on EOF."""
-    from optimiser.bundling.bounds import instance_bounds
-    from optimiser.bundling.units import prepare
-
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the message stream
     channel = _Channel(sys.stdin.buffer, out)

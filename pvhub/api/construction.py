@@ -16,7 +16,7 @@ from pvhub.api.deps import CurrentUser, SessionDep, SettingsDep
 from pvhub.api.imports import read_limited
 from pvhub.models import MilestoneDocument, MilestoneKind, MilestoneStatus
 from pvhub.models.types import Text
-from pvhub.services import construction, measured_energy, milestone_documents
+from pvhub.services import construction, estimates, measured_energy, milestone_documents
 
 router = APIRouter(
     tags=["construction"], responses={409: {"description": "Not allowed in the milestone's current state"}}
@@ -222,8 +222,6 @@ def read_energy(
     view = construction.get_surface_construction(
         session, user=user, surface_id=surface_id, today=construction.today_in(settings.timezone)
     )
-    from pvhub.services import estimates
-
     estimate = estimates.estimates_for(session=session, surface_ids=[surface_id]).get(surface_id)
     return [
         {

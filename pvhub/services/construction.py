@@ -53,6 +53,7 @@ from pvhub.models import (
     TenderLot,
     User,
 )
+from pvhub.services import notifications
 
 ORDER: tuple[MilestoneKind, ...] = tuple(MilestoneKind)
 RANK = {kind: index for index, kind in enumerate(ORDER)}
@@ -523,8 +524,6 @@ def send_back_milestone(session: Session, *, actor: User, milestone_id: int, rea
 
 
 def _notify_sent_back(session: Session, construction: Construction, milestone: Milestone) -> None:
-    from pvhub.services import notifications
-
     notifications.notify(
         session,
         organisation_id=construction.supplier_id,

@@ -25,9 +25,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, delete, func, select
 
 from pvhub import audit, jobs, policy
+from pvhub.db import transaction
 from pvhub.errors import Conflict, NotFound, Phrase
 from pvhub.job_progress import ProgressFn
 from pvhub.models import Estimate, EstimatePublic, Job, Site, Surface, SurfaceStatus, User
+from pvhub.services import register
 from pvhub.yieldengine import (
     DEFAULT_ASSUMPTIONS,
     DEFAULT_CO2_T_PER_MWH,
@@ -114,8 +116,6 @@ def _up_to_date(
 
 def flag_outdated_estimates_on_start(engine: sa.engine.Engine) -> int:
     """At start-up: configuration can only change with a restart, so flag what it outdated."""
-    from pvhub.db import transaction
-
     with transaction(engine) as session:
         return flag_outdated_estimates(session=session)
 
@@ -294,8 +294,6 @@ def request_estimate(*, session: Session, actor: User, surface_id: int) -> Job:
 
     Only approved surfaces are estimated: one back in review is re-estimated once approved again.
     """
-    from pvhub.services import register
-
     policy.require(actor, "estimate:run")
     surface = register.get_surface(session=session, user=actor, surface_id=surface_id)
     if surface.status != SurfaceStatus.approved:
@@ -360,10 +358,8 @@ def yields_by_site(*, session: Session, site_ids: Sequence[int]) -> dict[int, Yi
 
 def register_yields(*, session: Session, user: User) -> YieldFigures:
     """Estimated figures over every site ``user`` may see (all pages of the register list)."""
-    from pvhub.services.register import site_visibility
-
     query = _approved_estimates(select(*_yield_columns()))
-    query = query.join(Site, col(Site.id) == col(Surface.site_id)).where(site_visibility(user))
+    query = query.join(Site, col(Site.id) == col(Surface.site_id)).where(register.site_visibility(user))
     n, kwp, kwh, co2, stale = session.exec(query).one()
     return YieldFigures(int(n), float(kwp), float(kwh), float(co2), int(stale))
 
@@ -393,8 +389,6 @@ def estimate_job(session: Session, parameters: dict[str, Any], progress: Progres
 
 def get_estimate(*, session: Session, user: User, surface_id: int) -> EstimatePublic:
     """The estimate of a surface the user may read (NotFound when it has none yet)."""
-    from pvhub.services import register
-
     register.get_surface(session=session, user=user, surface_id=surface_id)
     row = session.exec(select(Estimate).where(Estimate.surface_id == surface_id)).first()
     if row is None:

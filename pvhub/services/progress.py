@@ -41,6 +41,7 @@ from pvhub.models import (
     BundleSite,
     BundleStatus,
     Construction,
+    DemonstrationPointSite,
     Estimate,
     MeasuredEnergy,
     Milestone,
@@ -768,8 +769,6 @@ def list_by_stage(
     if filters.subdistrict is not None and filters.subdistrict != "":
         conditions.append(col(Site.subdistrict) == filters.subdistrict)
     if filters.point_id:
-        from pvhub.models import DemonstrationPointSite
-
         conditions.append(
             col(Surface.site_id).in_(
                 sa.select(col(DemonstrationPointSite.site_id)).where(
