@@ -17,8 +17,8 @@ from starlette.responses import Response
 from pvhub import policy
 from pvhub.api.deps import SessionDep, StartJob
 from pvhub.errors import DomainError, InvalidInput
-from pvhub.models import AwardStatus, Role, RunStatus
-from pvhub.services import awards, tender_scores, tenders, tenders_bids
+from pvhub.models import RunStatus
+from pvhub.services import awards, tender_actions, tender_scores, tenders, tenders_bids
 from web import csrf, i18n
 from web.form_data import PageForm
 from web.shell import LoggedIn
@@ -54,9 +54,8 @@ def _context(request: Request, user: Any, session: Any, tender_id: int) -> dict[
         )
         ids = [int(s["id"]) for s in ((run.result or {}).get("suppliers", []) if run else [])]
         context["supplier_names"] = tenders.supplier_names(session, ids)
-    context["proposed"] = [a for a in overview.awards if a.award.status == AwardStatus.proposed]
-    context["bidder"] = user.role == Role.supplier and user.organisation_id in tenders.bidder_ids(
-        session, tender_id
+    context["actions"] = tender_actions.award_actions(
+        session=session, user=user, overview=overview, lot_ids=[lot_id for lot_id in lots if lot_id]
     )
     return context
 

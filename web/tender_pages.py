@@ -30,6 +30,7 @@ from pvhub.models import Bid, BidStatus, Role, TenderLot, User
 from pvhub.models.tender import BidCreate, SupplierProfileUpdate, TenderCancel, TenderCreate, TenderUpdate
 from pvhub.services import (
     notifications,
+    tender_actions,
     tender_scores,
     tenders,
     tenders_bids,
@@ -253,6 +254,7 @@ def tender_page(request: Request, tender_id: int, user: LoggedIn, session: Sessi
         colours=LOT_COLOURS,
         documents=tenders_documents.list_documents(session=session, tender_id=tender_id),
         office=policy.can(user, "tender:manage"),
+        actions=tender_actions.tender_actions(session=session, user=user, tender=view.tender),
         tiers=TIERS,
     )
     context["opening"] = tenders_bids.opening_record(session=session, user=user, tender_id=tender_id)
@@ -436,6 +438,7 @@ def opening_page(request: Request, tender_id: int, user: LoggedIn, session: Sess
     view = tenders.get_tender(session=session, user=user, tender_id=tender_id)
     context = page_context(request, user, session)
     context.update(view=view, tender=view.tender, bids=None, sealed_message=None)
+    context["actions"] = tender_actions.tender_actions(session=session, user=user, tender=view.tender)
     try:
         bids = tenders_bids.list_bids(session=session, user=user, tender_id=tender_id, current_only=True)
     except DomainError as exc:

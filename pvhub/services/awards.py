@@ -58,6 +58,7 @@ from pvhub.services.tenders import (
     is_open,
     lock_tender,
     open_due,
+    publicity_started,
     utc_now,
 )
 
@@ -160,40 +161,46 @@ def _opened(session: Session, tender_id: int, now: datetime) -> Tender:
     tender = session.get(Tender, tender_id)
     if tender is None:
         raise NotFound("No tender with id {tender_id}.", tender_id=tender_id)
+    check_awardable(tender, now)
+    return tender
+
+
+def check_awardable(tender: Tender, now: datetime) -> None:
+    """The award works on opened bids: not before the deadline, nothing of a cancelled tender."""
     check_not_cancelled(tender)
     if not is_open(tender, now):
         raise Conflict(
             "Tender {code}'s bids are sealed until its deadline; nothing to award yet.", code=tender.code
         )
-    return tender
 
 
-def _publicity_started(session: Session, tender_id: int) -> bool:
-    return (
-        session.exec(
-            select(Award)
-            .join(TenderLot, col(TenderLot.id) == col(Award.lot_id))
-            .where(TenderLot.tender_id == tender_id, Award.status != AwardStatus.proposed)
-        ).first()
-        is not None
-    )
+def check_can_run(session: Session, tender: Tender, now: datetime) -> None:
+    """The optimiser may run (again) on opened bids until the proposed winners are published."""
+    check_awardable(tender, now)
+    if tender.id is not None and publicity_started(session, tender.id):
+        raise Conflict(
+            "The proposed winners are already published (公示); override a lot instead of re-running."
+        )
 
 
 def _check_runnable(session: Session, actor: User, tender_id: int, now: datetime) -> Tender:
     """An award may run once the bids opened, every valid bid is scored, and before publicity."""
     policy.require(actor, "award:run")
     tender = _opened(session, tender_id, now)
-    if _publicity_started(session, tender_id):
-        raise Conflict(
-            "The proposed winners are already published (公示); override a lot instead of re-running."
-        )
-    lots = {lot.id: lot for lot in _lots(session, tender_id) if lot.id is not None}
+    check_can_run(session, tender, now)
+    check_scored(session, tender)
+    return tender
+
+
+def check_scored(session: Session, tender: Tender) -> None:
+    """The optimiser weighs total scores: every valid bid needs its technical score first."""
+    assert tender.id is not None
+    lots = {lot.id: lot for lot in _lots(session, tender.id) if lot.id is not None}
     bids = _current_bids(session, list(lots))
     names = {o.id: o.name for o in session.exec(select(Organisation)).all() if o.id is not None}
     missing = _unscored(bids, tender, lots, names)
     if missing:
         raise InvalidInput("Score every valid bid first: {bids}.", bids=missing, field="technical_score")
-    return tender
 
 
 def start_run(
@@ -481,6 +488,14 @@ def _awarded_kw(session: Session, tender_id: int, *, except_lot: int) -> dict[in
     return loads
 
 
+def check_overridable(session: Session, lot_id: int) -> Award | None:
+    """A lot may be given to another bid until its award is confirmed; returns its live award."""
+    award = session.exec(select(Award).where(Award.lot_id == lot_id, col(Award.status).in_(LIVE))).first()
+    if award is not None and award.status == AwardStatus.confirmed:
+        raise Conflict("This lot's award is confirmed; it is final.")
+    return award
+
+
 def override(
     *,
     session: Session,
@@ -530,9 +545,7 @@ def override(
     ).all()
     if any(session.get(Bid, d.bid_id).supplier_id == bid.supplier_id for d in declined):  # type: ignore[union-attr]
         raise Conflict("{supplier} declined this lot already.", supplier=supplier.name)
-    award = session.exec(select(Award).where(Award.lot_id == lot_id, col(Award.status).in_(LIVE))).first()
-    if award is not None and award.status == AwardStatus.confirmed:
-        raise Conflict("This lot's award is confirmed; it is final.")
+    award = check_overridable(session, lot_id)
     before = audit.snapshot(award)
     if award is None:
         award = Award(lot_id=lot_id, bid_id=bid_id, status=AwardStatus.proposed, created_at=now)
@@ -555,13 +568,8 @@ def override(
     return award
 
 
-def start_publicity(
-    *, session: Session, actor: User, tender_id: int, now: datetime | None = None
-) -> list[Award]:
-    """Publish the proposed winners for the tender's publicity period (公示) and tell the bidders."""
-    policy.require(actor, "tender:manage")
-    now = utc_now(now)
-    tender = _opened(session, tender_id, now)
+def check_publicity_startable(session: Session, tender_id: int) -> list[Award]:
+    """The proposed winners can be published once there are some; returns them."""
     lots = [lot.id for lot in _lots(session, tender_id)]
     proposed = list(
         session.exec(
@@ -570,6 +578,17 @@ def start_publicity(
     )
     if not proposed:
         raise Conflict("There is no proposed award to publish; run the award first.")
+    return proposed
+
+
+def start_publicity(
+    *, session: Session, actor: User, tender_id: int, now: datetime | None = None
+) -> list[Award]:
+    """Publish the proposed winners for the tender's publicity period (公示) and tell the bidders."""
+    policy.require(actor, "tender:manage")
+    now = utc_now(now)
+    tender = _opened(session, tender_id, now)
+    proposed = check_publicity_startable(session, tender_id)
     ends = now + timedelta(days=tender.publicity_days)
     for award in proposed:
         before = audit.snapshot(award)
@@ -595,6 +614,26 @@ def start_publicity(
     return proposed
 
 
+def check_objectable(session: Session, actor: User, award: Award, now: datetime) -> TenderLot:
+    """Another bidder of the tender may object to a published winner while its publicity runs (a
+    proposal is the office's own: to a bidder it does not exist); returns the award's lot."""
+    lot = session.get(TenderLot, award.lot_id)
+    if lot is None or award.status == AwardStatus.proposed:
+        raise NotFound("No award with id {award_id}.", award_id=award.id)
+    if actor.organisation_id not in bidder_ids(session, lot.tender_id):
+        raise PermissionDenied("Only the tender's bidders may object to its awards.")
+    bid = session.get(Bid, award.bid_id)
+    if bid is not None and bid.supplier_id == actor.organisation_id:
+        raise PermissionDenied("A winner cannot object to its own award; it may decline it.")
+    if (
+        award.status != AwardStatus.publicised
+        or award.publicity_ends_at is None
+        or now >= award.publicity_ends_at
+    ):
+        raise Conflict("Objections are accepted only during the publicity period (公示).")
+    return lot
+
+
 def lodge_objection(
     *, session: Session, actor: User, award_id: int, text: str, now: datetime | None = None
 ) -> Objection:
@@ -602,17 +641,9 @@ def lodge_objection(
     policy.require(actor, "award:object")
     now = utc_now(now)
     award = session.get(Award, award_id)
-    lot = session.get(TenderLot, award.lot_id) if award else None
-    if award is None or lot is None or award.status == AwardStatus.proposed:
+    if award is None:
         raise NotFound("No award with id {award_id}.", award_id=award_id)
-    if actor.organisation_id not in bidder_ids(session, lot.tender_id):
-        raise PermissionDenied("Only the tender's bidders may object to its awards.")
-    if (
-        award.status != AwardStatus.publicised
-        or award.publicity_ends_at is None
-        or now >= award.publicity_ends_at
-    ):
-        raise Conflict("Objections are accepted only during the publicity period (公示).")
+    lot = check_objectable(session, actor, award, now)
     objection = Objection(
         tender_id=lot.tender_id,
         award_id=award_id,
@@ -641,6 +672,12 @@ def lodge_objection(
     return objection
 
 
+def check_answerable(objection: Objection) -> None:
+    """An objection is answered once."""
+    if objection.status == ObjectionStatus.answered:
+        raise Conflict("This objection has been answered already.")
+
+
 def answer_objection(
     *, session: Session, actor: User, objection_id: int, response: str, now: datetime | None = None
 ) -> Objection:
@@ -648,8 +685,7 @@ def answer_objection(
     objection = session.get(Objection, objection_id)
     if objection is None:
         raise NotFound("No objection with id {objection_id}.", objection_id=objection_id)
-    if objection.status == ObjectionStatus.answered:
-        raise Conflict("This objection has been answered already.")
+    check_answerable(objection)
     before = audit.snapshot(objection)
     objection.status, objection.response = ObjectionStatus.answered, response
     objection.answered_by_id, objection.answered_at = actor.id, utc_now(now)
@@ -678,6 +714,26 @@ def answer_objection(
     return objection
 
 
+def check_confirmable(session: Session, award: Award, now: datetime) -> None:
+    """An award under publicity can be confirmed once the period is over and every objection to it
+    is answered."""
+    if award.status != AwardStatus.publicised or award.publicity_ends_at is None:
+        raise Conflict(
+            "Award {award_id} is {status}; only an award under publicity can be confirmed.",
+            award_id=award.id,
+            status=award.status,
+        )
+    if now < award.publicity_ends_at:
+        raise Conflict(
+            "The publicity period (公示) runs until {ends}.", ends=award.publicity_ends_at.isoformat()
+        )
+    open_objections = session.exec(
+        select(Objection).where(Objection.award_id == award.id, Objection.status == ObjectionStatus.open)
+    ).all()
+    if open_objections:
+        raise Conflict("Answer the {count} open objection(s) first.", count=len(open_objections))
+
+
 def confirm(
     *,
     session: Session,
@@ -694,21 +750,7 @@ def confirm(
     award = session.get(Award, award_id)
     if award is None:
         raise NotFound("No award with id {award_id}.", award_id=award_id)
-    if award.status != AwardStatus.publicised or award.publicity_ends_at is None:
-        raise Conflict(
-            "Award {award_id} is {status}; only an award under publicity can be confirmed.",
-            award_id=award_id,
-            status=award.status,
-        )
-    if now < award.publicity_ends_at:
-        raise Conflict(
-            "The publicity period (公示) runs until {ends}.", ends=award.publicity_ends_at.isoformat()
-        )
-    open_objections = session.exec(
-        select(Objection).where(Objection.award_id == award_id, Objection.status == ObjectionStatus.open)
-    ).all()
-    if open_objections:
-        raise Conflict("Answer the {count} open objection(s) first.", count=len(open_objections))
+    check_confirmable(session, award, now)
     before = audit.snapshot(award)
     award.status, award.confirmed_at, award.confirmed_by_id = AwardStatus.confirmed, now, actor.id
     session.add(award)
@@ -760,6 +802,17 @@ def _refresh_status(session: Session, tender: Tender) -> None:
         session.add(tender)
 
 
+def check_declinable(session: Session, actor: User, award: Award) -> None:
+    """The winner may decline its published or confirmed award (to anyone else it is not there)."""
+    bid = session.get(Bid, award.bid_id)
+    if bid is None or bid.supplier_id != actor.organisation_id or award.status == AwardStatus.proposed:
+        raise NotFound("No award with id {award_id}.", award_id=award.id)
+    if award.status not in (AwardStatus.publicised, AwardStatus.confirmed):
+        raise Conflict(
+            "Award {award_id} is {status}; nothing to decline.", award_id=award.id, status=award.status
+        )
+
+
 def decline(
     *,
     session: Session,
@@ -775,18 +828,9 @@ def decline(
     policy.require(actor, "award:decline")
     rules, now = rules or TenderRules(), utc_now(now)
     award = session.get(Award, award_id)
-    bid = session.get(Bid, award.bid_id) if award else None
-    if (
-        award is None
-        or bid is None
-        or bid.supplier_id != actor.organisation_id
-        or award.status == AwardStatus.proposed
-    ):
+    if award is None:
         raise NotFound("No award with id {award_id}.", award_id=award_id)
-    if award.status not in (AwardStatus.publicised, AwardStatus.confirmed):
-        raise Conflict(
-            "Award {award_id} is {status}; nothing to decline.", award_id=award_id, status=award.status
-        )
+    check_declinable(session, actor, award)
     lot = session.get(TenderLot, award.lot_id)
     assert lot is not None and lot.id is not None
     tender = lock_tender(session, lot.tender_id)

@@ -449,12 +449,7 @@ def publish_tender(
     policy.require(actor, "tender:manage")
     rules, now = rules or TenderRules(), utc_now(now)
     tender = lock_tender(session, tender_id)
-    if tender.status != TenderStatus.draft:
-        raise Conflict(
-            "Tender {code} is {status}; only a draft can be published.",
-            code=tender.code,
-            status=tender.status,
-        )
+    check_publishable(tender)
     if tender.deadline is None:
         raise InvalidInput("Set a deadline first.", field="deadline")
     _check_deadline(tender.deadline, earliest=now + timedelta(days=rules.min_bid_days), rules=rules)
@@ -479,6 +474,16 @@ def publish_tender(
     )
     _tell_suppliers(session, tender, "tender_published", now)
     return tender
+
+
+def check_publishable(tender: Tender) -> None:
+    """Only a draft can be published (its deadline and lots are checked as it is published)."""
+    if tender.status != TenderStatus.draft:
+        raise Conflict(
+            "Tender {code} is {status}; only a draft can be published.",
+            code=tender.code,
+            status=tender.status,
+        )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -523,8 +528,7 @@ def update_tender(
             after=audit.snapshot(tender),
         )
         return tender
-    if tender.status != TenderStatus.published or is_open(tender, now):
-        raise Conflict("Tender {code}'s bids have opened; its conditions are final.", code=tender.code)
+    check_conditions_changeable(tender, now)
     if "bundle_ids" in values:
         raise Conflict("The lots of a published tender cannot change.", field="bundle_ids")
     assert tender.deadline is not None and tender.published_at is not None
@@ -550,6 +554,18 @@ def update_tender(
     if "deadline" in values and not changed:
         _tell_suppliers(session, tender, "tender_changed", now, changed=["deadline"])
     return tender
+
+
+def conditions_final(tender: Tender, now: datetime) -> bool:
+    """Once the bids open — or the tender is cancelled or awarded — its conditions and documents
+    are final; a draft or a published tender before its deadline may still change."""
+    return tender.status not in (TenderStatus.draft, TenderStatus.published) or is_open(tender, now)
+
+
+def check_conditions_changeable(tender: Tender, now: datetime) -> None:
+    """Refuse a change of conditions once they are final (:func:`conditions_final`)."""
+    if conditions_final(tender, now):
+        raise Conflict("Tender {code}'s bids have opened; its conditions are final.", code=tender.code)
 
 
 def _apply(tender: Tender, values: dict[str, Any]) -> None:
@@ -630,10 +646,40 @@ def _tell_suppliers(session: Session, tender: Tender, kind: str, now: datetime, 
 # --- cancelling -----
 
 
+def publicity_started(session: Session, tender_id: int) -> bool:
+    """Whether an award of the tender has left the office's proposal: published for 公示, or since
+    confirmed or declined. From then on the scores are final and the award does not run again."""
+    published = (
+        select(Award.id)
+        .join(TenderLot, col(TenderLot.id) == col(Award.lot_id))
+        .where(TenderLot.tender_id == tender_id, Award.status != AwardStatus.proposed)
+    )
+    return session.exec(published).first() is not None
+
+
 def check_not_cancelled(tender: Tender) -> None:
     """Refuse work on a cancelled tender (scoring, award runs): nothing of it goes on."""
     if tender.status == TenderStatus.cancelled:
         raise Conflict("Tender {code} is cancelled.", code=tender.code)
+
+
+def check_cancellable(session: Session, tender: Tender) -> list[Award]:
+    """A tender may be called off until its winners are published for 公示 (then never again, nor
+    once cancelled or awarded); returns its awards, all still the office's proposals."""
+    if tender.status in (TenderStatus.cancelled, TenderStatus.awarded):
+        raise Conflict(
+            "Tender {code} is {status}; it cannot be cancelled.", code=tender.code, status=tender.status
+        )
+    lot_ids = [
+        lot.id for lot in session.exec(select(TenderLot).where(TenderLot.tender_id == tender.id)).all()
+    ]
+    awards = list(session.exec(select(Award).where(col(Award.lot_id).in_(lot_ids))).all())
+    if any(a.status != AwardStatus.proposed for a in awards):
+        raise Conflict(
+            "Tender {code}'s winners are already published (公示); it can no longer be cancelled.",
+            code=tender.code,
+        )
+    return awards
 
 
 def cancel_tender(
@@ -648,19 +694,7 @@ def cancel_tender(
     policy.require(actor, "tender:manage")
     now = utc_now(now)
     tender = lock_tender(session, tender_id)
-    if tender.status in (TenderStatus.cancelled, TenderStatus.awarded):
-        raise Conflict(
-            "Tender {code} is {status}; it cannot be cancelled.", code=tender.code, status=tender.status
-        )
-    lot_ids = [
-        lot.id for lot in session.exec(select(TenderLot).where(TenderLot.tender_id == tender_id)).all()
-    ]
-    awards = session.exec(select(Award).where(col(Award.lot_id).in_(lot_ids))).all()
-    if any(a.status != AwardStatus.proposed for a in awards):
-        raise Conflict(
-            "Tender {code}'s winners are already published (公示); it can no longer be cancelled.",
-            code=tender.code,
-        )
+    awards = check_cancellable(session, tender)
     before = audit.snapshot(tender)
     for award in awards:
         audit.record(

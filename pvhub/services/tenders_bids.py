@@ -41,8 +41,6 @@ from sqlmodel import Session, col, select
 from pvhub import audit, policy
 from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pvhub.models import (
-    Award,
-    AwardStatus,
     Bid,
     BidStatus,
     Organisation,
@@ -61,6 +59,7 @@ from pvhub.services.tenders import (
     is_open,
     lock_tender,
     open_due,
+    publicity_started,
     utc_now,
 )
 
@@ -210,14 +209,19 @@ def _open_for_bids(session: Session, tender_id: int, now: datetime) -> Tender:
     tender = lock_tender(session, tender_id)
     if tender.status == TenderStatus.draft:
         raise NotFound("No tender with id {tender_id}.", tender_id=tender_id)
+    check_takes_bids(tender, now)
+    return tender
+
+
+def check_takes_bids(tender: Tender, now: datetime) -> None:
+    """A published tender takes bids (new ones, revisions, withdrawals, re-confirmations) until its
+    deadline; after it, or once cancelled, none."""
     if tender.status != TenderStatus.published or is_open(tender, now):
-        assert tender.deadline is not None
         raise Conflict(
             "The deadline of tender {code} ({deadline}) has passed; bids are no longer accepted.",
             code=tender.code,
-            deadline=tender.deadline.isoformat(),
+            deadline=tender.deadline.isoformat() if tender.deadline else None,
         )
-    return tender
 
 
 def _current(session: Session, lot_id: int, supplier_id: int) -> Bid | None:
@@ -335,10 +339,7 @@ def withdraw_bid(*, session: Session, actor: User, bid_id: int, now: datetime | 
     bid, lot = _own_current(session, actor, bid_id)
     tender = _open_for_bids(session, lot.tender_id, now)
     session.refresh(bid)
-    if not bid.current or bid.status == BidStatus.withdrawn:
-        raise Conflict(
-            "Bid {bid_id} is not the current version of a live bid; nothing to withdraw.", bid_id=bid_id
-        )
+    check_withdrawable(bid)
     bid.status, bid.withdrawn_at = BidStatus.withdrawn, now
     session.add(bid)
     receipt = _receipt(bid, tender, lot)
@@ -348,6 +349,20 @@ def withdraw_bid(*, session: Session, actor: User, bid_id: int, now: datetime | 
     return receipt
 
 
+def check_withdrawable(bid: Bid) -> None:
+    """Only the current version of a live bid can be withdrawn."""
+    if not bid.current or bid.status == BidStatus.withdrawn:
+        raise Conflict(
+            "Bid {bid_id} is not the current version of a live bid; nothing to withdraw.", bid_id=bid.id
+        )
+
+
+def check_reconfirmable(bid: Bid) -> None:
+    """Only a current bid the tender's changed conditions invalidated needs (and takes) confirmation."""
+    if not bid.current or bid.status != BidStatus.needs_confirmation:
+        raise Conflict("Bid {bid_id} does not need confirmation.", bid_id=bid.id)
+
+
 def confirm_bid(*, session: Session, actor: User, bid_id: int, now: datetime | None = None) -> BidReceipt:
     """Re-confirm a bid under the tender's changed conditions: a new version with the same terms."""
     now = utc_now(now)
@@ -355,8 +370,7 @@ def confirm_bid(*, session: Session, actor: User, bid_id: int, now: datetime | N
     bid, lot = _own_current(session, actor, bid_id)
     tender = _open_for_bids(session, lot.tender_id, now)
     session.refresh(bid)
-    if not bid.current or bid.status != BidStatus.needs_confirmation:
-        raise Conflict("Bid {bid_id} does not need confirmation.", bid_id=bid_id)
+    check_reconfirmable(bid)
     data = BidCreate.model_validate(
         {**{k: bid.content[k] for k in CONTENT_KEYS if k != "nonce"}, "lot_id": lot.id}
     )
@@ -492,6 +506,20 @@ def opening_record(
 # --- scoring -----
 
 
+def check_scorable(session: Session, tender: Tender, bid: Bid, now: datetime) -> None:
+    """A valid bid may be scored once the bids opened, until the proposed winners are published."""
+    check_not_cancelled(tender)
+    if not is_open(tender, now):
+        raise Conflict("Bids are sealed until the deadline; they can be scored once they open.")
+    if not is_valid(bid, tender):
+        raise Conflict(
+            "Bid {bid_id} is not a valid current bid (withdrawn, unconfirmed or above the ceiling).",
+            bid_id=bid.id,
+        )
+    if tender.id is not None and publicity_started(session, tender.id):
+        raise Conflict("The proposed winners are published (公示); the scores are final.")
+
+
 def set_technical_score(
     *, session: Session, actor: User, bid_id: int, technical_score: float, now: datetime | None = None
 ) -> Bid:
@@ -505,21 +533,7 @@ def set_technical_score(
     open_due(session=session, now=now, tender_id=lot.tender_id)
     tender = session.get(Tender, lot.tender_id)
     assert tender is not None
-    check_not_cancelled(tender)
-    if not is_open(tender, now):
-        raise Conflict("Bids are sealed until the deadline; they can be scored once they open.")
-    if not is_valid(bid, tender):
-        raise Conflict(
-            "Bid {bid_id} is not a valid current bid (withdrawn, unconfirmed or above the ceiling).",
-            bid_id=bid_id,
-        )
-    publicised = session.exec(
-        select(Award)
-        .join(TenderLot, col(TenderLot.id) == col(Award.lot_id))
-        .where(TenderLot.tender_id == tender.id, Award.status != AwardStatus.proposed)
-    ).first()
-    if publicised is not None:
-        raise Conflict("The proposed winners are published (公示); the scores are final.")
+    check_scorable(session, tender, bid, now)
     before = audit.snapshot(bid)
     bid.technical_score = technical_score
     bid.total_score = total_score(tender, bid)

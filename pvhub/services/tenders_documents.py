@@ -17,8 +17,15 @@ from sqlmodel import Session, col, select
 
 from pvhub import audit, policy
 from pvhub.errors import Conflict, InvalidInput, NotFound
-from pvhub.models import TenderDocument, TenderStatus, User
-from pvhub.services.tenders import TenderRules, conditions_changed, get_tender, is_open, lock_tender, utc_now
+from pvhub.models import Tender, TenderDocument, TenderStatus, User
+from pvhub.services.tenders import (
+    TenderRules,
+    conditions_changed,
+    conditions_final,
+    get_tender,
+    lock_tender,
+    utc_now,
+)
 
 # extension → (content type, accepted leading bytes)
 _ZIP = (b"PK\x03\x04",)
@@ -67,6 +74,12 @@ def _checked_type(filename: str, content: bytes, max_bytes: int) -> str:
     return content_type
 
 
+def check_documents_changeable(tender: Tender, now: datetime) -> None:
+    """Documents are conditions: they may be attached until the bids open (:func:`conditions_final`)."""
+    if conditions_final(tender, now):
+        raise Conflict("Tender {code}'s bids have opened; its documents are final.", code=tender.code)
+
+
 def add_document(
     *,
     session: Session,
@@ -85,8 +98,7 @@ def add_document(
     name = PurePath(filename.replace("\\", "/")).name[:255] or "document"
     content_type = _checked_type(name, content, max_bytes)
     tender = lock_tender(session, tender_id)
-    if tender.status not in (TenderStatus.draft, TenderStatus.published) or is_open(tender, now):
-        raise Conflict("Tender {code}'s bids have opened; its documents are final.", code=tender.code)
+    check_documents_changeable(tender, now)
     sha256 = hashlib.sha256(content).hexdigest()
     path = _path(data_dir, tender_id, sha256)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from pvhub.models import Award, AwardStatus, Bid, Objection, Tender, TenderStatus
+from pvhub.services import awards, tenders_bids
 from tests.pvhub.api.test_tenders_api import SECRET_MARKS, open_round, pass_deadline
 from tests.pvhub.tenderworld import SECRET_NOTE, build_world
 from tests.web.test_pages import csrf_of, login
@@ -364,3 +365,46 @@ def test_a_refused_award_action_goes_back_to_its_tenders_award_page_and_says_why
     )
     assert short.status_code == 303 and short.headers["location"] == award_page
     assert "at least 5 characters" in client.get(award_page).text
+
+
+def test_the_pages_offer_what_the_services_accept_cancel_until_the_winners_are_published(
+    client: TestClient, session: Session, world
+) -> None:  # type: ignore[no-untyped-def]
+    """Once the proposed winners are published (公示), the tender page offers no cancel, the award page
+    no confirmation until the period is over, the scoring page no scores; what is not offered is refused."""
+    tender, _ = _opened_with_bids(session, world)
+    for placed in session.exec(select(Bid)).all():
+        tenders_bids.set_technical_score(
+            session=session, actor=world.office, bid_id=placed.id, technical_score=80
+        )
+    awards.run_now(session=session, actor=world.office, tender_id=tender.id)
+    session.commit()
+    cancel_form = f'action="/tenders/{tender.id}/cancel"'
+    client.headers["Accept-Language"] = "en"
+    login(client, "office@t.cn")
+    assert cancel_form in client.get(f"/tenders/{tender.id}").text  # a proposal is the office's own
+    awards.start_publicity(session=session, actor=world.office, tender_id=tender.id)  # 3 days
+    session.commit()
+
+    page = client.get(f"/tenders/{tender.id}")
+    assert page.status_code == 200 and cancel_form not in page.text
+    refused = client.post(
+        f"/tenders/{tender.id}/cancel",
+        data={"csrf_token": csrf_of(page.text), "reason": "The survey failed."},
+    )
+    assert "winners are already published" in refused.text
+    session.expire_all()
+    assert session.get(Tender, tender.id).status == TenderStatus.opened  # type: ignore[union-attr]
+    award_page = client.get(f"/tenders/{tender.id}/award").text
+    [award] = session.exec(select(Award)).all()
+    assert f"/awards/{award.id}/confirm" not in award_page and "/award/override" in award_page
+    scoring = client.get(f"/tenders/{tender.id}/bids").text
+    assert "/score" not in scoring and "1,234,567.89" in scoring  # the scores are final, still shown
+
+    client.cookies.clear()
+    login(client, "s2@t.cn")  # a bidder: may object to Supplier 1's award; Supplier 1 may not
+    assert f"/awards/{award.id}/object" in client.get(f"/tenders/{tender.id}/award").text
+    client.cookies.clear()
+    login(client, "s1@t.cn")
+    own = client.get(f"/tenders/{tender.id}/award").text
+    assert f"/awards/{award.id}/object" not in own and f"/awards/{award.id}/decline" in own
