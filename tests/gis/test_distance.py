@@ -45,7 +45,7 @@ def test_nearest_target_for_each_point() -> None:
     assert index.tolist() == [1, 0]
     assert dist == pytest.approx([1.0, np.sqrt(2)])
     assert distances_m([[0, 0]], [[3, 4]])[0, 0] == pytest.approx(5.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no target points"):
         nearest([[0, 0]], np.empty((0, 2)))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no points"):
         projection_for_points(np.empty((0, 2)))

@@ -123,7 +123,7 @@ def test_corridor_and_walkway_canopies() -> None:
     sloped = canopy(footprint, height_m=3.0, surface_tilt=10.0, surface_azimuth=200.0)
     assert sloped.gross_area_m2 == pytest.approx(120.0 / math.cos(math.radians(10)), rel=1e-6)
     assert sloped.surface_azimuth == 200.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="height_m must be >= 0"):
         canopy(footprint, height_m=-1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"tilt must be in \[0, 90\)"):
         canopy(footprint, height_m=3.0, surface_tilt=90.0)

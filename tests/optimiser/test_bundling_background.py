@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -31,6 +32,17 @@ def _children() -> set[int]:
         except OSError:
             continue  # a thread that ended meanwhile
     return pids
+
+
+def test_the_child_listing_sees_a_child_until_it_is_reaped() -> None:
+    """The tests below compare this listing before and after a run: an empty one would pass them all."""
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert child.pid in _children()
+    finally:
+        child.kill()
+        child.wait()
+    assert child.pid not in _children()
 
 
 def test_bound_arrives_while_the_heuristics_run() -> None:

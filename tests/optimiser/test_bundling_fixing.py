@@ -39,6 +39,36 @@ def optimum(inst: BundlingInstance, prep, required: set[int]) -> np.ndarray:  # 
     return res.assign
 
 
+CASES = 3  # instances each limit set is checked on
+SEEDS = range(1, 80)  # draws searched, in order, for those instances
+
+
+def _check_fixing(inst: BundlingInstance, prep, base: np.ndarray) -> int:  # type: ignore[no-untyped-def]
+    """Fix against the optimum's cost and against the incumbent's; return the pairs the first dropped."""
+    required = set(range(len(prep.units)))
+    warm = local_search(inst, prep, base, time_limit_s=1)
+    assert is_valid(inst, prep, warm)
+    best = optimum(inst, prep, required)
+    best_cost = solution_key(inst, prep, best)[1]
+    lag, pi, bound = cost_phase_prices(
+        inst, prep, required=required, upper=solution_key(inst, prep, warm)[1], time_limit_s=0.3
+    )
+    assert math.isfinite(bound) and bound <= best_cost + 1e-6
+    anchors = {int(j) for j in best[best >= 0].tolist()}
+    used = {(u, int(j)) for u, j in enumerate(best.tolist()) if j >= 0}
+    kept = {(u, int(j)) for u, j in enumerate(warm.tolist()) if j >= 0}
+    dropped = []
+    # fixing against the tightest valid upper bound, relative to another solution than the optimum
+    for upper in (best_cost, solution_key(inst, prep, warm)[1]):
+        fixing = reduced_cost_fixing(lag, pi, upper, warm)
+        assert fixing.bound <= best_cost + 1e-6
+        assert not anchors & fixing.anchors
+        assert not used & fixing.pairs
+        assert not kept & fixing.pairs  # and the incumbent it was fixed against keeps every pair
+        dropped.append(len(fixing.pairs))
+    return dropped[0]
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -49,35 +79,21 @@ def optimum(inst: BundlingInstance, prep, required: set[int]) -> np.ndarray:  # 
     ],
 )
 @pytest.mark.parametrize("groups", [False, True])
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_fixing_never_drops_a_pair_or_anchor_of_the_optimum(
-    params: dict[str, float], groups: bool, seed: int
-) -> None:
-    inst = BundlingInstance(sites_for(seed, 14, groups=groups), require_all=True, **params)  # type: ignore[arg-type]
-    prep = prepare(inst)
-    if prep.unfit:
-        pytest.skip("a unit fits no bundle in this draw")
-    required = set(range(len(prep.units)))
-    base = greedy(inst, prep, seed=0, time_limit_s=2)
-    if base is None:
-        pytest.skip("the greedy found no complete solution in this draw")
-    warm = local_search(inst, prep, base, time_limit_s=1)
-    assert is_valid(inst, prep, warm)
-    best = optimum(inst, prep, required)
-    best_cost = solution_key(inst, prep, best)[1]
-    lag, pi, bound = cost_phase_prices(
-        inst, prep, required=required, upper=solution_key(inst, prep, warm)[1], time_limit_s=1
-    )
-    assert bound <= best_cost + 1e-6
-    # fixing against the tightest valid upper bound, relative to another solution than the optimum
-    for upper in (best_cost, solution_key(inst, prep, warm)[1]):
-        fixing = reduced_cost_fixing(lag, pi, upper, warm)
-        assert fixing.bound <= best_cost + 1e-6
-        anchors = {int(j) for j in best[best >= 0].tolist()}
-        assert not anchors & fixing.anchors
-        used = {(u, int(j)) for u, j in enumerate(best.tolist()) if j >= 0}
-        assert not used & fixing.pairs
-        # and the incumbent it was fixed against keeps every pair
-        kept = {(u, int(j)) for u, j in enumerate(warm.tolist()) if j >= 0}
-        assert not kept & fixing.pairs
-    assert math.isfinite(bound)
+def test_fixing_never_drops_a_pair_or_anchor_of_the_optimum(params: dict[str, float], groups: bool) -> None:
+    """Checked on the first CASES draws where the case applies: every unit fits a bundle, the greedy
+    bundles them all (the incumbent fixing needs) and fixing drops something to check against the
+    optimum. Draws where it does not apply are passed over, never skipped, and too few fails."""
+    checked: list[int] = []
+    for seed in SEEDS:
+        inst = BundlingInstance(sites_for(seed, 14, groups=groups), require_all=True, **params)  # type: ignore[arg-type]
+        prep = prepare(inst)
+        if prep.unfit:
+            continue  # a unit fits no bundle: require_all has no solution
+        base = greedy(inst, prep, seed=0, time_limit_s=2)
+        if base is None:
+            continue  # no complete incumbent to fix against
+        if _check_fixing(inst, prep, base):
+            checked.append(seed)
+            if len(checked) == CASES:
+                return
+    pytest.fail(f"fixing dropped a pair on only {len(checked)} of the draws {SEEDS} ({checked})")

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from pvhub.errors import Conflict, InvalidInput, NotFound
-from pvhub.models import AuditEvent, Role, User
+from pvhub.models import AuditEvent, Organisation, Role
 from pvhub.services import accounts
 
 
@@ -87,9 +87,14 @@ def test_duplicates_and_unknown_organisations_are_refused(session: Session) -> N
 
 def test_a_rolled_back_change_leaves_no_audit_event(session: Session) -> None:
     accounts.create_organisation(session=session, actor=None, name="Gone", kind=Role.owner)
+    session.flush()
+    # the change was audited in its transaction: the rollback below has an event to take back
+    assert [(e.entity, e.action) for e in session.exec(select(AuditEvent)).all()] == [
+        ("organisation", "create")
+    ]
     session.rollback()
     assert session.exec(select(AuditEvent)).all() == []
-    assert session.exec(select(User)).all() == []
+    assert session.exec(select(Organisation).where(Organisation.name == "Gone")).all() == []
 
 
 def test_only_the_office_manages_users(session: Session, make_user) -> None:  # type: ignore[no-untyped-def]

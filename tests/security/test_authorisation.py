@@ -9,7 +9,8 @@ A parameter nobody has described fails the test with a message saying what to ad
 Each request carries a schema-valid body (the smallest one Hypothesis can find for the operation),
 so the request reaches the handler and the service's own check, not just FastAPI's validation.
 Expected: never a 5xx; never a 2xx for a role that must not see or change the object — except the
-few (route, role) pairs in :data:`SHARED_BY_DESIGN` / :data:`PUBLIC_BY_DESIGN`, each with its reason.
+few (route, role) pairs in :data:`SHARED_BY_DESIGN` / :data:`PUBLIC_BY_DESIGN`, each with its reason —
+and for such a role a refusal (403, or 404 for a hidden object), not a later check's 409 or 422.
 The office may do nearly everything by design, so it is asked only to read, and must not fail (5xx).
 """
 
@@ -219,6 +220,13 @@ def _collect_routes() -> list[Route]:
 OBJECT_ROUTES = _collect_routes()
 
 
+def test_the_object_routes_are_collected() -> None:
+    """An empty or partial listing would leave the table below with nothing, or little, to check."""
+    assert len(OBJECT_ROUTES) >= 40
+    assert Route("GET", "/api/v1/sites/{site_id}") in OBJECT_ROUTES
+    assert Route("POST", "/api/v1/bids/{bid_id}/withdraw") in OBJECT_ROUTES
+
+
 @dataclass
 class Matrix:
     app: FastAPI
@@ -349,8 +357,18 @@ def test_no_role_reaches_someone_elses_object(matrix: Matrix, route: Route) -> N
         allowed |= {"anonymous", "owner", "supplier"}
     errors = {role: code for role, code in outcomes.items() if code >= 500}
     leaks = {role: code for role, code in outcomes.items() if 200 <= code < 300 and role not in allowed}
+    # a role that may not reach the object is refused by the permission check (403, or 404 where the
+    # object is hidden); any other 4xx (422, 409, …) would be a later check answering in its place
+    unchecked = {
+        role: code
+        for role, code in outcomes.items()
+        if role not in allowed and role != "anonymous" and code not in (403, 404)
+    }
     assert not errors, f"{route}: server errors {errors} (all answers: {outcomes})"
     assert not leaks, f"{route}: reached someone else's object as {leaks} (all answers: {outcomes})"
+    assert not unchecked, (
+        f"{route}: not refused by a permission check as {unchecked} (all answers: {outcomes})"
+    )
     if "office" in outcomes and all(ids_of["office"][p] != MISSING_ID for p in route.params):
         expected_ok = (route.method, route.path) not in OFFICE_CANNOT_READ
         assert (200 <= outcomes["office"] < 300) == expected_ok, (

@@ -80,7 +80,8 @@ def test_a_deactivated_user_is_out_at_once_and_a_new_password_replaces_the_old(
 
     out = _post(client, f"/accounts/users/{owner.id}/active", active="0")
     assert "owner@x.cn 已不能登录。" in out and "已停用" in out
-    assert other.get("/sites", follow_redirects=False).status_code in (303, 401)  # the open session ends
+    ended = other.get("/sites", follow_redirects=False)  # the open session ends: back to the login page
+    assert ended.status_code == 303 and ended.headers["location"].startswith("/login")
     mine = _post(client, f"/accounts/users/{office.id}/active", active="0")
     assert "不能停用自己的账户。" in mine
     back = _post(client, f"/accounts/users/{owner.id}/active", active="1")

@@ -31,7 +31,9 @@ def test_a_login_without_the_csrf_token_is_refused(client: TestClient, make_user
     client.get("/login")
     response = client.post("/login", data={"email": "o@x.cn", "password": TEST_PASSWORD})
     assert response.status_code == 403
-    assert "reload the page" in response.text or "刷新页面" in response.text
+    # the CSRF check's refusal, in the default language (no Accept-Language: zh_CN)
+    assert "表单已过期或并非来自 pvhub，请刷新页面后重试。" in response.text
+    assert "reload the page" not in response.text
 
 
 def test_wrong_password_shows_the_form_again_with_a_message(client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
-from pvhub.models import Role
+from pvhub.models import Organisation, Role, User
 from tests.conftest import api_token
 
 
@@ -18,7 +19,11 @@ def test_the_office_adds_an_organisation_and_a_user_and_keeps_them_out(
     h = api_token(client, "office@x.cn")
     supplier = api_token(client, "s@x.cn")
     assert client.get("/api/v1/organisations", headers=supplier).status_code == 403
-    assert client.post("/api/v1/users", json={}, headers=supplier).status_code in (403, 422)
+    empty = client.post("/api/v1/users", json={}, headers=h)  # validation answers the office
+    assert empty.status_code == 422 and {e["loc"][-1] for e in empty.json()["detail"]} >= {
+        "email",
+        "password",
+    }
 
     org = client.post(
         "/api/v1/organisations",
@@ -60,3 +65,38 @@ def test_the_office_adds_an_organisation_and_a_user_and_keeps_them_out(
         e["organisation"]["name"]: e["users"] for e in client.get("/api/v1/organisations", headers=h).json()
     }
     assert [u["email"] for u in names["浦江光伏工程"]] == ["li@pj.cn"]
+
+
+def test_no_one_but_the_office_manages_the_directory_even_with_a_valid_request(
+    client: TestClient, session: Session, make_user: Any
+) -> None:
+    """Valid bodies, so that validation cannot be what refuses: the permission check must answer."""
+    make_user("office@x.cn", Role.office)
+    supplier = make_user("s@x.cn", Role.supplier, "浦江光伏工程")
+    owner = make_user("w@x.cn", Role.owner, "外滩物业")
+    user_body = {"email": "mallory@x.cn", "organisation": "浦江光伏工程", "password": "long-enough-pw-1"}
+    org_body = {"name": "Mallory Solar", "kind": "supplier", "annual_capacity_kw": 100}
+    for email, other in (("s@x.cn", owner), ("w@x.cn", supplier)):
+        headers = api_token(client, email)
+        assert client.get("/api/v1/organisations", headers=headers).status_code == 403
+        assert client.post("/api/v1/organisations", json=org_body, headers=headers).status_code == 403
+        assert client.post("/api/v1/users", json=user_body, headers=headers).status_code == 403
+        change = client.patch(f"/api/v1/users/{other.id}", json={"active": False}, headers=headers)
+        assert change.status_code == 403
+        reset = client.patch(
+            f"/api/v1/users/{other.id}", json={"password": "taken-over-pw-1"}, headers=headers
+        )
+        assert reset.status_code == 403
+    session.expire_all()
+    assert session.exec(select(Organisation).where(Organisation.name == "Mallory Solar")).first() is None
+    assert session.exec(select(User).where(User.email == "mallory@x.cn")).first() is None
+    assert all(u.active for u in (session.get(User, owner.id), session.get(User, supplier.id)))  # type: ignore[union-attr]
+    # the office's requests of the same shape go through, so the bodies above were valid
+    office = api_token(client, "office@x.cn")
+    assert client.post("/api/v1/organisations", json=org_body, headers=office).status_code == 201
+    assert client.post("/api/v1/users", json=user_body, headers=office).status_code == 201
+    assert (
+        client.patch(f"/api/v1/users/{owner.id}", json={"active": False}, headers=office).status_code == 200
+    )
+    empty = client.post("/api/v1/organisations", json={}, headers=office)
+    assert empty.status_code == 422 and [e["loc"][-1] for e in empty.json()["detail"]] == ["name", "kind"]

@@ -218,14 +218,15 @@ def test_only_the_office_sets_assumptions_and_only_to_a_fraction_of_0_to_1(
     with pytest.raises(PermissionDenied):
         register.set_surface_assumptions(session=session, actor=owner, surface_id=roof.id, shading_loss=0.5)
     for bad in (-0.1, 1.5, float("nan")):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput, match="shading loss must be between 0 and 100 %") as refused:
             register.set_surface_assumptions(
                 session=session, actor=office, surface_id=roof.id, shading_loss=bad
             )
+        assert refused.value.field == "shading_loss"
     draft.status = SurfaceStatus.withdrawn
     session.add(draft)
     session.commit()
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="withdrawn surface"):
         register.set_surface_assumptions(session=session, actor=office, surface_id=draft.id, shading_loss=0.1)
     session.expire_all()
     assert session.get(Surface, roof.id).shading_loss == 0  # type: ignore[union-attr]

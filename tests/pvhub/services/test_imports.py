@@ -244,7 +244,7 @@ def test_a_failure_while_writing_leaves_the_database_unchanged(
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(imports, "_write", broken)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="disk full"):  # the failure planted above, no other
         run(session, owner, csv_bytes(*GOOD_ROWS))
     session.rollback()
     assert count(session, Site) == count(session, Surface) == 0

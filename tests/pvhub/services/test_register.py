@@ -391,11 +391,11 @@ def test_removing_a_sites_footprint_keeps_its_location(session: Session, people:
 def test_a_withdrawn_surface_is_final(session: Session, people: People) -> None:
     roof = new_roof(session, people["owner"], new_site(session, people["owner"]).id)
     register.withdraw_surface(session=session, actor=people["owner"], surface_id=roof.id)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="withdrawn cannot be edited"):
         register.update_surface(
             session=session, actor=people["owner"], surface_id=roof.id, changes=SurfaceUpdate(name="x")
         )
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match="this one is withdrawn"):
         register.submit_surface(session=session, actor=people["owner"], surface_id=roof.id)
 
 

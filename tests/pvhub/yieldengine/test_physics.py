@@ -64,9 +64,9 @@ def test_a_horizon_profile_that_hides_the_low_sun_reduces_the_yield(shanghai):
 
 
 def test_bad_inputs_are_refused(shanghai):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"tilt must be within \[0, 90\] degrees"):
         estimate(["roof"], [95], [180], [10], weather=shanghai)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="usable_area_m2 must be >= 0"):
         estimate(["roof"], [20], [180], [-1], weather=shanghai)
     with pytest.raises(ValueError, match="unknown surface kind"):
         estimate(["carport"], [20], [180], [10], weather=shanghai)
