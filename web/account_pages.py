@@ -16,9 +16,10 @@ from pvhub.errors import DomainError, InvalidInput
 from pvhub.models import Role
 from pvhub.services import accounts
 from web import csrf, i18n
+from web.binding import parse_number
 from web.shell import LoggedIn
 from web.templating import render
-from web.tender_pages import _back, page_context, parse_number
+from web.tender_pages import _back, page_context
 
 router = APIRouter(include_in_schema=False)
 BACK = "/accounts"

@@ -10,11 +10,12 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from pvhub import policy
+from pvhub.api.construction import MilestoneReport, SendBack
 from pvhub.api.deps import SessionDep
 from pvhub.api.imports import read_limited
 from pvhub.errors import DomainError, InvalidInput
@@ -31,6 +32,7 @@ from pvhub.services import (
 from pvhub.services import programme as programme_service
 from pvhub.services.progress import STAGES, StageFilter
 from web import csrf, i18n, import_report
+from web.binding import bind
 from web.form_data import PageForm
 from web.review_pages import _subdistricts
 from web.shell import LoggedIn, base_context
@@ -132,13 +134,6 @@ def _back(surface_id: int) -> RedirectResponse:
     return RedirectResponse(f"/construction/surfaces/{surface_id}", status_code=303)
 
 
-def _parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput("Not a date (YYYY-MM-DD): {text!r}", text=text, field="date") from None
-
-
 def _parse_kwp(text: str) -> float | None:
     text = text.strip().replace(",", ".")
     if not text:
@@ -155,26 +150,29 @@ def report(
     surface_id: int,
     user: LoggedIn,
     session: SessionDep,
-    kind: Annotated[str, Form(max_length=40)],
-    reached_on: Annotated[str, Form(max_length=20)],
-    note: Annotated[str, Form(max_length=2000)] = "",
-    installed_kwp: Annotated[str, Form(max_length=20)] = "",
+    form: PageForm,
     evidence: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """The winner reports a milestone reached (date, note, optional evidence), all or nothing."""
+    """The winner reports a milestone reached (date, note, optional evidence), all or nothing; the
+    form is read into the API's :class:`MilestoneReport`."""
     settings = request.app.state.settings
     content = read_limited(evidence, int(settings.max_upload_mb * 1e6)) if evidence else b""
     try:
-        if kind not in MilestoneKind.__members__:
-            raise InvalidInput("Choose a milestone.", field="kind")
+        reached_on = str(form.get("reached_on") or "").strip()  # the API's "date"
+        data = bind(
+            MilestoneReport,
+            form,
+            installed_kwp=_parse_kwp(str(form.get("installed_kwp") or "")),
+            **({"date": reached_on} if reached_on else {}),
+        )
         milestone = construction.report_milestone(
             session,
             actor=user,
             surface_id=surface_id,
-            kind=MilestoneKind(kind),
-            actual_date=_parse_date(reached_on),
-            note=note,
-            installed_kwp=_parse_kwp(installed_kwp),
+            kind=data.kind,
+            actual_date=data.date,
+            note=data.note,
+            installed_kwp=data.installed_kwp,
             today=_today(request),
         )
         if content and evidence is not None and milestone.id is not None:
@@ -229,12 +227,13 @@ def send_back(
     milestone_id: int,
     user: LoggedIn,
     session: SessionDep,
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    form: PageForm,
 ) -> Response:
     """The office sends a reported milestone back to the supplier with a reason."""
     surface_id = construction.milestone_surface(session, milestone_id=milestone_id)
     try:
-        construction.send_back_milestone(session, actor=user, milestone_id=milestone_id, reason=reason)
+        data = bind(SendBack, form)
+        construction.send_back_milestone(session, actor=user, milestone_id=milestone_id, reason=data.reason)
         request.session["flash_ok"] = i18n.gettext("Milestone sent back to the supplier.")
     except DomainError as exc:
         session.rollback()

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -22,14 +21,13 @@ from pvhub.models.register import SiteCreate, SiteUpdate, SurfaceCreate
 from pvhub.services import register
 from pvhub.services.register_geometry import surface_shape
 from web import csrf, i18n
+from web.binding import bind
 from web.form_data import PageForm
 from web.mapdata import from_display
 from web.shell import LoggedIn, base_context
 from web.templating import render
-from web.validation import first_problem
 
 router = APIRouter(include_in_schema=False)
-ModelT = TypeVar("ModelT", bound=BaseModel)
 
 SITE_USES = (
     "office",
@@ -69,17 +67,6 @@ def _numbers(form: FormData, names: tuple[str, ...]) -> dict[str, float]:
         if not math.isfinite(values[name]):  # "nan", "inf", 1e400
             raise InvalidInput("{field}: {raw!r} is not a number.", raw=raw, field=name)
     return values
-
-
-def _validated(model: type[ModelT], data: dict[str, Any]) -> ModelT:
-    """The form's fields as the API's input model; its first complaint as a message on the form."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        field, found = first_problem(exc)
-        if field is None:
-            raise InvalidInput("{problem}.", problem=found) from None
-        raise InvalidInput("{field}: {problem}.", problem=found, field=field) from None
 
 
 def _geojson(form: FormData, name: str, datum: str = "wgs84") -> dict[str, Any] | None:
@@ -213,7 +200,7 @@ def create_site(request: Request, user: LoggedIn, session: SessionDep, form: Pag
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     try:
         fields = _site_fields(form, values, request.app.state.settings.map_tile_crs)
-        data = _validated(SiteCreate, fields)
+        data = bind(SiteCreate, {}, **fields)
         site = register.create_site(session=session, actor=user, data=data)
     except DomainError as exc:
         context = _site_form_context(request, user, session, values)
@@ -244,7 +231,7 @@ def edit_site(
     try:
         changes = _site_fields(form, values, request.app.state.settings.map_tile_crs)
         register.update_site(
-            session=session, actor=user, site_id=site_id, changes=_validated(SiteUpdate, changes)
+            session=session, actor=user, site_id=site_id, changes=bind(SiteUpdate, {}, **changes)
         )
     except DomainError as exc:
         site = register.get_site(session=session, user=user, site_id=site_id)
@@ -279,11 +266,11 @@ def preview_surface(
         if values["geometry"] is None and "tilt_deg" not in values:
             context["hint"] = True
         else:
-            data = SurfaceCreate.model_validate(values)
+            data = bind(SurfaceCreate, {}, **values)
             context["shape"] = surface_shape(data.kind, data.model_dump())
     except DomainError as exc:
         context["error"] = i18n.error_text(exc)
-    except ValueError as exc:  # pydantic validation of the typed numbers
+    except ValueError as exc:  # what the geometry library itself refuses, in its own words
         context["error"] = str(exc).splitlines()[-1] if str(exc) else "invalid input"
     return render(request, "partials/surface_preview.html", context)
 
@@ -293,13 +280,13 @@ def add_surface(
     request: Request, site_id: int, user: LoggedIn, session: SessionDep, form: PageForm
 ) -> Response:
     try:
-        data = SurfaceCreate.model_validate(
-            _surface_values(form, site_id, request.app.state.settings.map_tile_crs)
+        data = bind(
+            SurfaceCreate, {}, **_surface_values(form, site_id, request.app.state.settings.map_tile_crs)
         )
         register.create_surface(session=session, actor=user, data=data)
     except DomainError as exc:
         request.session["flash_error"] = i18n.error_text(exc)
-    except ValueError as exc:
+    except ValueError as exc:  # what the geometry library itself refuses, in its own words
         request.session["flash_error"] = str(exc).splitlines()[-1]
     return RedirectResponse(f"/sites/{site_id}#surfaces", status_code=303)
 

@@ -2,10 +2,11 @@
 proposal with the optimiser's reasons, overrides a lot with a written reason, publishes the winners
 for 公示, answers objections and confirms; bidders see the published winners, object, or decline.
 
-An action on an award or an objection goes back to its tender's award page, with the reason when it
-is refused; the tender is found from the award itself (:func:`pvhub.services.awards.tender_of_award`),
-not from the form, so a form without it cannot lead nowhere; an award the user may not see is a
-404 page, as elsewhere."""
+Forms are read into the API's own input models (:func:`web.binding.bind`), so a page takes exactly
+what the API takes. An action on an award or an objection goes back to its tender's award page,
+with the reason when it is refused; the tender is found from the award itself
+(:func:`pvhub.services.awards.tender_of_award`), not from the form, so a form without it cannot lead
+nowhere; an award the user may not see is a 404 page, as elsewhere."""
 
 from __future__ import annotations
 
@@ -16,14 +17,16 @@ from starlette.responses import Response
 
 from pvhub import policy
 from pvhub.api.deps import SessionDep, StartJob
-from pvhub.errors import DomainError, InvalidInput
+from pvhub.errors import DomainError
 from pvhub.models import RunStatus
+from pvhub.models.tender import AwardDecline, AwardOverride, ObjectionAnswer, ObjectionCreate
 from pvhub.services import awards, tender_actions, tender_scores, tenders, tenders_bids
 from web import csrf, i18n
+from web.binding import bind
 from web.form_data import PageForm
 from web.shell import LoggedIn
 from web.templating import render
-from web.tender_pages import _back, _number, page_context, rules_of
+from web.tender_pages import _back, page_context, rules_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,19 +87,14 @@ def override(
     request: Request, tender_id: int, user: LoggedIn, session: SessionDep, form: PageForm
 ) -> Response:
     try:
-        lot_id, bid_id = _number(form, "lot_id", integer=True), _number(form, "bid_id", integer=True)
-        reason = str(form.get("reason") or "").strip()
-        if lot_id is None or bid_id is None:
-            raise InvalidInput("Choose the bid that should win the lot.", field="bid_id")
-        if len(reason) < 5:
-            raise InvalidInput("Write down why (at least 5 characters).", field="reason")
+        data = bind(AwardOverride, form)
         awards.override(
             session=session,
             actor=user,
             tender_id=tender_id,
-            lot_id=int(lot_id),
-            bid_id=int(bid_id),
-            reason=reason,
+            lot_id=data.lot_id,
+            bid_id=data.bid_id,
+            reason=data.reason,
         )
     except DomainError as exc:
         session.rollback()
@@ -139,10 +137,8 @@ def object_to(
 ) -> Response:
     back = _award_page(awards.tender_of_award(session=session, user=user, award_id=award_id))
     try:
-        text = str(form.get("text") or "").strip()
-        if len(text) < 5:
-            raise InvalidInput("Say what you object to (at least 5 characters).", field="text")
-        awards.lodge_objection(session=session, actor=user, award_id=award_id, text=text)
+        data = bind(ObjectionCreate, form)
+        awards.lodge_objection(session=session, actor=user, award_id=award_id, text=data.text)
     except DomainError as exc:
         session.rollback()
         return _back(request, back, error=i18n.error_text(exc))
@@ -155,10 +151,10 @@ def answer(
 ) -> Response:
     back = _award_page(awards.tender_of_objection(session=session, user=user, objection_id=objection_id))
     try:
-        response = str(form.get("response") or "").strip()
-        if len(response) < 5:
-            raise InvalidInput("Write the answer (at least 5 characters).", field="response")
-        awards.answer_objection(session=session, actor=user, objection_id=objection_id, response=response)
+        data = bind(ObjectionAnswer, form)
+        awards.answer_objection(
+            session=session, actor=user, objection_id=objection_id, response=data.response
+        )
     except DomainError as exc:
         session.rollback()
         return _back(request, back, error=i18n.error_text(exc))
@@ -169,10 +165,10 @@ def answer(
 def decline(request: Request, award_id: int, user: LoggedIn, session: SessionDep, form: PageForm) -> Response:
     back = _award_page(awards.tender_of_award(session=session, user=user, award_id=award_id))
     try:
-        reason = str(form.get("reason") or "").strip()
-        if not reason:
-            raise InvalidInput("Say why you decline.", field="reason")
-        awards.decline(session=session, actor=user, award_id=award_id, reason=reason, rules=rules_of(request))
+        data = bind(AwardDecline, form)
+        awards.decline(
+            session=session, actor=user, award_id=award_id, reason=data.reason, rules=rules_of(request)
+        )
     except DomainError as exc:
         session.rollback()
         return _back(request, back, error=i18n.error_text(exc))

@@ -13,21 +13,26 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 from sqlmodel import Session, col, select
-from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from pvhub import policy
 from pvhub.api import tenders as api_tenders
 from pvhub.api.deps import SessionDep
 from pvhub.api.imports import read_limited
-from pvhub.errors import DomainError, InvalidInput, Phrase
-from pvhub.ids import ascii_id, parse_ids
+from pvhub.errors import DomainError, InvalidInput
+from pvhub.ids import ascii_id
 from pvhub.models import Bid, BidStatus, Role, TenderLot, User
-from pvhub.models.tender import BidCreate, SupplierProfileUpdate, TenderCancel, TenderCreate, TenderUpdate
+from pvhub.models.tender import (
+    BidCreate,
+    SupplierProfileUpdate,
+    TechnicalScore,
+    TenderCancel,
+    TenderCreate,
+    TenderUpdate,
+)
 from pvhub.services import (
     notifications,
     tender_actions,
@@ -39,10 +44,10 @@ from pvhub.services import (
 )
 from pvhub.services.tenders import TenderRules
 from web import csrf, i18n
+from web.binding import bind
 from web.form_data import PageForm
 from web.shell import LoggedIn, base_context
 from web.templating import render
-from web.validation import first_problem
 
 router = APIRouter(include_in_schema=False)
 TIERS = ("tier1", "tier2", "tier3")
@@ -87,37 +92,6 @@ def _back(request: Request, url: str, error: str | None = None, message: str | N
     if message:
         request.session["flash"] = message
     return RedirectResponse(url, status_code=303)
-
-
-def _form_error(exc: Exception) -> str:
-    """A DomainError's message, or pydantic's first complaint naming the field."""
-    if isinstance(exc, DomainError):
-        return i18n.error_text(exc)
-    if isinstance(exc, ValidationError):
-        where, found = first_problem(exc)
-        wording = i18n.PageWording()
-        text = found.render(wording) if isinstance(found, Phrase) else found
-        return (
-            i18n.gettext("{label}: {problem}").format(label=wording.field(where), problem=text)
-            if where
-            else text
-        )
-    return str(exc)
-
-
-def _number(form: FormData, name: str, *, integer: bool = False) -> float | int | None:
-    return parse_number(str(form.get(name) or ""), name, integer=integer)
-
-
-def parse_number(raw: str, name: str, *, integer: bool = False) -> float | int | None:
-    """A form field's number (thousands separators allowed); None when left empty."""
-    raw = raw.strip().replace(",", "").replace("，", "")
-    if not raw:
-        return None
-    try:
-        return int(raw) if integer else float(raw)
-    except ValueError:
-        raise InvalidInput("{field}: {raw!r} is not a number.", raw=raw, field=name) from None
 
 
 def _local_deadline(request: Request, raw: str) -> datetime | None:
@@ -195,26 +169,17 @@ def create_tender(request: Request, user: LoggedIn, session: SessionDep, form: P
     """Save the draft, or save and publish it at once (``action=publish``)."""
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     try:
-        data = TenderCreate.model_validate(
-            {
-                "title": values.get("title", "").strip(),
-                "title_en": values.get("title_en", "").strip() or None,
-                "description": values.get("description", "").strip(),
-                "deadline": _local_deadline(request, values.get("deadline", "")),
-                "ceiling_price_cny_per_w": _number(form, "ceiling_price_cny_per_w"),
-                "price_weight": _number(form, "price_weight"),
-                "bundle_ids": parse_ids(form.getlist("bundle_ids"), "bundle_ids"),
-            }
-        )
+        deadline = _local_deadline(request, values.get("deadline", ""))
+        data = bind(TenderCreate, form, deadline=deadline)
         tender = tenders.create_tender(session=session, actor=user, data=data, rules=rules_of(request))
         if values.get("action") == "publish":
             tenders.publish_tender(
                 session=session, actor=user, tender_id=tender.id or 0, rules=rules_of(request)
             )
-    except (DomainError, ValidationError) as exc:
+    except DomainError as exc:
         session.rollback()
         context = _new_context(request, user, session, values)
-        context["error"] = _form_error(exc)
+        context["error"] = i18n.error_text(exc)
         context["chosen"] = {ascii_id(b) for b in form.getlist("bundle_ids")} - {None}
         return render(request, "tenders/new.html", context, status_code=422)
     return RedirectResponse(f"/tenders/{tender.id}", status_code=303)
@@ -281,16 +246,14 @@ def publish(request: Request, tender_id: int, user: LoggedIn, session: SessionDe
 
 
 @router.post("/tenders/{tender_id}/cancel", dependencies=[Depends(csrf.verify)])
-def cancel(
-    request: Request, tender_id: int, user: LoggedIn, session: SessionDep, reason: Annotated[str, Form()] = ""
-) -> Response:
+def cancel(request: Request, tender_id: int, user: LoggedIn, session: SessionDep, form: PageForm) -> Response:
     """Call the tender off with the reason bidders will read (see the service for when it may)."""
     try:
-        data = TenderCancel.model_validate({"reason": reason.strip()})
+        data = bind(TenderCancel, form)
         tenders.cancel_tender(session=session, actor=user, tender_id=tender_id, data=data)
-    except (DomainError, ValidationError) as exc:
+    except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}", error=_form_error(exc))
+        return _back(request, f"/tenders/{tender_id}", error=i18n.error_text(exc))
     return _back(request, f"/tenders/{tender_id}", message=i18n.gettext("The tender is cancelled."))
 
 
@@ -300,27 +263,21 @@ def edit_tender(
 ) -> Response:
     """Change the conditions; after publication the bidders re-confirm (see the service)."""
     try:
-        values: dict[str, Any] = {}
-        for name in ("title", "description"):
-            if name in form:
-                values[name] = str(form.get(name) or "").strip()
-        for name in ("ceiling_price_cny_per_w", "price_weight"):
-            number = _number(form, name)
-            if number is not None:
-                values[name] = number
+        # A number or deadline left empty changes nothing; an emptied description is cleared.
+        given: dict[str, Any] = {
+            name: str(form.get(name) or "").strip() for name in ("title", "description") if name in form
+        }
         deadline = _local_deadline(request, str(form.get("deadline") or ""))
         if deadline is not None:
-            values["deadline"] = deadline
+            given["deadline"] = deadline
+        typed = {k: v for k, v in form.items() if k not in given and k != "deadline" and str(v).strip()}
+        changes = bind(TenderUpdate, typed, **given)
         tenders.update_tender(
-            session=session,
-            actor=user,
-            tender_id=tender_id,
-            changes=TenderUpdate.model_validate(values),
-            rules=rules_of(request),
+            session=session, actor=user, tender_id=tender_id, changes=changes, rules=rules_of(request)
         )
-    except (DomainError, ValidationError) as exc:
+    except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}#conditions", error=_form_error(exc))
+        return _back(request, f"/tenders/{tender_id}#conditions", error=i18n.error_text(exc))
     return _back(
         request, f"/tenders/{tender_id}#conditions", message=i18n.gettext("The conditions are saved.")
     )
@@ -369,20 +326,6 @@ def ocds_download(request: Request, tender_id: int, user: LoggedIn, session: Ses
 # --- bids (supplier) -----
 
 
-def _bid_input(form: FormData) -> BidCreate:
-    return BidCreate.model_validate(
-        {
-            "lot_id": _number(form, "lot_id", integer=True),
-            "total_price_cny": _number(form, "total_price_cny"),
-            "schedule_days": _number(form, "schedule_days", integer=True),
-            "module_tier": str(form.get("module_tier") or ""),
-            "inverter_tier": str(form.get("inverter_tier") or ""),
-            "warranty_years": _number(form, "warranty_years", integer=True),
-            "notes": str(form.get("notes") or "").strip(),
-        }
-    )
-
-
 def _receipt_page(
     request: Request, user: User, session: Session, receipt: tenders_bids.BidReceipt
 ) -> Response:
@@ -399,11 +342,12 @@ def submit_bid(
     """Submit (or revise) a bid; the answer is the receipt of this version."""
     try:
         receipt = tenders_bids.submit_bid(
-            session=session, actor=user, tender_id=tender_id, data=_bid_input(form)
+            session=session, actor=user, tender_id=tender_id, data=bind(BidCreate, form)
         )
-    except (DomainError, ValidationError) as exc:
+    except DomainError as exc:
         session.rollback()
-        return _back(request, f"/tenders/{tender_id}#lot-{form.get('lot_id')}", error=_form_error(exc))
+        lot = ascii_id(form.get("lot_id"))
+        return _back(request, f"/tenders/{tender_id}#lot-{lot or ''}", error=i18n.error_text(exc))
     return _receipt_page(request, user, session, receipt)
 
 
@@ -453,13 +397,9 @@ def opening_page(request: Request, tender_id: int, user: LoggedIn, session: Sess
 def score_bid(request: Request, bid_id: int, user: LoggedIn, session: SessionDep, form: PageForm) -> Response:
     tender_id = str(form.get("tender_id") or "")
     try:
-        score = _number(form, "technical_score")
-        if score is None:
-            raise InvalidInput("Enter a technical score from 0 to 100.", field="technical_score")
-        if not 0 <= score <= 100:
-            raise InvalidInput("{score:g} is outside 0–100.", score=score, field="technical_score")
+        score = bind(TechnicalScore, form)
         tenders_bids.set_technical_score(
-            session=session, actor=user, bid_id=bid_id, technical_score=float(score)
+            session=session, actor=user, bid_id=bid_id, technical_score=score.technical_score
         )
     except DomainError as exc:
         session.rollback()
@@ -480,17 +420,11 @@ def profile_page(request: Request, user: LoggedIn, session: SessionDep) -> Respo
 @router.post("/profile", dependencies=[Depends(csrf.verify)])
 def save_profile(request: Request, user: LoggedIn, session: SessionDep, form: PageForm) -> Response:
     try:
-        changes = SupplierProfileUpdate.model_validate(
-            {
-                "annual_capacity_kw": _number(form, "annual_capacity_kw"),
-                "certifications": str(form.get("certifications") or "").strip() or None,
-                "contact_phone": str(form.get("contact_phone") or "").strip() or None,
-            }
-        )
+        changes = bind(SupplierProfileUpdate, form)
         tenders_suppliers.update_profile(session=session, actor=user, changes=changes)
-    except (DomainError, ValidationError) as exc:
+    except DomainError as exc:
         session.rollback()
-        return _back(request, "/profile", error=_form_error(exc))
+        return _back(request, "/profile", error=i18n.error_text(exc))
     return _back(request, "/profile", message=i18n.gettext("The profile is saved."))
 
 

@@ -13,13 +13,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from pvhub.models import AuditEvent, Bid, Construction, Milestone
+from pvhub.models import AuditEvent, Award, Bid, Construction, Milestone, Tender
 from pvhub.services import awards, tenders_bids
-from pvhub.services.construction import ORDER
+from pvhub.services.construction import ORDER, today_in
 from tests.conftest import api_token
 from tests.pvhub.api.test_tenders_api import open_round, pass_deadline
 from tests.pvhub.programme_state import confirmed_award, estimated_site
-from tests.pvhub.tenderworld import bid, build_world, lot_ids
+from tests.pvhub.tenderworld import World, bid, build_world, lot_ids
 from tests.web.test_pages import csrf_of, login
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
@@ -45,10 +45,8 @@ def _count(session: Session, model: Any) -> int:
     return len(session.exec(select(model)).all())
 
 
-def test_an_award_confirmed_on_its_page_is_built_at_once_and_reading_writes_nothing(
-    client: TestClient, session: Session, make_user: Any
-) -> None:
-    world = build_world(session, make_user)
+def _published_winner(session: Session, world: World) -> tuple[Tender, Award]:
+    """Supplier 1 won lot 1 (a 200-day schedule); its award is published, with no publicity period."""
     tender = open_round(session, world, publicity_days=0)
     lots = lot_ids(session, tender)
     now = datetime.now(UTC)
@@ -61,6 +59,14 @@ def test_an_award_confirmed_on_its_page_is_built_at_once_and_reading_writes_noth
     awards.run_now(session=session, actor=world.office, tender_id=tender.id or 0)
     [award] = awards.start_publicity(session=session, actor=world.office, tender_id=tender.id or 0)
     session.commit()
+    return tender, award
+
+
+def test_an_award_confirmed_on_its_page_is_built_at_once_and_reading_writes_nothing(
+    client: TestClient, session: Session, make_user: Any
+) -> None:
+    world = build_world(session, make_user)
+    tender, award = _published_winner(session, world)
 
     login(client, "office@t.cn")
     token = csrf_of(client.get(f"/tenders/{tender.id}/award").text)
@@ -106,3 +112,49 @@ def test_an_award_confirmed_on_its_page_is_built_at_once_and_reading_writes_noth
         mine = client.get(f"/construction/surfaces/{surface}")
         assert mine.status_code == 200 and 'id="report"' in mine.text
     assert written == []
+
+
+def test_a_milestone_form_the_api_would_refuse_is_refused_on_the_page_with_the_fields_message(
+    client: TestClient, session: Session, make_user: Any
+) -> None:
+    """The report and send-back forms are read into the API's models: a note or a reason over their
+    maximum is the field's message on the page (no JSON error), as the API refuses it, and nothing
+    is stored."""
+    world = build_world(session, make_user)
+    _, award = _published_winner(session, world)
+    awards.confirm(session=session, actor=world.office, award_id=award.id or 0)
+    session.commit()
+    surface = session.exec(select(Construction)).one().surface_id
+    page = f"/construction/surfaces/{surface}"
+    body = {"kind": "design_approved", "date": today_in().isoformat(), "note": "说" * 2001}
+    api = client.post(
+        f"/api/v1/surfaces/{surface}/milestones", json=body, headers=api_token(client, "s1@t.cn")
+    )
+    assert api.status_code == 422 and api.json()["detail"][0]["loc"][-1] == "note"
+    client.headers["Accept-Language"] = "en"
+    login(client, "s1@t.cn")
+    token = csrf_of(client.get(page).text)
+    form = {"csrf_token": token, "kind": "design_approved", "reached_on": body["date"], "note": body["note"]}
+    refused = client.post(f"{page}/report", data=form, follow_redirects=False)
+    assert refused.status_code == 303 and refused.headers["location"] == page
+    assert "Note: may have at most 2000 characters." in client.get(page).text
+    session.expire_all()
+    assert all(m.reported_at is None for m in session.exec(select(Milestone)).all())
+
+    reported = client.post(f"{page}/report", data={**form, "note": "设计审查通过"}, follow_redirects=False)
+    assert reported.status_code == 303
+    session.expire_all()
+    [milestone] = [m for m in session.exec(select(Milestone)).all() if m.reported_at is not None]
+    client.cookies.clear()
+    login(client, "office@t.cn")
+    token = csrf_of(client.get(page).text)
+    sent_back = client.post(
+        f"/construction/milestones/{milestone.id}/send-back",
+        data={"csrf_token": token, "reason": "缺" * 2001},
+        follow_redirects=False,
+    )
+    assert (
+        sent_back.status_code == 303 and "Reason: may have at most 2000 characters." in client.get(page).text
+    )
+    session.expire_all()
+    assert session.get(Milestone, milestone.id).sent_back_reason is None  # type: ignore[union-attr]

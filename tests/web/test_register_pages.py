@@ -7,7 +7,7 @@ import json
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import Role, Site
+from pvhub.models import Role, Site, Surface
 from tests.conftest import ROOF_22_SOUTH, add_site
 from tests.web.test_pages import csrf_of, login
 
@@ -131,3 +131,29 @@ def test_an_owner_types_a_horizon_profile_and_can_clear_it(
     assert cleared.status_code == 303
     session.expire_all()
     assert session.get(Site, site.id).horizon is None  # type: ignore[union-attr]
+
+
+def test_a_surface_the_model_refuses_is_named_by_its_label_in_the_readers_language(
+    client: TestClient, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    """The surface form is bound to the API's SurfaceCreate (web.binding): its complaint is the page's
+    words, not pydantic's English sentence, and nothing is stored."""
+    owner = make_user("w@x.cn", Role.owner, "Owner")
+    site, _ = add_site(session, owner.organisation_id, "Tower")
+    login(client, "w@x.cn")
+    token = csrf_of(client.get(f"/sites/{site.id}").text)
+    steep = {
+        "csrf_token": token,
+        "kind": "roof",
+        "tilt_deg": "95",
+        "azimuth_deg": "180",
+        "gross_area_m2": "100",
+    }
+    for language, said in (("zh-CN", "倾角：不能大于 90。"), ("en", "Tilt: must be at most 90.")):
+        preview = client.post(
+            f"/sites/{site.id}/surfaces/preview", data=steep, headers={"Accept-Language": language}
+        )
+        assert said in preview.text and "Input should be" not in preview.text
+    added = client.post(f"/sites/{site.id}/surfaces", data=steep, headers={"Accept-Language": "en"})
+    assert "Tilt: must be at most 90." in added.text  # on the site page it goes back to
+    assert session.exec(select(Surface).where(Surface.site_id == site.id)).all() == []

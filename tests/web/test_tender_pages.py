@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from pvhub.models import Award, AwardStatus, Bid, Objection, Tender, TenderStatus
 from pvhub.services import awards, tenders_bids
+from tests.conftest import api_token
 from tests.pvhub.api.test_tenders_api import SECRET_MARKS, open_round, pass_deadline
 from tests.pvhub.tenderworld import SECRET_NOTE, build_world
 from tests.web.test_pages import csrf_of, login
@@ -408,3 +409,88 @@ def test_the_pages_offer_what_the_services_accept_cancel_until_the_winners_are_p
     login(client, "s1@t.cn")
     own = client.get(f"/tenders/{tender.id}/award").text
     assert f"/awards/{award.id}/object" not in own and f"/awards/{award.id}/decline" in own
+
+
+def test_a_text_the_api_refuses_as_too_long_the_award_pages_refuse_too_and_store_nothing(
+    client: TestClient, session: Session, world
+) -> None:  # type: ignore[no-untyped-def]
+    """The award forms are read into the API's own models: a reason, objection or answer over the
+    model's maximum is refused with the field's message, as the API refuses it (422)."""
+    tender, lots = _opened_with_bids(session, world)
+    s1, s2 = world.suppliers[0], world.suppliers[1]
+    choice = session.exec(select(Bid).where(Bid.supplier_id == s1.organisation_id)).one()
+    award_page = f"/tenders/{tender.id}/award"
+    client.headers["Accept-Language"] = "en"
+
+    def refused_on_page(email: str, path: str, field: str, text: str, message: str) -> None:
+        client.cookies.clear()
+        login(client, email)
+        token = csrf_of(client.get(award_page).text)
+        data = {"csrf_token": token, "lot_id": str(lots[0]), "bid_id": str(choice.id), field: text}
+        answer = client.post(path, data=data, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == award_page
+        assert message in client.get(award_page).text
+
+    override = {"lot_id": lots[0], "bid_id": choice.id, "reason": "理" * 2001}
+    api = client.post(
+        f"/api/v1/tenders/{tender.id}/awards/override",
+        json=override,
+        headers=api_token(client, "office@t.cn"),
+    )
+    assert api.status_code == 422 and api.json()["detail"][0]["loc"][-1] == "reason"
+    refused_on_page(
+        "office@t.cn",
+        f"/tenders/{tender.id}/award/override",
+        "reason",
+        "理" * 2001,
+        "Reason: may have at most 2000 characters.",
+    )
+    assert session.exec(select(Award)).all() == []  # nothing stored
+
+    award = awards.override(
+        session=session,
+        actor=world.office,
+        tender_id=tender.id,
+        lot_id=lots[0],
+        bid_id=choice.id,
+        reason="Lowest price, checked by hand.",
+    )
+    awards.start_publicity(session=session, actor=world.office, tender_id=tender.id)
+    session.commit()
+    long_objection = "异" * 5001
+    api = client.post(
+        f"/api/v1/awards/{award.id}/objections",
+        json={"text": long_objection},
+        headers=api_token(client, "s2@t.cn"),
+    )
+    assert api.status_code == 422
+    refused_on_page(
+        "s2@t.cn",
+        f"/awards/{award.id}/object",
+        "text",
+        long_objection,
+        "Objection: may have at most 5000 characters.",
+    )
+    assert session.exec(select(Objection)).all() == []
+    refused_on_page(
+        "s1@t.cn",
+        f"/awards/{award.id}/decline",
+        "reason",
+        "x" * 2001,
+        "Reason: may have at most 2000 characters.",
+    )
+    objection = awards.lodge_objection(
+        session=session, actor=s2, award_id=award.id, text="Too cheap to be true."
+    )
+    session.commit()
+    refused_on_page(
+        "office@t.cn",
+        f"/objections/{objection.id}/answer",
+        "response",
+        "答" * 5001,
+        "Answer: may have at most 5000 characters.",
+    )
+    session.expire_all()
+    stored = session.get(Award, award.id)
+    assert stored is not None and stored.status == AwardStatus.publicised and stored.decline_reason is None
+    assert session.get(Objection, objection.id).response is None  # type: ignore[union-attr]
