@@ -21,6 +21,7 @@ Everything is audited; the notifications carry ids and codes only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -568,14 +569,10 @@ def override(
     return award
 
 
-def check_publicity_startable(session: Session, tender_id: int) -> list[Award]:
-    """The proposed winners can be published once there are some; returns them."""
-    lots = [lot.id for lot in _lots(session, tender_id)]
-    proposed = list(
-        session.exec(
-            select(Award).where(col(Award.lot_id).in_(lots), Award.status == AwardStatus.proposed)
-        ).all()
-    )
+def check_publicity_startable(awards: Sequence[Award]) -> list[Award]:
+    """The proposed winners among a tender's ``awards`` can be published once there are some;
+    returns them. (A page passes the awards it shows, so it offers what it shows.)"""
+    proposed = [award for award in awards if award.status == AwardStatus.proposed]
     if not proposed:
         raise Conflict("There is no proposed award to publish; run the award first.")
     return proposed
@@ -588,7 +585,8 @@ def start_publicity(
     policy.require(actor, "tender:manage")
     now = utc_now(now)
     tender = _opened(session, tender_id, now)
-    proposed = check_publicity_startable(session, tender_id)
+    lots = [lot.id for lot in _lots(session, tender_id)]
+    proposed = check_publicity_startable(session.exec(select(Award).where(col(Award.lot_id).in_(lots))).all())
     ends = now + timedelta(days=tender.publicity_days)
     for award in proposed:
         before = audit.snapshot(award)

@@ -8,7 +8,9 @@ cannot offer what the service then refuses (e.g. *cancel* once the winners are p
 What the user types and what they must complete first elsewhere — a deadline far enough ahead
 (the tender form), the supplier's annual capacity (its profile) — is checked when the action is
 tried, and the refusal says what to do. (The award optimiser is offered once every valid bid is
-scored; until then the award page says how many are not.)
+scored; until then the award page says how many are not.) Where the page shows a list — the awards
+of :func:`~pvhub.services.awards.overview` — the guard runs on that list, so the page offers what
+it shows even when a job changes the tender between two of its reads.
 
 Actions are plain names:
 
@@ -161,7 +163,7 @@ def award_actions(
             "publish_winners": (
                 office,
                 awardable,
-                partial(awards.check_publicity_startable, session, tender.id),
+                partial(awards.check_publicity_startable, [view.award for view in overview.awards]),
             ),
         }
     )

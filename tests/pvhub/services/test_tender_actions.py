@@ -283,3 +283,33 @@ def test_each_state_offers_exactly_what_the_services_accept(
     session.commit()
     _check(session, world, second.id or 0, T0 + timedelta(days=2), tmp_path, "cancelled before its deadline")
     _check(session, world, second.id or 0, OPEN, tmp_path, "cancelled, after its deadline")
+
+
+def test_the_award_page_offers_to_publish_only_the_proposal_it_shows(session: Session, world: World) -> None:
+    """A run that stores its proposal between the page's two reads does not make the page offer to
+    publish winners it does not show (the page reloads while the run is active)."""
+    office, s1 = world.office, world.suppliers[0]
+    tender = tenders.create_tender(
+        session=session,
+        actor=office,
+        data=TenderCreate(title="第一批", deadline=DEADLINE, bundle_ids=[world.bundles[0].id or 0]),
+        now=T0 - timedelta(hours=1),
+    )
+    tenders.publish_tender(session=session, actor=office, tender_id=tender.id or 0, now=T0)
+    session.commit()
+    lot = session.exec(select(TenderLot.id).where(TenderLot.tender_id == tender.id)).one() or 0
+    placed = bid(session, s1, tender, lot, 1_000_000)
+    tenders_bids.set_technical_score(
+        session=session, actor=office, bid_id=placed.bid_id, technical_score=80, now=OPEN
+    )
+    shown = awards.overview(session=session, user=office, tender_id=tender.id or 0, now=OPEN)  # before
+    awards.run_now(session=session, actor=office, tender_id=tender.id or 0, now=OPEN)  # the run lands
+    stale = tender_actions.award_actions(
+        session=session, user=office, overview=shown, lot_ids=[lot], now=OPEN
+    )
+    assert "publish_winners" not in stale.tender
+    fresh = awards.overview(session=session, user=office, tender_id=tender.id or 0, now=OPEN)
+    now_shown = tender_actions.award_actions(
+        session=session, user=office, overview=fresh, lot_ids=[lot], now=OPEN
+    )
+    assert "publish_winners" in now_shown.tender
