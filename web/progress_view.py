@@ -29,9 +29,9 @@ def list_url(**filters: object) -> str:
 
 
 def current_progress(request: Request, session: Session) -> Progress:
-    """Start construction of newly confirmed awards, then read the programme's progress as of today."""
+    """The programme's progress as of today (reading writes nothing: construction starts where an
+    award is confirmed, :func:`pvhub.services.awards.confirm`)."""
     timezone = request.app.state.settings.timezone
-    construction.sync_awards(session, timezone=timezone)
     return progress.programme_progress(session, today=construction.today_in(timezone))
 
 

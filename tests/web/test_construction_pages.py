@@ -99,6 +99,7 @@ def test_an_award_confirmed_on_its_page_is_built_at_once_and_reading_writes_noth
             ):
                 assert client.get(path, headers=header).status_code == 200, (who, path)
         assert client.get("/api/v1/progress/overdue", headers=headers["office"]).status_code == 200
+        assert client.get("/public").status_code == 200
         progress = client.get("/api/v1/programme/progress").json()  # public
         assert {s["stage"]: s["surfaces"] for s in progress["stages"]}["awarded"] == 1
     assert written == []
