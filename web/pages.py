@@ -13,17 +13,15 @@ from starlette.responses import Response
 from pvhub import jobs
 from pvhub.api.deps import SessionDep, StartJob
 from pvhub.api.imports import read_limited
-from pvhub.models import Role, SurfaceKind, User
+from pvhub.models import Job, Role, SurfaceKind, User
 from pvhub.services import (
     accounts,
     estimates,
     import_jobs,
-    imports,
     page_sessions,
     programme_totals,
     register,
 )
-from pvhub.services import programme as programme_service
 from pvhub.services.login_throttle import TooManyLoginAttempts
 from web import csrf, i18n, import_report, mapdata, progress_view
 from web.shell import LoggedIn, PageUser, base_context, follow_job, job_view
@@ -101,24 +99,22 @@ def import_upload(
     """
     settings = request.app.state.settings
     content = read_limited(file, int(settings.max_upload_mb * 1e6))
-    options: dict[str, Any] = {
-        "session": session,
-        "actor": user,
-        "organisation_id": organisation_id or user.organisation_id,
-        "filename": file.filename or "upload",
-        "content": content,
-        "crs": crs or None,
-        "datum": datum,
-    }
-    dry_run = action != "import"
-    if import_jobs.runs_as_job(
-        size=len(content), dry_run=dry_run, background=None, threshold_mb=settings.import_job_mb
-    ):
-        job = import_jobs.submit_import(**options, data_dir=settings.data_dir)
-        return follow_job(request, user, session, start_job, job.id)
-    report = imports.import_file(
-        **options, dry_run=dry_run, boundary=programme_service.get_programme(session=session).boundary
+    outcome = import_jobs.import_or_queue(
+        session=session,
+        actor=user,
+        organisation_id=organisation_id or user.organisation_id,
+        filename=file.filename or "upload",
+        content=content,
+        dry_run=action != "import",
+        background=None,
+        threshold_mb=settings.import_job_mb,
+        data_dir=settings.data_dir,
+        crs=crs or None,
+        datum=datum,
     )
+    if isinstance(outcome, Job):
+        return follow_job(request, user, session, start_job, outcome.id)
+    report = outcome
     context = _import_context(request, user, session)
     context.update(report=report.as_dict(), filename=file.filename, crs=crs, datum=datum)
     context.update(problems=import_report.problems(report.errors), skips=import_report.skips(report.skipped))

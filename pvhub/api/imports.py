@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 from pvhub.api.deps import CurrentUser, SessionDep, SettingsDep, StartJob
 from pvhub.errors import DomainError
-from pvhub.services import import_jobs, imports
-from pvhub.services import programme as programme_service
+from pvhub.models import Job
+from pvhub.services import import_jobs
 
 router = APIRouter(tags=["register"])
 
@@ -92,30 +92,29 @@ def import_register_file(
     (or ``background=true``) is imported by a background job instead: 202 names it.
     """
     content = read_limited(file, int(settings.max_upload_mb * 1e6))
-    options: dict[str, Any] = {
-        "session": session,
-        "actor": user,
-        "organisation_id": organisation_id or user.organisation_id,
-        "filename": file.filename or "upload",
-        "content": content,
-        "crs": crs,
-        "datum": datum,
-        "min_area_m2": min_area_m2,
-        "skip_north_walls": skip_north_walls,
-    }
-    if import_jobs.runs_as_job(
-        size=len(content), dry_run=dry_run, background=background, threshold_mb=settings.import_job_mb
-    ):
-        job = import_jobs.submit_import(**options, data_dir=settings.data_dir)
-        job_id = start_job.start(job.id)
+    outcome = import_jobs.import_or_queue(
+        session=session,
+        actor=user,
+        organisation_id=organisation_id or user.organisation_id,
+        filename=file.filename or "upload",
+        content=content,
+        dry_run=dry_run,
+        background=background,
+        threshold_mb=settings.import_job_mb,
+        data_dir=settings.data_dir,
+        crs=crs,
+        datum=datum,
+        min_area_m2=min_area_m2,
+        skip_north_walls=skip_north_walls,
+    )
+    if isinstance(outcome, Job):
+        job_id = start_job.start(outcome.id)
         status_url = f"/api/v1/jobs/{job_id}"
         return JSONResponse(
             ImportJobAccepted(job_id=job_id, status_url=status_url).model_dump(),
             status_code=status.HTTP_202_ACCEPTED,
             headers={"Location": status_url},
         )
-    report = imports.import_file(
-        **options, dry_run=dry_run, boundary=programme_service.get_programme(session=session).boundary
-    )
+    report = outcome
     code = status.HTTP_200_OK if report.ok else status.HTTP_422_UNPROCESSABLE_CONTENT
     return JSONResponse(report.as_dict(), status_code=code)

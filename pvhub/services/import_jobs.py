@@ -74,6 +74,41 @@ def runs_as_job(*, size: int, dry_run: bool, background: bool | None, threshold_
     return size > threshold_mb * 1e6
 
 
+def import_or_queue(
+    *,
+    session: Session,
+    actor: User,
+    organisation_id: int,
+    filename: str,
+    content: bytes,
+    dry_run: bool,
+    background: bool | None,
+    threshold_mb: float,
+    data_dir: Path,
+    crs: str | None = None,
+    datum: str = "wgs84",
+    min_area_m2: float = 1.0,
+    skip_north_walls: bool = False,
+) -> imports.ImportReport | Job:
+    """One import request, from the API or the page: a queued job when :func:`runs_as_job` says so
+    (the caller starts it after the commit), else the import itself in the caller's transaction,
+    within the programme's boundary. The one place that decides, so the two edges cannot differ."""
+    options: dict[str, Any] = {
+        "session": session,
+        "actor": actor,
+        "organisation_id": organisation_id,
+        "filename": filename,
+        "content": content,
+        "crs": crs,
+        "datum": datum,
+        "min_area_m2": min_area_m2,
+        "skip_north_walls": skip_north_walls,
+    }
+    if runs_as_job(size=len(content), dry_run=dry_run, background=background, threshold_mb=threshold_mb):
+        return submit_import(**options, data_dir=data_dir)
+    return imports.import_file(**options, dry_run=dry_run, boundary=_boundary(session))
+
+
 def upload_folder(data_dir: Path) -> Path:
     return Path(data_dir).resolve() / UPLOAD_FOLDER
 
