@@ -22,7 +22,6 @@ import contextlib
 import email.message
 import json
 import math
-from collections.abc import Callable
 
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -211,9 +210,8 @@ class GuardJSONBody:
     response. The body is buffered to be parsed; :class:`BodyLimit`, outside this one, bounds it.
     """
 
-    def __init__(self, app: ASGIApp, *, is_json_body: Callable[[str | None], bool] = is_json) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.is_json_body = is_json_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/api/"):
@@ -221,7 +219,7 @@ class GuardJSONBody:
             return
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type")
-        if not self.is_json_body(content_type.decode("latin-1") if content_type is not None else None):
+        if not is_json(content_type.decode("latin-1") if content_type is not None else None):
             await self.app(scope, receive, send)
             return
         chunks, more = [], True
