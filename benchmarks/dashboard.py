@@ -28,32 +28,21 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub import migrate
-from pvhub.db import make_engine
-from pvhub.models import (
-    Award,
-    Bid,
-    Bundle,
-    BundleSite,
-    Construction,
-    DemonstrationPoint,
-    DemonstrationPointSite,
-    Estimate,
-    MeasuredEnergy,
-    Milestone,
-    MilestoneStatus,
-    Organisation,
-    Role,
-    Site,
-    Surface,
-    Tender,
-    TenderLot,
-    User,
-)
-from pvhub.security import hash_password
-from pvhub.services import progress
-from pvhub.services.construction import ORDER, planned_dates
-from pvhub.settings import Settings
+from pvhub.accounts.models import Organisation, User
+from pvhub.bundling.models import Bundle, BundleSite
+from pvhub.construction.enums import MilestoneStatus
+from pvhub.construction.models import Construction, MeasuredEnergy, Milestone
+from pvhub.construction.service import ORDER, planned_dates
+from pvhub.core import migrate
+from pvhub.core.db import make_engine
+from pvhub.core.enums import Role
+from pvhub.core.security import hash_password
+from pvhub.core.settings import Settings
+from pvhub.estimates.models import Estimate
+from pvhub.monitoring import progress
+from pvhub.programme.models import DemonstrationPoint, DemonstrationPointSite
+from pvhub.register.models import Site, Surface
+from pvhub.tendering.models import Award, Bid, Tender, TenderLot
 
 README = Path(__file__).with_name("README.md")
 PASSWORD = "benchmark-password"

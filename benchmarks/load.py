@@ -53,11 +53,14 @@ import httpx
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from pvhub import migrate
-from pvhub.db import make_engine, transaction
+from pvhub.core import migrate
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.db import make_engine, transaction
 from pvhub.demo.loader import DEMO_PASSWORD, OFFICE_EMAIL, load_demo
-from pvhub.models import AuditEvent, Bid, Site, Surface, SurfaceStatus, TenderLot
-from pvhub.services import estimates
+from pvhub.estimates import service as estimates
+from pvhub.register.enums import SurfaceStatus
+from pvhub.register.models import Site, Surface
+from pvhub.tendering.models import Bid, TenderLot
 
 ROOT = Path(__file__).resolve().parents[1]
 README = Path(__file__).with_name("README.md")

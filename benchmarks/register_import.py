@@ -30,12 +30,14 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session, func, select
 
-from pvhub import migrate
-from pvhub.db import make_engine
-from pvhub.models import Organisation, Role, Site, Surface, SurfaceKind, User
-from pvhub.models.register import SiteCreate, SurfaceCreate
-from pvhub.services import register
-from pvhub.services.imports import ImportReport, import_file
+from pvhub.accounts.models import Organisation, User
+from pvhub.core import migrate
+from pvhub.core.db import make_engine
+from pvhub.core.enums import Role
+from pvhub.register import service as register
+from pvhub.register.enums import SurfaceKind
+from pvhub.register.imports.service import ImportReport, import_file
+from pvhub.register.models import Site, SiteCreate, Surface, SurfaceCreate
 
 README = Path(__file__).with_name("README.md")
 SUBDISTRICTS = [
@@ -237,7 +239,8 @@ def write_readme(f: dict[str, Any]) -> None:
         f"Load average {load:.1f}.\n\n"
         f"A GeoJSON FeatureCollection of {f['surfaces']:,} district-like roof polygons in Huangpu "
         f"({f['sites']:,} sites, two roofs each, tilt 0–30°; {f['file_mb']:.1f} MB), imported with "
-        "`pvhub.services.imports.import_file`; wall time from file bytes to report, commit included.\n\n"
+        "`pvhub.register.imports.service.import_file`; "
+        "wall time from file bytes to report, commit included.\n\n"
         "| run | wall time | result |\n|---|---:|---|\n"
         f"| dry run | {f['dry_s']:.2f} s | counts only, nothing written |\n"
         f"| real import | {f['real_s']:.2f} s | {f['sites']:,} sites and {f['surfaces']:,} draft surfaces "

@@ -35,10 +35,18 @@ def district(n: int, rng: np.random.Generator, worst: bool = False) -> dict[str,
     if worst:
         tilt = rng.uniform(0, 90, n)
     else:
-        tilt = np.where(kind == "roof", rng.uniform(0, 35, n),
-                        np.where(kind == "curtain_wall", 90.0, rng.uniform(0, 15, n)))
-    return {"kind": kind, "tilt": tilt, "azimuth": rng.uniform(0, 360, n),
-            "usable_area_m2": rng.uniform(20, 2000, n), "shading_loss": rng.uniform(0, 0.15, n)}
+        tilt = np.where(
+            kind == "roof",
+            rng.uniform(0, 35, n),
+            np.where(kind == "curtain_wall", 90.0, rng.uniform(0, 15, n)),
+        )
+    return {
+        "kind": kind,
+        "tilt": tilt,
+        "azimuth": rng.uniform(0, 360, n),
+        "usable_area_m2": rng.uniform(20, 2000, n),
+        "shading_loss": rng.uniform(0, 0.15, n),
+    }
 
 
 def timed_run(n: int, seed: int, worst: bool = False) -> tuple[float, float]:
@@ -61,12 +69,22 @@ def accuracy(n: int) -> dict[str, float]:
     res = estimate(kind, tilt, azimuth, np.full(n, 100.0), weather=weather, method="table")
     engine_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    naive = np.array([modelchain_monthly(weather, t, a, DEFAULT_ASSUMPTIONS[k]).sum()
-                      for k, t, a in zip(kind, tilt, azimuth, strict=True)])
+    naive = np.array(
+        [
+            modelchain_monthly(weather, t, a, DEFAULT_ASSUMPTIONS[k]).sum()
+            for k, t, a in zip(kind, tilt, azimuth, strict=True)
+        ]
+    )
     naive_s = time.perf_counter() - t0
     err = np.abs(res.specific_yield / naive - 1) * 100
-    return {"n": n, "max_err_pct": float(err.max()), "mean_err_pct": float(err.mean()),
-            "engine_s": engine_s, "naive_s": naive_s, "naive_per_surface_s": naive_s / n}
+    return {
+        "n": n,
+        "max_err_pct": float(err.max()),
+        "mean_err_pct": float(err.mean()),
+        "engine_s": engine_s,
+        "naive_s": naive_s,
+        "naive_per_surface_s": naive_s / n,
+    }
 
 
 def main() -> None:
@@ -76,18 +94,23 @@ def main() -> None:
     args = p.parse_args()
 
     acc = accuracy(args.naive)
-    print(f"accuracy on {acc['n']} random surfaces (table vs ModelChain): max {acc['max_err_pct']:.3f} %, "
-          f"mean {acc['mean_err_pct']:.4f} %")
-    print(f"same {acc['n']} surfaces: engine {acc['engine_s']:.2f} s (cold table), "
-          f"naive {acc['naive_s']:.1f} s")
+    print(
+        f"accuracy on {acc['n']} random surfaces (table vs ModelChain): max {acc['max_err_pct']:.3f} %, "
+        f"mean {acc['mean_err_pct']:.4f} %"
+    )
+    print(
+        f"same {acc['n']} surfaces: engine {acc['engine_s']:.2f} s (cold table), naive {acc['naive_s']:.1f} s"
+    )
     rows = []
     for n, worst in ((10_000, False), (100_000, False), (10_000, True), (100_000, True)):
         wall, cpu = timed_run(n, seed=n, worst=worst)
         ratio = (acc["naive_per_surface_s"] * n) / wall
         label = "any kind at any tilt (worst case)" if worst else "district mix"
         rows.append((n, label, wall, cpu, ratio))
-        print(f"{n:>7,} surfaces, {label}: {wall:.2f} s wall, {cpu:.2f} s CPU incl. weather prep "
-              f"({n / wall:,.0f} surfaces/s; {ratio:,.0f}× the naive way's throughput)")
+        print(
+            f"{n:>7,} surfaces, {label}: {wall:.2f} s wall, {cpu:.2f} s CPU incl. weather prep "
+            f"({n / wall:,.0f} surfaces/s; {ratio:,.0f}× the naive way's throughput)"
+        )
     if args.write:
         write_readme(acc, rows)
 
@@ -112,10 +135,16 @@ def write_readme(acc: dict[str, float], rows: list[tuple[int, str, float, float,
         "| surfaces | mix | wall time incl. weather prep | CPU time | throughput vs naive (wall) |",
         "|---:|---|---:|---:|---:|",
     ]
-    lines += [f"| {n:,} | {label} | {wall:.2f} s | {cpu:.2f} s | {ratio:,.0f}× |"
-              for n, label, wall, cpu, ratio in rows]
-    lines += ["", "Bars: 10,000 surfaces < 5 s, 100,000 < 30 s (2-core machine). The machine is shared with "
-              "other jobs, so wall time can exceed CPU time (load average given above).", ""]
+    lines += [
+        f"| {n:,} | {label} | {wall:.2f} s | {cpu:.2f} s | {ratio:,.0f}× |"
+        for n, label, wall, cpu, ratio in rows
+    ]
+    lines += [
+        "",
+        "Bars: 10,000 surfaces < 5 s, 100,000 < 30 s (2-core machine). The machine is shared with "
+        "other jobs, so wall time can exceed CPU time (load average given above).",
+        "",
+    ]
     section = "\n".join(lines)
     text = README.read_text() if README.exists() else "# Benchmarks\n\n"
     pattern = re.compile(r"^## Yield engine\n.*?(?=^## |\Z)", re.S | re.M)

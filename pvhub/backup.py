@@ -41,9 +41,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
-import pvhub.models  # noqa: F401  (registers every table)
-from pvhub.errors import InvalidInput
-from pvhub.migrate import alembic_config
+import pvhub.tables  # noqa: F401  (registers every table)
+from pvhub.core.errors import InvalidInput
+from pvhub.core.migrate import alembic_config
 
 FORMAT = "pvhub-backup"
 VERSION = 1

@@ -19,10 +19,10 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from pvhub.db import make_engine, transaction
-from pvhub.errors import DomainError
-from pvhub.models import Role
-from pvhub.settings import Settings, get_settings
+from pvhub.core.db import make_engine, transaction
+from pvhub.core.enums import Role
+from pvhub.core.errors import DomainError
+from pvhub.core.settings import Settings, get_settings
 
 app = typer.Typer(
     help="pvhub: run a district's distributed-PV programme.", no_args_is_help=True, add_completion=False
@@ -50,7 +50,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
     """Migrate the database (PVHUB_DATABASE_URL) to the latest schema."""
-    from pvhub import migrate  # alembic: loaded by the schema commands only
+    from pvhub.core import migrate  # alembic: loaded by the schema commands only
 
     settings = _settings()
     migrate.upgrade(settings.database_url, revision)
@@ -60,7 +60,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] 
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. base")]) -> None:
     """Take the schema down to REVISION (destroys data in dropped tables)."""
-    from pvhub import migrate  # alembic: loaded by the schema commands only
+    from pvhub.core import migrate  # alembic: loaded by the schema commands only
 
     migrate.downgrade(_settings().database_url, revision)
     typer.echo(f"database at {revision}")
@@ -121,8 +121,9 @@ def import_command(
 ) -> None:
     """Import sites and surfaces, all or nothing; exit 1 and list every problem when any row is bad."""
     # the importers (shapely, the GIS code): loaded by this command only
-    from pvhub.services import accounts, imports
-    from pvhub.services import programme as programme_service
+    from pvhub.accounts import service as accounts
+    from pvhub.programme import service as programme_service
+    from pvhub.register.imports import service as imports
 
     engine = make_engine(_settings().database_url)
     try:
@@ -182,7 +183,9 @@ def estimate_command(
     ] = False,
 ) -> None:
     """Estimate approved surfaces with pvlib (capacity kWp, annual and monthly kWh, CO2)."""
-    from pvhub.services import estimates  # pvlib and pandas: ~2 s, for the commands that estimate only
+    from pvhub.estimates import (
+        service as estimates,  # pvlib and pandas: ~2 s, for the commands that estimate only
+    )
 
     engine = make_engine(_settings().database_url)
     with transaction(engine) as session:
@@ -271,8 +274,8 @@ def user_add(
 ) -> None:
     """Add a user. Without --password-stdin a password is generated and printed once."""
     # argon2 and the accounts service: loaded by the commands that need them only
-    from pvhub.security import generate_password
-    from pvhub.services import accounts
+    from pvhub.accounts import service as accounts
+    from pvhub.core.security import generate_password
 
     generated = not password_stdin
     password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")

@@ -1,9 +1,9 @@
 """The kinds of background job pvhub runs, put together in one place.
 
 Each service offers a plain job function ``(session, parameters, progress) -> result`` and submits its
-jobs through :mod:`pvhub.jobs`; this module, above both, tells :mod:`pvhub.jobs` which function runs
-which kind and who may start it. So the import graph stays one way (services → jobs), with no
-import inside a function to hide a cycle.
+jobs through :mod:`pvhub.jobs.service`; this module, above both, tells :mod:`pvhub.jobs.service`
+which function runs which kind and who may start it. So the import graph stays one way (services →
+jobs), with no import inside a function to hide a cycle.
 
 Whatever submits or runs jobs calls :func:`install` once before: :func:`web.app.create_app` (the API
 and the pages), and the test suite (``tests/conftest.py``). The command line runs no jobs.
@@ -11,12 +11,15 @@ and the pages), and the test suite (``tests/conftest.py``). The command line run
 
 from __future__ import annotations
 
-from pvhub import jobs
-from pvhub.services import awards, bundling, estimates, import_jobs
+from pvhub.bundling import runs as bundling
+from pvhub.estimates import service as estimates
+from pvhub.jobs import service as jobs
+from pvhub.register.imports import jobs as import_jobs
+from pvhub.tendering import awards
 
 
 def install() -> None:
-    """Register pvhub's job kinds with :mod:`pvhub.jobs` (again is harmless)."""
+    """Register pvhub's job kinds with :mod:`pvhub.jobs.service` (again is harmless)."""
     jobs.add_kind("estimate", "estimate:run", estimates.estimate_job)
     jobs.add_kind("bundling", "bundle:run", bundling.bundling_job)
     jobs.add_kind("award", "award:run", awards.award_job)

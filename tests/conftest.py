@@ -17,12 +17,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-import pvhub.models  # noqa: F401
-from pvhub import job_kinds, migrate
-from pvhub.db import make_engine
-from pvhub.models import Organisation, Role, Site, Surface, SurfaceStatus, User
-from pvhub.security import hash_password
-from pvhub.settings import Settings
+import pvhub.tables  # noqa: F401
+from pvhub import job_kinds
+from pvhub.accounts.models import Organisation, User
+from pvhub.core import migrate
+from pvhub.core.db import make_engine
+from pvhub.core.enums import Role
+from pvhub.core.security import hash_password
+from pvhub.core.settings import Settings
+from pvhub.register.enums import SurfaceStatus
+from pvhub.register.models import Site, Surface
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TEST_PASSWORD = "correct-horse-battery"

@@ -73,7 +73,7 @@ def test_every_import_inside_a_function_says_why() -> None:
 
 
 def test_the_check_finds_an_unexplained_import_and_accepts_explained_ones() -> None:
-    source = '''
+    source = """
 import json
 
 
@@ -109,7 +109,7 @@ class Holder:
         except ImportError:
             import decimal
         return decimal
-'''
+"""
     assert unexplained_imports(source, "m.py") == [
         "m.py:6: import csv",
         "m.py:24: from os import path",

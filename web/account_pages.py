@@ -1,6 +1,6 @@
 """The office's directory of organisations and users: add an organisation or a user, let a user in
 or keep them out, set a new password; and any user's own password. Rules live in
-:mod:`pvhub.services.accounts`."""
+:mod:`pvhub.accounts.service`."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from pvhub.api.deps import SessionDep
-from pvhub.errors import DomainError, InvalidInput
-from pvhub.models import Role
-from pvhub.services import accounts
+from pvhub.accounts import service as accounts
+from pvhub.core.enums import Role
+from pvhub.core.errors import DomainError, InvalidInput
+from pvhub.core.http import SessionDep
 from web import csrf, i18n
 from web.binding import parse_number
 from web.shell import LoggedIn

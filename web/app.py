@@ -17,18 +17,17 @@ from sqlalchemy.exc import DataError
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
-from pvhub import job_kinds, jobs
+from pvhub import job_kinds
+from pvhub.accounts.login_throttle import DatabaseFailures, LoginThrottle, ThrottleRules, TooManyLoginAttempts
 from pvhub.api import build_router
-from pvhub.db import make_engine
-from pvhub.errors import DomainError, InvalidInput, NotAuthenticated
-from pvhub.services import construction, estimates, import_jobs, mail_outbox, tenders
-from pvhub.services.login_throttle import (
-    DatabaseFailures,
-    LoginThrottle,
-    ThrottleRules,
-    TooManyLoginAttempts,
-)
-from pvhub.settings import Settings, get_settings
+from pvhub.core.db import make_engine
+from pvhub.core.errors import DomainError, InvalidInput, NotAuthenticated
+from pvhub.core.settings import Settings, get_settings
+from pvhub.estimates import service as estimates
+from pvhub.jobs import service as jobs
+from pvhub.notifications import mail_outbox
+from pvhub.register.imports import jobs as import_jobs
+from pvhub.tendering import handover, tenders
 from web import (
     account_pages,
     bundle_pages,
@@ -127,7 +126,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     import_jobs.remove_orphaned_uploads_on_start(app.state.engine, app.state.settings.data_dir)
     estimates.flag_outdated_estimates_on_start(app.state.engine)
     tenders.open_due_in_transaction(app.state.engine)  # bids open at the deadline with no request since
-    construction.sync_awards_in_transaction(app.state.engine, timezone=app.state.settings.timezone)
+    handover.sync_construction_in_transaction(app.state.engine, timezone=app.state.settings.timezone)
     outbox = None
     if app.state.settings.smtp_host:  # e-mail where SMTP is configured; in-app notifications always
         outbox = mail_outbox.Outbox(

@@ -3,9 +3,9 @@
 :func:`bind` builds one of the API's pydantic input models (``AwardOverride``, ``ObjectionCreate``,
 ``BidCreate``, …) from a form and validates it exactly as the API does: the limits are declared once,
 on the model, and a page can no longer take what the API refuses (a reason longer than its maximum).
-Pydantic's first complaint becomes an :class:`~pvhub.errors.InvalidInput` naming the field, which a
+Pydantic's first complaint becomes an :class:`~pvhub.core.errors.InvalidInput` naming the field, which a
 page shows with :func:`web.i18n.error_text`: the field by its label, the problem in the reader's
-words (:mod:`pvhub.validation_problems`) — the same message however the page was reached.
+words (:mod:`pvhub.core.validation_problems`) — the same message however the page was reached.
 
 How a form's text becomes the model's values (a form has only text, and cannot say "none"):
 
@@ -15,7 +15,7 @@ How a form's text becomes the model's values (a form has only text, and cannot s
 - a whole or decimal number is read as a person types it, thousands separators allowed
   (``1,234,567.89``); what is not a finite number is refused naming the field;
 - an id (a whole-number field named ``…_id``, or a list named ``…_ids``) is read by
-  :func:`pvhub.ids.parse_id`: ASCII digits only, as every id in a form;
+  :func:`pvhub.core.ids.parse_id`: ASCII digits only, as every id in a form;
 - a list field takes every value the form gives for it;
 - values the page has read itself (a local time, ids from links, a differently named input) are
   passed as keywords and go to the model as they are.
@@ -31,8 +31,8 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from pvhub.errors import InvalidInput
-from pvhub.ids import parse_id, parse_ids
+from pvhub.core.errors import InvalidInput
+from pvhub.core.ids import parse_id, parse_ids
 from web.validation import first_problem
 
 ModelT = TypeVar("ModelT", bound=BaseModel)

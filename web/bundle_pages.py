@@ -12,13 +12,19 @@ from sqlmodel import Session, select
 from starlette.responses import Response
 
 from optimiser.bundling.progress import PHASES
-from pvhub import jobs, policy
-from pvhub.api.deps import SessionDep, StartJob
-from pvhub.errors import DomainError, NotFound
-from pvhub.ids import parse_id, parse_ids
-from pvhub.models import BundleStatus, BundlingRun, RunStatus
-from pvhub.services import bundles, bundling, demonstration
-from pvhub.services.bundling import BundlingParameters
+from pvhub.bundling import bundles
+from pvhub.bundling import runs as bundling
+from pvhub.bundling.enums import BundleStatus
+from pvhub.bundling.models import BundlingRun
+from pvhub.bundling.runs import BundlingParameters
+from pvhub.core import policy
+from pvhub.core.enums import RunStatus
+from pvhub.core.errors import DomainError, NotFound
+from pvhub.core.http import SessionDep
+from pvhub.core.ids import parse_id, parse_ids
+from pvhub.jobs import service as jobs
+from pvhub.jobs.deps import StartJob
+from pvhub.monitoring import demonstration
 from web import csrf, i18n
 from web.bundling_reasons import translate_reason, translate_run_message
 from web.charts import line_chart

@@ -14,23 +14,22 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from pvhub import policy
-from pvhub.api.construction import MilestoneReport, SendBack
-from pvhub.api.deps import SessionDep
-from pvhub.api.imports import read_limited
-from pvhub.errors import DomainError, InvalidInput
-from pvhub.ids import parse_id, parse_ids
-from pvhub.models import MilestoneKind, Role, SurfaceKind
-from pvhub.services import (
-    construction,
-    demonstration,
-    estimates,
-    measured_energy,
-    milestone_documents,
-    progress,
-)
-from pvhub.services import programme as programme_service
-from pvhub.services.progress import STAGES, StageFilter
+from pvhub.construction import documents as milestone_documents
+from pvhub.construction import energy as measured_energy
+from pvhub.construction import service as construction
+from pvhub.construction.api import MilestoneReport, SendBack
+from pvhub.construction.enums import MilestoneKind
+from pvhub.core import policy
+from pvhub.core.enums import Role
+from pvhub.core.errors import DomainError, InvalidInput
+from pvhub.core.http import SessionDep
+from pvhub.core.ids import parse_id, parse_ids
+from pvhub.estimates import service as estimates
+from pvhub.monitoring import demonstration, progress
+from pvhub.monitoring.progress import STAGES, StageFilter
+from pvhub.programme import service as programme_service
+from pvhub.register.api.imports import read_limited
+from pvhub.register.enums import SurfaceKind
 from web import csrf, i18n, import_report
 from web.binding import bind
 from web.form_data import PageForm

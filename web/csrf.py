@@ -12,7 +12,7 @@ import secrets
 
 from fastapi import Request
 
-from pvhub.errors import PermissionDenied
+from pvhub.core.errors import PermissionDenied
 
 SESSION_KEY = "csrf"
 FIELD = "csrf_token"

@@ -14,9 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from pvhub import policy
-from pvhub.api.deps import SessionDep
-from pvhub.services import construction, progress, progress_exports
+from pvhub.construction import service as construction
+from pvhub.core import policy
+from pvhub.core.http import SessionDep
+from pvhub.monitoring import exports as progress_exports
+from pvhub.monitoring import progress
 from web.progress_view import current_progress, progress_context, stage_markers
 from web.shell import LoggedIn
 from web.templating import render
@@ -75,7 +77,6 @@ def monthly_report(request: Request, user: LoggedIn, session: SessionDep, month:
 def export_csv(request: Request, user: LoggedIn, session: SessionDep) -> Response:
     """Progress of every surface the user may see, as CSV (the same as the API's)."""
     timezone = request.app.state.settings.timezone
-    construction.sync_awards(session, timezone=timezone)
     return Response(
         progress_exports.progress_csv(session, user=user, today=construction.today_in(timezone)),
         media_type="text/csv; charset=utf-8",
@@ -86,7 +87,6 @@ def export_csv(request: Request, user: LoggedIn, session: SessionDep) -> Respons
 @router.get("/dashboard/export.geojson")
 def export_geojson(request: Request, user: LoggedIn, session: SessionDep) -> Response:
     timezone = request.app.state.settings.timezone
-    construction.sync_awards(session, timezone=timezone)
     return JSONResponse(
         progress_exports.progress_geojson(session, user=user, today=construction.today_in(timezone)),
         media_type="application/geo+json",

@@ -22,8 +22,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from pvhub.errors import DomainError, render
-from pvhub.models import Job
+from pvhub.core.errors import DomainError, render
+from pvhub.jobs.models import Job
 from web.vocabulary import TERM_PREFIXES
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
@@ -87,7 +87,7 @@ def _vocabulary(msgid: str, fallback: str) -> str:
 
 
 class PageWording:
-    """The request's language for :meth:`pvhub.errors.DomainError.localized`."""
+    """The request's language for :meth:`pvhub.core.errors.DomainError.localized`."""
 
     def gettext(self, message: str) -> str:
         return gettext(message)
@@ -110,7 +110,7 @@ def job_error_text(job: Job, reason: Callable[[str], str] | None = None) -> str 
     """A failed or cancelled job's error in the request's language.
 
     The job keeps the English text in ``error`` and, for a domain error with plain values, its template
-    and values in ``result["failure"]`` (:func:`pvhub.jobs.failure_parts`); ``reason``, when given,
+    and values in ``result["failure"]`` (:func:`pvhub.jobs.service.failure_parts`); ``reason``, when given,
     translates the value named ``reason`` (the optimiser's own English sentence). A constant message
     (a cancellation) is looked up as it is; any other text is shown as stored.
     """
@@ -121,12 +121,13 @@ def job_error_text(job: Job, reason: Callable[[str], str] | None = None) -> str 
 
 def job_step_text(job: Job) -> str:
     """A running job's last progress message in the request's language (``detail["step"]``, kept by
-    :class:`pvhub.jobs.JobProgress` for a :class:`~pvhub.errors.Phrase`); otherwise as stored."""
+    :class:`pvhub.jobs.service.JobProgress` for a :class:`~pvhub.core.errors.Phrase`); otherwise as stored."""
     return _stored_text(job.message, (job.detail or {}).get("step"), None)
 
 
 def _stored_text(english: str, parts: Any, reason: Callable[[str], str] | None) -> str:
-    """``parts`` ({template, params}, see :mod:`pvhub.jobs`) rendered here, else ``english`` looked up."""
+    """``parts`` ({template, params}, see :mod:`pvhub.jobs.service`) rendered here, else ``english``
+    looked up."""
     if not isinstance(parts, dict) or not isinstance(parts.get("template"), str):
         return gettext(english)
     params = dict(parts.get("params") or {})

@@ -1,7 +1,7 @@
 """A register import that ran as a background job, on its job page in the reader's language.
 
 The job's result keeps the report as JSON with each problem's and skip's template and values
-(:mod:`pvhub.services.import_jobs`); the page rebuilds the problems and skips from it and renders them
+(:mod:`pvhub.register.imports.jobs`); the page rebuilds the problems and skips from it and renders them
 as the import page does (:mod:`web.import_report`), in the same table (``partials/import_report.html``).
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pvhub.models import Job, RunStatus
-from pvhub.services import import_jobs
+from pvhub.core.enums import RunStatus
+from pvhub.jobs.models import Job
+from pvhub.register.imports import jobs as import_jobs
 from web import import_report
 from web.vocabulary import N_
 

@@ -1,6 +1,6 @@
 """An import report (register survey files, meter readings) on a page, in the reader's language.
 
-A :class:`~pvhub.services.imports_rows.Problem` or :class:`~pvhub.services.imports_rows.Skip` carries its
+A :class:`~pvhub.register.imports.rows.Problem` or :class:`~pvhub.register.imports.rows.Skip` carries its
 English template and values; the page renders it with the request's wording, the field by its label.
 The ``gis`` package is a library without translations: its validation writes English sentences (a
 polygon crossing itself, a CityJSON file without a reference system), which reach the report as they
@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from pvhub.errors import Phrase, render
-from pvhub.services.imports_rows import Problem, Skip
+from pvhub.core.errors import Phrase, render
+from pvhub.register.imports.rows import Problem, Skip
 from web import i18n
 from web.vocabulary import N_
 

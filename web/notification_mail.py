@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import contextvars
 
-from pvhub.models import Notification
-from pvhub.services.mail_outbox import Render
-from pvhub.settings import Settings
+from pvhub.core.settings import Settings
+from pvhub.notifications.mail_outbox import Render
+from pvhub.notifications.models import Notification
 from web import i18n
 from web.tender_pages import notification_text, zone_formatter
 

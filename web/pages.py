@@ -10,19 +10,21 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from pvhub import jobs
-from pvhub.api.deps import SessionDep, StartJob
-from pvhub.api.imports import read_limited
-from pvhub.models import Job, Role, SurfaceKind, User
-from pvhub.services import (
-    accounts,
-    estimates,
-    import_jobs,
-    page_sessions,
-    programme_totals,
-    register,
-)
-from pvhub.services.login_throttle import TooManyLoginAttempts
+from pvhub.accounts import page_sessions
+from pvhub.accounts import service as accounts
+from pvhub.accounts.login_throttle import TooManyLoginAttempts
+from pvhub.accounts.models import User
+from pvhub.core.enums import Role
+from pvhub.core.http import SessionDep
+from pvhub.estimates import service as estimates
+from pvhub.jobs import service as jobs
+from pvhub.jobs.deps import StartJob
+from pvhub.jobs.models import Job
+from pvhub.monitoring import totals as programme_totals
+from pvhub.register import service as register
+from pvhub.register.api.imports import read_limited
+from pvhub.register.enums import SurfaceKind
+from pvhub.register.imports import jobs as import_jobs
 from web import csrf, i18n, import_report, mapdata, progress_view
 from web.shell import LoggedIn, PageUser, base_context, follow_job, job_view
 from web.templating import render
@@ -147,7 +149,7 @@ def login(
     """Check the credentials; on success start a fresh session (new CSRF token) and go on.
 
     After too many failures for the account or from this address the form comes back with 429 and
-    says how long to wait, whatever the password (see :mod:`pvhub.services.login_throttle`).
+    says how long to wait, whatever the password (see :mod:`pvhub.accounts.login_throttle`).
     """
     try:
         user = accounts.authenticate_throttled(

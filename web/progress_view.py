@@ -14,9 +14,10 @@ from fastapi import Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from pvhub.models import User
-from pvhub.services import construction, progress
-from pvhub.services.progress import STAGE_GROUPS, STAGES, Progress
+from pvhub.accounts.models import User
+from pvhub.construction import service as construction
+from pvhub.monitoring import progress
+from pvhub.monitoring.progress import STAGE_GROUPS, STAGES, Progress
 from web import burnup, i18n
 from web.shell import base_context
 from web.templating import render
@@ -30,7 +31,7 @@ def list_url(**filters: object) -> str:
 
 def current_progress(request: Request, session: Session) -> Progress:
     """The programme's progress as of today (reading writes nothing: construction starts where an
-    award is confirmed, :func:`pvhub.services.awards.confirm`)."""
+    award is confirmed, :func:`pvhub.tendering.awards.confirm`)."""
     timezone = request.app.state.settings.timezone
     return progress.programme_progress(session, today=construction.today_in(timezone))
 

@@ -13,13 +13,13 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from pvhub.api import exports as api_exports
-from pvhub.api.deps import SessionDep
-from pvhub.errors import DomainError, InvalidInput, Phrase
-from pvhub.models import BusinessModel
-from pvhub.models.register import SiteCreate, SiteUpdate, SurfaceCreate
-from pvhub.services import register
-from pvhub.services.register_geometry import surface_shape
+from pvhub.core.errors import DomainError, InvalidInput, Phrase
+from pvhub.core.http import SessionDep
+from pvhub.register import service as register
+from pvhub.register.api import exports as api_exports
+from pvhub.register.enums import BusinessModel
+from pvhub.register.geometry import surface_shape
+from pvhub.register.models import SiteCreate, SiteUpdate, SurfaceCreate
 from web import csrf, i18n
 from web.binding import bind
 from web.form_data import PageForm

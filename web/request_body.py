@@ -26,8 +26,8 @@ import math
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pvhub.errors import N_
-from pvhub.security import read_token
+from pvhub.core.errors import N_
+from pvhub.core.security import read_token
 from web import i18n
 
 #: Body cap for callers with neither a session user nor a validly signed bearer token: the login

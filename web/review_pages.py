@@ -10,13 +10,13 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session, col, select
 from starlette.responses import Response
 
-from pvhub import policy
-from pvhub.api.deps import SessionDep
-from pvhub.errors import DomainError
-from pvhub.models import Site, Surface, User
-from pvhub.models.enums import SurfaceKind, SurfaceStatus
-from pvhub.models.register import SurfaceApproval
-from pvhub.services import register
+from pvhub.accounts.models import User
+from pvhub.core import policy
+from pvhub.core.errors import DomainError
+from pvhub.core.http import SessionDep
+from pvhub.register import service as register
+from pvhub.register.enums import SurfaceKind, SurfaceStatus
+from pvhub.register.models import Site, Surface, SurfaceApproval
 from web import csrf, i18n
 from web.shell import LoggedIn, base_context
 from web.templating import localized, render

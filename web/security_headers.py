@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pvhub.settings import Settings
+from pvhub.core.settings import Settings
 from web import i18n
 
 #: The policy; ``{nonce}`` is filled per response.

@@ -13,12 +13,14 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from pvhub import jobs
-from pvhub.api.deps import JobStarter, SessionDep
-from pvhub.errors import DomainError, NotAuthenticated
-from pvhub.models import Organisation, User
-from pvhub.services import accounts, page_sessions
-from pvhub.services import programme as programme_service
+from pvhub.accounts import page_sessions
+from pvhub.accounts import service as accounts
+from pvhub.accounts.models import Organisation, User
+from pvhub.core.errors import DomainError, NotAuthenticated
+from pvhub.core.http import SessionDep
+from pvhub.jobs import service as jobs
+from pvhub.jobs.deps import JobStarter
+from pvhub.programme import service as programme_service
 from web import csrf, i18n, import_job
 from web.templating import render
 

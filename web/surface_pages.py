@@ -2,7 +2,7 @@
 staleness, the office's one-click re-estimate and its per-surface assumption (shading loss).
 
 Who may open it is who may read the surface (the site's owner, the office); the buttons follow
-:mod:`pvhub.policy`. Re-estimating reuses the estimate job and its progress page.
+:mod:`pvhub.core.policy`. Re-estimating reuses the estimate job and its progress page.
 """
 
 from __future__ import annotations
@@ -16,11 +16,15 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from pvhub import policy
-from pvhub.api.deps import SessionDep, StartJob
-from pvhub.errors import InvalidInput
-from pvhub.models import Site, Surface, SurfaceStatus, User
-from pvhub.services import estimates, register
+from pvhub.accounts.models import User
+from pvhub.core import policy
+from pvhub.core.errors import InvalidInput
+from pvhub.core.http import SessionDep
+from pvhub.estimates import service as estimates
+from pvhub.jobs.deps import StartJob
+from pvhub.register import service as register
+from pvhub.register.enums import SurfaceStatus
+from pvhub.register.models import Site, Surface
 from pvhub.yieldengine import DEFAULT_ASSUMPTIONS, DEFAULT_CO2_T_PER_MWH
 from web import csrf, i18n
 from web.form_data import PageForm

@@ -5,7 +5,7 @@ for 公示, answers objections and confirms; bidders see the published winners, 
 Forms are read into the API's own input models (:func:`web.binding.bind`), so a page takes exactly
 what the API takes. An action on an award or an objection goes back to its tender's award page,
 with the reason when it is refused; the tender is found from the award itself
-(:func:`pvhub.services.awards.tender_of_award`), not from the form, so a form without it cannot lead
+(:func:`pvhub.tendering.awards.tender_of_award`), not from the form, so a form without it cannot lead
 nowhere; an award the user may not see is a 404 page, as elsewhere."""
 
 from __future__ import annotations
@@ -15,12 +15,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from pvhub import policy
-from pvhub.api.deps import SessionDep, StartJob
-from pvhub.errors import DomainError
-from pvhub.models import RunStatus
-from pvhub.models.tender import AwardDecline, AwardOverride, ObjectionAnswer, ObjectionCreate
-from pvhub.services import awards, tender_actions, tender_scores, tenders, tenders_bids
+from pvhub.core import policy
+from pvhub.core.enums import RunStatus
+from pvhub.core.errors import DomainError
+from pvhub.core.http import SessionDep
+from pvhub.jobs.deps import StartJob
+from pvhub.tendering import actions as tender_actions
+from pvhub.tendering import awards, tenders
+from pvhub.tendering import bids as tenders_bids
+from pvhub.tendering import scores as tender_scores
+from pvhub.tendering.models import AwardDecline, AwardOverride, ObjectionAnswer, ObjectionCreate
 from web import csrf, i18n
 from web.binding import bind
 from web.form_data import PageForm

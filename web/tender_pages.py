@@ -18,31 +18,33 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session, col, select
 from starlette.responses import Response
 
-from pvhub import policy
-from pvhub.api import tenders as api_tenders
-from pvhub.api.deps import SessionDep
-from pvhub.api.imports import read_limited
-from pvhub.errors import DomainError, InvalidInput
-from pvhub.ids import ascii_id
-from pvhub.models import Bid, BidStatus, Role, TenderLot, User
-from pvhub.models.tender import (
+from pvhub.accounts.models import User
+from pvhub.core import policy
+from pvhub.core.enums import Role
+from pvhub.core.errors import DomainError, InvalidInput
+from pvhub.core.http import SessionDep
+from pvhub.core.ids import ascii_id
+from pvhub.notifications import service as notifications
+from pvhub.register.api.imports import read_limited
+from pvhub.tendering import actions as tender_actions
+from pvhub.tendering import bids as tenders_bids
+from pvhub.tendering import documents as tenders_documents
+from pvhub.tendering import scores as tender_scores
+from pvhub.tendering import suppliers as tenders_suppliers
+from pvhub.tendering import tenders
+from pvhub.tendering.api import tenders as api_tenders
+from pvhub.tendering.enums import BidStatus
+from pvhub.tendering.models import (
+    Bid,
     BidCreate,
     SupplierProfileUpdate,
     TechnicalScore,
     TenderCancel,
     TenderCreate,
+    TenderLot,
     TenderUpdate,
 )
-from pvhub.services import (
-    notifications,
-    tender_actions,
-    tender_scores,
-    tenders,
-    tenders_bids,
-    tenders_documents,
-    tenders_suppliers,
-)
-from pvhub.services.tenders import TenderRules
+from pvhub.tendering.tenders import TenderRules
 from web import csrf, i18n
 from web.binding import bind
 from web.form_data import PageForm

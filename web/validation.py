@@ -5,7 +5,7 @@ be greater than or equal to 1"). A page names the field by its label and says th
 reader's words for the error types a form can produce; any other type keeps pydantic's sentence, so a
 problem is never hidden. Our own model validators raise ``ValueError`` with a constant English sentence,
 which is looked up in the catalogue as it is. The table of error types and :func:`problem` live in
-:mod:`pvhub.validation_problems`, which the register import shares.
+:mod:`pvhub.core.validation_problems`, which the register import shares.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from pvhub.errors import Phrase
-from pvhub.validation_problems import problem
+from pvhub.core.errors import Phrase
+from pvhub.core.validation_problems import problem
 from web import i18n
 
 

@@ -7,7 +7,7 @@ which is not a character and cannot be written as UTF-8 — and echoing it made 
 Here every text in the errors (``input``, ``loc``, ``ctx``) has its lone surrogates replaced by U+FFFD,
 bytes are decoded with the same replacement, and the error pydantic raises for such a text
 (``string_unicode``) says what is wrong; the response is always valid UTF-8 JSON and names the field.
-The API refuses a JSON body holding one before validation (:mod:`pvhub.api.json_text`); this handler
+The API refuses a JSON body holding one before validation (:mod:`pvhub.core.json_text`); this handler
 keeps every other echo safe. The shape is FastAPI's (``{"detail": [{"type", "loc", "msg", "input",
 ...}]}``), which the API documents and clients read.
 """
@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from pvhub.text import safe_to_echo
+from pvhub.core.text import safe_to_echo
 
 # pydantic's type for text it cannot read as Unicode: in a request, a lone surrogate
 NOT_UNICODE = "string_unicode"

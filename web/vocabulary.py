@@ -10,20 +10,12 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pvhub.errors import N_
-from pvhub.models import (
-    AwardStatus,
-    BidStatus,
-    BundleStatus,
-    BusinessModel,
-    MilestoneKind,
-    MilestoneStatus,
-    Role,
-    RunStatus,
-    SurfaceKind,
-    SurfaceStatus,
-    TenderStatus,
-)
+from pvhub.bundling.enums import BundleStatus
+from pvhub.construction.enums import MilestoneKind, MilestoneStatus
+from pvhub.core.enums import Role, RunStatus
+from pvhub.core.errors import N_
+from pvhub.register.enums import BusinessModel, SurfaceKind, SurfaceStatus
+from pvhub.tendering.enums import AwardStatus, BidStatus, TenderStatus
 
 VOCABULARY = (
     N_("Shanghai Longhua (WMO 583670) monthly normals"),  # the embedded default year's label
@@ -230,7 +222,7 @@ VOCABULARY = (
     N_("field.role"),
     N_("field.current_password"),
     N_("field.repeat"),
-    # ids a form carries (pvhub.ids.parse_id names them)
+    # ids a form carries (pvhub.core.ids.parse_id names them)
     N_("field.site_ids"),
     N_("field.bundle_ids"),
     N_("field.bundle_id"),

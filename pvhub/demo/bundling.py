@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from pvhub.models import Bundle, BundleSite, DemonstrationPointSite, User
-from pvhub.services import bundles, bundling
-from pvhub.services.bundling import BundlingParameters
+from pvhub.accounts.models import User
+from pvhub.bundling import bundles
+from pvhub.bundling import runs as bundling
+from pvhub.bundling.models import Bundle, BundleSite
+from pvhub.bundling.runs import BundlingParameters
+from pvhub.programme.models import DemonstrationPointSite
 
 DEMO_PARAMETERS = BundlingParameters(
     min_capacity_kwp=1000, max_capacity_kwp=2000, max_sites=30, max_distance_m=2000, time_limit_s=5, seed=0

@@ -24,20 +24,19 @@ from datetime import date, timedelta
 import numpy as np
 from sqlmodel import Session, col, select
 
-from pvhub import audit
-from pvhub.models import (
-    Construction,
-    DemonstrationPointSite,
-    Estimate,
-    Milestone,
-    MilestoneStatus,
-    Role,
-    Site,
-    Surface,
-    User,
-)
-from pvhub.services import construction, demonstration, measured_energy
-from pvhub.services.construction import ORDER, PLAN_FRACTIONS, planned_dates
+from pvhub.accounts.models import User
+from pvhub.construction import energy as measured_energy
+from pvhub.construction import service as construction
+from pvhub.construction.enums import MilestoneStatus
+from pvhub.construction.models import Construction, Milestone
+from pvhub.construction.service import ORDER, PLAN_FRACTIONS, planned_dates
+from pvhub.core import audit
+from pvhub.core.enums import Role
+from pvhub.estimates.models import Estimate
+from pvhub.monitoring import demonstration
+from pvhub.programme.models import DemonstrationPointSite
+from pvhub.register.models import Site, Surface
+from pvhub.tendering import handover
 
 HISTORY_DAYS = 330  # the oldest demo award was confirmed this many days ago
 NEWEST_DAYS = 45  # … and the newest this many
@@ -94,7 +93,7 @@ def advance_demo_construction(
 ) -> DemoConstruction:
     """Advance the construction of the awarded surfaces so the dashboard shows a programme part-way."""
     today = today or construction.today_in()
-    construction.sync_awards(session)
+    handover.sync_construction(session)
     session.flush()
     items = [
         item

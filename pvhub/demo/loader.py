@@ -11,24 +11,18 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, func, select
 
-from pvhub import audit
+from pvhub.accounts.models import Organisation, User
+from pvhub.core import audit
+from pvhub.core.enums import Role
+from pvhub.core.security import hash_password
 from pvhub.demo.bundling import bundle_demo_district
 from pvhub.demo.construction import advance_demo_construction, designate_demo_points
 from pvhub.demo.district import DemoDistrict, DemoSurface, build_demo_district
 from pvhub.demo.tender import run_demo_tender
-from pvhub.models import (
-    BusinessModel,
-    Organisation,
-    Programme,
-    Role,
-    Site,
-    Surface,
-    SurfaceKind,
-    SurfaceStatus,
-    User,
-)
-from pvhub.security import hash_password
-from pvhub.services import estimates
+from pvhub.estimates import service as estimates
+from pvhub.programme.models import Programme
+from pvhub.register.enums import BusinessModel, SurfaceKind, SurfaceStatus
+from pvhub.register.models import Site, Surface
 
 DEMO_PASSWORD = "pvhub-demo"
 OFFICE_EMAIL = "office@demo.pvhub"

@@ -16,9 +16,13 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlmodel import Session, col, select
 
-from pvhub.models import Award, AwardStatus, Bid, Organisation, Role, TenderLot, User
-from pvhub.models.tender import BidCreate, TenderCreate
-from pvhub.services import awards, tender_scores, tenders, tenders_bids
+from pvhub.accounts.models import Organisation, User
+from pvhub.core.enums import Role
+from pvhub.tendering import awards, tenders
+from pvhub.tendering import bids as tenders_bids
+from pvhub.tendering import scores as tender_scores
+from pvhub.tendering.enums import AwardStatus
+from pvhub.tendering.models import Award, Bid, BidCreate, TenderCreate, TenderLot
 
 PUBLISHED_DAYS_AGO = 75
 BID_DAYS = 21

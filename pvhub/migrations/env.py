@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import pvhub.models  # noqa: F401  (registers every table)
-from pvhub.db import make_engine
+import pvhub.tables  # noqa: F401  (registers every table)
+from pvhub.core.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

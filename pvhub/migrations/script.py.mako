@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import pvhub.models.types
+import pvhub.core.columns
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

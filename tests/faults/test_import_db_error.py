@@ -20,7 +20,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from pvhub.models import AuditEvent, Role, Site, Surface
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role
+from pvhub.register.models import Site, Surface
 from tests.conftest import api_token
 
 FAULT = "injected fault: no space left on device"

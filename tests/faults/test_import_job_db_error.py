@@ -8,8 +8,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from pvhub.models import AuditEvent, Role, Site, Surface
-from pvhub.settings import Settings
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role
+from pvhub.core.settings import Settings
+from pvhub.register.models import Site, Surface
 from tests.conftest import api_token
 from tests.faults import test_import_db_error as db_error
 from tests.pvhub.test_jobs import wait_for

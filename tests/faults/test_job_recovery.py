@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from pvhub import jobs
-from pvhub.models import Job, RunStatus
+from pvhub.core.enums import RunStatus
+from pvhub.jobs import service as jobs
+from pvhub.jobs.models import Job
 
 
 @pytest.fixture

@@ -226,9 +226,10 @@ def test_a_job_killed_in_a_container_fails_when_the_container_restarts_with_the_
 
 SUBMIT_THEN_DIE = """
 import os, signal
-from pvhub import job_kinds, jobs
-from pvhub.db import make_engine, transaction
-from pvhub.settings import get_settings
+from pvhub import job_kinds
+from pvhub.core.db import make_engine, transaction
+from pvhub.core.settings import get_settings
+from pvhub.jobs import service as jobs
 
 job_kinds.install()
 with transaction(make_engine(get_settings().database_url)) as session:

@@ -37,10 +37,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from pvhub import migrate
-from pvhub.db import make_engine, transaction
+from pvhub.core import migrate
+from pvhub.core.db import make_engine, transaction
+from pvhub.core.settings import Settings
 from pvhub.demo.loader import DEMO_PASSWORD, OFFICE_EMAIL, load_demo
-from pvhub.settings import Settings
 from tests.hostile.corpus import LONE_SURROGATES, UNICODE_DIGITS
 from web.app import create_app
 

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import Session, func, select
 
-from pvhub.models import AuditEvent, Programme, Role, Site, Surface
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role
+from pvhub.programme.models import Programme
+from pvhub.register.models import Site, Surface
 from tests.hostile.corpus import BOUNDARY
 
 

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import Session
 
-from pvhub.settings import Settings
+from pvhub.core.settings import Settings
 from tests.asgi_driver import run_in_fresh_loop
 from tests.conftest import api_token
 from tests.hostile.conftest import World, written

@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import Site, Surface, SurfaceStatus
-from pvhub.services.exports import neutralise
+from pvhub.register.enums import SurfaceStatus
+from pvhub.register.exports import neutralise
+from pvhub.register.models import Site, Surface
 from tests.conftest import api_token
 from tests.hostile.conftest import World
 from tests.hostile.corpus import CSV_HEADER, FORMULA, LAT, LON, SCRIPT

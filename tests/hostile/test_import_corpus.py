@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlmodel import Session, select
 
-from pvhub.models import Site, Surface
-from pvhub.settings import Settings
+from pvhub.core.settings import Settings
+from pvhub.register.models import Site, Surface
 from tests.conftest import api_token
 from tests.hostile.conftest import World, written
 from tests.hostile.corpus import CORPUS, CSV_HEADER, FORMULA, GOOD_CSV_ROW, LAT, LON, SCRIPT, Hostile

@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from pvhub.models import AuditEvent, Site, Surface
-from pvhub.settings import Settings
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.settings import Settings
+from pvhub.register.models import Site, Surface
 from tests.conftest import api_token
 from tests.hostile.conftest import World
 from tests.hostile.corpus import CORPUS, Hostile

@@ -11,8 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from pvhub.errors import InvalidInput
-from pvhub.models import DemonstrationPoint, Milestone, Organisation, Tender
+from pvhub.accounts.models import Organisation
+from pvhub.construction.models import Milestone
+from pvhub.core.errors import InvalidInput
+from pvhub.programme.models import DemonstrationPoint
+from pvhub.tendering.models import Tender
 from tests.conftest import api_token
 from tests.hostile.conftest import World
 from tests.security.conftest import page_login

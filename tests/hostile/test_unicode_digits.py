@@ -8,9 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.ids import MAX_ID, ascii_id
-from pvhub.models import Bundle, BundleSite, DemonstrationPoint
-from pvhub.services.bundling import _next_code
+from pvhub.bundling.models import Bundle, BundleSite
+from pvhub.bundling.runs import _next_code
+from pvhub.core.ids import MAX_ID, ascii_id
+from pvhub.programme.models import DemonstrationPoint
 from tests.conftest import add_site, api_token
 from tests.hostile.conftest import World
 from tests.hostile.corpus import UNICODE_DIGITS

@@ -11,22 +11,13 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from pvhub.models import (
-    Award,
-    AwardStatus,
-    Bid,
-    Bundle,
-    BundleSite,
-    BundleStatus,
-    Estimate,
-    Site,
-    Surface,
-    SurfaceKind,
-    SurfaceStatus,
-    Tender,
-    TenderLot,
-    TenderStatus,
-)
+from pvhub.bundling.enums import BundleStatus
+from pvhub.bundling.models import Bundle, BundleSite
+from pvhub.estimates.models import Estimate
+from pvhub.register.enums import SurfaceKind, SurfaceStatus
+from pvhub.register.models import Site, Surface
+from pvhub.tendering.enums import AwardStatus, TenderStatus
+from pvhub.tendering.models import Award, Bid, Tender, TenderLot
 
 #: Share of a year's energy per month for a Shanghai-like climate (sums to 1).
 MONTH_SHARE = (0.055, 0.06, 0.075, 0.09, 0.1, 0.095, 0.11, 0.115, 0.09, 0.08, 0.07, 0.06)

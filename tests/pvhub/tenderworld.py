@@ -10,9 +10,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from pvhub.models import Bundle, BundleSite, BundleStatus, Organisation, Role, Tender, User
-from pvhub.models.tender import BidCreate, TenderCreate
-from pvhub.services import tenders, tenders_bids
+from pvhub.accounts.models import Organisation, User
+from pvhub.bundling.enums import BundleStatus
+from pvhub.bundling.models import Bundle, BundleSite
+from pvhub.core.enums import Role
+from pvhub.tendering import bids as tenders_bids
+from pvhub.tendering import tenders
+from pvhub.tendering.models import BidCreate, Tender, TenderCreate
 from tests.conftest import ROOF_22_SOUTH, add_site
 
 # The round's clock: published at T0, deadline 21 days later (the minimum is 20).

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from pvhub.errors import Conflict, InvalidInput, NotFound
-from pvhub.models import AuditEvent, Organisation, Role
-from pvhub.services import accounts
+from pvhub.accounts import service as accounts
+from pvhub.accounts.models import Organisation
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role
+from pvhub.core.errors import Conflict, InvalidInput, NotFound
 
 
 def test_a_user_is_created_with_an_argon2_hash_and_an_audit_event(session: Session) -> None:
@@ -99,7 +101,7 @@ def test_a_rolled_back_change_leaves_no_audit_event(session: Session) -> None:
 
 def test_only_the_office_manages_users(session: Session, make_user) -> None:  # type: ignore[no-untyped-def]
     owner = make_user("own@x.cn", Role.owner)
-    from pvhub.errors import PermissionDenied
+    from pvhub.core.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
         accounts.create_organisation(session=session, actor=owner, name="Mine", kind=Role.owner)

@@ -21,10 +21,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, select
 
-from pvhub import backup, migrate
-from pvhub.db import make_engine, normalise_url
+from pvhub import backup
+from pvhub.accounts.models import Organisation, User
+from pvhub.core import migrate
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.db import make_engine, normalise_url
+from pvhub.core.enums import Role
 from pvhub.demo.loader import load_demo
-from pvhub.models import AuditEvent, Bid, Organisation, Role, Surface, User
+from pvhub.register.models import Surface
+from pvhub.tendering.models import Bid
 from tests.pvhub import tenderworld
 
 pytestmark = pytest.mark.db

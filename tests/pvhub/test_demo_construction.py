@@ -8,10 +8,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from pvhub.construction.enums import MilestoneStatus
+from pvhub.construction.models import Construction, Milestone
+from pvhub.core.enums import Role
 from pvhub.demo.construction import advance_demo_construction, designate_demo_points
 from pvhub.demo.loader import load_demo
-from pvhub.models import Construction, DemonstrationPoint, Milestone, MilestoneStatus, Role
-from pvhub.services import progress
+from pvhub.monitoring import progress
+from pvhub.programme.models import DemonstrationPoint
 from tests.pvhub.programme_state import confirmed_award, estimated_site
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import Session, func, select
 
+from pvhub.accounts import service as accounts
+from pvhub.accounts.models import Organisation, User
+from pvhub.core.enums import Role
 from pvhub.demo.loader import DEMO_PASSWORD, load_demo
-from pvhub.models import Organisation, Programme, Role, Site, Surface, SurfaceStatus, User
-from pvhub.services import accounts
+from pvhub.programme.models import Programme
+from pvhub.register.enums import SurfaceStatus
+from pvhub.register.models import Site, Surface
 
 
 def count(session: Session, model: type) -> int:

@@ -9,20 +9,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from pvhub import jobs
-from pvhub.errors import InvalidInput
-from pvhub.models import (
-    BundlingRun,
-    Estimate,
-    Job,
-    Organisation,
-    Role,
-    RunStatus,
-    Site,
-    Surface,
-    SurfaceKind,
-    SurfaceStatus,
-)
+from pvhub.accounts.models import Organisation
+from pvhub.bundling.models import BundlingRun
+from pvhub.core.enums import Role, RunStatus
+from pvhub.core.errors import InvalidInput
+from pvhub.estimates.models import Estimate
+from pvhub.jobs import service as jobs
+from pvhub.jobs.models import Job
+from pvhub.register.enums import SurfaceKind, SurfaceStatus
+from pvhub.register.models import Site, Surface
 from tests.conftest import api_token
 from tests.web.test_pages import login
 

@@ -6,7 +6,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from pvhub import migrate
+from pvhub.core import migrate
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pvhub import policy
-from pvhub.errors import NotAuthenticated, PermissionDenied
-from pvhub.models import Role, User
+from pvhub.accounts.models import User
+from pvhub.core import policy
+from pvhub.core.enums import Role
+from pvhub.core.errors import NotAuthenticated, PermissionDenied
 
 OFFICE = User(id=1, email="o@x", role=Role.office, organisation_id=1, password_hash="")
 OWNER_A = User(id=2, email="a@x", role=Role.owner, organisation_id=10, password_hash="")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from pvhub.settings import DEV_SECRET, Settings
+from pvhub.core.settings import DEV_SECRET, Settings
 
 
 def test_production_requires_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:

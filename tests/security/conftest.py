@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from pvhub import backup
-from pvhub.models import Role
+from pvhub.core.enums import Role
 from tests.conftest import ROOF_22_SOUTH, TEST_PASSWORD, add_site
 
 

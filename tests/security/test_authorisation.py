@@ -31,29 +31,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from pvhub.accounts.models import User
+from pvhub.bundling.enums import BundleStatus
+from pvhub.bundling.models import Bundle, BundlingRun
+from pvhub.construction import documents as milestone_documents
+from pvhub.construction.models import Construction, Milestone, MilestoneDocument
+from pvhub.core.settings import Settings
 from pvhub.demo.loader import DEMO_PASSWORD, OFFICE_EMAIL, load_demo
-from pvhub.models import (
-    Award,
-    AwardRun,
-    Bid,
-    Bundle,
-    BundleStatus,
-    BundlingRun,
-    Construction,
-    DemonstrationPoint,
-    Job,
-    Milestone,
-    MilestoneDocument,
-    Notification,
-    Objection,
-    Site,
-    Surface,
-    Tender,
-    TenderDocument,
-    User,
-)
-from pvhub.services import milestone_documents, tenders_documents
-from pvhub.settings import Settings
+from pvhub.jobs.models import Job
+from pvhub.notifications.models import Notification
+from pvhub.programme.models import DemonstrationPoint
+from pvhub.register.models import Site, Surface
+from pvhub.tendering import documents as tenders_documents
+from pvhub.tendering.models import Award, AwardRun, Bid, Objection, Tender, TenderDocument
 from tests.conftest import _empty
 from tests.security.routes import Route, api_routes
 from web.app import create_app

@@ -19,8 +19,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.types import Message
 
-from pvhub.models import Role
-from pvhub.settings import Settings
+from pvhub.core.enums import Role
+from pvhub.core.settings import Settings
 from tests.asgi_driver import run_in_fresh_loop, scope_of
 from tests.conftest import api_token
 from web.app import create_app

@@ -17,9 +17,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.types import Message, Scope
 
-from pvhub.models import Role
-from pvhub.services import programme as programme_service
-from pvhub.settings import Settings
+from pvhub.core.enums import Role
+from pvhub.core.settings import Settings
+from pvhub.programme import service as programme_service
 from tests.asgi_driver import run_in_fresh_loop, scope_of
 from tests.conftest import api_token
 from web.app import create_app

@@ -8,7 +8,7 @@ import re
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from pvhub.settings import Settings
+from pvhub.core.settings import Settings
 from tests.security.conftest import SmallWorld, page_login
 from tests.security.routes import page_routes
 from web.app import create_app

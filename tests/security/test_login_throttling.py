@@ -10,15 +10,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from pvhub.models import LoginFailure
-from pvhub.services.login_throttle import (
+from pvhub.accounts.login_throttle import (
     DatabaseFailures,
     LoginThrottle,
     MemoryFailures,
     ThrottleRules,
     TooManyLoginAttempts,
 )
-from pvhub.settings import Settings
+from pvhub.accounts.models import LoginFailure
+from pvhub.core.settings import Settings
 from tests.conftest import TEST_PASSWORD
 from tests.security.conftest import SmallWorld, csrf_of
 from web.app import create_app

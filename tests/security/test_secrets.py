@@ -8,8 +8,8 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from pvhub.security import DUMMY_HASH, hash_password, verify_password
-from pvhub.settings import DEV_SECRET, Settings
+from pvhub.core.security import DUMMY_HASH, hash_password, verify_password
+from pvhub.core.settings import DEV_SECRET, Settings
 
 # OWASP Password Storage Cheat Sheet (Argon2id section, as of 2025): "Use Argon2id with a minimum
 # configuration of 19 MiB of memory, an iteration count of 2, and 1 degree of parallelism", or one of

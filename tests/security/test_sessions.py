@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlmodel import Session, select
 
-from pvhub.models import User
-from pvhub.settings import Settings
+from pvhub.accounts.models import User
+from pvhub.core.settings import Settings
 from tests.conftest import api_token
 from tests.security.conftest import SmallWorld, csrf_of, page_login
 from web.app import create_app
@@ -170,8 +170,8 @@ def test_revocations_are_swept_once_no_cookie_could_still_carry_them(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from pvhub.models import RevokedSession
-    from pvhub.services import page_sessions
+    from pvhub.accounts import page_sessions
+    from pvhub.accounts.models import RevokedSession
 
     start = datetime(2026, 1, 1, tzinfo=UTC)
     page_sessions.revoke(session, "a", max_age_s=3600, now=start)

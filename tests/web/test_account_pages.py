@@ -8,7 +8,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import AuditEvent, Organisation, Role, User
+from pvhub.accounts.models import Organisation, User
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role
 from tests.conftest import TEST_PASSWORD
 from tests.web.test_pages import csrf_of, login
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from pvhub.settings import Settings
+from pvhub.core.settings import Settings
 from web.app import create_app
 
 

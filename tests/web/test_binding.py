@@ -10,8 +10,8 @@ import pytest
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from pvhub.errors import InvalidInput
-from pvhub.models.tender import (
+from pvhub.core.errors import InvalidInput
+from pvhub.tendering.models import (
     AwardOverride,
     BidCreate,
     ObjectionCreate,

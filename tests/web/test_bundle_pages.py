@@ -5,7 +5,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import Bundle, BundleStatus, BundlingRun, DemonstrationPoint, Role
+from pvhub.bundling.enums import BundleStatus
+from pvhub.bundling.models import Bundle, BundlingRun
+from pvhub.core.enums import Role
+from pvhub.programme.models import DemonstrationPoint
 from tests.conftest import add_site, api_token
 from tests.pvhub.api.test_bundling_api import finished
 from tests.pvhub.services.test_bundling import _district

@@ -13,9 +13,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from pvhub.models import AuditEvent, Award, Bid, Construction, Milestone, Tender
-from pvhub.services import awards, tenders_bids
-from pvhub.services.construction import ORDER, today_in
+from pvhub.construction.models import Construction, Milestone
+from pvhub.construction.service import ORDER, today_in
+from pvhub.core.audit_events import AuditEvent
+from pvhub.tendering import awards
+from pvhub.tendering import bids as tenders_bids
+from pvhub.tendering.models import Award, Bid, Tender
 from tests.conftest import api_token
 from tests.pvhub.api.test_tenders_api import open_round, pass_deadline
 from tests.pvhub.programme_state import confirmed_award, estimated_site

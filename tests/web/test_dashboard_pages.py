@@ -12,9 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import Milestone, MilestoneStatus, Organisation, Role, User
-from pvhub.services import construction
-from pvhub.services.construction import ORDER, today_in
+from pvhub.accounts.models import Organisation, User
+from pvhub.construction import service as construction
+from pvhub.construction.enums import MilestoneStatus
+from pvhub.construction.models import Milestone
+from pvhub.construction.service import ORDER, today_in
+from pvhub.core.enums import Role
+from pvhub.tendering import handover
 from tests.conftest import TEST_PASSWORD
 from tests.pvhub.programme_state import confirmed_award, estimated_site
 from tests.web.test_pages import csrf_of
@@ -68,7 +72,7 @@ def world(session: Session, make_user: Any) -> dict[str, Any]:
         schedule_days=100,
         confirmed_at=datetime.now(UTC) - timedelta(days=90),
     )
-    construction.sync_awards(session)
+    handover.sync_construction(session)
     session.commit()
     roof = surfaces[0].id
     assert roof is not None
@@ -132,7 +136,7 @@ def test_the_public_page_leaks_nothing_private(
     client: TestClient, session: Session, world: dict[str, Any]
 ) -> None:
     office = world["people"]["office"]
-    from pvhub.services import demonstration
+    from pvhub.monitoring import demonstration
 
     demonstration.designate_point(session, actor=office, site_ids=[world["tower"]], name="塔楼立体示范点")
     session.commit()

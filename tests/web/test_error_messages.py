@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from pvhub.models import Role
-from pvhub.services import construction
-from pvhub.services.construction import today_in
+from pvhub.construction.service import today_in
+from pvhub.core.enums import Role
+from pvhub.tendering import handover
 from tests.conftest import api_token
 from tests.pvhub.api.test_tenders_api import open_round, pass_deadline
 from tests.pvhub.programme_state import confirmed_award, estimated_site
@@ -129,7 +129,7 @@ def building(session: Session, make_user: Any) -> int:
     confirmed_award(
         session, winner.organisation_id, [site.id], confirmed_at=datetime.now(UTC) - timedelta(days=30)
     )
-    construction.sync_awards(session)
+    handover.sync_construction(session)
     session.commit()
     return surfaces[0].id
 

@@ -13,11 +13,14 @@ from markupsafe import escape
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from pvhub import jobs
-from pvhub.errors import Phrase
-from pvhub.models import Job, Role, RunStatus, Site, Surface, User
-from pvhub.services import import_jobs
-from pvhub.settings import Settings
+from pvhub.accounts.models import User
+from pvhub.core.enums import Role, RunStatus
+from pvhub.core.errors import Phrase
+from pvhub.core.settings import Settings
+from pvhub.jobs import service as jobs
+from pvhub.jobs.models import Job
+from pvhub.register.imports import jobs as import_jobs
+from pvhub.register.models import Site, Surface
 from tests.web.test_pages import csrf_of, login
 
 HEADER = "site_name,address,lon,lat,kind,tilt_deg,azimuth_deg,gross_area_m2,usable_area_m2"

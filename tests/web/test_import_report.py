@@ -21,10 +21,12 @@ from gis.cityjson import CityJSONError, parse_cityjson
 from gis.crs import parse_epsg
 from gis.geojson import parse_feature_collection, parse_geometry
 from gis.validate import MAX_RING_POSITIONS, validate_polygon
-from pvhub.models import AuditEvent, Programme, Role, Site, Surface
-from pvhub.models.register import SiteBase
-from pvhub.services import imports
-from pvhub.services.imports_rows import Parsed, Problem, SiteDraft
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role
+from pvhub.programme.models import Programme
+from pvhub.register.imports import service as imports
+from pvhub.register.imports.rows import Parsed, Problem, SiteDraft
+from pvhub.register.models import Site, SiteBase, Surface
 from tests.conftest import api_token
 from tests.gis.test_cityjson import FACES, box_geometry, document
 from tests.hostile.corpus import BOUNDARY

@@ -10,10 +10,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from optimiser.bundling.progress import PHASES, BundlingProgress
-from pvhub import jobs
-from pvhub.errors import NotFound, Phrase
-from pvhub.models import BundlingRun, Job, Role, RunStatus
-from pvhub.services import bundling
+from pvhub.bundling import runs as bundling
+from pvhub.bundling.models import BundlingRun
+from pvhub.core.enums import Role, RunStatus
+from pvhub.core.errors import NotFound, Phrase
+from pvhub.jobs import service as jobs
+from pvhub.jobs.models import Job
 from tests.conftest import api_token
 from tests.web.test_pages import login
 from web.i18n import translations_for

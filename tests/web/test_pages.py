@@ -6,7 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from pvhub.models import Role
+from pvhub.core.enums import Role
 from tests.conftest import TEST_PASSWORD
 
 
@@ -117,7 +117,7 @@ def test_htmx_gets_only_the_fragment(client: TestClient, make_user) -> None:  # 
 
 
 def test_the_public_page_needs_no_login_and_shows_no_names(client: TestClient, make_user, session) -> None:  # type: ignore[no-untyped-def]
-    from pvhub.models import Site
+    from pvhub.register.models import Site
 
     owner = make_user("w@x.cn", Role.owner, "Secret Owner Co")
     session.add(Site(name="Private Tower", organisation_id=owner.organisation_id, lon=121.48, lat=31.23))
@@ -134,8 +134,8 @@ def test_the_register_list_shows_capacity_and_yield_per_site_and_totals_of_all_s
     session,
     make_user,  # type: ignore[no-untyped-def]
 ) -> None:
-    from pvhub.models import SurfaceStatus
-    from pvhub.services import estimates
+    from pvhub.estimates import service as estimates
+    from pvhub.register.enums import SurfaceStatus
     from tests.conftest import ROOF_22_SOUTH, add_site
 
     mine = make_user("w@x.cn", Role.owner, "Mine")

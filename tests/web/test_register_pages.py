@@ -7,7 +7,8 @@ import json
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import Role, Site, Surface
+from pvhub.core.enums import Role
+from pvhub.register.models import Site, Surface
 from tests.conftest import ROOF_22_SOUTH, add_site
 from tests.web.test_pages import csrf_of, login
 
@@ -87,7 +88,7 @@ def test_an_owner_cannot_open_another_owners_site_for_editing(
 def test_a_site_page_charts_the_estimated_monthly_energy(
     client: TestClient, session: Session, make_user
 ) -> None:  # type: ignore[no-untyped-def]
-    from pvhub.services import estimates
+    from pvhub.estimates import service as estimates
 
     owner = make_user("w@x.cn", Role.owner, "Mine")
     site, (roof,) = add_site(session, owner.organisation_id, "Chart tower", ROOF_22_SOUTH)

@@ -7,9 +7,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from pvhub.models import Role, Surface, SurfaceStatus, User
-from pvhub.models.register import SurfaceCreate
-from pvhub.services import register
+from pvhub.accounts.models import User
+from pvhub.core.enums import Role
+from pvhub.register import service as register
+from pvhub.register.enums import SurfaceStatus
+from pvhub.register.models import Surface, SurfaceCreate
 from tests.pvhub.services.test_register import new_site, rectangle
 from tests.web.test_pages import csrf_of, login
 

@@ -10,8 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import AuditEvent, Estimate, Job, Role, RunStatus, Surface, SurfaceStatus
-from pvhub.services import estimates
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role, RunStatus
+from pvhub.estimates import service as estimates
+from pvhub.estimates.models import Estimate
+from pvhub.jobs.models import Job
+from pvhub.register.enums import SurfaceStatus
+from pvhub.register.models import Surface
 from tests.conftest import ROOF_22_SOUTH, add_site
 from tests.web.test_pages import csrf_of, login
 

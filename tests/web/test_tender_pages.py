@@ -12,8 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import Award, AwardStatus, Bid, Objection, Tender, TenderStatus
-from pvhub.services import awards, tenders_bids
+from pvhub.tendering import awards
+from pvhub.tendering import bids as tenders_bids
+from pvhub.tendering.enums import AwardStatus, TenderStatus
+from pvhub.tendering.models import Award, Bid, Objection, Tender
 from tests.conftest import api_token
 from tests.pvhub.api.test_tenders_api import SECRET_MARKS, open_round, pass_deadline
 from tests.pvhub.tenderworld import SECRET_NOTE, build_world
@@ -26,7 +28,7 @@ def world(session: Session, make_user):  # type: ignore[no-untyped-def]
 
 
 def _lot_ids(session: Session, tender: Tender) -> list[int]:
-    from pvhub.models import TenderLot
+    from pvhub.tendering.models import TenderLot
 
     lots = session.exec(
         select(TenderLot).where(TenderLot.tender_id == tender.id).order_by(TenderLot.number)
@@ -185,9 +187,11 @@ def test_a_supplier_keeps_its_profile_by_form(client: TestClient, world) -> None
 def test_a_failed_award_run_gives_its_reason_in_the_readers_language(
     client: TestClient, session: Session, world
 ) -> None:  # type: ignore[no-untyped-def]
-    from pvhub import jobs
-    from pvhub.errors import Conflict
-    from pvhub.models import AwardRun, Job, RunStatus
+    from pvhub.core.enums import RunStatus
+    from pvhub.core.errors import Conflict
+    from pvhub.jobs import service as jobs
+    from pvhub.jobs.models import Job
+    from pvhub.tendering.models import AwardRun
     from web.i18n import translations_for
 
     tender = open_round(session, world)
@@ -277,8 +281,8 @@ def test_after_opening_the_tender_page_reads_the_bids_out_to_the_bidders_only(
 def test_a_cancelled_tenders_opening_page_says_why_its_bids_stay_sealed(
     client: TestClient, session: Session, world
 ) -> None:  # type: ignore[no-untyped-def]
-    from pvhub.models.tender import TenderCancel
-    from pvhub.services import tenders
+    from pvhub.tendering import tenders
+    from pvhub.tendering.models import TenderCancel
 
     tender = open_round(session, world)
     tenders.cancel_tender(
@@ -299,7 +303,7 @@ def test_a_refused_award_action_goes_back_to_its_tenders_award_page_and_says_why
     client: TestClient, session: Session, world
 ) -> None:  # type: ignore[no-untyped-def]
     """The forms' tender id is not needed: the award says which tender it belongs to."""
-    from pvhub.services import awards
+    from pvhub.tendering import awards
 
     tender, lots = _opened_with_bids(session, world)
     bids = {b.supplier_id: b.id for b in session.exec(select(Bid)).all()}

@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po
 
 import pvhub
 import web
-from pvhub.errors import DomainError, Phrase
+from pvhub.core.errors import DomainError, Phrase
 from web.vocabulary import TERM_PREFIXES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def test_every_message_has_a_chinese_and_an_english_translation(tmp_path: Path) 
 
 #: Calls that build a line of an import report, and the position of their template argument:
 #: ``Problem(index, field, "template", **values)``, ``Skip(index, "template", **values)`` and a row reader's
-#: ``fields.reject(field, "template", **values)`` (see pvhub.services.imports_rows).
+#: ``fields.reject(field, "template", **values)`` (see pvhub.register.imports.rows).
 REPORT_CALLS = {"Problem": 2, "Skip": 1, "reject": 1}
 
 

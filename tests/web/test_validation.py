@@ -11,8 +11,9 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import BundlingRun, Role
-from pvhub.validation_problems import PROBLEMS
+from pvhub.bundling.models import BundlingRun
+from pvhub.core.enums import Role
+from pvhub.core.validation_problems import PROBLEMS
 from tests.conftest import api_token
 from tests.pvhub.api.test_bundling_api import finished
 from tests.pvhub.services.test_bundling import _district

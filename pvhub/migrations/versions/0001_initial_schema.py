@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import pvhub.models.types
+import pvhub.core.columns
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("name_en", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("designated_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("designated_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
@@ -50,7 +50,7 @@ def upgrade() -> None:
         sa.Column("certifications", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
         sa.Column("contact_phone", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("created_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("organisation", schema=None) as batch_op:
@@ -66,7 +66,7 @@ def upgrade() -> None:
         sa.Column("demo_points_max", sa.Integer(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("boundary", sa.JSON(), nullable=True),
-        sa.Column("updated_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
@@ -89,13 +89,13 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("deadline", pvhub.models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("deadline", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True),
         sa.Column("ceiling_price_cny_per_w", sa.Float(), nullable=True),
         sa.Column("price_weight", sa.Float(), nullable=False),
         sa.Column("conditions_version", sa.Integer(), nullable=False),
-        sa.Column("published_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("opened_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("code"),
     )
@@ -128,8 +128,8 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("footprint", sa.JSON(), nullable=True),
         sa.Column("external_ref", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-        sa.Column("created_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisation.id"],
@@ -164,7 +164,7 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
-        sa.Column("created_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisation.id"],
@@ -178,7 +178,7 @@ def upgrade() -> None:
     op.create_table(
         "auditevent",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("actor_label", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
         sa.Column("entity", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
@@ -220,8 +220,8 @@ def upgrade() -> None:
         sa.Column("result", sa.JSON(), nullable=True),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
             ["user.id"],
@@ -291,8 +291,8 @@ def upgrade() -> None:
         sa.Column("fire_rating_ok", sa.Boolean(), nullable=True),
         sa.Column("glare_risk_ok", sa.Boolean(), nullable=True),
         sa.Column("external_ref", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-        sa.Column("created_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["site_id"],
             ["site.id"],
@@ -325,8 +325,8 @@ def upgrade() -> None:
         sa.Column("anchor_site_id", sa.Integer(), nullable=True),
         sa.Column("capacity_kwp", sa.Float(), nullable=False),
         sa.Column("annual_kwh", sa.Float(), nullable=False),
-        sa.Column("created_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("published_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["anchor_site_id"],
             ["site.id"],
@@ -355,7 +355,7 @@ def upgrade() -> None:
         sa.Column("weather_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("pvlib_version", sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
         sa.Column("stale", sa.Boolean(), nullable=False),
-        sa.Column("computed_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("computed_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["surface_id"],
             ["surface.id"],
@@ -404,7 +404,7 @@ def upgrade() -> None:
         sa.Column("planned_date", sa.Date(), nullable=True),
         sa.Column("actual_date", sa.Date(), nullable=True),
         sa.Column("note", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
-        sa.Column("updated_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["surface_id"],
             ["surface.id"],
@@ -469,7 +469,7 @@ def upgrade() -> None:
         ),
         sa.Column("content", sa.JSON(), nullable=False),
         sa.Column("content_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("received_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("technical_score", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(
             ["lot_id"],
@@ -506,9 +506,9 @@ def upgrade() -> None:
         ),
         sa.Column("score", sa.Float(), nullable=True),
         sa.Column("override_reason", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
-        sa.Column("publicity_ends_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("confirmed_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("publicity_ends_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("confirmed_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["bid_id"],
             ["bid.id"],

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import pvhub.models.types
+import pvhub.core.columns
 
 
 revision: str = "0002"
@@ -48,10 +48,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("worker", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-        sa.Column("created_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("started_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("heartbeat_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("heartbeat_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
             ["user.id"],

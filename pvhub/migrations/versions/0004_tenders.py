@@ -11,14 +11,14 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import pvhub.models.types
+import pvhub.core.columns
 
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-UTC = pvhub.models.types.UTCDateTime(timezone=True)
+UTC = pvhub.core.columns.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
@@ -34,7 +34,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_notification_created_at"), "notification", ["created_at"], unique=False)
-    op.create_index(op.f("ix_notification_organisation_id"), "notification", ["organisation_id"], unique=False)
+    op.create_index(
+        op.f("ix_notification_organisation_id"), "notification", ["organisation_id"], unique=False
+    )
     op.create_table(
         "awardrun",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -44,8 +46,15 @@ def upgrade() -> None:
         sa.Column(
             "status",
             sa.Enum(
-                "queued", "running", "succeeded", "failed", "cancelled",
-                name="ck_runstatus", native_enum=False, create_constraint=True, length=32,
+                "queued",
+                "running",
+                "succeeded",
+                "failed",
+                "cancelled",
+                name="ck_runstatus",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
             ),
             nullable=False,
         ),
@@ -77,9 +86,16 @@ def upgrade() -> None:
     op.create_index(op.f("ix_tenderdocument_tender_id"), "tenderdocument", ["tender_id"], unique=False)
 
     with op.batch_alter_table("tender", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("title_en", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True))
         batch_op.add_column(
-            sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=10000), nullable=False, server_default="")
+            sa.Column("title_en", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column(
+                "description",
+                sqlmodel.sql.sqltypes.AutoString(length=10000),
+                nullable=False,
+                server_default="",
+            )
         )
         batch_op.add_column(sa.Column("price_score_exponent", sa.Float(), nullable=False, server_default="1"))
         batch_op.add_column(sa.Column("share_cap", sa.Float(), nullable=False, server_default="0.4"))
@@ -111,7 +127,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("run_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("proposed_bid_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True))
-        batch_op.add_column(sa.Column("share_cap_relaxed", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(
+            sa.Column("share_cap_relaxed", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         batch_op.add_column(sa.Column("confirmed_by_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("declined_at", UTC, nullable=True))
         batch_op.add_column(
@@ -132,8 +150,12 @@ def upgrade() -> None:
         sa.Column(
             "status",
             sa.Enum(
-                "open", "answered",
-                name="ck_objectionstatus", native_enum=False, create_constraint=True, length=32,
+                "open",
+                "answered",
+                name="ck_objectionstatus",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
             ),
             nullable=False,
         ),
@@ -162,8 +184,13 @@ def downgrade() -> None:
         batch_op.drop_constraint("fk_award_run_id_awardrun", type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_award_run_id"))
         for name in (
-            "decline_reason", "declined_at", "confirmed_by_id", "share_cap_relaxed", "reason",
-            "proposed_bid_id", "run_id",
+            "decline_reason",
+            "declined_at",
+            "confirmed_by_id",
+            "share_cap_relaxed",
+            "reason",
+            "proposed_bid_id",
+            "run_id",
         ):
             batch_op.drop_column(name)
 
@@ -171,7 +198,14 @@ def downgrade() -> None:
         batch_op.drop_constraint("fk_bid_submitted_by_id_user", type_="foreignkey")
         batch_op.drop_constraint("uq_bid_version", type_="unique")
         batch_op.drop_index(batch_op.f("ix_bid_current"))
-        for name in ("total_score", "price_score", "withdrawn_at", "submitted_by_id", "conditions_version", "current"):
+        for name in (
+            "total_score",
+            "price_score",
+            "withdrawn_at",
+            "submitted_by_id",
+            "conditions_version",
+            "current",
+        ):
             batch_op.drop_column(name)
 
     with op.batch_alter_table("tenderlot", schema=None) as batch_op:
@@ -180,7 +214,15 @@ def downgrade() -> None:
 
     with op.batch_alter_table("tender", schema=None) as batch_op:
         batch_op.drop_constraint("fk_tender_created_by_id_user", type_="foreignkey")
-        for name in ("updated_at", "created_by_id", "publicity_days", "share_cap", "price_score_exponent", "description", "title_en"):
+        for name in (
+            "updated_at",
+            "created_by_id",
+            "publicity_days",
+            "share_cap",
+            "price_score_exponent",
+            "description",
+            "title_en",
+        ):
             batch_op.drop_column(name)
 
     op.drop_index(op.f("ix_tenderdocument_tender_id"), table_name="tenderdocument")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import pvhub.models.types
+import pvhub.core.columns
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("stage_rank", sa.Integer(), nullable=False),
         sa.Column("installed_kwp", sa.Float(), nullable=True),
         sa.Column("connected_on", sa.Date(), nullable=True),
-        sa.Column("updated_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["award_id"], ["award.id"]),
         sa.ForeignKeyConstraint(["supplier_id"], ["organisation.id"]),
         sa.ForeignKeyConstraint(["surface_id"], ["surface.id"]),
@@ -53,7 +53,7 @@ def upgrade() -> None:
         sa.Column("energy_kwh", sa.Float(), nullable=False),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("imported_by_id", sa.Integer(), nullable=True),
-        sa.Column("imported_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("imported_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["imported_by_id"], ["user.id"]),
         sa.ForeignKeyConstraint(["surface_id"], ["surface.id"]),
         sa.PrimaryKeyConstraint("id"),
@@ -64,11 +64,11 @@ def upgrade() -> None:
 
     with op.batch_alter_table("milestone") as batch:
         batch.add_column(
-            sa.Column("reported_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("reported_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True)
         )
         batch.add_column(sa.Column("reported_by_id", sa.Integer(), nullable=True))
         batch.add_column(
-            sa.Column("confirmed_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("confirmed_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True)
         )
         batch.add_column(sa.Column("confirmed_by_id", sa.Integer(), nullable=True))
         batch.add_column(
@@ -88,7 +88,7 @@ def upgrade() -> None:
         sa.Column("size_bytes", sa.Integer(), nullable=False),
         sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
-        sa.Column("uploaded_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("uploaded_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["milestone_id"], ["milestone.id"]),
         sa.ForeignKeyConstraint(["uploaded_by_id"], ["user.id"]),
         sa.PrimaryKeyConstraint("id"),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import pvhub.models.types
+import pvhub.core.columns
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "revokedsession",
         sa.Column("sid", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("expires_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("sid"),
     )
     op.create_index(op.f("ix_revokedsession_expires_at"), "revokedsession", ["expires_at"], unique=False)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import pvhub.models.types
+import pvhub.core.columns
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -21,12 +21,16 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("notification") as batch:
-        batch.add_column(sa.Column("emailed_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True))
         batch.add_column(
-            sa.Column("email_claimed_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("emailed_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch.add_column(
+            sa.Column("email_claimed_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True)
         )
         batch.add_column(sa.Column("email_attempts", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("email_error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True))
+        batch.add_column(
+            sa.Column("email_error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True)
+        )
 
 
 def downgrade() -> None:

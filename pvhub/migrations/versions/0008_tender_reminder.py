@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import pvhub.models.types
+import pvhub.core.columns
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -20,7 +20,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("tender") as batch:
-        batch.add_column(sa.Column("reminded_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("reminded_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import pvhub.models.types
+import pvhub.core.columns
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -27,7 +27,7 @@ _SQLITE_NAMES = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 def upgrade() -> None:
     with op.batch_alter_table("tender") as batch:
         batch.add_column(
-            sa.Column("cancelled_at", pvhub.models.types.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("cancelled_at", pvhub.core.columns.UTCDateTime(timezone=True), nullable=True)
         )
         batch.add_column(
             sa.Column("cancel_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True)

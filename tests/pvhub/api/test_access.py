@@ -6,7 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from pvhub.models import Role, Site, Surface, SurfaceKind
+from pvhub.core.enums import Role
+from pvhub.register.enums import SurfaceKind
+from pvhub.register.models import Site, Surface
 from tests.conftest import api_token
 
 
@@ -81,7 +83,7 @@ def test_only_the_office_changes_the_targets_and_it_is_audited(
     assert bad.status_code == 422
     from sqlmodel import select
 
-    from pvhub.models import AuditEvent
+    from pvhub.core.audit_events import AuditEvent
 
     event = session.exec(select(AuditEvent).where(AuditEvent.entity == "programme")).one()
     assert event.before is not None and event.after is not None

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import Organisation, Role, User
+from pvhub.accounts.models import Organisation, User
+from pvhub.core.enums import Role
 from tests.conftest import api_token
 
 

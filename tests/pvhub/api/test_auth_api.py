@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from pvhub.models import Role
+from pvhub.core.enums import Role
 from tests.conftest import api_token
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from pvhub.models import Role
+from pvhub.core.enums import Role
 from tests.conftest import api_token
 from tests.pvhub.services.test_bundling import _district
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from pvhub.models import Role, SurfaceStatus
-from pvhub.services import estimates
+from pvhub.core.enums import Role
+from pvhub.estimates import service as estimates
+from pvhub.register.enums import SurfaceStatus
 from tests.conftest import ROOF_22_SOUTH, add_site, api_token
 from tests.pvhub.test_jobs import wait_for
 
@@ -49,7 +50,7 @@ def test_a_site_horizon_shades_its_surfaces_and_outdates_their_estimates(
 ) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import select
 
-    from pvhub.models import Estimate
+    from pvhub.estimates.models import Estimate
 
     owner = make_user("w@x.cn", Role.owner, "Owner")
     site, (roof,) = add_site(session, owner.organisation_id, "Tower", ROOF_22_SOUTH)
@@ -81,7 +82,7 @@ def test_a_site_horizon_shades_its_surfaces_and_outdates_their_estimates(
 def _jobs(session: Session) -> int:
     from sqlmodel import func, select
 
-    from pvhub.models import Job
+    from pvhub.jobs.models import Job
 
     session.expire_all()
     return int(session.exec(select(func.count()).select_from(Job)).one())

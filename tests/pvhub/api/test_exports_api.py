@@ -9,7 +9,9 @@ from fastapi.testclient import TestClient
 from shapely.geometry import shape
 from sqlmodel import Session
 
-from pvhub.models import Role, Site, Surface, SurfaceKind
+from pvhub.core.enums import Role
+from pvhub.register.enums import SurfaceKind
+from pvhub.register.models import Site, Surface
 from tests.conftest import api_token
 
 ROOF = {

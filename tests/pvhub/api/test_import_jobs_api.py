@@ -11,8 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from pvhub.models import Job, Role, Site, Surface
-from pvhub.settings import Settings
+from pvhub.core.enums import Role
+from pvhub.core.settings import Settings
+from pvhub.jobs.models import Job
+from pvhub.register.models import Site, Surface
 from tests.conftest import api_token
 from tests.pvhub.api.test_imports_api import BAD_CSV, CSV
 from tests.pvhub.test_jobs import wait_for

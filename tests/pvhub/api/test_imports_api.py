@@ -7,7 +7,8 @@ import json
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from pvhub.models import Role, Site, Surface
+from pvhub.core.enums import Role
+from pvhub.register.models import Site, Surface
 from tests.conftest import api_token
 
 CSV = (

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 from sqlmodel import select as sql_select
 
-from pvhub.models import AuditEvent, Programme, Role
-from pvhub.services import programme as programme_service
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role
+from pvhub.programme import service as programme_service
+from pvhub.programme.models import Programme
 from tests.conftest import api_token
 
 

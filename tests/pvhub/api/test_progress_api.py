@@ -11,9 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from pvhub.models import Role, User
-from pvhub.services import construction
-from pvhub.services.construction import ORDER, today_in
+from pvhub.accounts.models import User
+from pvhub.construction.service import ORDER, today_in
+from pvhub.core.enums import Role
+from pvhub.tendering import handover
 from tests.conftest import api_token
 from tests.pvhub.programme_state import confirmed_award, estimated_site
 
@@ -42,7 +43,7 @@ def world(client: TestClient, session: Session, make_user: Any) -> dict[str, Any
     confirmed_award(
         session, people["winner"].organisation_id, [site.id], schedule_days=100, confirmed_at=AWARDED
     )
-    construction.sync_awards(session)  # as confirming it through the award service does
+    handover.sync_construction(session)  # as confirming it through the award service does
     session.commit()
     tokens = {who: api_token(client, user.email) for who, user in people.items()}
     return {"surfaces": [s.id for s in surfaces], "tower": tower.id, "tokens": tokens}

@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import AuditEvent, Role
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role
 from tests.conftest import api_token
 
 LON, LAT = 121.4800, 31.2300

@@ -12,9 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from pvhub.models import Bid, Tender
-from pvhub.models.tender import TenderCreate
-from pvhub.services import tenders
+from pvhub.tendering import tenders
+from pvhub.tendering.models import Bid, Tender, TenderCreate
 from tests.conftest import SHARED_DATA, api_token
 from tests.pvhub.tenderworld import SECRET_NOTE, build_world
 

@@ -19,9 +19,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from pvhub.models import Bid, Role, User
-from pvhub.security import issue_token
-from pvhub.services import tenders
+from pvhub.accounts.models import User
+from pvhub.core.enums import Role
+from pvhub.core.security import issue_token
+from pvhub.tendering import tenders
+from pvhub.tendering.models import Bid
 from tests.pvhub.api.test_tenders_api import bid_body, open_round
 from tests.pvhub.tenderworld import build_world
 

@@ -10,22 +10,19 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from pvhub import jobs
-from pvhub.errors import Conflict, InvalidInput
-from pvhub.models import (
-    Bundle,
-    BundleSite,
-    BundleStatus,
-    DemonstrationPoint,
-    DemonstrationPointSite,
-    Estimate,
-    Job,
-    Role,
-    RunStatus,
-    User,
-)
-from pvhub.services import bundles, bundling, estimates
-from pvhub.services.bundling import BundlingParameters
+from pvhub.accounts.models import User
+from pvhub.bundling import bundles
+from pvhub.bundling import runs as bundling
+from pvhub.bundling.enums import BundleStatus
+from pvhub.bundling.models import Bundle, BundleSite
+from pvhub.bundling.runs import BundlingParameters
+from pvhub.core.enums import Role, RunStatus
+from pvhub.core.errors import Conflict, InvalidInput
+from pvhub.estimates import service as estimates
+from pvhub.estimates.models import Estimate
+from pvhub.jobs import service as jobs
+from pvhub.jobs.models import Job
+from pvhub.programme.models import DemonstrationPoint, DemonstrationPointSite
 from tests.conftest import add_site
 
 BIG_ROOF = {"kind": "roof", "tilt_deg": 10, "azimuth_deg": 180, "gross_area_m2": 2500, "usable_area_m2": 2000}
@@ -218,8 +215,9 @@ def test_a_job_run_stores_bundles_and_reports_progress(engine: Engine, session: 
 
 def test_review_after_publication_keeps_tendered_surfaces(session: Session, make_user) -> None:  # type: ignore[no-untyped-def]
     """An approved surface in a published bundle cannot be rejected; a newly submitted one can."""
-    from pvhub.models import Surface, SurfaceStatus
-    from pvhub.services import register
+    from pvhub.register import service as register
+    from pvhub.register.enums import SurfaceStatus
+    from pvhub.register.models import Surface
 
     office, _ = _district(session, make_user, n=4)
     bundling.run_now(session=session, actor=office, params=PARAMS)

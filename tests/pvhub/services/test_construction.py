@@ -8,22 +8,20 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from pvhub.models import (
-    AuditEvent,
-    AwardStatus,
-    Bid,
-    Construction,
-    MeasuredEnergy,
-    Milestone,
-    MilestoneKind,
-    MilestoneStatus,
-    Notification,
-    Role,
-    User,
-)
-from pvhub.services import awards, construction, measured_energy, tenders_bids
-from pvhub.services.construction import ORDER
+from pvhub.accounts.models import User
+from pvhub.construction import energy as measured_energy
+from pvhub.construction import service as construction
+from pvhub.construction.enums import MilestoneKind, MilestoneStatus
+from pvhub.construction.models import Construction, MeasuredEnergy, Milestone
+from pvhub.construction.service import ORDER
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role
+from pvhub.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pvhub.notifications.models import Notification
+from pvhub.tendering import awards, handover
+from pvhub.tendering import bids as tenders_bids
+from pvhub.tendering.enums import AwardStatus
+from pvhub.tendering.models import Bid
 from tests.pvhub.programme_state import confirmed_award, estimated_site
 from tests.pvhub.tenderworld import DEADLINE, bid, build_world, lot_ids, publish_round
 
@@ -52,7 +50,7 @@ def awarded(session: Session, people: dict[str, User]) -> list[int]:
     confirmed_award(
         session, people["winner"].organisation_id, [site.id], schedule_days=200, confirmed_at=AWARDED
     )
-    assert construction.sync_awards(session) == 2
+    assert handover.sync_construction(session) == 2
     session.commit()
     return [s.id for s in surfaces if s.id is not None]
 
@@ -79,13 +77,13 @@ def test_a_confirmed_award_plans_eight_milestones_from_the_bids_schedule(
     assert planned[MilestoneKind.design_approved] == START + timedelta(days=20)
     assert planned[MilestoneKind.grid_connected] == START + timedelta(days=190)
     assert planned[MilestoneKind.accepted] == START + timedelta(days=200)
-    assert construction.sync_awards(session) == 0  # idempotent
+    assert handover.sync_construction(session) == 0  # idempotent
 
 
 def test_awards_not_yet_confirmed_start_nothing(session: Session, people: dict[str, User]) -> None:
     site, _ = estimated_site(session, people["owner"].organisation_id, "T", [("roof", 40, 10.0)])
     confirmed_award(session, people["winner"].organisation_id, [site.id], status=AwardStatus.publicised)
-    assert construction.sync_awards(session) == 0
+    assert handover.sync_construction(session) == 0
 
 
 def test_the_winner_reports_in_order_and_the_office_confirms(
@@ -280,14 +278,14 @@ def test_a_declined_award_gives_its_surfaces_back(
     session: Session, people: dict[str, User], awarded: list[int]
 ) -> None:
     item = session.exec(select(Construction).where(Construction.surface_id == awarded[0])).one()
-    from pvhub.models import Award
+    from pvhub.tendering.models import Award
 
     award = session.get(Award, item.award_id)
     assert award is not None
     award.status = AwardStatus.declined
     session.add(award)
     session.commit()
-    construction.sync_awards(session)
+    handover.sync_construction(session)
     session.commit()
     assert session.exec(select(Construction)).all() == []
     assert session.exec(select(Milestone)).all() == []
@@ -324,7 +322,7 @@ def test_confirming_an_award_starts_its_construction_and_declining_gives_it_back
     assert [c.award_id for c in started] == [award.id] and started[0].supplier_id == winner.organisation_id
     assert (started[0].started_on, started[0].schedule_days) == (date(2026, 3, 27), 200)
     assert len(session.exec(select(Milestone)).all()) == len(ORDER)
-    assert construction.sync_awards(session) == 0  # nothing left to catch up
+    assert handover.sync_construction(session) == 0  # nothing left to catch up
     session.commit()
 
     awards.decline(
@@ -436,7 +434,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 def test_the_supplier_attaches_evidence_that_those_concerned_may_read(
     session: Session, people: dict[str, User], awarded: list[int], tmp_path: Any
 ) -> None:
-    from pvhub.services import milestone_documents
+    from pvhub.construction import documents as milestone_documents
 
     m = construction.report_milestone(
         session,

@@ -7,11 +7,14 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from pvhub.errors import Conflict, InvalidInput, PermissionDenied
-from pvhub.models import AuditEvent, DemonstrationPointSite, ProgrammeUpdate, Role, User
-from pvhub.services import demonstration
-from pvhub.services.demonstration import Layer, qualifying_kinds
-from pvhub.services.programme import update_programme
+from pvhub.accounts.models import User
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role
+from pvhub.core.errors import Conflict, InvalidInput, PermissionDenied
+from pvhub.monitoring import demonstration
+from pvhub.monitoring.demonstration import Layer, qualifying_kinds
+from pvhub.programme.models import DemonstrationPointSite, ProgrammeUpdate
+from pvhub.programme.service import update_programme
 from tests.pvhub.programme_state import confirmed_award, estimated_site
 
 DLON = 1 / 95_180  # degrees of longitude per metre near Huangpu

@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from pvhub.errors import PermissionDenied
-from pvhub.models import AuditEvent, Estimate, Role, Site, Surface, SurfaceKind, SurfaceStatus
-from pvhub.services import estimates
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role
+from pvhub.core.errors import PermissionDenied
+from pvhub.estimates import service as estimates
+from pvhub.estimates.models import Estimate
+from pvhub.register.enums import SurfaceKind, SurfaceStatus
+from pvhub.register.models import Site, Surface
 
 
 @pytest.fixture
@@ -93,9 +97,9 @@ def test_only_the_office_runs_estimates(session: Session, surfaces, make_user) -
 
 
 def test_changing_a_surface_marks_its_estimate_stale(session: Session, surfaces, make_user) -> None:  # type: ignore[no-untyped-def]
-    from pvhub.models import User
-    from pvhub.models.register import SurfaceUpdate
-    from pvhub.services import register
+    from pvhub.accounts.models import User
+    from pvhub.register import service as register
+    from pvhub.register.models import SurfaceUpdate
 
     roof = surfaces[0]
     estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id])
@@ -188,7 +192,7 @@ def test_an_estimate_made_under_other_assumptions_is_redone_and_flagged_when_the
 def test_the_office_sets_a_surfaces_shading_loss_which_outdates_its_estimate_only(
     session: Session, surfaces, make_user
 ) -> None:  # type: ignore[no-untyped-def]
-    from pvhub.services import register
+    from pvhub.register import service as register
 
     roof, wall, _draft = surfaces
     office = make_user("o@x.cn", Role.office, "Office")
@@ -208,9 +212,9 @@ def test_the_office_sets_a_surfaces_shading_loss_which_outdates_its_estimate_onl
 def test_only_the_office_sets_assumptions_and_only_to_a_fraction_of_0_to_1(
     session: Session, surfaces, make_user
 ) -> None:  # type: ignore[no-untyped-def]
-    from pvhub.errors import Conflict, InvalidInput
-    from pvhub.models import User
-    from pvhub.services import register
+    from pvhub.accounts.models import User
+    from pvhub.core.errors import Conflict, InvalidInput
+    from pvhub.register import service as register
 
     roof, _wall, draft = surfaces
     office = make_user("o@x.cn", Role.office, "Office")
@@ -235,8 +239,8 @@ def test_only_the_office_sets_assumptions_and_only_to_a_fraction_of_0_to_1(
 def test_a_surfaces_own_power_density_and_losses_override_its_kinds(
     session: Session, surfaces, make_user
 ) -> None:  # type: ignore[no-untyped-def]
-    from pvhub.errors import InvalidInput
-    from pvhub.services import register
+    from pvhub.core.errors import InvalidInput
+    from pvhub.register import service as register
 
     roof, _wall, _draft = surfaces
     office = make_user("o@x.cn", Role.office, "Office")
@@ -272,9 +276,9 @@ def test_a_surfaces_own_power_density_and_losses_override_its_kinds(
 
 
 def test_renaming_a_surface_leaves_its_estimate_current(session: Session, surfaces) -> None:  # type: ignore[no-untyped-def]
-    from pvhub.models import User
-    from pvhub.models.register import SurfaceUpdate
-    from pvhub.services import register
+    from pvhub.accounts.models import User
+    from pvhub.register import service as register
+    from pvhub.register.models import SurfaceUpdate
 
     roof = surfaces[0]
     estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id])
@@ -294,7 +298,7 @@ def test_renaming_a_surface_leaves_its_estimate_current(session: Session, surfac
 def test_one_surface_is_re_estimated_on_request_only_when_approved(
     session: Session, surfaces, make_user
 ) -> None:  # type: ignore[no-untyped-def]
-    from pvhub.errors import Conflict
+    from pvhub.core.errors import Conflict
 
     roof, _wall, draft = surfaces
     office = make_user("o@x.cn", Role.office, "Office")

@@ -14,11 +14,18 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from pvhub import jobs
-from pvhub.errors import ENGLISH, FieldName, InvalidInput, NotFound, PermissionDenied, Phrase
-from pvhub.models import AuditEvent, Job, Programme, Role, RunStatus, Site, Surface, SurfaceKind, User
-from pvhub.services import import_jobs, imports
-from pvhub.services.imports_rows import DEGREES, Foreign, Problem, Skip
+from pvhub.accounts.models import User
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role, RunStatus
+from pvhub.core.errors import ENGLISH, FieldName, InvalidInput, NotFound, PermissionDenied, Phrase
+from pvhub.jobs import service as jobs
+from pvhub.jobs.models import Job
+from pvhub.programme.models import Programme
+from pvhub.register.enums import SurfaceKind
+from pvhub.register.imports import jobs as import_jobs
+from pvhub.register.imports import service as imports
+from pvhub.register.imports.rows import DEGREES, Foreign, Problem, Skip
+from pvhub.register.models import Site, Surface
 
 HEADER = "site_name,address,lon,lat,kind,tilt_deg,azimuth_deg,gross_area_m2,usable_area_m2"
 GOOD = (

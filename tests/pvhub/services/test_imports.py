@@ -7,9 +7,13 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
-from pvhub.errors import NotFound
-from pvhub.models import AuditEvent, Role, Site, Surface, SurfaceStatus, User
-from pvhub.services.imports import import_file
+from pvhub.accounts.models import User
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role
+from pvhub.core.errors import NotFound
+from pvhub.register.enums import SurfaceStatus
+from pvhub.register.imports.service import import_file
+from pvhub.register.models import Site, Surface
 
 HEADER = (
     "site_name,address,subdistrict,use,lon,lat,kind,tilt_deg,azimuth_deg,"
@@ -235,7 +239,7 @@ def test_sites_outside_the_programme_boundary_are_errors(session: Session, owner
 def test_a_failure_while_writing_leaves_the_database_unchanged(
     session: Session, owner: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pvhub.services import imports
+    from pvhub.register.imports import service as imports
 
     original = imports._write
 

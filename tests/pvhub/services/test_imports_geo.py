@@ -11,8 +11,10 @@ from pyproj import Geod
 from sqlmodel import Session, func, select
 
 from gis.chinese_crs import wgs84_to_gcj02
-from pvhub.models import Role, Site, Surface, User
-from pvhub.services.imports import import_file
+from pvhub.accounts.models import User
+from pvhub.core.enums import Role
+from pvhub.register.imports.service import import_file
+from pvhub.register.models import Site, Surface
 from tests.conftest import SHARED_DATA
 
 CITYJSON = SHARED_DATA / "cityjson"

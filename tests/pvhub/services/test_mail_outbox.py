@@ -19,9 +19,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from pvhub.models import Notification, Role
-from pvhub.services import mail_outbox, notifications
-from pvhub.settings import Settings
+from pvhub.core.enums import Role
+from pvhub.core.settings import Settings
+from pvhub.notifications import mail_outbox
+from pvhub.notifications import service as notifications
+from pvhub.notifications.models import Notification
 from web.app import create_app
 from web.notification_mail import mail_renderer
 

@@ -8,20 +8,20 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from pvhub.models import (
-    Bundle,
-    BundleSite,
-    BundleStatus,
-    MilestoneKind,
-    Role,
-    Tender,
-    TenderLot,
-    TenderStatus,
-    User,
-)
-from pvhub.services import construction, demonstration, measured_energy, programme_totals, progress
-from pvhub.services.construction import ORDER
-from pvhub.services.progress import STAGES, StageFilter, forecast_target_date
+from pvhub.accounts.models import User
+from pvhub.bundling.enums import BundleStatus
+from pvhub.bundling.models import Bundle, BundleSite
+from pvhub.construction import energy as measured_energy
+from pvhub.construction import service as construction
+from pvhub.construction.enums import MilestoneKind
+from pvhub.construction.service import ORDER
+from pvhub.core.enums import Role
+from pvhub.monitoring import demonstration, progress
+from pvhub.monitoring import totals as programme_totals
+from pvhub.monitoring.progress import STAGES, StageFilter, forecast_target_date
+from pvhub.tendering import handover
+from pvhub.tendering.enums import TenderStatus
+from pvhub.tendering.models import Tender, TenderLot
 from tests.pvhub.programme_state import MONTH_SHARE, confirmed_award, estimated_site
 
 AWARDED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -132,7 +132,7 @@ def programme(session: Session, people: dict[str, User]) -> dict[str, Any]:
     confirmed_award(
         session, people["winner"].organisation_id, [built.id], schedule_days=200, confirmed_at=AWARDED
     )
-    construction.sync_awards(session)
+    handover.sync_construction(session)
     session.commit()
     roof, wall, corridor = (s.id for s in built_surfaces)
     advance(session, people, roof, MilestoneKind.grid_connected, date(2026, 6, 1))
@@ -188,7 +188,7 @@ def test_installed_capacity_replaces_the_estimate(
 ) -> None:
     from sqlmodel import select
 
-    from pvhub.models import Construction
+    from pvhub.construction.models import Construction
 
     item = session.exec(select(Construction).where(Construction.surface_id == programme["roof"])).one()
     item.installed_kwp = 180.0

@@ -8,21 +8,23 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from pvhub.models import (
-    AuditEvent,
-    Bundle,
-    BundleSite,
-    BundleStatus,
-    Role,
+from pvhub.accounts.models import User
+from pvhub.bundling.enums import BundleStatus
+from pvhub.bundling.models import Bundle, BundleSite
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import Role
+from pvhub.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pvhub.register import service as register
+from pvhub.register.enums import SurfaceKind, SurfaceStatus
+from pvhub.register.models import (
     Site,
+    SiteCreate,
+    SiteUpdate,
     Surface,
-    SurfaceKind,
-    SurfaceStatus,
-    User,
+    SurfaceApproval,
+    SurfaceCreate,
+    SurfaceUpdate,
 )
-from pvhub.models.register import SiteCreate, SiteUpdate, SurfaceApproval, SurfaceCreate, SurfaceUpdate
-from pvhub.services import register
 
 LON, LAT = 121.4800, 31.2300
 DLON, DLAT = 1 / 95_180, 1 / 110_900  # degrees per metre near Huangpu
@@ -149,7 +151,7 @@ def test_a_walkway_canopy_and_surveyed_values(session: Session, people: People) 
 def test_a_surveyed_surface_gets_the_same_usable_area_by_form_or_by_file(
     session: Session, people: People
 ) -> None:
-    from pvhub.services.imports import import_file
+    from pvhub.register.imports.service import import_file
     from tests.pvhub.services.test_imports import HEADER, csv_bytes
 
     owner = people["owner"]

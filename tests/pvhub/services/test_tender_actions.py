@@ -13,11 +13,24 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from pvhub.errors import DomainError
-from pvhub.models import Award, Bid, Objection, Tender, TenderLot, User
-from pvhub.models.tender import BidCreate, TenderCancel, TenderCreate, TenderUpdate
-from pvhub.services import awards, tender_actions, tenders, tenders_bids, tenders_documents
-from pvhub.services.tender_scores import is_valid
+from pvhub.accounts.models import User
+from pvhub.core.errors import DomainError
+from pvhub.tendering import actions as tender_actions
+from pvhub.tendering import awards, tenders
+from pvhub.tendering import bids as tenders_bids
+from pvhub.tendering import documents as tenders_documents
+from pvhub.tendering.models import (
+    Award,
+    Bid,
+    BidCreate,
+    Objection,
+    Tender,
+    TenderCancel,
+    TenderCreate,
+    TenderLot,
+    TenderUpdate,
+)
+from pvhub.tendering.scores import is_valid
 from tests.pvhub.tenderworld import DEADLINE, T0, World, bid, build_world
 
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"

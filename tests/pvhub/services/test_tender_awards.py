@@ -9,23 +9,17 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from pvhub import jobs
-from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from pvhub.models import (
-    AuditEvent,
-    Award,
-    AwardRun,
-    AwardStatus,
-    Bid,
-    Job,
-    Notification,
-    Organisation,
-    RunStatus,
-    TenderLot,
-    TenderStatus,
-)
-from pvhub.models.tender import TenderCancel, TenderCreate
-from pvhub.services import awards, tenders, tenders_bids
+from pvhub.accounts.models import Organisation
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.enums import RunStatus
+from pvhub.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pvhub.jobs import service as jobs
+from pvhub.jobs.models import Job
+from pvhub.notifications.models import Notification
+from pvhub.tendering import awards, tenders
+from pvhub.tendering import bids as tenders_bids
+from pvhub.tendering.enums import AwardStatus, TenderStatus
+from pvhub.tendering.models import Award, AwardRun, Bid, TenderCancel, TenderCreate, TenderLot
 from tests.pvhub.tenderworld import DEADLINE, T0, bid, build_world, lot_ids, publish_round, set_capacity
 
 OPEN = DEADLINE + timedelta(hours=1)
@@ -240,7 +234,7 @@ def test_override_publicity_objection_and_confirmation(session: Session, engine:
 def test_a_supplier_that_did_not_bid_cannot_object(
     session: Session, engine: Engine, world, make_user
 ) -> None:  # type: ignore[no-untyped-def]
-    from pvhub.models import Role
+    from pvhub.core.enums import Role
 
     tender, lots = _awarded_round(session, engine, world)
     outsider = make_user("x@t.cn", Role.supplier, "Outsider")

@@ -10,10 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from pvhub.models import AuditEvent, Bid, BidStatus, Job, Notification
-from pvhub.models.tender import BidCreate, TenderUpdate
-from pvhub.services import tenders, tenders_bids
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pvhub.jobs.models import Job
+from pvhub.notifications.models import Notification
+from pvhub.tendering import bids as tenders_bids
+from pvhub.tendering import tenders
+from pvhub.tendering.enums import BidStatus
+from pvhub.tendering.models import Bid, BidCreate, TenderUpdate
 from tests.pvhub.tenderworld import (
     DEADLINE,
     SECRET_NOTE,
@@ -266,7 +270,7 @@ def test_a_cancelled_tenders_bids_are_sealed_because_it_was_cancelled(
     session: Session, world, round_
 ) -> None:  # type: ignore[no-untyped-def]
     """Not "sealed until <deadline>": a tender cancelled before its deadline never opens."""
-    from pvhub.models.tender import TenderCancel
+    from pvhub.tendering.models import TenderCancel
 
     lot = lot_ids(session, round_)[0]
     bid(session, world.suppliers[0], round_, lot, 1_000_000)

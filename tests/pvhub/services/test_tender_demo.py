@@ -8,20 +8,13 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
+from pvhub.bundling.enums import BundleStatus
+from pvhub.bundling.models import Bundle
 from pvhub.demo.loader import load_demo
 from pvhub.demo.tender import run_demo_tender
-from pvhub.models import (
-    Award,
-    AwardStatus,
-    Bid,
-    Bundle,
-    BundleStatus,
-    Objection,
-    Tender,
-    TenderLot,
-    TenderStatus,
-)
-from pvhub.services.tenders_bids import content_hash
+from pvhub.tendering.bids import content_hash
+from pvhub.tendering.enums import AwardStatus, TenderStatus
+from pvhub.tendering.models import Award, Bid, Objection, Tender, TenderLot
 
 
 def test_the_demo_round_is_opened_awarded_and_mostly_confirmed(session: Session) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from pvhub.errors import Conflict, InvalidInput, NotFound
-from pvhub.models import Bid, BidStatus, TenderDocument
-from pvhub.services import tenders_documents
+from pvhub.core.errors import Conflict, InvalidInput, NotFound
+from pvhub.tendering import documents as tenders_documents
+from pvhub.tendering.enums import BidStatus
+from pvhub.tendering.models import Bid, TenderDocument
 from tests.pvhub.tenderworld import DEADLINE, T0, bid, build_world, lot_ids, publish_round
 
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"

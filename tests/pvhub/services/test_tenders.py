@@ -10,18 +10,14 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from pvhub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from pvhub.models import (
-    AuditEvent,
-    Bid,
-    BidStatus,
-    BundleStatus,
-    Notification,
-    Tender,
-    TenderStatus,
-)
-from pvhub.models.tender import TenderCancel, TenderCreate, TenderUpdate
-from pvhub.services import tenders, tenders_bids
+from pvhub.bundling.enums import BundleStatus
+from pvhub.core.audit_events import AuditEvent
+from pvhub.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pvhub.notifications.models import Notification
+from pvhub.tendering import bids as tenders_bids
+from pvhub.tendering import tenders
+from pvhub.tendering.enums import BidStatus, TenderStatus
+from pvhub.tendering.models import Bid, Tender, TenderCancel, TenderCreate, TenderUpdate
 from tests.pvhub.tenderworld import DEADLINE, T0, bid, build_world, lot_ids, publish_round
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

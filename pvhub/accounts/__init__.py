@@ -1,0 +1,1 @@
+"""Accounts: organisations, users, sign-in and sessions."""

@@ -1,0 +1,1 @@
+"""REST routes of accounts: sign-in, organisations and users."""

@@ -1,0 +1,1 @@
+"""Construction: State Grid milestones of every awarded surface, their documents, measured energy."""

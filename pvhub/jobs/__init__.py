@@ -1,0 +1,1 @@
+"""Background jobs: a queue in the database, worker threads, progress, cancellation."""

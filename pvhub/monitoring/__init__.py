@@ -1,0 +1,1 @@
+"""Monitoring: the programme's progress, demonstration points, totals and reports."""

@@ -1,0 +1,1 @@
+"""REST routes of monitoring: the programme, its progress and demonstration points."""

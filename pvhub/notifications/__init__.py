@@ -1,0 +1,1 @@
+"""Notifications: what each organisation is told in the app and by e-mail."""

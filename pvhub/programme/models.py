@@ -1,0 +1,54 @@
+"""The programme's row (targets and district boundary, editable by the office) and its demonstration
+points (示范点): the few sites the programme shows off with PV on several kinds of surface."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from pvhub.core.columns import UTCDateTime, utcnow
+
+
+class ProgrammeBase(SQLModel):
+    name: str = Field(default="Huangpu distributed PV programme", max_length=200)
+    name_zh: str = Field(default="黄浦区分布式光伏推进计划", max_length=200)
+    target_kwp: float = Field(default=10_000, gt=0, description="Grid-connected capacity target, kWp")
+    target_date: date = Field(default=date(2027, 12, 31))
+    demo_points_min: int = Field(default=1, ge=0, le=20)
+    demo_points_max: int = Field(default=2, ge=0, le=20)
+    demo_point_radius_m: float = Field(
+        default=100, gt=0, le=2000, description="Sites this close may form one demonstration point, m"
+    )
+
+
+class Programme(ProgrammeBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    boundary: dict[str, Any] | None = Field(
+        default=None, sa_type=sa.JSON, description="District boundary, GeoJSON Polygon (WGS84)"
+    )
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProgrammeUpdate(SQLModel):
+    target_kwp: float | None = Field(default=None, gt=0)
+    target_date: date | None = None
+    demo_points_min: int | None = Field(default=None, ge=0, le=20)
+    demo_points_max: int | None = Field(default=None, ge=0, le=20)
+    demo_point_radius_m: float | None = Field(default=None, gt=0, le=2000)
+
+
+class DemonstrationPoint(SQLModel, table=True):
+    """A site or cluster of adjacent sites with PV on ≥3 surface kinds at different heights."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
+    designated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DemonstrationPointSite(SQLModel, table=True):
+    point_id: int = Field(foreign_key="demonstrationpoint.id", primary_key=True)
+    site_id: int = Field(foreign_key="site.id", primary_key=True, unique=True)

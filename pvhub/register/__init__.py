@@ -1,0 +1,1 @@
+"""The register: sites and their surfaces, their review, imports and exports."""

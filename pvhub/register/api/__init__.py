@@ -1,0 +1,1 @@
+"""REST routes of the register: sites, surfaces, imports, exports."""

@@ -1,0 +1,1 @@
+"""Tendering: tenders, lots, bids, documents, scoring, awards and their publicity, OCDS."""

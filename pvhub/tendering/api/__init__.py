@@ -1,0 +1,1 @@
+"""REST routes of tendering: tenders and bids, awards and objections."""
