@@ -28,25 +28,26 @@ from pvhub.jobs import service as jobs
 from pvhub.notifications import mail_outbox
 from pvhub.register.imports import jobs as import_jobs
 from pvhub.tendering import handover, tenders
-from web import (
-    account_pages,
-    bundle_pages,
-    construction_pages,
-    dashboard_pages,
-    pages,
-    register_pages,
-    review_pages,
-    shell,
-    surface_pages,
-    tender_award_pages,
-    tender_pages,
-    validation_errors,
-)
+from web import pages, shell, validation_errors
+from web.accounts import pages as account_pages
+from web.accounts import sign_in
 from web.admission import SPARE_CONNECTIONS, AdmissionControl
-from web.notification_mail import mail_renderer
+from web.bundling import pages as bundle_pages
+from web.construction import pages as construction_pages
+from web.estimates import pages as estimate_pages
+from web.monitoring import pages as dashboard_pages
+from web.notifications import pages as notification_pages
+from web.notifications.mail import mail_renderer
+from web.register import imports as import_pages
+from web.register import pages as register_pages
+from web.register import review as review_pages
+from web.register import sites as site_pages
+from web.register import surfaces as surface_pages
 from web.request_body import BodyLimit, GuardJSONBody
 from web.security_headers import SecurityHeaders, csp_template, internal_error_handler
 from web.templating import build_templates
+from web.tendering import awards as tender_award_pages
+from web.tendering import pages as tender_pages
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -80,12 +81,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(register_pages.router)
     app.include_router(surface_pages.router)
     app.include_router(pages.router)
+    app.include_router(site_pages.router)
+    app.include_router(import_pages.router)
+    app.include_router(estimate_pages.router)
+    app.include_router(sign_in.router)
     app.include_router(review_pages.router)
     app.include_router(bundle_pages.router)
     app.include_router(dashboard_pages.router)
     app.include_router(construction_pages.router)
     app.include_router(tender_pages.router)
     app.include_router(tender_award_pages.router)
+    app.include_router(notification_pages.router)
     app.include_router(account_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]

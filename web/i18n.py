@@ -13,14 +13,17 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from contextvars import ContextVar
+from datetime import datetime
 from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from fastapi import Request
 
 from pvhub.core.errors import DomainError, render
 from pvhub.jobs.models import Job
@@ -140,3 +143,22 @@ def _stored_text(english: str, parts: Any, reason: Callable[[str], str] | None) 
         return render(parts["template"], values, wording)
     except (KeyError, IndexError, ValueError):  # a template changed since the job stored it
         return english
+
+
+def local_formatter(request: Request) -> Callable[[datetime | None], str]:
+    """A function for templates: an aware time as 'YYYY-MM-DD HH:MM (UTC+08:00)' in the programme's zone."""
+    return zone_formatter(request.app.state.settings.timezone)
+
+
+def zone_formatter(zone_name: str) -> Callable[[datetime | None], str]:
+    """An aware time as 'YYYY-MM-DD HH:MM (UTC+08:00)' in ``zone_name`` (pages and e-mails)."""
+    zone = ZoneInfo(zone_name)
+
+    def fmt(value: datetime | None) -> str:
+        if value is None:
+            return "–"
+        local = value.astimezone(zone)
+        offset = local.strftime("%z")
+        return f"{local:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+
+    return fmt

@@ -1,8 +1,9 @@
 """A register import that ran as a background job, on its job page in the reader's language.
 
 The job's result keeps the report as JSON with each problem's and skip's template and values
-(:mod:`pvhub.register.imports.jobs`); the page rebuilds the problems and skips from it and renders them
-as the import page does (:mod:`web.import_report`), in the same table (``partials/import_report.html``).
+(:mod:`pvhub.register.imports.jobs`); the page rebuilds the problems and skips from it and renders
+them as the import page does (:mod:`web.import_report`), in the same table
+(``register/import_report.html``).
 """
 
 from __future__ import annotations

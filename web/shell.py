@@ -7,6 +7,7 @@ Route modules import this module, never each other's routes, so the pages' impor
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlparse
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
@@ -103,3 +104,29 @@ def follow_job(
     if request.headers.get("HX-Request") != "true":
         return RedirectResponse(f"/jobs/{started}", status_code=303)
     return job_view(request, started, user, session)
+
+
+def safe_next(target: str) -> str:
+    """Only local paths, so a crafted link cannot send a user elsewhere after login."""
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def page_context(request: Request, user: User, session: Session) -> dict[str, Any]:
+    """The base context with local times and the message a redirect left to show once (:func:`flash_back`)."""
+    context = base_context(request, user, session)
+    context["localtime"] = i18n.local_formatter(request)
+    context["flash_error"] = request.session.pop("flash_error", None)
+    context["flash"] = request.session.pop("flash", None)
+    return context
+
+
+def flash_back(request: Request, url: str, error: str | None = None, message: str | None = None) -> Response:
+    """Go back to ``url`` (303) with an error or a message to show there once."""
+    if error:
+        request.session["flash_error"] = error
+    if message:
+        request.session["flash"] = message
+    return RedirectResponse(url, status_code=303)

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     )
     tender_award_time_limit_s: float = Field(10, gt=0, description="CP-SAT time limit of an award run")
     # E-mail (DESIGN "Around the flow": in-app notifications, and e-mail where SMTP is configured);
-    # see pvhub/services/mail_outbox.py
+    # see pvhub/notifications/mail_outbox.py
     smtp_host: str | None = Field(
         None, description="SMTP server; unset = no e-mail, in-app notifications only"
     )

@@ -23,7 +23,7 @@ class Notification(NotificationBase, table=True):
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # the e-mail outbox (pvhub/services/mail_outbox.py): sent, claimed by a sender, or failing
+    # the e-mail outbox (pvhub/notifications/mail_outbox.py): sent, claimed by a sender, or failing
     emailed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     email_claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     email_attempts: int = Field(default=0, ge=0)

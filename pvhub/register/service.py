@@ -573,3 +573,11 @@ def known_subdistricts(*, session: Session) -> list[str]:
     """Subdistrict names already in the register, for the site form's suggestions."""
     rows = session.exec(select(Site.subdistrict).distinct().order_by(Site.subdistrict)).all()
     return [name for name in rows if name]
+
+
+def list_subdistricts(*, session: Session) -> list[str]:
+    """The subdistricts (街道) the register's sites name, in order: the choices of the pages' filters."""
+    query = (
+        select(Site.subdistrict).where(col(Site.subdistrict) != "").distinct().order_by(col(Site.subdistrict))
+    )
+    return [str(name) for name in session.exec(query).all()]

@@ -14,7 +14,7 @@ from pvhub.core.settings import Settings
 from pvhub.register.models import Site, Surface
 from tests.conftest import api_token
 from tests.faults import test_import_db_error as db_error
-from tests.pvhub.test_jobs import wait_for
+from tests.pvhub.jobs.test_jobs import wait_for
 
 FAULT, ORG, SURVEY = db_error.FAULT, db_error.ORG, db_error.SURVEY
 failing_table = db_error.failing_table  # the trigger that refuses the Nth insert into site or surface

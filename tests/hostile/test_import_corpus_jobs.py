@@ -16,7 +16,7 @@ from pvhub.register.models import Site, Surface
 from tests.conftest import api_token
 from tests.hostile.conftest import World
 from tests.hostile.corpus import CORPUS, Hostile
-from tests.pvhub.test_jobs import wait_for
+from tests.pvhub.jobs.test_jobs import wait_for
 
 LARGE = [case for case in CORPUS if len(case.build()) > 1_000_000]
 

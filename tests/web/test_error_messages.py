@@ -17,12 +17,12 @@ from pvhub.construction.service import today_in
 from pvhub.core.enums import Role
 from pvhub.tendering import handover
 from tests.conftest import api_token
-from tests.pvhub.api.test_tenders_api import open_round, pass_deadline
 from tests.pvhub.programme_state import confirmed_award, estimated_site
+from tests.pvhub.tendering.test_tenders_api import open_round, pass_deadline
 from tests.pvhub.tenderworld import bid, build_world, lot_ids
+from tests.web.register.test_register_pages import OUTLINE
+from tests.web.register.test_review_pages import HX, setup_queue
 from tests.web.test_pages import csrf_of, login
-from tests.web.test_register_pages import OUTLINE
-from tests.web.test_review_pages import HX, setup_queue
 
 LANGUAGES = ("zh_CN", "en")
 

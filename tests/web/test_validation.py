@@ -15,9 +15,9 @@ from pvhub.bundling.models import BundlingRun
 from pvhub.core.enums import Role
 from pvhub.core.validation_problems import PROBLEMS
 from tests.conftest import api_token
-from tests.pvhub.api.test_bundling_api import finished
-from tests.pvhub.services.test_bundling import _district
-from tests.web.test_bundle_pages import FORM
+from tests.pvhub.bundling.test_bundling import _district
+from tests.pvhub.bundling.test_bundling_api import finished
+from tests.web.bundling.test_bundle_pages import FORM
 from tests.web.test_pages import csrf_of, login
 
 ROOT = Path(__file__).resolve().parents[2]

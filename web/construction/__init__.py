@@ -1,0 +1,1 @@
+"""Pages of construction: milestones per surface, demonstration points, measured energy."""

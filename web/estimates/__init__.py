@@ -1,0 +1,1 @@
+"""Pages of estimates: starting a run from the pages."""

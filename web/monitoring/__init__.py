@@ -1,0 +1,1 @@
+"""Pages of monitoring: the dashboard, its reports and the public progress page."""

@@ -1,0 +1,1 @@
+"""Pages of the register: sites, surfaces, their review, imports."""

@@ -1,0 +1,68 @@
+"""The register's list of sites and each site's page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from pvhub.core.enums import Role
+from pvhub.core.http import SessionDep
+from pvhub.estimates import service as estimates
+from pvhub.register import service as register
+from pvhub.register.enums import SurfaceKind
+from web import i18n
+from web.shell import LoggedIn, base_context
+from web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+PAGE_SIZE = 50
+
+
+@router.get("/sites")
+def sites_page(request: Request, user: LoggedIn, session: SessionDep, page: int = 1) -> Response:
+    """The register as the user may see it, paginated in the database."""
+    page = max(page, 1)
+    result = register.list_sites(session=session, user=user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    context = base_context(request, user, session)
+    context.update(page=result, page_no=page, pages=max(1, -(-result.total // PAGE_SIZE)))
+    context["yields"] = estimates.yields_by_site(
+        session=session, site_ids=[s.id for s in result.items if s.id is not None]
+    )
+    context["totals"] = estimates.register_yields(session=session, user=user)
+    return render(request, "register/sites.html", context, block="sitetable")
+
+
+@router.get("/sites/{site_id}")
+def site_page(request: Request, site_id: int, user: LoggedIn, session: SessionDep) -> Response:
+    site = register.get_site(session=session, user=user, site_id=site_id)
+    context = base_context(request, user, session)
+    context["site"] = site
+    context["editable"] = user.role == Role.office or (
+        user.role == Role.owner and user.organisation_id == site.organisation_id
+    )
+    context["kinds"] = [k.value for k in SurfaceKind]
+    context["flash_error"] = request.session.pop("flash_error", None)
+    context["surfaces"] = register.list_site_surfaces(session=session, user=user, site_id=site_id)
+    context["estimates"] = estimates.estimates_for(
+        session=session, surface_ids=[s.id for s in context["surfaces"] if s.id is not None]
+    )
+    context["monthly"] = estimates.site_monthly_kwh(context["estimates"].values())
+    context["outdated"] = estimates.outdated(
+        session=session, estimate_ids=[e.id for e in context["estimates"].values()]
+    )
+    context["markers"] = [
+        {"id": site.id, "name": site.name, "lon": site.lon, "lat": site.lat, "footprint": site.footprint}
+    ] + [
+        {
+            "name": i18n.gettext(f"kind.{s.kind.value}"),
+            "kind": s.kind.value,
+            "geometry": s.geometry,
+            "lon": site.lon,
+            "lat": site.lat,
+        }
+        for s in context["surfaces"]
+        if s.geometry
+    ]
+    return render(request, "register/site.html", context)

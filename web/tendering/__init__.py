@@ -1,0 +1,1 @@
+"""Pages of tendering: tenders, bids, scoring, awards and objections."""
