@@ -31,7 +31,7 @@ def page_user(request: Request, session: SessionDep) -> User | None:
     not ended by a new password (the cookie's ``ver``; cookies from before versions count as 0).
 
     A session its holder logged out of is emptied here, so the response does not sign it again
-    (pvhub/services/page_sessions.py relies on that).
+    (pvhub/accounts/page_sessions.py relies on that).
     """
     user_id, sid = request.session.get("uid"), request.session.get("sid")
     if not isinstance(user_id, int) or not isinstance(sid, str):

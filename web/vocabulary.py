@@ -186,6 +186,7 @@ VOCABULARY = (
     N_("field.warranty_years"),
     N_("field.technical_score"),
     N_("field.annual_capacity_kw"),
+    N_("field.full_name"),
     N_("field.title_en"),
     N_("field.bid_id"),
     N_("field.module_tier"),

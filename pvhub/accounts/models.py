@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from pvhub.core.columns import Text, UTCDateTime, enum_column, utcnow
+from pvhub.core.columns import UTCDateTime, enum_column, utcnow
 from pvhub.core.enums import Role
 
 
@@ -51,13 +51,6 @@ class User(UserBase, table=True):
     )
 
 
-class UserCreate(SQLModel):
-    email: Text = Field(max_length=254, regex=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    role: Role
-    organisation: Text
-    password: str = Field(min_length=10, max_length=200)
-
-
 class UserPublic(UserBase):
     id: int
     organisation_id: int
@@ -79,7 +72,7 @@ class LoginFailure(SQLModel, table=True):
     """One failed login, counted under its account key and its address key.
 
     Kept in the database so every app process throttles on the same count
-    (pvhub/services/login_throttle.py); rows older than the window are deleted as new ones come.
+    (pvhub/accounts/login_throttle.py); rows older than the window are deleted as new ones come.
     """
 
     id: int | None = Field(default=None, primary_key=True)

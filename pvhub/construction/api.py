@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,10 +17,10 @@ from pvhub.construction import energy as measured_energy
 from pvhub.construction import service as construction
 from pvhub.construction.enums import MilestoneKind, MilestoneStatus
 from pvhub.construction.models import MilestoneDocument
-from pvhub.core.columns import Text
+from pvhub.construction.schemas import MilestoneReport, SendBack
 from pvhub.core.http import SessionDep, SettingsDep
+from pvhub.core.uploads import read_limited
 from pvhub.estimates import service as estimates
-from pvhub.register.api.imports import read_limited
 
 router = APIRouter(
     tags=["construction"], responses={409: {"description": "Not allowed in the milestone's current state"}}
@@ -53,21 +52,6 @@ class ConstructionOut(BaseModel):
     installed_kwp: float | None
     connected_on: date | None
     milestones: list[MilestoneOut]
-
-
-class MilestoneReport(BaseModel):
-    """A milestone reached, reported by the supplier that won the surface."""
-
-    kind: MilestoneKind
-    date: dt.date = Field(description="Day it was reached (local date, not in the future)")
-    note: Text = Field(default="", max_length=2000)
-    installed_kwp: float | None = Field(
-        default=None, gt=0, le=100_000, description="DC nameplate installed, kWp (from 'installed' on)"
-    )
-
-
-class SendBack(BaseModel):
-    reason: Text = Field(min_length=1, max_length=2000)
 
 
 def _out(view: construction.SurfaceConstruction) -> ConstructionOut:

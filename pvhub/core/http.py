@@ -1,4 +1,5 @@
-"""What every route needs from the request: the settings and one transaction that the request owns."""
+"""What every route needs: the settings, one transaction that the request owns, and the response types
+the domains share."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
 from pvhub.core.settings import Settings
@@ -32,3 +34,12 @@ def get_session(request: Request) -> Iterator[Session]:
 # code of yield dependencies only after the response has gone out).
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+class GeoJSONResponse(JSONResponse):
+    """JSON sent as ``application/geo+json`` (RFC 7946), and documented so in the OpenAPI schema."""
+
+    media_type = "application/geo+json"
+
+
+ATTACHMENT = {"Content-Disposition": {"description": "attachment; filename=…", "schema": {"type": "string"}}}

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     request_slots: int = Field(
         30, ge=1, le=500, description="Requests served at once per worker process; more wait their turn"
     )
-    # Tender rules (DESIGN "Tenders"); see pvhub/services/tenders.py
+    # Tender rules (DESIGN "Tenders"); see pvhub/tendering/tenders.py
     tender_min_bid_days: float = Field(20, ge=0, description="Shortest bid period from publication, days")
     tender_extension_days: float = Field(
         3, ge=0, description="A condition change leaves at least this many days before the deadline"

@@ -1,4 +1,5 @@
-"""Documents users upload (tender documents, milestone evidence): which types, checked how.
+"""Files users upload: read within a size limit; documents (tender documents, milestone evidence)
+of a few types, checked by name and first bytes.
 
 Only a few document types are accepted, checked by the file's first bytes as well as its name, so a
 renamed executable is refused whichever domain stores the file.
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from pvhub.core.errors import InvalidInput
+from fastapi import UploadFile, status
+
+from pvhub.core.errors import DomainError, InvalidInput
 
 # extension → (content type, accepted leading bytes)
 _ZIP = (b"PK\x03\x04",)
@@ -54,3 +57,30 @@ def checked_type(filename: str, content: bytes, max_bytes: int) -> str:
             field="file",
         )
     return content_type
+
+
+class PayloadTooLarge(DomainError):
+    status_code = status.HTTP_413_CONTENT_TOO_LARGE
+
+
+def read_limited(upload: UploadFile, limit_bytes: int) -> bytes:
+    """The upload's bytes, refusing (413) as soon as it grows past the limit.
+
+    Synchronous on purpose: every handler that takes a file is a plain ``def``, run on the thread
+    pool after FastAPI has received the form, so that reading and above all processing an upload
+    (parsing 10,000 features) never holds up the event loop and every other user with it. The
+    request body as a whole was capped before it was read (``web.request_body.BodyLimit``).
+    """
+    chunks: list[bytes] = []
+    size = 0
+    upload.file.seek(0)
+    while chunk := upload.file.read(1 << 20):
+        size += len(chunk)
+        if size > limit_bytes:
+            raise PayloadTooLarge(
+                "The file is larger than the {limit_mb:.0f} MB limit; split it into smaller files.",
+                limit_mb=limit_bytes / 1e6,
+                field="file",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -54,6 +54,10 @@ def problem(error: ErrorDetails) -> Phrase | str:
     """One pydantic error's problem: a translatable phrase for a known type, else pydantic's text."""
     kind = error.get("type", "")
     ctx = dict(error.get("ctx") or {})
+    if kind in ("too_long", "too_short") and isinstance(error.get("input"), str):
+        # a length limit on an optional text (``Text | None``) reaches pydantic as a collection's: say it
+        # in characters, as for a required text
+        kind = f"string_{kind}"
     if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
         return Phrase.catalogued(str(ctx["error"]))  # a sentence of our own validators, in the catalogue
     template = PROBLEMS.get(kind)

@@ -38,6 +38,8 @@ from shapely import affinity
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, box
 from shapely.geometry.polygon import orient
 
+from pvhub.register.enums import SITE_USES
+
 __all__ = [
     "BUSINESS_MODELS",
     "HUANGPU_OUTLINE",
@@ -56,18 +58,6 @@ __all__ = [
 METRIC_CRS = "+proj=tmerc +lat_0=31.23 +lon_0=121.48 +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
 
 SURFACE_KINDS: tuple[str, ...] = ("roof", "curtain_wall", "corridor", "walkway")
-SITE_USES: tuple[str, ...] = (
-    "office",
-    "residential",
-    "retail",
-    "school",
-    "hospital",
-    "government",
-    "hotel",
-    "industrial",
-    "parking",
-    "transport",
-)
 BUSINESS_MODELS: tuple[str, ...] = ("epc", "emc", "lease")
 
 #: Approximate outline of Huangpu District west of the Huangpu River (Puxi), WGS84 ``(lon, lat)``,

@@ -28,3 +28,19 @@ class BusinessModel(StrEnum):
     epc = "epc"  # owner-financed
     emc = "emc"  # energy-management contract (合同能源管理), tariff discount
     lease = "lease"  # roof lease, rent per m²
+
+
+#: What a building is used for, as the register's forms offer it (the field is free text of up to 30
+#: characters, so an import may name another use).
+SITE_USES: tuple[str, ...] = (
+    "office",
+    "residential",
+    "retail",
+    "school",
+    "hospital",
+    "government",
+    "hotel",
+    "industrial",
+    "parking",
+    "transport",
+)

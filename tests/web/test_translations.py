@@ -169,8 +169,8 @@ def test_the_lines_of_an_import_report_are_collected_as_templates() -> None:
     """Problems and skips of the register and meter-reading imports are held to the same rules."""
     templates, _ = error_templates()
     wheres = {t.where.split(":")[0] for t in templates}
-    for module in ("imports", "imports_csv", "imports_rows", "imports_geojson", "imports_cityjson"):
-        assert f"pvhub/services/{module}.py" in wheres
+    for module in ("service", "csv_format", "rows", "geojson_format", "cityjson_format"):
+        assert f"pvhub/register/imports/{module}.py" in wheres
     texts = {t.text for t in templates}
     assert "line {line} holds a NUL character, which text cannot contain" in texts  # Problem(...)
     assert "north-facing wall" in texts  # Skip(...)

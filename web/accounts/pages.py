@@ -12,11 +12,13 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from pvhub.accounts import service as accounts
+from pvhub.accounts.schemas import OrganisationCreate, UserChange, UserCreate
 from pvhub.core.enums import Role
 from pvhub.core.errors import DomainError, InvalidInput
 from pvhub.core.http import SessionDep
 from web import csrf, i18n
-from web.binding import parse_number
+from web.binding import bind
+from web.form_data import PageForm
 from web.shell import LoggedIn, flash_back, page_context
 from web.templating import render
 
@@ -47,17 +49,16 @@ def add_organisation(
     request: Request,
     user: LoggedIn,
     session: SessionDep,
-    name: Annotated[str, Form()] = "",
-    kind: Annotated[str, Form()] = "",
-    annual_capacity_kw: Annotated[str, Form()] = "",
+    form: PageForm,
 ) -> Response:
     def change() -> str:
+        body = bind(OrganisationCreate, form)
         accounts.create_organisation(
             session=session,
             actor=user,
-            name=name,
-            kind=_role(kind),
-            annual_capacity_kw=parse_number(annual_capacity_kw, "annual_capacity_kw"),
+            name=body.name,
+            kind=body.kind,
+            annual_capacity_kw=body.annual_capacity_kw,
         )
         return i18n.gettext("The organisation is added.")
 
@@ -69,19 +70,17 @@ def add_user(
     request: Request,
     user: LoggedIn,
     session: SessionDep,
-    email: Annotated[str, Form()] = "",
-    full_name: Annotated[str, Form()] = "",
-    organisation: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
+    form: PageForm,
 ) -> Response:
     def change() -> str:
+        body = bind(UserCreate, form)
         accounts.create_user(
             session=session,
             actor=user,
-            email=email,
-            organisation=organisation,
-            password=password,
-            full_name=full_name.strip() or None,
+            email=body.email,
+            organisation=body.organisation,
+            password=body.password,
+            full_name=body.full_name,
         )
         return i18n.gettext("The user is added; give them the password.")
 
@@ -90,10 +89,11 @@ def add_user(
 
 @router.post("/accounts/users/{user_id}/active", dependencies=[Depends(csrf.verify)])
 def set_active(
-    request: Request, user_id: int, user: LoggedIn, session: SessionDep, active: Annotated[str, Form()] = ""
+    request: Request, user_id: int, user: LoggedIn, session: SessionDep, form: PageForm
 ) -> Response:
     def change() -> str:
-        changed = accounts.set_active(session=session, actor=user, user_id=user_id, active=active == "1")
+        active = bind(UserChange, form, password=None).active
+        changed = accounts.set_active(session=session, actor=user, user_id=user_id, active=bool(active))
         said = "{email} can log in again." if changed.active else "{email} can no longer log in."
         return i18n.gettext(said).format(email=changed.email)
 
@@ -102,20 +102,14 @@ def set_active(
 
 @router.post("/accounts/users/{user_id}/password", dependencies=[Depends(csrf.verify)])
 def reset_password(
-    request: Request, user_id: int, user: LoggedIn, session: SessionDep, password: Annotated[str, Form()] = ""
+    request: Request, user_id: int, user: LoggedIn, session: SessionDep, form: PageForm
 ) -> Response:
     def change() -> str:
+        password = bind(UserChange, form, active=None).password or ""
         changed = accounts.reset_password(session=session, actor=user, user_id=user_id, password=password)
         return i18n.gettext("{email} has a new password.").format(email=changed.email)
 
     return _act(request, session, change)
-
-
-def _role(kind: str) -> Role:
-    try:
-        return Role(kind)
-    except ValueError:
-        raise InvalidInput("Choose the kind of organisation.", field="kind") from None
 
 
 @router.get("/password")

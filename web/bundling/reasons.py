@@ -60,7 +60,7 @@ _FIXED = frozenset(
         N_("left out of the best solution found (not proven necessary)"),
     )
 )
-#: The application's own reason (pvhub/services/bundling.py) for a site it did not hand over.
+#: The application's own reason (pvhub/bundling/runs.py) for a site it did not hand over.
 _ESTIMATES = re.compile(r"^(?P<n>\d+) approved surface\(s\) without a current estimate: re-estimate first$")
 
 

@@ -17,19 +17,19 @@ from starlette.responses import Response
 from pvhub.construction import documents as milestone_documents
 from pvhub.construction import energy as measured_energy
 from pvhub.construction import service as construction
-from pvhub.construction.api import MilestoneReport, SendBack
 from pvhub.construction.enums import MilestoneKind
+from pvhub.construction.schemas import MilestoneReport, SendBack
 from pvhub.core import policy
 from pvhub.core.enums import Role
 from pvhub.core.errors import DomainError, InvalidInput
 from pvhub.core.http import SessionDep
 from pvhub.core.ids import parse_id, parse_ids
+from pvhub.core.uploads import read_limited
 from pvhub.estimates import service as estimates
 from pvhub.monitoring import demonstration, progress
 from pvhub.monitoring.progress import STAGES, StageFilter
 from pvhub.programme import service as programme_service
 from pvhub.register import service as register
-from pvhub.register.api.imports import read_limited
 from pvhub.register.enums import SurfaceKind
 from web import csrf, i18n, import_report
 from web.binding import bind

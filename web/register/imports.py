@@ -13,9 +13,9 @@ from pvhub.accounts import service as accounts
 from pvhub.accounts.models import User
 from pvhub.core.enums import Role
 from pvhub.core.http import SessionDep
+from pvhub.core.uploads import read_limited
 from pvhub.jobs.deps import StartJob
 from pvhub.jobs.models import Job
-from pvhub.register.api.imports import read_limited
 from pvhub.register.imports import jobs as import_jobs
 from web import csrf, import_report
 from web.shell import LoggedIn, base_context, follow_job

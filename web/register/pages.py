@@ -17,7 +17,7 @@ from pvhub.core.errors import DomainError, InvalidInput, Phrase
 from pvhub.core.http import SessionDep
 from pvhub.register import service as register
 from pvhub.register.api import exports as api_exports
-from pvhub.register.enums import BusinessModel
+from pvhub.register.enums import SITE_USES, BusinessModel
 from pvhub.register.geometry import surface_shape
 from pvhub.register.models import SiteCreate, SiteUpdate, SurfaceCreate
 from web import csrf, i18n
@@ -29,18 +29,6 @@ from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-SITE_USES = (
-    "office",
-    "residential",
-    "retail",
-    "school",
-    "hospital",
-    "government",
-    "hotel",
-    "industrial",
-    "parking",
-    "transport",
-)
 SITE_NUMBERS = ("height_m",)
 SURFACE_NUMBERS = (
     "tilt_deg",

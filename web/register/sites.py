@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pvhub.core.enums import Role
+from pvhub.core import policy
 from pvhub.core.http import SessionDep
 from pvhub.estimates import service as estimates
 from pvhub.register import service as register
@@ -39,9 +39,7 @@ def site_page(request: Request, site_id: int, user: LoggedIn, session: SessionDe
     site = register.get_site(session=session, user=user, site_id=site_id)
     context = base_context(request, user, session)
     context["site"] = site
-    context["editable"] = user.role == Role.office or (
-        user.role == Role.owner and user.organisation_id == site.organisation_id
-    )
+    context["editable"] = policy.can(user, "site:update", owner_org_id=site.organisation_id)
     context["kinds"] = [k.value for k in SurfaceKind]
     context["flash_error"] = request.session.pop("flash_error", None)
     context["surfaces"] = register.list_site_surfaces(session=session, user=user, site_id=site_id)

@@ -23,7 +23,7 @@ from pvhub.core.enums import Role
 from pvhub.core.errors import DomainError, InvalidInput
 from pvhub.core.http import SessionDep
 from pvhub.core.ids import ascii_id
-from pvhub.register.api.imports import read_limited
+from pvhub.core.uploads import read_limited
 from pvhub.tendering import actions as tender_actions
 from pvhub.tendering import bids as tenders_bids
 from pvhub.tendering import documents as tenders_documents

@@ -4,41 +4,18 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from pvhub.accounts import service as accounts
 from pvhub.accounts.deps import CurrentUser
 from pvhub.accounts.models import Organisation, OrganisationPublic, User, UserPublic
-from pvhub.core.columns import Flag, Number, Text
-from pvhub.core.enums import Role
+from pvhub.accounts.schemas import OrganisationCreate, UserChange, UserCreate
 from pvhub.core.http import SessionDep
 
 router = APIRouter(
     tags=["accounts"],
     responses={409: {"description": "The name or e-mail is taken, or you would lock yourself out"}},
 )
-
-
-class OrganisationCreate(BaseModel):
-    name: Text = Field(min_length=1, max_length=200)
-    kind: Role
-    annual_capacity_kw: Number | None = Field(
-        default=None, ge=0, le=10_000_000, description="Suppliers: yearly installation capacity, kWp"
-    )
-
-
-class UserCreate(BaseModel):
-    email: Text = Field(min_length=3, max_length=254, description="The login")
-    full_name: Text | None = Field(default=None, max_length=200)
-    organisation: Text = Field(
-        min_length=1, max_length=200, description="Its name; the role follows its kind"
-    )
-    password: Text = Field(min_length=10, max_length=200, description="The first password")
-
-
-class UserChange(BaseModel):
-    active: Flag | None = Field(default=None, description="false keeps the user out at once")
-    password: Text | None = Field(default=None, min_length=10, max_length=200, description="A new password")
 
 
 class DirectoryEntry(BaseModel):

@@ -14,11 +14,10 @@ from pvhub.accounts.deps import CurrentUser
 from pvhub.construction import service as construction
 from pvhub.core import policy
 from pvhub.core.columns import Text
-from pvhub.core.http import SessionDep, SettingsDep
+from pvhub.core.http import ATTACHMENT, GeoJSONResponse, SessionDep, SettingsDep
 from pvhub.monitoring import demonstration, progress
 from pvhub.monitoring import exports as progress_exports
 from pvhub.monitoring.progress import STAGES, StageFilter
-from pvhub.register.api.exports import ATTACHMENT, GeoJSONResponse
 
 router = APIRouter(tags=["progress"])
 

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from pvhub.accounts.deps import CurrentUser
-from pvhub.core.http import SessionDep
+from pvhub.core.http import ATTACHMENT, GeoJSONResponse, SessionDep
 from pvhub.register import exports
 
 router = APIRouter(tags=["register"])
-
-
-class GeoJSONResponse(JSONResponse):
-    """JSON sent as ``application/geo+json`` (RFC 7946), and documented so in the OpenAPI schema."""
-
-    media_type = "application/geo+json"
-
-
-ATTACHMENT = {"Content-Disposition": {"description": "attachment; filename=…", "schema": {"type": "string"}}}
 
 
 @router.get(

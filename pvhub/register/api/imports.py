@@ -9,40 +9,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from pvhub.accounts.deps import CurrentUser
-from pvhub.core.errors import DomainError
 from pvhub.core.http import SessionDep, SettingsDep
+from pvhub.core.uploads import read_limited
 from pvhub.jobs.deps import StartJob
 from pvhub.jobs.models import Job
 from pvhub.register.imports import jobs as import_jobs
 
 router = APIRouter(tags=["register"])
-
-
-class PayloadTooLarge(DomainError):
-    status_code = status.HTTP_413_CONTENT_TOO_LARGE
-
-
-def read_limited(upload: UploadFile, limit_bytes: int) -> bytes:
-    """The upload's bytes, refusing (413) as soon as it grows past the limit.
-
-    Synchronous on purpose: every handler that takes a file is a plain ``def``, run on the thread
-    pool after FastAPI has received the form, so that reading and above all processing an upload
-    (parsing 10,000 features) never holds up the event loop and every other user with it. The
-    request body as a whole was capped before it was read (``web.request_body.BodyLimit``).
-    """
-    chunks: list[bytes] = []
-    size = 0
-    upload.file.seek(0)
-    while chunk := upload.file.read(1 << 20):
-        size += len(chunk)
-        if size > limit_bytes:
-            raise PayloadTooLarge(
-                "The file is larger than the {limit_mb:.0f} MB limit; split it into smaller files.",
-                limit_mb=limit_bytes / 1e6,
-                field="file",
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class ImportJobAccepted(BaseModel):

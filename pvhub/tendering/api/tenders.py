@@ -19,7 +19,7 @@ from pvhub.accounts.deps import CurrentUser
 from pvhub.accounts.models import Organisation
 from pvhub.core.http import SessionDep, SettingsDep
 from pvhub.core.settings import Settings
-from pvhub.register.api.imports import read_limited
+from pvhub.core.uploads import read_limited
 from pvhub.tendering import bids as tenders_bids
 from pvhub.tendering import documents as tenders_documents
 from pvhub.tendering import ocds, tenders

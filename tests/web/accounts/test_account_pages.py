@@ -141,3 +141,34 @@ def test_a_user_changes_their_own_password_with_the_current_one(
     assert _login_as(fresh, "owner@x.cn", "brand-new-pass-1") == 303
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "change_password")).one()
     assert event.after is None or "password_hash" not in event.after
+
+
+def test_the_page_refuses_what_the_api_refuses_and_stores_nothing(
+    client: TestClient, session: Session, make_user: Any
+) -> None:
+    """The page validates with the API's own models (pvhub.accounts.schemas): a yearly capacity over
+    the API's 10,000,000 kWp, or a full name over 200 characters, is refused on its field."""
+    make_user("office@x.cn", Role.office)
+    login(client, "office@x.cn")
+    body = {"name": "巨量光伏", "kind": "supplier", "annual_capacity_kw": 20_000_000}
+    token = client.post("/api/v1/auth/token", data={"username": "office@x.cn", "password": TEST_PASSWORD})
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    assert client.post("/api/v1/organisations", json=body, headers=bearer).status_code == 422
+
+    refused = _post(
+        client, "/accounts/organisations", name="巨量光伏", kind="supplier", annual_capacity_kw="20,000,000"
+    )
+    assert "年安装能力（kWp）：不能大于 10000000。" in refused
+    assert "单位已添加。" not in refused
+    assert session.exec(select(Organisation).where(Organisation.name == "巨量光伏")).first() is None
+
+    long_name = _post(
+        client,
+        "/accounts/users",
+        email="x@y.cn",
+        full_name="名" * 201,
+        organisation="巨量光伏",
+        password="first-password-1",
+    )
+    assert "用户已添加" not in long_name and "姓名：" in long_name and "200" in long_name
+    assert session.exec(select(User).where(User.email == "x@y.cn")).first() is None
