@@ -2,7 +2,7 @@
 
 Public API: :func:`solve_award`, :func:`parse_instance`, :func:`load_instance`, :class:`AwardInstance`,
 :class:`Lot`, :class:`Supplier`, :class:`Bid`, :class:`InstanceError`, :class:`AwardResult`, :class:`Award`,
-:class:`Unawarded`, :class:`RejectedBid`, :class:`SupplierLoad`.
+:class:`Unawarded`, :class:`RejectedBid`, :class:`SupplierLoad`, :class:`SolveStatus` (a result's status).
 """
 
 from optimiser.award.instance import (
@@ -17,6 +17,7 @@ from optimiser.award.instance import (
 )
 from optimiser.award.result import Award, AwardResult, RejectedBid, SupplierLoad, Unawarded
 from optimiser.award.solve import solve_award
+from optimiser.status import SolveStatus
 
 __all__ = [
     "DEFAULT_SHARE_CAP",
@@ -27,6 +28,7 @@ __all__ = [
     "InstanceError",
     "Lot",
     "RejectedBid",
+    "SolveStatus",
     "Supplier",
     "SupplierLoad",
     "Unawarded",

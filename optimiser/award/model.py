@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from optimiser.award.instance import AwardInstance, Bid
+from optimiser.status import SolveStatus, from_cp_sat
 
 W_PER_KW = 1000
 SCORE_SCALE = 1_000_000  # scores compared to 1e-6 of a point
@@ -31,9 +32,9 @@ def limit_watts(kw: float) -> int:
 
 @dataclass(frozen=True)
 class StageResult:
-    """One stage's CP-SAT status name, chosen bid ids (``None`` without a solution) and objective value."""
+    """One stage's status, chosen bid ids (``None`` without a solution) and objective value."""
 
-    status: str
+    status: SolveStatus
     chosen: frozenset[str] | None
     objective: int
 
@@ -148,14 +149,14 @@ class AwardModel:
         solver.parameters.max_time_in_seconds = max(0.01, time_limit_s)
         solver.parameters.random_seed = seed
         solver.parameters.num_workers = num_workers
-        status = solver.solve(self.model)
-        name = solver.status_name(status)
-        if status == cp_model.MODEL_INVALID:
+        code = solver.solve(self.model)
+        if code == cp_model.MODEL_INVALID:
             raise RuntimeError(f"award model invalid: {self.model.validate()}")
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return StageResult(name, None, 0)
+        status = from_cp_sat(code)
+        if not status.has_solution:
+            return StageResult(status, None, 0)
         chosen = frozenset(i for i, var in self.x.items() if solver.boolean_value(var))
-        return StageResult(name, chosen, round(solver.objective_value))
+        return StageResult(status, chosen, round(solver.objective_value))
 
     def hold(self, expr: cp_model.LinearExprT, value: int, *, maximize: bool) -> None:
         """Keep a finished stage's objective at least as good as ``value`` in the later stages."""

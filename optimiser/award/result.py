@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from optimiser.status import SolveStatus
+
 
 @dataclass(frozen=True)
 class Award:
@@ -70,7 +72,7 @@ class AwardResult:
     (no award found within the time limit). Awards and unawarded lots are empty unless a solution exists.
     """
 
-    status: str
+    status: SolveStatus
     total_score: float = 0.0
     awarded_kw: float = 0.0
     total_kw: float = 0.0
@@ -84,8 +86,8 @@ class AwardResult:
     tender: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: the keys of the contract in optimiser/README.md."""
-        return asdict(self)
+        """JSON-ready dict: the keys of the contract in optimiser/README.md, the status as its string."""
+        return asdict(self) | {"status": str(self.status)}
 
     def award_of(self, lot: str) -> Award | None:
         """The award of a lot, or ``None``."""

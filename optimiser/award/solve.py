@@ -16,6 +16,7 @@ from optimiser.award.instance import AwardInstance, Bid
 from optimiser.award.model import AwardModel, limit_watts
 from optimiser.award.reasons import rejected_bids, relaxed_lots, unawarded_lot
 from optimiser.award.result import Award, AwardResult, SupplierLoad
+from optimiser.status import SolveStatus
 
 STAGES = ("kw", "excess", "score", "price")
 MAXIMISED = {"kw": True, "excess": False, "score": True, "price": False}
@@ -80,13 +81,13 @@ def _staged(
         model.hint(chosen)
         left = (deadline - time.perf_counter()) / (len(stages) - k)
         res = model.solve(expr, maximize=MAXIMISED[stage], time_limit_s=left, seed=seed, num_workers=workers)
-        if res.status == "INFEASIBLE":
+        if res.status == SolveStatus.INFEASIBLE:
             return None, True
         if res.chosen is None:
             proven = False  # time ran out: keep the award so far, hold it as this stage's value
         else:
             chosen = res.chosen
-            proven = proven and res.status == "OPTIMAL"
+            proven = proven and res.status == SolveStatus.OPTIMAL
         model.hold(expr, model.value_of(chosen, stage), maximize=MAXIMISED[stage])
     return chosen, proven
 
@@ -102,7 +103,7 @@ def solve_award(
     start = time.perf_counter()
     rejected = rejected_bids(inst)
     result = AwardResult(
-        "unknown",
+        SolveStatus.UNKNOWN,
         total_kw=inst.total_kw,
         share_cap=inst.share_cap,
         rejected_bids=rejected,
@@ -110,7 +111,7 @@ def solve_award(
     )
     problem = _fixed_over_capacity(inst)
     if problem is not None:
-        result.status, result.message = "infeasible", problem
+        result.status, result.message = SolveStatus.INFEASIBLE, problem
         result.wall_s = time.perf_counter() - start
         return result
     out = {r.bid for r in rejected}
@@ -122,9 +123,9 @@ def solve_award(
     else:
         chosen, proven = frozenset(), True
     if chosen is None:
-        result.status, result.message = "infeasible", "the fixed awards cannot all hold"
+        result.status, result.message = SolveStatus.INFEASIBLE, "the fixed awards cannot all hold"
     else:
-        result.status = "optimal" if proven else "feasible"
+        result.status = SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE
         _fill(result, model, chosen)
     result.wall_s = time.perf_counter() - start
     return result

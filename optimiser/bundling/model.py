@@ -1,5 +1,9 @@
 """CP-SAT model of bundling: one Boolean per (unit, candidate anchor) and one per anchor.
 
+Data in (units and their candidate pairs) -> variables -> one method per constraint family -> the
+objective of the phase (the model owns them: most kWp, least cost, or least cost with more kWp first)
+-> :meth:`BundlingModel.solve` with a time limit and a seed -> :class:`PhaseResult` with a mapped status.
+
 Distances enter the objective as ``floor(d * scale)`` integers, so the solver's best bound divided by
 ``scale`` is a lower bound on the real-distance cost of the same model. That bound is valid for the
 instance only when the model holds *every* feasible anchor of every unit (``complete``).
@@ -17,15 +21,17 @@ from ortools.sat.python import cp_model
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.progress import Tracker
 from optimiser.bundling.units import Prepared
+from optimiser.status import SolveStatus, from_cp_sat
 
 CAP_SCALE = 1000  # capacities handled to 0.001 kWp
 
 
 @dataclass
 class PhaseResult:
-    """Outcome of one CP-SAT solve; ``assign`` is None when no solution was found."""
+    """Outcome of one phase (a CP-SAT solve, or a search standing in for one); ``assign`` is None when no
+    solution was found. ``objective`` and ``bound`` are in the model's integer units."""
 
-    status: str  # CP-SAT status name
+    status: SolveStatus
     assign: np.ndarray | None
     objective: float  # in the model's integer units
     bound: float
@@ -36,12 +42,12 @@ class _Solutions(cp_model.CpSolverSolutionCallback):
     """Time of the first solution; live figures for the progress tracker; stops when cancelled."""
 
     def __init__(
-        self, start: float, tracker: Tracker | None, phase: str, scale: int, bound_valid: bool
+        self, start: float, tracker: Tracker | None, phase: str, scale: int, bound_valid: bool, cap: float
     ) -> None:
         super().__init__()
         self.start, self.tracker, self.phase, self.scale = start, tracker, phase, scale
         self.bound_valid = bound_valid
-        self.cap = math.inf  # see BundlingModel.solve's bound_cap
+        self.cap = cap  # see BundlingModel.solve's bound_cap
         self.first: float | None = None
 
     def on_solution_callback(self) -> None:
@@ -58,6 +64,13 @@ class _Solutions(cp_model.CpSolverSolutionCallback):
             self.tracker.solution(self.objective_value / self.scale, None)
             if self.bound_valid:
                 self.tracker.bound(min(self.best_objective_bound / self.scale, self.cap))
+
+
+def candidate_pairs(prep: Prepared) -> list[dict[int, float]]:
+    """Per unit, its candidate anchors (site index) and its summed distance to each (m)."""
+    return [
+        dict(zip(a.tolist(), d.tolist(), strict=True)) for a, d in zip(prep.anchors, prep.dists, strict=True)
+    ]
 
 
 def distance_scale(max_distance: float) -> int:
@@ -82,7 +95,7 @@ class BundlingModel:
     ) -> None:
         """``count_range`` overrides the instance's bundle count (a neighbourhood holds only some bundles);
         ``scale`` the distance scale (a reduced model keeps its complete model's)."""
-        self.inst, self.prep = inst, prep
+        self.inst, self.prep, self.pairs = inst, prep, pairs
         self.required = set(required)
         self.count_range = inst.bundle_count_range if count_range is None else count_range
         self.model = cp_model.CpModel()
@@ -160,14 +173,47 @@ class BundlingModel:
             if len(locked) > 1:
                 self.model.add(sum(locked) <= 1)
 
+    # --- objectives -----------------------------------------------------------------------------------
+
     def bundled_expr(self) -> cp_model.LinearExprT:
+        """Bundled capacity in units of 1 / ``CAP_SCALE`` kWp."""
         return sum(self.cap[u] * v for (u, _), v in self.x.items())
 
     def cost_expr(self) -> cp_model.LinearExprT:
+        """Cost in units of 1 / ``scale`` m: the scaled distances plus the scaled bundle cost per bundle."""
         per_bundle = math.floor(self.inst.bundle_cost_m * self.scale)
         return sum(self.dist[k] * v for k, v in self.x.items()) + per_bundle * sum(self.y.values())
 
+    def maximize_capacity(self) -> None:
+        """The capacity phase: most bundled kWp."""
+        self.model.maximize(self.bundled_expr())
+
+    def hold_capacity(self, value: int) -> None:
+        """Keep the bundled capacity at least ``value`` (model units) in the phases after the capacity one."""
+        self.model.add(self.bundled_expr() >= value)
+
+    def minimize_cost(self) -> None:
+        """The cost phase: least cost at the bundled capacity the constraints hold."""
+        self.model.minimize(self.cost_expr())
+
+    def minimize_cost_more_kw_first(self, optional: list[int], region_units: int) -> None:
+        """Least cost, but first the most kWp of the ``optional`` units (a region of the region search).
+
+        Each 0.001 kWp bundled weighs more than any cost difference among the ``region_units`` units of
+        the model could, so one objective is lexicographic: no second solve is needed.
+        """
+        cost = self.cost_expr()
+        if not optional:
+            self.model.minimize(cost)
+            return
+        weight = sum(max(row.values(), default=0.0) for row in self.pairs if row) * self.scale
+        weight += self.inst.bundle_cost_m * self.scale * (region_units + 1) + 1
+        w = math.ceil(weight)
+        gain = [-w * self.cap[u] * v for u in optional for _, v in self.by_unit[u]]
+        self.model.minimize(cp_model.LinearExpr.sum([cost, *gain]))
+
     def hint(self, assign: np.ndarray | None) -> None:
+        """Start the next solve from a known solution (none: clear the hints)."""
         self.model.clear_hints()
         if assign is None:
             return
@@ -203,20 +249,20 @@ class BundlingModel:
         solver.parameters.num_workers = num_workers
         if linearization_level is not None:
             solver.parameters.linearization_level = linearization_level
-        callback = _Solutions(time.perf_counter(), tracker, phase, self.scale, bound_valid)
-        callback.cap = cap
+        callback = _Solutions(time.perf_counter(), tracker, phase, self.scale, bound_valid, cap)
         if tracker is None:
-            status = solver.solve(self.model, callback)
+            code = solver.solve(self.model, callback)
         else:
             if bound_valid and phase == "cost":
                 solver.best_bound_callback = lambda b: tracker.bound(min(b / self.scale, cap))
             with tracker.watch(solver):
-                status = solver.solve(self.model, callback)
-        name = solver.status_name(status)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return PhaseResult(name, None, math.nan, math.nan, None)
+                code = solver.solve(self.model, callback)
+        status = from_cp_sat(code)
+        if not status.has_solution:
+            return PhaseResult(status, None, math.nan, math.nan, None)
         assign = np.full(len(self.prep.units), -1, dtype=np.int64)
         for (u, j), var in self.x.items():
             if solver.boolean_value(var):
                 assign[u] = j
-        return PhaseResult(name, assign, solver.objective_value, solver.best_objective_bound, callback.first)
+        bound = solver.best_objective_bound
+        return PhaseResult(status, assign, solver.objective_value, bound, callback.first)

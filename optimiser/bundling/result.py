@@ -10,6 +10,7 @@ import numpy as np
 
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.units import Prepared
+from optimiser.status import SolveStatus
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class BundlingResult:
     ``infeasible`` or ``unknown`` status.
     """
 
-    status: str
+    status: SolveStatus
     bundled_kw: float = 0.0
     objective_m: float = 0.0
     cost_m: float = 0.0
@@ -55,8 +56,8 @@ class BundlingResult:
     greedy_bundled_kw: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (the keys of the contract plus the extra fields above)."""
-        return asdict(self)
+        """JSON-ready dict: the keys of the contract plus the extra fields above, the status as its string."""
+        return asdict(self) | {"status": str(self.status)}
 
 
 def gap_of(cost: float, bound: float | None) -> float | None:

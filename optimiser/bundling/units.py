@@ -54,6 +54,9 @@ class Prepared:
         self.unit_first = self.xy[[u.members[0] for u in self.units]].reshape(n, 2)  # first site's x, y
         # single-site, unlocked units: their pair cost is the plain distance (see pair_costs)
         self.unit_simple = (self.unit_sites == 1) & ~self.unit_locked
+        # units of positive kWp that fit some bundle: bundling all of them is the most kWp possible
+        self.fit_mask = (self.unit_cap > 0) & np.array([u not in self.unfit for u in range(n)], dtype=bool)
+        self.fit: set[int] = set(np.flatnonzero(self.fit_mask).tolist())
 
     def pair_costs(self, units: np.ndarray, sites: np.ndarray) -> np.ndarray:
         """``pair_cost`` of every unit in ``units`` to every site in ``sites`` as a matrix.

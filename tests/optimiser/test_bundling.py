@@ -8,18 +8,27 @@ import math
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from optimiser.bundling import (
     BundlingInstance,
+    BundlingProgress,
     BundlingResult,
     InstanceError,
     Site,
     parse_instance,
     solve_bundling,
 )
+from optimiser.bundling.bounds.subgradient import lagrangian_bound
+from optimiser.bundling.heuristics import lns
+from optimiser.bundling.heuristics.greedy import greedy
+from optimiser.bundling.progress import PROGRESS_INTERVAL_S, Tracker
+from optimiser.bundling.solution import is_valid, solution_key
+from optimiser.bundling.units import prepare
 from tests.optimiser.districts import district
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -310,17 +319,12 @@ def test_empty_instance_gives_zero_cost_and_zero_gap() -> None:
     ],
 )
 def test_lagrangian_bound_never_exceeds_the_brute_force_optimum(params: dict[str, float]) -> None:
-    import numpy as np
-
-    from optimiser.bundling.lagrange import lagrangian_bound
-    from optimiser.bundling.units import prepare
-
     for seed in (1, 2, 3):
         inst = BundlingInstance(random_sites(7, seed), require_all=True, **params)  # type: ignore[arg-type]
         _, optimum = brute_force(inst)
         assert math.isfinite(optimum)  # these draws are feasible: each one is checked, none passed over
         prep = prepare(inst)
-        bound, why, _ = lagrangian_bound(
+        bound, why = lagrangian_bound(
             inst,
             prep,
             required=set(range(len(prep.units))),
@@ -334,7 +338,7 @@ def test_lagrangian_bound_never_exceeds_the_brute_force_optimum(params: dict[str
         assert bound >= 0.7 * optimum
         # only the pairs within 300 m, the others as far copies: still a valid bound
         near = prepare(inst, None, radius_m=300.0)
-        capped, why, _ = lagrangian_bound(
+        capped, why = lagrangian_bound(
             inst,
             near,
             required=set(range(len(near.units))),
@@ -347,18 +351,13 @@ def test_lagrangian_bound_never_exceeds_the_brute_force_optimum(params: dict[str
 
 
 def test_lagrangian_bound_at_a_lower_bundled_capacity_stays_below_the_optimum() -> None:
-    import numpy as np
-
-    from optimiser.bundling.lagrange import lagrangian_bound
-    from optimiser.bundling.units import prepare
-
     for seed in (4, 5):
         inst = BundlingInstance(
             random_sites(7, seed), min_capacity_kw=500, max_capacity_kw=700, bundle_cost_m=200.0
         )
         bundled, optimum = brute_force(inst)
         prep = prepare(inst)
-        bound, why, _ = lagrangian_bound(
+        bound, why = lagrangian_bound(
             inst,
             prep,
             required=set(),
@@ -443,8 +442,6 @@ def test_a_zero_kwp_site_far_away_is_left_out_at_no_cost() -> None:
 
 
 def test_progress_is_reported_in_order_and_ends_done() -> None:
-    from optimiser.bundling import BundlingProgress
-
     inst = BundlingInstance(
         random_sites(60, 16, spread=4000),
         min_capacity_kw=500,
@@ -477,11 +474,6 @@ def test_progress_is_reported_in_order_and_ends_done() -> None:
 
 def test_reports_within_a_phase_are_throttled() -> None:
     """New solutions every 50 ms for 1.3 s: a report at the phase change, then one per 0.5 s at most."""
-    import time
-
-    from optimiser.bundling import BundlingProgress
-    from optimiser.bundling.progress import PROGRESS_INTERVAL_S, Tracker
-
     reports: list[BundlingProgress] = []
     start = time.perf_counter()
     tracker = Tracker(start, 10.0, reports.append, None)
@@ -500,8 +492,6 @@ def test_reports_within_a_phase_are_throttled() -> None:
 
 
 def test_should_stop_cancels_quickly_without_partial_bundles() -> None:
-    import time
-
     inst = BundlingInstance(
         random_sites(300, 17, spread=6000),
         min_capacity_kw=800,
@@ -529,12 +519,6 @@ def test_should_stop_cancels_quickly_without_partial_bundles() -> None:
 
 
 def test_region_search_keeps_every_limit_and_never_gets_worse(monkeypatch: pytest.MonkeyPatch) -> None:
-    import time
-
-    from optimiser.bundling import lns
-    from optimiser.bundling.greedy import greedy, is_valid, solution_key
-    from optimiser.bundling.units import prepare
-
     # small regions on a small instance, so the sweep over several regions runs within a unit test
     monkeypatch.setattr(lns, "WHOLE_UNITS", 40)
     monkeypatch.setattr(lns, "REGION_UNITS", 50)
@@ -551,7 +535,7 @@ def test_region_search_keeps_every_limit_and_never_gets_worse(monkeypatch: pytes
     start = greedy(inst, prep, seed=0)
     assert start is not None
     seen: list[tuple[float, float]] = []
-    out = lns.improve(
+    out = lns.region_search(
         inst,
         prep,
         start,

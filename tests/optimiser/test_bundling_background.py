@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from optimiser.bundling import BundlingProgress, solve_bundling
-from optimiser.bundling.background import BoundJob, BoundProcess
+from optimiser.bundling.bounds.background import BoundJob, BoundProcess
 from optimiser.bundling.progress import Tracker
 from tests.optimiser.districts import district
 
@@ -83,7 +83,6 @@ def test_a_killed_bound_process_leaves_a_note_and_no_bound() -> None:
         inst=inst,
         candidate_anchors=25,
         assign=np.full(len(inst.sites), -1, dtype=np.int64),
-        complete=False,
         required=everything,
         fit=everything,
         cost=1e9,

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from optimiser.bundling import BundlingInstance, Site, solve_bundling
-from optimiser.bundling.fixing import cost_phase_prices, reduced_cost_fixing
+from optimiser.bundling.bounds.fixing import cost_phase_prices, reduced_cost_fixing
 from optimiser.bundling.model import BundlingModel
 from optimiser.bundling.result import BundlingResult
 from optimiser.bundling.units import Prepared, prepare
+from optimiser.status import SolveStatus
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cpmp"
 
@@ -84,8 +85,8 @@ def test_pmedcap1_100_points_are_proven_optimal_and_meet_the_published_optimum(n
     for j in fixing.anchors:
         pairs[int(prep.unit_of_site[j])].pop(j, None)
     model = BundlingModel(inst, floored, pairs, required=required)
-    model.model.minimize(model.cost_expr())
+    model.minimize_cost()
     model.hint(incumbent)
     out = model.solve(time_limit_s=60, seed=0, num_workers=1, linearization_level=2)
-    assert out.status == "OPTIMAL"
+    assert out.status == SolveStatus.OPTIMAL
     assert out.objective / model.scale == pytest.approx(raw["optimal"])

@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 from optimiser.bundling import BundlingInstance, Site
-from optimiser.bundling.eliminate import eliminate_bundles
-from optimiser.bundling.greedy import bundles_of, greedy, is_valid, local_search, solution_key
+from optimiser.bundling.heuristics.eliminate import eliminate_bundles
+from optimiser.bundling.heuristics.greedy import greedy
+from optimiser.bundling.heuristics.local_search import local_search
+from optimiser.bundling.solution import bundles_of, is_valid, solution_key
 from optimiser.bundling.units import Prepared, prepare
 from tests.optimiser.districts import district
 

@@ -1,4 +1,4 @@
-"""The Lagrangian over nearby pairs with far copies (optimiser/bundling/farpairs.py) stays a valid bound."""
+"""The Lagrangian over nearby pairs plus far copies (optimiser/bundling/bounds/farpairs.py) is a bound."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from optimiser.bundling import BundlingInstance, Site
-from optimiser.bundling.farpairs import FarItems
-from optimiser.bundling.lagrange import Lagrangian
+from optimiser.bundling.bounds.farpairs import FarItems
+from optimiser.bundling.bounds.lagrange import Lagrangian
 from optimiser.bundling.units import prepare
 
 
@@ -46,8 +46,8 @@ def test_far_copies_never_make_an_anchor_worth_more_than_with_every_pair(seed: i
         assert a.bound <= b.bound + 1e-6
         # the exact knapsacks of every anchor, far copies filling the room the nearby items leave
         rc_a, rc_b = near.pd - pi[near.pu], full.pd - pi[full.pu]
-        dp_a, _, _ = near._knapsacks(anchors, rc_a, rc_a < 0, near.far_items(pi))
-        dp_b, _, _ = full._knapsacks(anchors, rc_b, rc_b < 0)
+        dp_a, _, _ = near.knapsacks(anchors, rc_a, rc_a < 0, near.far_items(pi))
+        dp_b, _, _ = full.knapsacks(anchors, rc_b, rc_b < 0)
         assert np.all(dp_a <= dp_b + 1e-6)
         assert np.any(dp_a < dp_b - 1.0)  # the far copies do enter somewhere at these prices
 

@@ -1,18 +1,22 @@
-"""Reduced-cost fixing (optimiser/bundling/fixing.py) never drops what an optimal solution uses."""
+"""Reduced-cost fixing (optimiser/bundling/bounds/fixing.py) never drops what an optimal solution uses."""
 
 from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 import numpy as np
 import pytest
 
 from optimiser.bundling import BundlingInstance, Site
-from optimiser.bundling.fixing import cost_phase_prices, reduced_cost_fixing
-from optimiser.bundling.greedy import greedy, is_valid, local_search, solution_key
-from optimiser.bundling.model import BundlingModel
-from optimiser.bundling.units import prepare
+from optimiser.bundling.bounds.fixing import cost_phase_prices, reduced_cost_fixing
+from optimiser.bundling.heuristics.greedy import greedy
+from optimiser.bundling.heuristics.local_search import local_search
+from optimiser.bundling.model import BundlingModel, candidate_pairs
+from optimiser.bundling.solution import is_valid, solution_key
+from optimiser.bundling.units import Prepared, prepare
+from optimiser.status import SolveStatus
 
 
 def sites_for(seed: int, n: int, *, groups: bool) -> tuple[Site, ...]:
@@ -27,23 +31,43 @@ def sites_for(seed: int, n: int, *, groups: bool) -> tuple[Site, ...]:
     return tuple(out)
 
 
-def optimum(inst: BundlingInstance, prep, required: set[int]) -> np.ndarray:  # type: ignore[no-untyped-def]
+def optimum(inst: BundlingInstance, prep: Prepared, required: set[int]) -> np.ndarray:
     """Optimal assignment of the complete model, solved without any fixing."""
-    pairs = [
-        dict(zip(a.tolist(), d.tolist(), strict=True)) for a, d in zip(prep.anchors, prep.dists, strict=True)
-    ]
-    model = BundlingModel(inst, prep, pairs, required=required)
-    model.model.minimize(model.cost_expr())
+    model = BundlingModel(inst, prep, candidate_pairs(prep), required=required)
+    model.minimize_cost()
     res = model.solve(time_limit_s=30, seed=0, num_workers=1)
-    assert res.status == "OPTIMAL" and res.assign is not None
+    assert res.status == SolveStatus.OPTIMAL and res.assign is not None
     return res.assign
 
 
-CASES = 3  # instances each limit set is checked on
-SEEDS = range(1, 80)  # draws searched, in order, for those instances
+LIMITS: dict[str, dict[str, Any]] = {
+    "fixed count": {"max_capacity_kw": 900, "bundle_count": 3},
+    "minimum and bundle cost": {"min_capacity_kw": 500, "max_capacity_kw": 1100, "bundle_cost_m": 800.0},
+    "sites and distance": {
+        "min_capacity_kw": 300,
+        "max_capacity_kw": 1000,
+        "max_sites": 4,
+        "max_distance_m": 1500.0,
+    },
+    "count range": {"max_capacity_kw": 1500, "min_bundles": 2, "max_bundles": 4, "bundle_cost_m": 300.0},
+}
+# Per limit set and with or without groups, the first three draws (seeds 1, 2, ... in order) where the case
+# applies: every unit fits a bundle, the greedy bundles them all (the incumbent fixing needs) and fixing
+# against the optimum drops a pair to check. The test asserts each of these, so a draw that stops applying
+# fails instead of passing unchecked.
+DRAWS = {
+    ("fixed count", False): (5, 8, 9),
+    ("minimum and bundle cost", False): (1, 2, 3),
+    ("sites and distance", False): (1, 2, 5),
+    ("count range", False): (1, 2, 3),
+    ("fixed count", True): (5, 9, 20),
+    ("minimum and bundle cost", True): (2, 3, 4),
+    ("sites and distance", True): (1, 2, 3),
+    ("count range", True): (1, 2, 3),
+}
 
 
-def _check_fixing(inst: BundlingInstance, prep, base: np.ndarray) -> int:  # type: ignore[no-untyped-def]
+def _check_fixing(inst: BundlingInstance, prep: Prepared, base: np.ndarray) -> int:
     """Fix against the optimum's cost and against the incumbent's; return the pairs the first dropped."""
     required = set(range(len(prep.units)))
     warm = local_search(inst, prep, base, time_limit_s=1)
@@ -70,30 +94,13 @@ def _check_fixing(inst: BundlingInstance, prep, base: np.ndarray) -> int:  # typ
 
 
 @pytest.mark.parametrize(
-    "params",
-    [
-        {"max_capacity_kw": 900, "bundle_count": 3},
-        {"min_capacity_kw": 500, "max_capacity_kw": 1100, "bundle_cost_m": 800.0},
-        {"min_capacity_kw": 300, "max_capacity_kw": 1000, "max_sites": 4, "max_distance_m": 1500.0},
-        {"max_capacity_kw": 1500, "min_bundles": 2, "max_bundles": 4, "bundle_cost_m": 300.0},
-    ],
+    ("limits", "groups", "seed"),
+    [(limits, groups, seed) for (limits, groups), seeds in DRAWS.items() for seed in seeds],
 )
-@pytest.mark.parametrize("groups", [False, True])
-def test_fixing_never_drops_a_pair_or_anchor_of_the_optimum(params: dict[str, float], groups: bool) -> None:
-    """Checked on the first CASES draws where the case applies: every unit fits a bundle, the greedy
-    bundles them all (the incumbent fixing needs) and fixing drops something to check against the
-    optimum. Draws where it does not apply are passed over, never skipped, and too few fails."""
-    checked: list[int] = []
-    for seed in SEEDS:
-        inst = BundlingInstance(sites_for(seed, 14, groups=groups), require_all=True, **params)  # type: ignore[arg-type]
-        prep = prepare(inst)
-        if prep.unfit:
-            continue  # a unit fits no bundle: require_all has no solution
-        base = greedy(inst, prep, seed=0, time_limit_s=2)
-        if base is None:
-            continue  # no complete incumbent to fix against
-        if _check_fixing(inst, prep, base):
-            checked.append(seed)
-            if len(checked) == CASES:
-                return
-    pytest.fail(f"fixing dropped a pair on only {len(checked)} of the draws {SEEDS} ({checked})")
+def test_fixing_never_drops_a_pair_or_anchor_of_the_optimum(limits: str, groups: bool, seed: int) -> None:
+    inst = BundlingInstance(sites_for(seed, 14, groups=groups), require_all=True, **LIMITS[limits])
+    prep = prepare(inst)
+    assert not prep.unfit, "the draw no longer applies: a unit fits no bundle"
+    base = greedy(inst, prep, seed=0, time_limit_s=2)
+    assert base is not None, "the draw no longer applies: no greedy solution bundles every unit"
+    assert _check_fixing(inst, prep, base) > 0, "the draw no longer applies: fixing dropped no pair to check"

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from optimiser.bundling import BundlingInstance
-from optimiser.bundling.greedy import bundles_of, greedy, is_valid, local_search, solution_key
-from optimiser.bundling.recreate import ruin_recreate
+from optimiser.bundling.heuristics.greedy import greedy
+from optimiser.bundling.heuristics.local_search import local_search
+from optimiser.bundling.heuristics.recreate import ruin_recreate
+from optimiser.bundling.solution import bundled_kw, bundles_of, is_valid, solution_key
 from optimiser.bundling.units import Prepared, prepare
 from tests.optimiser.districts import district
 
@@ -24,10 +26,6 @@ def warm_start(inst: BundlingInstance) -> tuple[Prepared, np.ndarray]:
     return prep, local_search(inst, prep, base, time_limit_s=FOREVER)
 
 
-def kw(prep: Prepared, assign: np.ndarray) -> float:
-    return float(sum(prep.units[u].capacity_kw for u in np.flatnonzero(assign >= 0).tolist()))
-
-
 def run(inst: BundlingInstance, prep: Prepared, assign: np.ndarray, seed: int = 0) -> np.ndarray:
     return ruin_recreate(inst, prep, assign, deadline=1e18, seed=seed, max_iterations=ITERATIONS)
 
@@ -38,7 +36,7 @@ def test_valid_same_kw_never_costlier(n: int, seed: int) -> None:
     prep, warm = warm_start(inst)
     out = run(inst, prep, warm, seed)
     assert is_valid(inst, prep, out)
-    assert kw(prep, out) >= kw(prep, warm) - 1e-6
+    assert bundled_kw(prep, out) >= bundled_kw(prep, warm) - 1e-6
     assert solution_key(inst, prep, out) <= solution_key(inst, prep, warm)
 
 

@@ -1,6 +1,6 @@
 """Iterated ruin and recreate: dissolve a few neighbouring bundles, re-bundle their units, keep what helps.
 
-Bundle elimination (:mod:`optimiser.bundling.eliminate`) empties one bundle at a time into its
+Bundle elimination (:mod:`optimiser.bundling.heuristics.eliminate`) empties one bundle at a time into its
 neighbours, and the local search moves single units, so both stop where no single step helps. This
 search takes bigger, local steps. Each iteration picks a seed bundle at random and *ruins* it with its
 ``k`` nearest bundles (``k`` random in ``RUIN_MIN``..``RUIN_MAX``): their units are freed, while the next
@@ -33,8 +33,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from optimiser.bundling.greedy import bundles_of, is_valid, solution_key
 from optimiser.bundling.instance import BundlingInstance
+from optimiser.bundling.solution import bundles_of, is_valid, solution_key
 from optimiser.bundling.units import Prepared
 
 RUIN_MIN, RUIN_MAX = 3, 8  # bundles ruined per iteration

@@ -34,7 +34,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from optimiser.bundling.bounds import instance_bounds
+from optimiser.bundling.bounds.instance_bounds import instance_bounds
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.progress import Cancelled, Tracker
 from optimiser.bundling.units import prepare
@@ -50,7 +50,6 @@ class BoundJob:
     inst: BundlingInstance
     candidate_anchors: int | None
     assign: np.ndarray
-    complete: bool
     required: set[int]
     fit: set[int]
     cost: float
@@ -135,7 +134,7 @@ def child_main() -> None:
             job.inst,
             prep,
             job.assign,
-            complete=job.complete,
+            complete=False,  # a complete model's own bound is valid: it needs no second process
             required=job.required,
             fit=job.fit,
             cost=job.cost,
@@ -157,10 +156,10 @@ class BoundProcess:
     """The child process computing a bound, and a reader thread passing its bounds to ``tracker``."""
 
     def __init__(self, job: BoundJob, tracker: Tracker) -> None:
-        root = str(Path(__file__).resolve().parents[2])  # so the child imports this very package
+        root = str(Path(__file__).resolve().parents[3])  # so the child imports this very package
         path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
         self._process = subprocess.Popen(
-            [sys.executable, "-c", "from optimiser.bundling.background import child_main; child_main()"],
+            [sys.executable, "-c", f"from {__name__} import child_main; child_main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": path},

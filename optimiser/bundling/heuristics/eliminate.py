@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
-from optimiser.bundling.greedy import bundles_of, is_valid, solution_key
 from optimiser.bundling.instance import BundlingInstance
+from optimiser.bundling.solution import bundles_of, is_valid, solution_key
 from optimiser.bundling.units import Prepared
 
 NEIGHBOURS = 24  # receiving bundles looked at per elimination (nearest anchors) in the first pass

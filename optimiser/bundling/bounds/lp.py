@@ -1,4 +1,4 @@
-"""Valid lower bound on cost: the LP relaxation of the full instance (every feasible anchor, real distances).
+"""The LP relaxation of the full instance (every feasible anchor, real distances): a bound and prices.
 
 Solved with HiGHS through :func:`scipy.optimize.linprog`. Variables ``x[u, j]`` (unit ``u`` in the bundle
 anchored at site ``j``) and ``y[j]`` (bundle at ``j`` open) lie in [0, 1]; every constraint of the integer
@@ -17,22 +17,8 @@ from scipy.optimize import linprog
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.units import Prepared
 
+LP_PAIRS = 60_000  # callers solve the LP (for its bound or its duals) up to this many unit-anchor pairs
 MAX_PAIRS = 400_000  # beyond this the LP takes longer than a bundling run should
-
-
-def lp_bound(
-    inst: BundlingInstance,
-    full: Prepared,
-    *,
-    min_bundled_kw: float,
-    required: set[int],
-    time_limit_s: float = 60.0,
-) -> tuple[float | None, str | None]:
-    """Return ``(bound_m, None)`` or ``(None, reason)``; ``full`` must hold every feasible anchor."""
-    value, why, _ = lp_relaxation(
-        inst, full, min_bundled_kw=min_bundled_kw, required=required, time_limit_s=time_limit_s
-    )
-    return value, why
 
 
 def lp_relaxation(
@@ -58,7 +44,6 @@ def lp_relaxation(
     if n_pairs > MAX_PAIRS:
         return None, f"LP relaxation not attempted: {n_pairs} unit-anchor pairs exceed {MAX_PAIRS}", None
     opens = np.unique(pj[full.unit_of_site[pj] == pu])
-    col_y = {int(j): n_pairs + k for k, j in enumerate(opens)}
     keep = np.isin(pj, opens)
     pu, pj, pd = pu[keep], pj[keep], pd[keep]
     n_pairs = len(pu)

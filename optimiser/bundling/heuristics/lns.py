@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from ortools.sat.python import cp_model
 from scipy.spatial import cKDTree
 
-from optimiser.bundling.greedy import bundles_of
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.model import BundlingModel
+from optimiser.bundling.solution import bundles_of
 from optimiser.bundling.units import Prepared
+from optimiser.status import SolveStatus
 
 WHOLE_UNITS = 1500  # up to this many bundled units the region is the whole instance
 REGION_UNITS = 300  # units freed per region otherwise (CP-SAT improves these within seconds)
@@ -45,7 +45,7 @@ def _key(inst: BundlingInstance, prep: Prepared, assign: np.ndarray, units: list
     return -round(kw, 6), cost + inst.bundle_cost_m * len(anchors)
 
 
-def improve(
+def region_search(
     inst: BundlingInstance,
     prep: Prepared,
     assign: np.ndarray,
@@ -62,9 +62,7 @@ def improve(
     cur = assign.copy()
     n_units = len(prep.units)
     lo, hi = inst.bundle_count_range
-    fit = np.array(
-        [u not in prep.unfit and prep.units[u].capacity_kw > 0 for u in range(n_units)], dtype=bool
-    )
+    fit = prep.fit_mask
     covered: set[int] = set()  # units already re-solved in this sweep
     rounds = 0
     unit_xy = np.array([prep.xy[prep.units[u].members[0]] for u in range(n_units)]).reshape(-1, 2)
@@ -117,7 +115,7 @@ def improve(
         )
         if res is None:
             continue
-        new_assign, proven, _ = res
+        new_assign, proven = res
         after = _key(inst, prep, new_assign, units)
         if after < (before[0], before[1] - 1e-6):
             cur = new_assign
@@ -141,8 +139,9 @@ def _solve_sub(
     lo: int,
     hi: int,
     n_bundles: int,
-) -> tuple[np.ndarray, bool, float] | None:
-    """Re-bundle ``units`` with all their sites as anchors; None when CP-SAT found nothing in time."""
+) -> tuple[np.ndarray, bool] | None:
+    """Re-bundle ``units`` with all their sites as anchors, and whether CP-SAT proved that optimal;
+    None when CP-SAT found nothing in time."""
     sites = [s for u in units for s in prep.units[u].members]
     pairs: list[dict[int, float]] = [{} for _ in prep.units]
     if len(units) <= ALL_ANCHORS_UNITS:
@@ -169,26 +168,14 @@ def _solve_sub(
     model = BundlingModel(
         inst, prep, pairs, required=required, count_range=(max(0, lo - others), hi - others)
     )
-    optional = [u for u in units if u not in required]
-    cost = model.cost_expr()
-    if optional:
-        # more kWp first: one 0.001 kWp outweighs any cost difference of the neighbourhood
-        weight = sum(max(row.values(), default=0.0) for row in pairs if row) * model.scale
-        weight += inst.bundle_cost_m * model.scale * (len(units) + 1) + 1
-        w = math.ceil(weight)
-        gain = [-w * model.cap[u] * v for u in optional for _, v in model.by_unit[u]]
-        model.model.minimize(cp_model.LinearExpr.sum([cost, *gain]))
-    else:
-        model.model.minimize(cost)
+    model.minimize_cost_more_kw_first([u for u in units if u not in required], len(units))
     model.hint(cur)
     limit = deadline - time.perf_counter()
     if limit <= 0.02:
         return None
-    t0 = time.perf_counter()
     res = model.solve(time_limit_s=limit, seed=seed, num_workers=workers)
-    elapsed = time.perf_counter() - t0
     if res.assign is None:
         return None
     new = cur.copy()
     new[units] = res.assign[units]
-    return new, res.status == "OPTIMAL", elapsed
+    return new, res.status == SolveStatus.OPTIMAL

@@ -2,7 +2,7 @@
 
 With prices ``pi`` the Lagrangian bound is ``L = sum(pi) + the cheapest admissible choice of anchors``,
 each anchor ``j`` valued ``v[j]`` (bundle cost, own unit, and its knapsack of reduced costs; see
-:mod:`optimiser.bundling.lagrange`). Forcing something into the relaxation gives a bound on every
+:mod:`optimiser.bundling.bounds.lagrange`). Forcing something into the relaxation gives a bound on every
 solution that contains it:
 
 * anchor ``j`` forced open: ``F[j] = sum(pi) + v[j] + the cheapest choice of the other anchors`` with one
@@ -20,7 +20,7 @@ reduced model's bound ``B`` gives ``min(B, UB)`` for the instance.
 The relaxation is that of the **cost phase at a fixed bundled capacity** where every unit that fits is
 required (``require_all``, or the greedy bundled every unit that fits). Units left out of the relaxation
 (zero kWp, optional) keep all their pairs except those to dropped anchors; locks and ``max_sites`` enter
-the relaxation only as documented in :mod:`optimiser.bundling.lagrange` (relaxed, so still valid).
+the relaxation only as documented in :mod:`optimiser.bundling.bounds.lagrange` (relaxed, so still valid).
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimiser.bundling.bound import lp_relaxation
+from optimiser.bundling.bounds.lagrange import DP_CELLS, Lagrangian
+from optimiser.bundling.bounds.lp import LP_PAIRS, lp_relaxation
+from optimiser.bundling.bounds.subgradient import search
 from optimiser.bundling.instance import BundlingInstance
-from optimiser.bundling.lagrange import DP_CELLS, Lagrangian, search
 from optimiser.bundling.units import Prepared
 
-LP_PAIRS = 60_000  # the LP relaxation's duals start the price search up to this many pairs
 TOLERANCE = 1e-7  # relative margin: a pair is dropped only when its bound clears UB by this much
 
 
@@ -94,7 +94,7 @@ def reduced_cost_fixing(lag: Lagrangian, pi: np.ndarray, upper: float, incumbent
     neg = rc < 0
     own_term = np.where(lag.active[lag.own_u], pi[lag.own_u], 0.0)
     fixed = lag.inst.bundle_cost_m + lag.own_d - own_term
-    frac, _, _ = lag._fractional(rc, neg)
+    frac, _, _ = lag.fractional(rc, neg)
     inner = frac.copy()  # per anchor: knapsack value (with the minimum capacity where computed)
     no_min = frac.copy()  # per anchor: knapsack value without the minimum capacity
     cand = np.flatnonzero(lag.can_open)
@@ -104,7 +104,7 @@ def reduced_cost_fixing(lag: Lagrangian, pi: np.ndarray, upper: float, incumbent
     while lo < len(cand):  # every anchor exactly, in chunks within the DP budget
         hi = lo + max(1, int(np.searchsorted(np.cumsum(cells[lo:]), DP_CELLS, side="right")))
         chunk = cand[lo:hi]
-        dp_value, _, dp_no_min = lag._knapsacks(chunk, rc, neg)
+        dp_value, _, dp_no_min = lag.knapsacks(chunk, rc, neg)
         inner[chunk] = np.maximum(dp_value, frac[chunk])
         no_min[chunk] = np.maximum(dp_no_min, frac[chunk])
         lo = hi

@@ -2,7 +2,8 @@
 
 Which pairs the bound may look at decides whether it is valid: the LP needs every feasible unit-anchor
 pair; the Lagrangian needs either every pair (``complete``) or, for large instances, every pair within a
-radius, with every left-out pair represented by a far copy of its unit (:mod:`optimiser.bundling.farpairs`).
+radius, with every left-out pair represented by a far copy of its unit
+(:mod:`optimiser.bundling.bounds.farpairs`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,13 @@ from collections.abc import Callable
 import numpy as np
 from scipy.spatial import cKDTree
 
-from optimiser.bundling.bound import lp_relaxation
-from optimiser.bundling.greedy import bundles_of
+from optimiser.bundling.bounds.lp import LP_PAIRS, lp_relaxation
+from optimiser.bundling.bounds.subgradient import lagrangian_bound
 from optimiser.bundling.instance import BundlingInstance
-from optimiser.bundling.lagrange import lagrangian_bound
 from optimiser.bundling.progress import Tracker
+from optimiser.bundling.solution import bundles_of
 from optimiser.bundling.units import Prepared, prepare
 
-LP_BOUND_PAIRS = 60_000  # the LP relaxation is solved up to this many unit-anchor pairs
 # pairs the Lagrangian bound generates at most: with far copies a smaller radius costs little bound and
 # buys many more subgradient steps (10,000 district sites, 75 s: 6 M pairs 3.53 M m, 2 M 3.62 M m in
 # 61 s, 1 M 3.62 M m in 31 s, 0.5 M 3.62 M m in 18 s, 0.2 M 3.60 M m; see benchmarks/README.md)
@@ -84,7 +84,7 @@ def instance_bounds(
     n_pairs = sum(len(a) for a in pairs_prep.anchors)
     bundled_all = all(assign[u] >= 0 for u in fit)
     start_pi: np.ndarray | None = None
-    if all_pairs and n_pairs <= LP_BOUND_PAIRS:
+    if all_pairs and n_pairs <= LP_PAIRS:
         lp, why, duals = lp_relaxation(
             inst,
             pairs_prep,
@@ -117,7 +117,7 @@ def instance_bounds(
     if budget <= 0.05:
         notes.append("no time left for the Lagrangian bound")
         return bounds, notes
-    lg, why, _ = lagrangian_bound(
+    lg, why = lagrangian_bound(
         inst,
         pairs_prep,
         required=required_units,

@@ -17,11 +17,12 @@ The knapsack is relaxed in ways that keep it a lower bound:
   larger (each alone is a relaxation); the one-lock-per-bundle rule is dropped;
 * when only the pairs within a radius are generated (large instances), every anchor is also offered a
   "far copy" of each unit whose price exceeds its distance to its nearest left-out anchor, at that
-  lower bound on its reduced cost (:mod:`optimiser.bundling.farpairs`), so no left-out pair can make
+  lower bound on its reduced cost (:mod:`optimiser.bundling.bounds.farpairs`), so no left-out pair can make
   an anchor's true value lower than the computed one; the minimum capacity is then dropped.
 
 Every ``pi`` gives a valid bound ``sum(pi) + sum of the chosen anchors' values`` (the bundle count picks
-how many anchors open); a subgradient search with Polyak steps looks for a good one.
+how many anchors open); a subgradient search with Polyak steps looks for a good one
+(:mod:`optimiser.bundling.bounds.subgradient`).
 
 With bundled capacity below the maximum possible (``required`` not all units), units are optional: the
 requirement "bundle at least ``min_bundled_kw``" is priced by ``rho`` >= 0 and an optional unit's price
@@ -31,34 +32,24 @@ is capped at ``rho * capacity``.
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from optimiser.bundling.farpairs import FarItems
+from optimiser.bundling.bounds.farpairs import FarItems
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.units import Prepared
 
 GRID_STEPS = 2000  # capacity grid of the knapsack: about max_capacity_kw / GRID_STEPS per step
 DP_CELLS = 20_000_000  # dynamic-programme cells (items x capacity steps) per evaluation at most
-STALL = 40  # evaluations without improvement before the step factor is halved
-LARGE_PAIRS = 1_000_000  # above this many pairs an exact evaluation is slow: the fast stage gets more
-LARGE_FAST_SHARE = 0.8
-FAST_SHARE = 0.4  # share of the search time spent on the fast fractional evaluation first
-TARGET = 1.0  # Polyak target: best bound + TARGET * (upper - best)
-EXACT_THETA = 0.1  # first step factor of the exact stage (it starts near the best prices)
 
 
 @dataclass
 class Evaluation:
-    """One Lagrangian evaluation: bound, per-anchor values, opened anchors and their chosen units."""
+    """One Lagrangian evaluation: bound, per-anchor values and the subgradient of the prices."""
 
     bound: float
     value: np.ndarray  # per site: value of opening it as an anchor (lower bound), inf if it cannot open
-    opened: np.ndarray  # site indices opened in the relaxation
-    chosen: dict[int, np.ndarray]  # opened anchor -> pair indices taken (fractional cover excluded)
     subgradient: np.ndarray  # per unit
     rho_subgradient: float
 
@@ -129,7 +120,6 @@ class Lagrangian:
         if self.max_cap > 0 and math.isfinite(inst.max_capacity_kw):
             lo = max(lo, math.ceil(need / self.max_cap - 1e-9))
         self.count_lo, self.count_hi = lo, min(hi, int(self.can_open.sum()))
-        self.cells = DP_CELLS
 
     # -- one evaluation --------------------------------------------------------------------------
     def clamp(self, pi: np.ndarray, rho: float) -> np.ndarray:
@@ -157,7 +147,7 @@ class Lagrangian:
         fixed = self.inst.bundle_cost_m + self.own_d - own_term
         far = self.far_items(pi)
         # fractional lower bound of every anchor (ignores the minimum): cheap screen for the exact DP
-        frac, frac_x, lam = self._fractional(rc, neg, far)
+        frac, frac_x, lam = self.fractional(rc, neg, far)
         value = np.where(self.can_open, fixed + frac, np.inf)
         picks: dict[int, np.ndarray] = {}
         if exact:
@@ -167,14 +157,14 @@ class Lagrangian:
             screen[order[: min(max(self.count_lo, 1), len(order))]] = True
             cand = order[: int(np.count_nonzero(screen & self.can_open))]  # most promising first
             cand = np.sort(cand[: self._affordable(cand, neg)])
-            dp_value, picks, _ = self._knapsacks(cand, rc, neg, far)
+            dp_value, picks, _ = self.knapsacks(cand, rc, neg, far)
             value[cand] = fixed[cand] + np.maximum(dp_value, frac[cand])  # both are lower bounds
         value = np.where(np.isnan(value), np.inf, value)
         order = np.argsort(value, kind="stable")
         finite = int(np.isfinite(value).sum())
         k = int(np.clip(np.count_nonzero(value < 0), self.count_lo, min(self.count_hi, finite)))
         if k < self.count_lo:  # not even the relaxation can open enough bundles: no bound from it
-            return Evaluation(-math.inf, value, order[:0], {}, np.zeros(self.n_units), 0.0)
+            return Evaluation(-math.inf, value, np.zeros(self.n_units), 0.0)
         opened = order[:k]
         const = float(pi[self.req].sum()) + rho * self.need_kw
         const -= float((rho * self.cap[self.opt] - pi[self.opt]).sum())
@@ -197,7 +187,7 @@ class Lagrangian:
         # optional units: the price cap rho*cap binds when the unit's multiplier is positive
         g = np.where(self.opt, np.where(pi >= rho * self.cap - 1e-9, 1.0 - cover, -cover), g)
         g_rho = self.need_kw - float((self.cap * cover)[self.opt].sum())
-        return Evaluation(bound, value, opened, chosen, g, g_rho)
+        return Evaluation(bound, value, g, g_rho)
 
     def _affordable(self, cand: np.ndarray, neg: np.ndarray) -> int:
         """How many of ``cand`` (best first) fit the DP budget; the rest keep their fractional value."""
@@ -205,7 +195,7 @@ class Lagrangian:
         cells = np.cumsum((items + 1) * (self.room_steps[cand] + 1))
         return int(np.searchsorted(cells, DP_CELLS, side="right"))
 
-    def _fractional(
+    def fractional(
         self, rc: np.ndarray, neg: np.ndarray, far: tuple[FarItems, FarItems] | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per anchor, the fractional knapsack of negative items within the maximum capacity.
@@ -269,7 +259,7 @@ class Lagrangian:
         slot = np.arange(len(rows)) - start
         return idx, rows, slot
 
-    def _knapsacks(
+    def knapsacks(
         self,
         cand: np.ndarray,
         rc: np.ndarray,
@@ -278,7 +268,7 @@ class Lagrangian:
     ) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]:
         """Knapsack value of each candidate anchor (relaxed as documented), the pairs it takes, and
         the value without the minimum capacity (a lower bound on the anchor's value with any unit forced
-        in, after that unit's own reduced cost: see :mod:`optimiser.bundling.fixing`).
+        in, after that unit's own reduced cost: see :mod:`optimiser.bundling.bounds.fixing`).
 
         One dynamic programme for all candidates at once: row = anchor, column = capacity in grid steps;
         slot ``k`` adds every anchor's ``k``-th item. Decisions are kept to read the chosen items back.
@@ -366,126 +356,3 @@ class Lagrangian:
                 add = np.where(d <= 0, 0.0, np.inf)
             out[r] = dp[r] + add
         return out
-
-
-def lagrangian_bound(
-    inst: BundlingInstance,
-    prep: Prepared,
-    *,
-    required: set[int],
-    optional: set[int] | None = None,
-    min_bundled_kw: float = 0.0,
-    complete: bool = True,
-    start_pi: np.ndarray | None = None,
-    upper: float,
-    time_limit_s: float,
-    stop: Callable[[], bool] | None = None,
-    on_bound: Callable[[float], None] | None = None,
-    upper_now: Callable[[], float] | None = None,
-) -> tuple[float | None, str | None, np.ndarray | None]:
-    """Best bound found within the time limit, with its prices, or ``(None, reason, None)``."""
-    lag = Lagrangian(
-        inst,
-        prep,
-        required=required,
-        optional=optional or set(),
-        min_bundled_kw=min_bundled_kw,
-        complete=complete,
-    )
-    report = None if on_bound is None else (lambda b: on_bound(b - 1e-7 * abs(b)))
-    best, best_pi = search(
-        lag,
-        start_pi=start_pi,
-        upper=upper,
-        time_limit_s=time_limit_s,
-        stop=stop,
-        on_bound=report,
-        upper_now=upper_now,
-    )
-    if not math.isfinite(best):
-        return None, "Lagrangian bound not computed", None
-    return max(0.0, best - 1e-7 * abs(best)), None, best_pi
-
-
-def _better_start(lag: Lagrangian, pi: np.ndarray, rho: float) -> np.ndarray:
-    """``pi`` or the bundle cost spread over kWp (``bundle_cost_m / max_capacity_kw`` per kWp), whichever
-    gives the better fractional bound.
-
-    A solution's cost shares price every unit of a dense area high, so thousands of anchors look
-    profitable and the first bound is hugely negative (10,000 district sites: about -2.5e9 m, several
-    seconds of steps to recover); the spread prices make every full bundle worth about nothing, which
-    starts the search at the bin-packing bound.
-    """
-    if lag.inst.bundle_cost_m <= 0 or not math.isfinite(lag.inst.max_capacity_kw) or lag.max_cap <= 0:
-        return pi
-    spread = lag.clamp(lag.inst.bundle_cost_m / lag.max_cap * lag.cap, rho)
-    if lag.evaluate(spread, rho, exact=False).bound > lag.evaluate(pi, rho, exact=False).bound:
-        return spread
-    return pi
-
-
-def search(
-    lag: Lagrangian,
-    *,
-    start_pi: np.ndarray | None,
-    upper: float,
-    time_limit_s: float,
-    stop: Callable[[], bool] | None = None,
-    on_bound: Callable[[float], None] | None = None,
-    max_iter: int = 5000,
-    upper_now: Callable[[], float] | None = None,
-) -> tuple[float, np.ndarray]:
-    """Subgradient search: Polyak steps toward ``upper``, the step factor halved after stalls.
-
-    ``upper_now``, when given, is asked before every step for a better upper bound (the cost of a
-    solution found meanwhile, see :mod:`optimiser.bundling.background`).
-
-    A first stage uses the fast fractional evaluation (``FAST_SHARE`` of the time at most) to bring the
-    prices near the LP's best; the second evaluates the knapsacks exactly from the best prices so far.
-    Every evaluation is a valid bound, so the best of both stages is returned.
-    """
-    start = time.perf_counter()
-    deadline = start + time_limit_s
-    pi = np.zeros(lag.n_units) if start_pi is None else start_pi.astype(float).copy()
-    rho = 0.0
-    if lag.opt.any():
-        rho = float(np.max(np.where(lag.cap > 0, pi / np.maximum(lag.cap, 1e-9), 0.0), initial=0.0))
-    pi = _better_start(lag, lag.clamp(pi, rho), rho)
-    best, best_pi, best_rho = -math.inf, pi.copy(), rho
-    fast = FAST_SHARE if len(lag.pd) <= LARGE_PAIRS else LARGE_FAST_SHARE
-    for exact, share, theta in ((False, fast, 1.0), (True, 1.0, EXACT_THETA)):
-        stage_end = start + share * time_limit_s
-        pi, rho, stall, stage_best = best_pi.copy(), best_rho, 0, -math.inf
-        for it in range(max_iter):
-            now = time.perf_counter()
-            if (it >= 1 and now > min(stage_end, deadline)) or (stop is not None and stop()):
-                break
-            if upper_now is not None:
-                upper = min(upper, upper_now())
-            ev = lag.evaluate(pi, rho, exact=exact)
-            if not math.isfinite(ev.bound):
-                break
-            if not math.isfinite(stage_best) or ev.bound > stage_best + 1e-9 * max(1.0, abs(stage_best)):
-                stage_best, stall = ev.bound, 0
-                if ev.bound > best:
-                    best, best_pi, best_rho = ev.bound, pi.copy(), rho
-                    if on_bound is not None:
-                        on_bound(best)
-            else:
-                stall += 1
-                if stall >= STALL:
-                    theta, stall = theta / 2, 0
-                    if theta < 1e-4:
-                        break
-            norm = float(ev.subgradient @ ev.subgradient) + (ev.rho_subgradient**2 if lag.opt.any() else 0.0)
-            if upper - ev.bound <= 1e-7 * max(1.0, upper) or norm < 1e-12:
-                break
-            # aim between the best bound and the upper bound: aiming at a distant upper bound overshoots
-            gap = best + TARGET * (upper - best) - ev.bound if math.isfinite(best) else upper - ev.bound
-            gap = max(gap, 1e-6 * max(1.0, upper))
-            step = theta * gap / norm
-            pi = pi + step * ev.subgradient
-            if lag.opt.any():
-                rho = max(0.0, rho + step * ev.rho_subgradient)
-            pi = lag.clamp(pi, rho)
-    return best, best_pi
