@@ -55,9 +55,7 @@ def boundary_problems(module: str, source: str) -> list[str]:
 
 def _is_other_domains_api(module: str, target: str) -> bool:
     parts = target.split(".")
-    return (
-        len(parts) > 2 and parts[0] == "pvhub" and parts[2] == "api" and _domain(target) != _domain(module)
-    )
+    return len(parts) > 2 and parts[0] == "pvhub" and parts[2] == "api" and _domain(target) != _domain(module)
 
 
 def test_no_module_reaches_into_another_modules_privates_or_another_domains_routes() -> None:

@@ -6,6 +6,7 @@ Route modules import this module, never each other's routes, so the pages' impor
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
@@ -17,6 +18,7 @@ from starlette.responses import Response
 from pvhub.accounts import page_sessions
 from pvhub.accounts import service as accounts
 from pvhub.accounts.models import Organisation, User
+from pvhub.core import policy
 from pvhub.core.errors import DomainError, NotAuthenticated
 from pvhub.core.http import SessionDep
 from pvhub.jobs import service as jobs
@@ -65,6 +67,8 @@ def base_context(request: Request, user: User | None, session: Session | None = 
     return {
         "user": user,
         "org": org,
+        # what the templates offer is what the policy allows: ``can("tender:manage")``, never a role
+        "can": partial(policy.can, user),
         "locale": i18n.current_locale(),
         "csrf_token": csrf.token(request),
         "map_config": {
