@@ -104,7 +104,7 @@ _BLOCKED = re.compile(r"^(?P<why>require_all|locked_bundle): (?P<reasons>.+)$")
 
 def translate_run_message(message: str) -> str:
     """Why a bundling run has no bundles (the optimiser's ``message``), in the page's language when its
-    form is known (optimiser/bundling/solve.py), else as it is."""
+    form is known (optimiser/bundling/phases/warm_start.py and finish.py), else as it is."""
     if message == "cancelled":
         return _("cancelled")
     match = _NO_SOLUTION.match(message)
