@@ -61,7 +61,7 @@ def import_upload(
     outcome = import_jobs.import_or_queue(
         session=session,
         actor=user,
-        organisation_id=organisation_id or user.organisation_id,
+        organisation_id=organisation_id,
         filename=file.filename or "upload",
         content=content,
         dry_run=action != "import",

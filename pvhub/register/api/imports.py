@@ -70,7 +70,7 @@ def import_register_file(
     outcome = import_jobs.import_or_queue(
         session=session,
         actor=user,
-        organisation_id=organisation_id or user.organisation_id,
+        organisation_id=organisation_id,
         filename=file.filename or "upload",
         content=content,
         dry_run=dry_run,

@@ -82,7 +82,7 @@ def import_or_queue(
     *,
     session: Session,
     actor: User,
-    organisation_id: int,
+    organisation_id: int | None,
     filename: str,
     content: bytes,
     dry_run: bool,
@@ -96,11 +96,12 @@ def import_or_queue(
 ) -> imports.ImportReport | Job:
     """One import request, from the API or the page: a queued job when :func:`runs_as_job` says so
     (the caller starts it after the commit), else the import itself in the caller's transaction,
-    within the programme's boundary. The one place that decides, so the two edges cannot differ."""
+    within the programme's boundary, for ``organisation_id`` or else the caller's own organisation.
+    The one place that decides, so the two edges cannot differ."""
     options: dict[str, Any] = {
         "session": session,
         "actor": actor,
-        "organisation_id": organisation_id,
+        "organisation_id": organisation_id or actor.organisation_id,
         "filename": filename,
         "content": content,
         "crs": crs,
