@@ -104,7 +104,8 @@ def test_a_tender_form_with_a_nul_says_so_on_the_page(
 def test_a_page_that_hands_text_to_a_service_refuses_a_nul_too(
     client: TestClient, world: World, session: Session
 ) -> None:
-    """/accounts passes the name straight to the service: the write itself refuses it, naming the field."""
+    """/accounts validates with the API's own model (pvhub.accounts.schemas): a NUL is refused on its
+    field."""
     token = page_login(client, world.office)
     client.cookies.set("lang", "en")
     before = session.exec(select(func.count()).select_from(Organisation)).one()
@@ -112,7 +113,7 @@ def test_a_page_that_hands_text_to_a_service_refuses_a_nul_too(
         "/accounts/organisations", data={"csrf_token": token, "name": NUL, "kind": "owner"}
     )
     assert response.status_code == 200  # back on /accounts, with the refusal
-    assert "Name must not contain a NUL character." in response.text  # the field by its label
+    assert "Name: must not contain a NUL character." in response.text  # the field by its label
     assert session.exec(select(func.count()).select_from(Organisation)).one() == before
 
 
