@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from collections import Counter
 from itertools import combinations, pairwise
 
@@ -40,13 +39,11 @@ def district() -> DemoDistrict:
     return build_demo_district()
 
 
-def test_deterministic_and_fast() -> None:
-    t0 = time.perf_counter()
+def test_deterministic() -> None:
+    """The same seed builds the same district (how fast it builds is no test's business: rule 4)."""
     a = build_demo_district(2026)
-    elapsed = time.perf_counter() - t0
     b = build_demo_district(2026)
     assert a == b
-    assert elapsed < 2.0
     c = build_demo_district(7)
     assert c != a
 
