@@ -2,7 +2,7 @@
 # Full check of pvhub, as CI runs it (via `make test`):
 #   1. system packages the tests need (PostgreSQL server, Chromium, a CJK font), installed only if missing
 #   2. ruff, mypy, lint-imports
-#   3. the tests marked `db` against a throwaway PostgreSQL server
+#   3. the tests marked `db` against a throwaway PostgreSQL server, `pytest -n 2` (a database per worker)
 #      (PVHUB_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:PORT/pvhub_test)
 #   4. the whole suite on SQLite (PVHUB_TEST_DATABASE_URL unset), `pytest -n 2`
 # Every step runs even when an earlier one failed; the script exits non-zero if any failed.
@@ -137,7 +137,7 @@ lint
 
 # ---- 3. db tests on PostgreSQL ---------------------------------------------------------------------
 export PVHUB_TEST_DATABASE_URL=$PG_URL
-pytest_step pytest-postgresql -m db -p no:xdist
+pytest_step pytest-postgresql -m db -n 2  # one database per worker (tests/conftest.py)
 unset PVHUB_TEST_DATABASE_URL
 stop_pg
 trap - EXIT

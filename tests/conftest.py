@@ -12,16 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, select
 
 import pvhub.tables  # noqa: F401
 from pvhub import job_kinds
 from pvhub.accounts.models import Organisation, User
 from pvhub.core import migrate
-from pvhub.core.db import make_engine
+from pvhub.core.db import make_engine, normalise_url
 from pvhub.core.enums import Role
 from pvhub.core.security import hash_password
 from pvhub.core.settings import Settings
@@ -48,6 +49,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         os.environ.get("PVHUB_TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     )
     if not url.startswith("sqlite"):
+        url = _own_database(url, os.environ.get("PYTEST_XDIST_WORKER"))
         engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -55,6 +57,21 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         engine.dispose()
     migrate.upgrade(url)
     return url
+
+
+def _own_database(url: str, worker: str | None) -> str:
+    """With pytest-xdist, each worker gets a PostgreSQL database of its own (``<name>_<worker>``),
+    created afresh beside the one named, since every test empties the tables it used."""
+    if not worker:
+        return url
+    base = make_url(normalise_url(url))
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
