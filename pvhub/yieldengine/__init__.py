@@ -2,8 +2,8 @@
 
 Public API: :func:`estimate`, :func:`orientation_report`, :class:`EstimateResult`,
 :class:`EstimateProvenance`, :class:`KindAssumptions`, :data:`DEFAULT_ASSUMPTIONS`,
-:class:`WeatherYear`, :func:`read_weather`, :func:`fetch_pvgis_tmy`, :func:`synthetic_year`,
-:func:`default_weather`, :func:`horizon_beam_mask`.
+:class:`WeatherYear` with its :class:`IntervalConvention`, :func:`read_weather`,
+:func:`fetch_pvgis_tmy`, :func:`synthetic_year`, :func:`default_weather`, :func:`horizon_beam_mask`.
 """
 
 from pvhub.yieldengine.assumptions import (
@@ -22,6 +22,7 @@ from pvhub.yieldengine.estimate import (
     estimate,
     orientation_report,
 )
+from pvhub.yieldengine.intervals import IntervalConvention
 from pvhub.yieldengine.synthetic import synthetic_year
 from pvhub.yieldengine.weather import (
     WeatherError,
@@ -41,6 +42,7 @@ __all__ = [
     "SURFACE_KINDS",
     "EstimateProvenance",
     "EstimateResult",
+    "IntervalConvention",
     "KindAssumptions",
     "WeatherError",
     "WeatherYear",

@@ -1,8 +1,11 @@
 """Vectorised yield engine: pvlib's PVWatts chain for many orientations at once.
 
 The sky (solar position, airmass, extraterrestrial irradiance) is computed once per
-weather year, exactly as :class:`pvlib.modelchain.ModelChain` does it, and kept for the
-hours with light. The plane-of-array chain — Perez transposition, beam incidence-angle
+weather year, as :class:`pvlib.modelchain.ModelChain` does it but with the sun at the middle
+of each record's interval (of its sunlit part at sunrise and sunset; see
+:mod:`pvhub.yieldengine.intervals`), and kept for the hours with light. Energy stays in the
+interval it was measured in: each record counts for its interval's length, in the month of
+the interval's middle. The plane-of-array chain — Perez transposition, beam incidence-angle
 modifier, SAPM cell temperature, PVWatts DC, PVWatts system losses, PVWatts inverter — is
 then evaluated as 2-D arrays (orientations × hours), one block of orientations at a time.
 
@@ -14,8 +17,8 @@ them exactly. Either way no Python loop runs over surfaces × hours.
 Two shortcuts keep it fast and are checked against ModelChain in the tests: the Perez
 coefficients F1, F2 are computed once per hour (with pvlib's private coefficient table,
 ``pvlib.irradiance._get_perez_coefficients``), and the beam IAM comes from a fine lookup
-table of ``pvlib.iam.physical``/``ashrae`` over cos(AOI). Caches (sky per weather hash,
-tables per weather hash and yield-relevant assumptions) are per process and not locked:
+table of ``pvlib.iam.physical``/``ashrae`` over cos(AOI). Caches (sky per weather hash and
+interval convention, tables per sky and yield-relevant assumptions) are per process and not locked:
 use one estimate at a time per process, as the job runner does.
 """
 
@@ -27,7 +30,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pvlib
 
 from pvhub.yieldengine.assumptions import KindAssumptions
@@ -40,9 +42,16 @@ _CACHE_SIZE = 8
 
 @dataclass(frozen=True, eq=False)
 class Sky:
-    """Per-hour quantities of one weather year, daylight hours only (all arrays shape (H,))."""
+    """Per-hour quantities of one weather year, daylight hours only (all arrays shape (H,)).
 
-    weather_sha256: str
+    ``rows`` are the positions of those hours in the weather data; ``sun_time`` the instants
+    the sun was computed for [numpy datetime64, UTC]; angles in degrees, irradiance in W/m²,
+    temperature in °C, wind in m/s.
+    """
+
+    key: tuple[Any, ...]  # (weather sha256, interval convention)
+    rows: np.ndarray
+    sun_time: np.ndarray
     apparent_zenith: np.ndarray
     solar_azimuth: np.ndarray
     dni: np.ndarray
@@ -55,11 +64,15 @@ class Sky:
     month_weights: np.ndarray  # (H, 12): hours of the interval in month m, else 0
 
     @property
+    def weather_sha256(self) -> str:
+        return str(self.key[0])
+
+    @property
     def apparent_elevation(self) -> np.ndarray:
         return 90.0 - self.apparent_zenith
 
 
-_SKY_CACHE: OrderedDict[str, Sky] = OrderedDict()
+_SKY_CACHE: OrderedDict[tuple[Any, ...], Sky] = OrderedDict()
 
 
 def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
@@ -70,18 +83,24 @@ def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
 
 
 def prepare_sky(weather: WeatherYear) -> Sky:
-    """Compute solar position, relative airmass and DNI_extra once per weather year (cached by hash)."""
-    if weather.sha256 in _SKY_CACHE:
-        return _SKY_CACHE[weather.sha256]
+    """Solar position, relative airmass and DNI_extra of a weather year's lit hours (cached).
+
+    The sun is computed at :meth:`WeatherYear.sun_times` — the middle of each interval, or of
+    its sunlit part at sunrise and sunset — never at the file's label.
+    """
+    key = (weather.sha256, weather.interval)
+    if key in _SKY_CACHE:
+        return _SKY_CACHE[key]
     data = weather.data
     loc = pvlib.location.Location(weather.latitude, weather.longitude, altitude=weather.altitude)
+    times, _ = weather.sun_times()
     # as ModelChain.prepare_inputs: air temperature refines refraction; airmass on apparent zenith
-    solpos = loc.get_solarposition(data.index, temperature=data["temp_air"])
+    solpos = loc.get_solarposition(times, temperature=data["temp_air"].to_numpy())
     airmass = loc.get_airmass(solar_position=solpos)["airmass_relative"]
-    dni_extra = pvlib.irradiance.get_extra_radiation(data.index)
+    dni_extra = pvlib.irradiance.get_extra_radiation(times)
     lit = ((data["ghi"] > 0) | (data["dni"] > 0) | (data["dhi"] > 0)).to_numpy()
-    step_h = float(pd.Series(data.index).diff().median() / pd.Timedelta(hours=1))
-    months = data.index.month.to_numpy()[lit] - 1
+    step_h = weather.interval.step_minutes / 60.0
+    months = weather.interval_centers().month.to_numpy()[lit] - 1
     weights = np.zeros((int(lit.sum()), 12))
     weights[np.arange(len(months)), months] = step_h
 
@@ -89,7 +108,9 @@ def prepare_sky(weather: WeatherYear) -> Sky:
         return np.ascontiguousarray(np.asarray(series, dtype=float)[lit])
 
     sky = Sky(
-        weather.sha256,
+        key,
+        np.flatnonzero(lit),
+        times.tz_convert("UTC").tz_localize(None).to_numpy(dtype="datetime64[ns]")[lit],
         col(solpos["apparent_zenith"]),
         col(solpos["azimuth"]),
         col(data["dni"]),
@@ -101,7 +122,7 @@ def prepare_sky(weather: WeatherYear) -> Sky:
         col(data["wind_speed"]),
         weights,
     )
-    _remember(_SKY_CACHE, weather.sha256, sky)
+    _remember(_SKY_CACHE, key, sky)
     return sky
 
 
@@ -158,7 +179,8 @@ def _perez_f1_f2(sky: Sky) -> tuple[np.ndarray, np.ndarray]:
     f1c, f2c = np.vstack((f1c, nans)), np.vstack((f2c, nans))
     f1 = np.maximum(f1c[ebin, 0] + f1c[ebin, 1] * delta + f1c[ebin, 2] * z, 0)
     f2 = f2c[ebin, 0] + f2c[ebin, 1] * delta + f2c[ebin, 2] * z
-    return f1, f2
+    # no diffuse light (DHI = 0, so no clearness bin): no sky diffuse, where pvlib gives NaN
+    return np.nan_to_num(f1), np.nan_to_num(f2)
 
 
 def _block(
@@ -293,7 +315,7 @@ _TABLE_CACHE: OrderedDict[tuple[Any, ...], YieldTable] = OrderedDict()
 
 def yield_table(sky: Sky, assumptions: KindAssumptions, step_deg: float = DEFAULT_STEP_DEG) -> YieldTable:
     """The (cached) yield table of a weather year and the yield-relevant assumptions."""
-    key = (sky.weather_sha256, assumptions.yield_key(), float(step_deg))
+    key = (sky.key, assumptions.yield_key(), float(step_deg))
     table = _TABLE_CACHE.get(key)
     if table is None:
         table = YieldTable(sky, assumptions, step_deg)

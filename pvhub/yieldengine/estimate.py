@@ -4,7 +4,9 @@ Arrays in, arrays out. Shading: ``shading_loss`` is the surface's annual loss fr
 (0–1) applied to its AC energy on top of the PVWatts system losses (whose generic 3 %
 shading stays part of ``losses_pct``). A site horizon profile, when given, blocks the
 beam whenever the sun is below it; those surfaces are evaluated exactly per orientation.
-Solar geometry uses the weather year's location (a district spans a few km).
+Solar geometry uses the weather year's location (a district spans a few km) and puts the
+sun at the middle of each weather interval; ``provenance['weather']['interval']`` records the
+weather file's interval convention and that rule.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from pvhub.yieldengine.engine import (
 from pvhub.yieldengine.synthetic import synthetic_year
 from pvhub.yieldengine.weather import WeatherYear, read_weather
 
-ENGINE_VERSION = "1"
+#: 2: the sun at the middle of each weather interval (of its sunlit part at sunrise and
+#: sunset) instead of at the file's time stamp (issue #17); every estimate changes.
+ENGINE_VERSION = "2"
 Method = Literal["auto", "table", "exact"]
 
 

@@ -7,6 +7,11 @@ hazy ones. Each month's GHI is then scaled to match its normal exactly, and GHI 
 into DNI and DHI with the Erbs decomposition. Air temperature follows a diurnal cycle
 around the monthly mean whose amplitude grows with the day's clearness.
 
+Each value is the mean of the hour centred on its time stamp (convention ``center``). The
+clear sky of an hour is taken where the engine will put the sun for it — the middle of the
+hour, or of its sunlit part at sunrise and sunset — times the hour's sunlit share, so the
+year and the engine agree on where the sun is.
+
 Estimates made from this year are labelled ``synthetic``.
 """
 
@@ -16,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pvlib
 
+from pvhub.yieldengine.intervals import IntervalConvention, sun_times
 from pvhub.yieldengine.weather import COLUMNS, WeatherYear, data_sha256
 
 #: Shanghai Longhua (WMO 583670), typical-year monthly GHI totals [kWh/m²], Jan–Dec.
@@ -30,6 +36,9 @@ _SEED = 583670
 # a + b of the daily clear-sky index Beta: < 2 gives a U-shaped (bimodal) clear/overcast mix;
 # 0.75 gives the annual diffuse fraction of about 0.54 (Longhua: about 0.55)
 _BETA_SHAPE = 0.75
+INTERVAL = IntervalConvention(
+    "center", 60.0, 0.0, "pvhub synthetic year: each value is the mean of the hour centred on its stamp"
+)
 
 
 def _daily_index(rng: np.random.Generator, mean: float, n_days: int) -> np.ndarray:
@@ -65,9 +74,10 @@ def synthetic_year(
         raise ValueError("need 12 monthly GHI and 12 monthly temperature normals")
     times = pd.date_range(f"{_YEAR}-01-01 00:30", periods=8760, freq="h", tz=tz)
     loc = pvlib.location.Location(latitude, longitude, tz, altitude)
-    solpos = loc.get_solarposition(times)
-    cs = loc.get_clearsky(times, model="ineichen", solar_position=solpos)
-    cs_ghi = cs["ghi"].to_numpy()
+    sun, sunlit = sun_times(times, INTERVAL, latitude, longitude)
+    solpos = loc.get_solarposition(sun)
+    cs = loc.get_clearsky(sun, model="ineichen", solar_position=solpos)
+    cs_ghi = cs["ghi"].to_numpy() * sunlit
     months = times.month.to_numpy() - 1
     day_of_year = times.day_of_year.to_numpy() - 1
     rng = np.random.default_rng(seed)
@@ -109,5 +119,6 @@ def synthetic_year(
         "synthetic",
         f"synthetic: {label}",
         data_sha256(data),
-        {"seed": seed, "method": "ineichen+linke, beta daily kc, erbs"},
+        INTERVAL,
+        {"seed": seed, "method": "ineichen+linke at the sunlit midpoint, beta daily kc, erbs"},
     )

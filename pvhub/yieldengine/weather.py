@@ -6,9 +6,19 @@ and return a :class:`WeatherYear` with pvlib column names. PVGIS counts azimuth
 azimuth, and pvhub uses pvlib's 0 = north everywhere, so no angle from a PVGIS file is
 ever used unconverted (see :func:`pvgis_to_pvlib_azimuth`).
 
-Timestamps are used as the files label them (TMY3 and EPW mark the end of the hour), which
-is what :class:`pvlib.modelchain.ModelChain` does with the same file, so engine and
-ModelChain agree; TMY months from different years are put into one year (1990).
+Each value is the mean of an interval, and the formats label their intervals differently;
+every reader records its format's documented convention as the year's ``interval``
+(:class:`~pvhub.yieldengine.intervals.IntervalConvention`), and the engine places the sun
+in the middle of each interval from it (:mod:`pvhub.yieldengine.intervals`):
+
+* EPW — the file's hour field 1–24 is the hour *ending* then, and pvlib's ``read_epw``
+  labels that hour by its start (hour − 1): label ``start``.
+* TMY3 — irradiance received during the 60 minutes *before* the time stamp, which pvlib's
+  ``read_tmy3`` keeps: label ``end``.
+* PVGIS TMY (JSON, CSV) — hourly values stamped HH:00 UTC; the irradiance belongs to the
+  time stamp plus the file's stated *irradiance time offset*: label ``center`` shifted by it.
+
+TMY months from different years are put into one year (1990).
 """
 
 from __future__ import annotations
@@ -24,9 +34,32 @@ import numpy as np
 import pandas as pd
 from pvlib import iotools
 
+from pvhub.yieldengine.intervals import IntervalConvention, step_minutes_of, sun_times
+
 COLUMNS = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
 _QUOTE = '"'
 PVGIS_URL = "https://re.jrc.ec.europa.eu/api/tmy"
+
+EPW_SOURCE = (
+    "EPW: 'Hour 1 is 00:01 to 01:00', radiation 'received ... during the number of minutes preceding "
+    "the time indicated' (EnergyPlus Auxiliary Programs, EPW data dictionary); pvlib.iotools.read_epw "
+    "labels each hour by its start, hour - 1 (epw.py: data['hour'] - 1)"
+)
+TMY3_SOURCE = (
+    "TMY3: radiation received during the 60 minutes prior to the time stamp (Wilcox & Marion 2008, "
+    "Users Manual for TMY3 Data Sets, NREL/TP-581-43156); pvlib.iotools.read_tmy3 keeps that label "
+    "('TMY3 irradiance data corresponds to the previous hour')"
+)
+PVGIS_SOURCE = (
+    "PVGIS TMY: hourly values stamped HH:00 UTC (PVGIS TMY generator documentation, 'Date & time "
+    "(UTC)'); the irradiance belongs to the time stamp plus the file's irradiance time offset "
+    "(CSV header 'Irradiance Time Offset (h)', JSON inputs.location.irradiance_time_offset), "
+    "taken as the middle of its hour"
+)
+#: PVGIS files written before the offset was stated (December 2024): half an hour, i.e. the hour
+#: that starts at the stamp, as for PVGIS-ERA5's hourly means (the database PVGIS uses where
+#: its satellite data do not reach, e.g. eastern Asia).
+PVGIS_DEFAULT_OFFSET_H = 0.5
 
 
 class WeatherError(ValueError):
@@ -52,6 +85,9 @@ class WeatherYear:
         Human-readable description (station, file name).
     sha256 : str
         SHA-256 of the source file's bytes, or of the canonical data for a generated year.
+    interval : IntervalConvention
+        What each timestamp labels (start, centre or end of the interval its values are
+        means of), as the file's format documents it.
     """
 
     data: pd.DataFrame
@@ -61,7 +97,20 @@ class WeatherYear:
     source: str
     label: str
     sha256: str
+    interval: IntervalConvention
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def interval_centers(self) -> pd.DatetimeIndex:
+        """The middle of each record's interval (tz of the data); months are counted by it."""
+        return self.data.index + self.interval.to_center
+
+    def sun_times(self) -> tuple[pd.DatetimeIndex, np.ndarray]:
+        """When to compute the sun for each record, and the sunlit share of its interval [0-1].
+
+        The middle of the interval, or of its sunlit part where sunrise or sunset falls inside
+        (see :func:`pvhub.yieldengine.intervals.sun_times`).
+        """
+        return sun_times(self.data.index, self.interval, self.latitude, self.longitude)
 
     def describe(self) -> dict[str, Any]:
         """Plain-data provenance of the weather year."""
@@ -74,8 +123,9 @@ class WeatherYear:
             "longitude": self.longitude,
             "altitude_m": self.altitude,
             "synthetic": self.source == "synthetic",
-            "annual_ghi_kwh_m2": round(float(ghi.sum()) / 1000.0, 1),
+            "annual_ghi_kwh_m2": round(float(ghi.sum()) / 1000.0 * self.interval.step_minutes / 60.0, 1),
             "hours": len(self.data),
+            "interval": self.interval.describe(),
         }
 
 
@@ -115,20 +165,26 @@ def _clean(data: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
     return out
 
 
+def _convention(data: pd.DataFrame, label: Any, source: str, offset_h: float = 0.0) -> IntervalConvention:
+    return IntervalConvention(label, step_minutes_of(data.index), offset_h * 60.0, source)
+
+
 def read_epw(path: str | Path) -> WeatherYear:
     """Read an EnergyPlus EPW file. EPW marks missing albedo as 0, so albedo is not kept."""
     try:
         data, meta = iotools.read_epw(str(path), coerce_year=1990)
     except Exception as exc:  # pvlib raises assorted errors on malformed files
         raise WeatherError(f"cannot read EPW file {path}: {exc}") from exc
+    data = _clean(data)
     return WeatherYear(
-        _clean(data),
+        data,
         float(meta["latitude"]),
         float(meta["longitude"]),
         float(meta.get("altitude", 0.0)),
         "epw",
         f"EPW {meta.get('city', '')} ({Path(path).name})".strip(),
         file_sha256(path),
+        _convention(data, "start", EPW_SOURCE),
         {k: meta[k] for k in ("city", "country", "TZ") if k in meta},
     )
 
@@ -139,20 +195,34 @@ def read_tmy3(path: str | Path) -> WeatherYear:
         data, meta = iotools.read_tmy3(str(path), coerce_year=1990, map_variables=True)
     except Exception as exc:
         raise WeatherError(f"cannot read TMY3 file {path}: {exc}") from exc
+    data = _clean(data)
     return WeatherYear(
-        _clean(data),
+        data,
         float(meta["latitude"]),
         float(meta["longitude"]),
         float(meta.get("altitude", 0.0)),
         "tmy3",
         f"TMY3 {str(meta.get('Name', '')).strip(_QUOTE)} ({Path(path).name})",
         file_sha256(path),
+        _convention(data, "end", TMY3_SOURCE),
         {k: meta[k] for k in ("USAF", "Name", "State", "TZ") if k in meta},
     )
 
 
+def standard_time_zone(longitude: float) -> str:
+    """The whole-hour zone of a longitude's mean solar time, e.g. ``Etc/GMT-8`` = UTC+8 at 121° E."""
+    hours = round(float(longitude) / 15.0)
+    return f"Etc/GMT{-hours:+d}"  # the Etc/ zones count the other way round
+
+
 def read_pvgis_tmy(path: str | Path) -> WeatherYear:
-    """Read a PVGIS TMY file (``.json``, ``.csv`` or ``.epw``). Timestamps are UTC."""
+    """Read a PVGIS TMY file (``.json``, ``.csv`` or ``.epw``).
+
+    PVGIS stamps hours in UTC; the year is kept in the location's standard time
+    (:func:`standard_time_zone`) so that months, like the local files', end at local
+    midnight. The irradiance time offset the file states (hours) sets the interval
+    convention; an EPW from PVGIS follows the EPW convention.
+    """
     try:
         data, meta = iotools.read_pvgis_tmy(str(path), map_variables=True)
     except Exception as exc:
@@ -161,14 +231,27 @@ def read_pvgis_tmy(path: str | Path) -> WeatherYear:
     loc: dict[str, Any] = inputs.get("location") or inputs
     lat, lon = float(loc.get("latitude", np.nan)), float(loc.get("longitude", np.nan))
     alt = float(loc.get("elevation", loc.get("altitude", 0.0)) or 0.0)
+    data = _clean(data, year=1990)
+    if np.isfinite(lon):
+        data = data.tz_convert(standard_time_zone(lon))
+    extra: dict[str, Any] = {}
+    if Path(path).suffix.lower() == ".epw":
+        interval = _convention(data, "start", EPW_SOURCE)
+    else:
+        offset = loc.get("irradiance_time_offset", inputs.get("irradiance time offset"))
+        extra["irradiance_time_offset_h"] = None if offset is None else float(offset)
+        offset_h = PVGIS_DEFAULT_OFFSET_H if offset is None else float(offset)
+        interval = _convention(data, "center", PVGIS_SOURCE, offset_h)
     return WeatherYear(
-        _clean(data, year=1990),
+        data,
         lat,
         lon,
         alt,
         "pvgis",
         f"PVGIS TMY {lat:.3f},{lon:.3f} ({Path(path).name})",
         file_sha256(path),
+        interval,
+        extra,
     )
 
 

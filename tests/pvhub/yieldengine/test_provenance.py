@@ -2,7 +2,8 @@
 
 import pvlib
 
-from pvhub.yieldengine import estimate, orientation_report
+from pvhub.yieldengine import estimate, orientation_report, read_weather
+from pvhub.yieldengine.estimate import ENGINE_VERSION
 
 
 def test_provenance_names_assumptions_weather_hash_pvlib_and_method(shanghai):
@@ -24,3 +25,14 @@ def test_orientation_report_has_exactly_the_cli_shape():
     assert abs(sum(report["monthly_kwh_per_kwp"]) - report["annual_kwh_per_kwp"]) < 0.1
     assert report["assumptions"]["losses_pct"] == 10
     assert report["weather"]["sha256"]
+
+
+def test_provenance_says_how_the_weather_labels_its_hours_and_where_the_sun_was_put(tmy3_path, shanghai):
+    tmy3 = estimate(["roof"], [22], [180], [10], weather=read_weather(tmy3_path)).provenance
+    assert tmy3["engine_version"] == ENGINE_VERSION == "2"  # 2: the sun in the middle of each interval
+    interval = tmy3["weather"]["interval"]
+    assert interval["label"] == "end" and interval["step_minutes"] == 60.0
+    assert "NREL/TP-581-43156" in interval["source"]
+    assert "middle of each interval" in interval["sun_position"] and "sunlit part" in interval["sun_position"]
+    synthetic = estimate(["roof"], [22], [180], [10], weather=shanghai).provenance["weather"]["interval"]
+    assert synthetic["label"] == "center"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pvhub.yieldengine import synthetic_year
+from pvhub.yieldengine import prepare_sky, synthetic_year
 from pvhub.yieldengine.synthetic import SHANGHAI_GHI_KWH_M2, SHANGHAI_TEMP_C
 
 
@@ -31,3 +31,9 @@ def test_the_year_is_deterministic_and_labelled_synthetic(shanghai):
     again = synthetic_year()
     assert again.sha256 == shanghai.sha256
     assert shanghai.source == "synthetic" and shanghai.describe()["synthetic"] is True
+
+
+def test_the_year_lights_an_hour_only_where_the_engine_puts_the_sun_above_the_horizon(shanghai):
+    # each hour's clear sky is taken at the middle of its sunlit part, where the engine puts the sun
+    assert shanghai.interval.label == "center" and shanghai.interval.step_minutes == 60.0
+    assert prepare_sky(shanghai).apparent_elevation.min() > -0.1

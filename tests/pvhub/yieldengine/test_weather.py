@@ -1,12 +1,11 @@
 """Weather years come from standard files, PVGIS, or the embedded default."""
 
-import json
-
 import httpx
-import numpy as np
+import pandas as pd
 import pytest
 
 from pvhub.yieldengine import (
+    IntervalConvention,
     WeatherError,
     estimate,
     fetch_pvgis_tmy,
@@ -14,86 +13,8 @@ from pvhub.yieldengine import (
     pvgis_to_pvlib_azimuth,
     read_weather,
 )
-
-
-def _write_epw(path, weather):
-    lines = [
-        "LOCATION,Shanghai,SH,CHN,synthetic,583670,31.17,121.43,8.0,4.0",
-        "DESIGN CONDITIONS,0",
-        "TYPICAL/EXTREME PERIODS,0",
-        "GROUND TEMPERATURES,0",
-        "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0",
-        "COMMENTS 1,test",
-        "COMMENTS 2,test",
-        "DATA PERIODS,1,1,Data,Sunday, 1/ 1,12/31",
-    ]
-    d = weather.data
-    for t, row in zip(d.index, d.itertuples(), strict=True):
-        end = t + np.timedelta64(30, "m")  # EPW stamps the end of the hour
-        fields = [1990, end.month, end.day, end.hour if end.hour else 24, 0, "?"]
-        if end.hour == 0:
-            prev = end - np.timedelta64(1, "h")
-            fields[1:3] = [prev.month, prev.day]
-        fields += [
-            row.temp_air,
-            10.0,
-            70,
-            101325,
-            0,
-            0,
-            350,
-            row.ghi,
-            row.dni,
-            row.dhi,
-            0,
-            0,
-            0,
-            0,
-            180,
-            row.wind_speed,
-            5,
-            5,
-            10,
-            77777,
-            9,
-            999999999,
-            10,
-            0.1,
-            0,
-            88,
-            0.0,
-            0,
-            0,
-        ]
-        lines.append(",".join(str(f) for f in fields))
-    path.write_text("\n".join(lines) + "\n")
-
-
-def _pvgis_json(weather):
-    d = weather.data.tz_convert("UTC")
-    hourly = [
-        {
-            "time(UTC)": t.strftime("2007%m%d:%H%M"),
-            "T2m": r.temp_air,
-            "RH": 70.0,
-            "G(h)": r.ghi,
-            "Gb(n)": r.dni,
-            "Gd(h)": r.dhi,
-            "IR(h)": 350.0,
-            "WS10m": r.wind_speed,
-            "WD10m": 90.0,
-            "SP": 101325.0,
-        }
-        for t, r in zip(d.index, d.itertuples(), strict=True)
-    ]
-    return {
-        "inputs": {"location": {"latitude": 31.17, "longitude": 121.43, "elevation": 4.0}},
-        "meta": {"inputs": {}},
-        "outputs": {
-            "months_selected": [{"month": m, "year": 2007} for m in range(1, 13)],
-            "tmy_hourly": hourly,
-        },
-    }
+from pvhub.yieldengine.weather import PVGIS_DEFAULT_OFFSET_H
+from pvhub.yieldengine.writers import write_epw, write_pvgis_csv, write_pvgis_json
 
 
 def test_reads_pvlibs_bundled_tmy3_file(tmy3_path):
@@ -108,18 +29,18 @@ def test_reads_pvlibs_bundled_tmy3_file(tmy3_path):
 
 
 def test_reads_an_epw_file(tmp_path, shanghai):
-    path = tmp_path / "shanghai.epw"
-    _write_epw(path, shanghai)
-    w = read_weather(path)
+    w = read_weather(write_epw(shanghai, tmp_path / "shanghai.epw"))
     assert w.source == "epw" and w.latitude == pytest.approx(31.17)
-    assert w.data["ghi"].sum() == pytest.approx(shanghai.data["ghi"].sum(), rel=1e-3)
+    assert w.interval == IntervalConvention("start", 60.0, 0.0, w.interval.source)
+    assert w.data["ghi"].sum() == pytest.approx(shanghai.data["ghi"].sum(), rel=1e-12)
     a = estimate(["roof"], [22], [180], [100], weather=w).annual_kwh[0]
     b = estimate(["roof"], [22], [180], [100], weather=shanghai).annual_kwh[0]
-    assert a == pytest.approx(b, rel=0.02)  # EPW hour labels shift the sun by half an hour
+    assert a == pytest.approx(b, rel=1e-9)  # the same hours, labelled by their start
 
 
 def test_reads_a_pvgis_tmy_json_and_fetches_it_once_into_the_cache(tmp_path, shanghai):
-    payload = json.dumps(_pvgis_json(shanghai)).encode()
+    (tmp_path / "written").mkdir()
+    payload = write_pvgis_json(shanghai, tmp_path / "written" / "tmy.json").read_bytes()
     calls = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -132,7 +53,22 @@ def test_reads_a_pvgis_tmy_json_and_fetches_it_once_into_the_cache(tmp_path, sha
     assert len(calls) == 1 and again.sha256 == w.sha256
     assert w.source == "pvgis" and w.latitude == pytest.approx(31.17)
     assert w.data["ghi"].sum() == pytest.approx(shanghai.data["ghi"].sum())
-    assert read_weather(next(tmp_path.glob("*.json"))).sha256 == w.sha256
+    assert read_weather(next(tmp_path.glob("pvgis_*.json"))).sha256 == w.sha256
+
+
+def test_pvgis_says_when_its_irradiance_belongs_and_pvhub_uses_it(tmp_path, shanghai):
+    # a PVGIS-SARAH value stamped 04:00 UTC is the satellite's estimate at 04:10:34 (offset 0.1761 h)
+    sarah = read_weather(write_pvgis_csv(shanghai, tmp_path / "sarah.csv", offset_h=0.1761))
+    assert sarah.source == "pvgis" and sarah.interval.label == "center"
+    assert sarah.interval.offset_minutes == pytest.approx(0.1761 * 60)
+    assert sarah.meta["irradiance_time_offset_h"] == 0.1761
+    shift = sarah.interval_centers() - sarah.data.index
+    assert (shift == pd.Timedelta(minutes=0.1761 * 60)).all()
+    assert sarah.describe()["interval"]["offset_minutes"] == pytest.approx(10.566)
+    # files from before PVGIS stated the offset: the hour that starts at the stamp
+    old = read_weather(write_pvgis_json(shanghai, tmp_path / "old.json", offset_h=None))
+    assert old.meta["irradiance_time_offset_h"] is None
+    assert old.interval.offset_minutes == PVGIS_DEFAULT_OFFSET_H * 60 == 30.0
 
 
 def test_fetching_pvgis_offline_fails_clearly(tmp_path):
