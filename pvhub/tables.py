@@ -16,6 +16,7 @@ from pvhub.notifications import models as notifications_models
 from pvhub.programme import models as programme_models
 from pvhub.register import models as register_models
 from pvhub.tendering import models as tendering_models
+from pvhub.weather import models as weather_models
 
 DOMAIN_MODELS = (
     audit_events,
@@ -23,6 +24,7 @@ DOMAIN_MODELS = (
     accounts_models,
     notifications_models,
     programme_models,
+    weather_models,
     register_models,
     estimates_models,
     bundling_models,

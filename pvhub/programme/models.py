@@ -40,6 +40,23 @@ class ProgrammeUpdate(SQLModel):
     demo_point_radius_m: float | None = Field(default=None, gt=0, le=2000)
 
 
+class AssumptionSettings(SQLModel, table=True):
+    """One version of the estimating assumptions the office configured; the latest is in force.
+
+    ``kinds`` maps each surface kind to the fields of
+    :class:`pvhub.yieldengine.assumptions.KindAssumptions` (module power density, mounting, temperature
+    coefficient, losses, inverter, DC/AC ratio, albedo, IAM model). While no row exists the defaults of
+    :data:`pvhub.yieldengine.DEFAULT_ASSUMPTIONS` are in force. Rows are never changed: each edit
+    adds one, so the table is the history.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    kinds: dict[str, Any] = Field(sa_type=sa.JSON)
+    co2_t_per_mwh: float = Field(ge=0, description="Avoided CO2 per MWh of PV energy, tCO2/MWh")
+    set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    set_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
 class DemonstrationPoint(SQLModel, table=True):
     """A site or cluster of adjacent sites with PV on ≥3 surface kinds at different heights."""
 

@@ -1,0 +1,1 @@
+"""The programme's weather: the typical year every estimate uses, and measured weather of periods."""
