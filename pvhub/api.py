@@ -13,8 +13,10 @@ from pvhub.estimates import api as estimates
 from pvhub.jobs import api as jobs
 from pvhub.monitoring.api import programme, progress
 from pvhub.notifications import api as notifications
+from pvhub.programme import api as assumptions
 from pvhub.register.api import exports, imports, sites, surfaces
 from pvhub.tendering.api import awards, tenders
+from pvhub.weather import api as weather
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     400: {"description": "Malformed request"},
@@ -35,6 +37,8 @@ def build_router() -> APIRouter:
     )
     router.include_router(auth.router)
     router.include_router(programme.router)
+    router.include_router(weather.router)
+    router.include_router(assumptions.router)
     router.include_router(jobs.router)
     router.include_router(estimates.router)
     router.include_router(imports.router)

@@ -44,6 +44,20 @@ def start_estimate_run(
     return jobs.public(job)
 
 
+class EstimateStatus(BaseModel):
+    """How current the register's estimates are, against the configuration in force."""
+
+    out_of_date: int = Field(description="Estimates of approved surfaces a re-estimate would redo")
+    weather_sha256: str = Field(description="SHA-256 of the programme's weather year in force")
+    config_keys: dict[str, str] = Field(description="Per surface kind, the key of the configuration in force")
+
+
+@router.get("/estimates/status", response_model=EstimateStatus)
+def read_estimate_status(user: CurrentUser, session: SessionDep) -> EstimateStatus:
+    """How many estimates are out of date (after a change of weather year or assumptions)."""
+    return EstimateStatus(**estimates.status(session=session, user=user))
+
+
 @router.get("/surfaces/{surface_id}/estimate", response_model=EstimatePublic)
 def read_surface_estimate(surface_id: int, user: CurrentUser, session: SessionDep) -> EstimatePublic:
     """Capacity (kWp), annual and monthly AC energy (kWh), CO2, and what the estimate assumed."""

@@ -3,19 +3,17 @@
 A batch replaces the estimates of the surfaces it covers in the caller's transaction, so a failed
 run leaves the previous estimates as they were.
 
-An estimate goes stale when what it was computed from changes: the surface (see
-:func:`pvhub.register.service.update_surface` and ``set_surface_assumptions``) or the
-configured assumptions. Each estimate stores a ``config_key``, a hash of its kind's default
-assumptions, the CO2 factor and the engine version; :func:`flag_outdated_estimates` (run when
-the app starts, before an estimate run and by ``pvhub estimate``) flags every estimate whose key
-no longer matches the configuration, so changing a default in
-:mod:`pvhub.yieldengine.assumptions` marks exactly the affected estimates stale.
+An estimate goes out of date when what it was computed from changes: the surface (see
+:func:`pvhub.register.service.update_surface` and ``set_surface_assumptions``, which flag it) or the
+configuration: the office's assumptions, the CO2 factor, the programme's weather year or the engine.
+Each estimate stores the ``config_key`` it was made under (:mod:`pvhub.estimates.config`); every
+read compares it with the key in force, so a change of configuration outdates exactly the affected
+estimates at once, and :func:`flag_outdated_estimates` (at start-up and by ``pvhub estimate``)
+records that in the rows.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -28,6 +26,7 @@ from pvhub.accounts.models import User
 from pvhub.core import audit, policy
 from pvhub.core.db import transaction
 from pvhub.core.errors import Conflict, NotFound, Phrase
+from pvhub.estimates.config import EstimateConfig, current_config
 from pvhub.estimates.models import Estimate, EstimatePublic
 from pvhub.jobs import service as jobs
 from pvhub.jobs.models import Job
@@ -35,14 +34,7 @@ from pvhub.jobs.progress import ProgressFn
 from pvhub.register import service as register
 from pvhub.register.enums import SurfaceStatus
 from pvhub.register.models import Site, Surface
-from pvhub.yieldengine import (
-    DEFAULT_ASSUMPTIONS,
-    DEFAULT_CO2_T_PER_MWH,
-    KindAssumptions,
-    WeatherYear,
-    estimate,
-)
-from pvhub.yieldengine.estimate import ENGINE_VERSION
+from pvhub.yieldengine import KindAssumptions, WeatherYear, estimate
 
 # The pvlib chain the engine runs (recorded with each estimate so a reader need not know the code).
 MODEL_CHAIN = {
@@ -62,36 +54,30 @@ class EstimateRunSummary:
     weather: str
 
 
-def config_key(
-    kind: str,
-    *,
-    assumptions: Mapping[str, KindAssumptions] | None = None,
-    co2_t_per_mwh: float = DEFAULT_CO2_T_PER_MWH,
-) -> str:
-    """A short hash of what the configuration says about estimating a surface of ``kind``:
-    the kind's default assumptions, the CO2 factor [tCO2/MWh] and the engine version.
-    Per-surface values (orientation, area, shading loss) are not part of it: changing those
-    marks the one estimate stale where they change."""
-    defaults = (assumptions or DEFAULT_ASSUMPTIONS)[kind].as_dict()
-    canonical = json.dumps(
-        {"engine": ENGINE_VERSION, "assumptions": defaults, "co2_t_per_mwh": float(co2_t_per_mwh)},
-        sort_keys=True,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+def config_key(kind: str, *, config: EstimateConfig) -> str:
+    """The configuration key an estimate of a ``kind`` surface is made under (see
+    :mod:`pvhub.estimates.config`). Per-surface values (orientation, area, shading loss) are not part
+    of it: changing those marks the one estimate stale where they change."""
+    return config.key(kind)
 
 
 def flag_outdated_estimates(
     *,
     session: Session,
     assumptions: Mapping[str, KindAssumptions] | None = None,
-    co2_t_per_mwh: float = DEFAULT_CO2_T_PER_MWH,
+    co2_t_per_mwh: float | None = None,
 ) -> int:
-    """Mark stale every current estimate made under other assumptions than the configured ones.
+    """Mark stale every current estimate made under another configuration than the one in force
+    (``assumptions`` and ``co2_t_per_mwh`` replace the configured ones; tests vary them).
 
     Returns how many were flagged. Estimates stored before keys were recorded count as outdated.
+    Reading never needs this (:func:`_up_to_date` compares keys); it records the state in the rows.
     """
+    config = current_config(session=session).with_overrides(
+        assumptions=assumptions, co2_t_per_mwh=co2_t_per_mwh
+    )
     current = select(Estimate.id).join(Surface, col(Surface.id) == col(Estimate.surface_id))
-    current = current.where(_up_to_date(assumptions, co2_t_per_mwh))
+    current = current.where(_up_to_date(config))
     result = session.exec(
         sa.update(Estimate)
         .where(col(Estimate.stale).is_(False), col(Estimate.id).not_in(current))
@@ -101,28 +87,39 @@ def flag_outdated_estimates(
     return int(result.rowcount or 0)
 
 
-def _up_to_date(
-    assumptions: Mapping[str, KindAssumptions] | None = None,
-    co2_t_per_mwh: float = DEFAULT_CO2_T_PER_MWH,
-) -> Any:
+def _up_to_date(config: EstimateConfig) -> Any:
     """SQL condition (on Estimate joined with its Surface): not flagged, and made under the
-    configured assumptions of the surface's kind. Read-only, so a job can select with it
+    configuration in force for the surface's kind. Read-only, so a job can select with it
     before its first write."""
     stored_key = col(Estimate.assumptions)["config_key"].as_string()
     same_config = [
-        sa.and_(
-            col(Surface.kind) == kind,
-            stored_key == config_key(kind, assumptions=assumptions, co2_t_per_mwh=co2_t_per_mwh),
-        )
-        for kind in (assumptions or DEFAULT_ASSUMPTIONS)
+        sa.and_(col(Surface.kind) == kind, stored_key == key) for kind, key in config.keys().items()
     ]
     return sa.and_(col(Estimate.stale).is_(False), sa.or_(*same_config))
 
 
 def flag_outdated_estimates_on_start(engine: sa.engine.Engine) -> int:
-    """At start-up: configuration can only change with a restart, so flag what it outdated."""
+    """At start-up: a new pvhub may bring a new engine version, so flag what it outdated."""
     with transaction(engine) as session:
         return flag_outdated_estimates(session=session)
+
+
+def out_of_date_count(*, session: Session) -> int:
+    """How many estimates of approved surfaces are out of date (flagged, or made under another
+    configuration than the one in force): what a re-estimate of all would redo."""
+    query = _approved_estimates(select(func.count(col(Estimate.id))))
+    return int(session.exec(query.where(sa.not_(_up_to_date(current_config(session=session))))).one())
+
+
+def status(*, session: Session, user: User) -> dict[str, Any]:
+    """What the office needs after a change of configuration: how many estimates it outdated."""
+    policy.require(user, "programme:read")
+    config = current_config(session=session)
+    return {
+        "out_of_date": out_of_date_count(session=session),
+        "weather_sha256": config.weather_sha256,
+        "config_keys": config.keys(),
+    }
 
 
 def surfaces_to_estimate(*, session: Session, only_missing_or_stale: bool) -> list[int]:
@@ -133,7 +130,7 @@ def surfaces_to_estimate(*, session: Session, only_missing_or_stale: bool) -> li
         current = (
             select(Estimate.surface_id)
             .join(Surface, col(Surface.id) == col(Estimate.surface_id))
-            .where(_up_to_date())
+            .where(_up_to_date(current_config(session=session)))
         )
         query = query.where(col(Surface.id).not_in(current))
     return [i for i in session.exec(query.order_by(col(Surface.id))).all() if i is not None]
@@ -151,12 +148,13 @@ def estimate_surfaces(
     weather: WeatherYear | None = None,
     progress: ProgressFn = _no_progress,
     assumptions: Mapping[str, KindAssumptions] | None = None,
-    co2_t_per_mwh: float = DEFAULT_CO2_T_PER_MWH,
+    co2_t_per_mwh: float | None = None,
 ) -> EstimateRunSummary:
     """Estimate the given surfaces in one vectorised engine call and store the results.
 
     ``actor`` None is the operator at the command line or a job. Capacity in kWp, energy in kWh AC.
-    ``assumptions`` and ``co2_t_per_mwh`` default to the configuration (tests vary them).
+    ``weather``, ``assumptions`` and ``co2_t_per_mwh`` default to the configuration in force: the
+    programme's weather year and the office's assumptions (a caller may replace them for one run).
     Everything is computed before the first write, so ``progress`` (which commits on its own
     connection) never waits behind this transaction.
     """
@@ -165,6 +163,11 @@ def estimate_surfaces(
     surfaces = list(session.exec(select(Surface).where(col(Surface.id).in_(list(surface_ids)))).all())
     if not surfaces:
         return EstimateRunSummary(surfaces=0, capacity_kwp=0.0, annual_kwh=0.0, weather="")
+    config = current_config(session=session).with_overrides(
+        assumptions=assumptions, co2_t_per_mwh=co2_t_per_mwh, weather=weather
+    )
+    progress(0.05, Phrase("reading the weather year"))
+    year = config.weather()
     progress(0.1, Phrase("estimating {count} surfaces", count=len(surfaces)))
     result = estimate(
         [s.kind.value for s in surfaces],
@@ -178,15 +181,12 @@ def estimate_surfaces(
         losses_pct=np.array([np.nan if s.losses_pct is None else s.losses_pct for s in surfaces]),
         site=[s.site_id for s in surfaces],
         horizons=_horizons(session, {s.site_id for s in surfaces}),
-        weather=weather,
-        assumptions=assumptions,
-        co2_t_per_mwh=co2_t_per_mwh,
+        weather=year,
+        assumptions=config.assumptions,
+        co2_t_per_mwh=config.co2_t_per_mwh,
     )
     progress(0.8, Phrase("storing the estimates"))
-    keys = {
-        kind: config_key(kind, assumptions=assumptions, co2_t_per_mwh=co2_t_per_mwh)
-        for kind in {s.kind.value for s in surfaces}
-    }
+    keys = config.keys()
     provenance = result.provenance
     weather_info = provenance["weather"]
     ids = [s.id for s in surfaces if s.id is not None]
@@ -331,13 +331,13 @@ class YieldFigures:
         return self.annual_kwh / self.capacity_kwp if self.capacity_kwp > 0 else None
 
 
-def _yield_columns() -> tuple[Any, ...]:
+def _yield_columns(config: EstimateConfig) -> tuple[Any, ...]:
     return (
         func.count(col(Estimate.id)),
         func.coalesce(func.sum(Estimate.capacity_kwp), 0.0),
         func.coalesce(func.sum(Estimate.annual_kwh), 0.0),
         func.coalesce(func.sum(Estimate.co2_avoided_t), 0.0),
-        func.coalesce(func.sum(sa.case((sa.not_(_up_to_date()), 1), else_=0)), 0),
+        func.coalesce(func.sum(sa.case((sa.not_(_up_to_date(config)), 1), else_=0)), 0),
     )
 
 
@@ -353,7 +353,7 @@ def yields_by_site(*, session: Session, site_ids: Sequence[int]) -> dict[int, Yi
     """Estimated figures of each site's approved surfaces, for the sites that have any."""
     if not site_ids:
         return {}
-    query = _approved_estimates(select(Surface.site_id, *_yield_columns()))
+    query = _approved_estimates(select(Surface.site_id, *_yield_columns(current_config(session=session))))
     query = query.where(col(Surface.site_id).in_(list(site_ids))).group_by(col(Surface.site_id))
     return {
         int(site_id): YieldFigures(int(n), float(kwp), float(kwh), float(co2), int(stale))
@@ -363,7 +363,7 @@ def yields_by_site(*, session: Session, site_ids: Sequence[int]) -> dict[int, Yi
 
 def register_yields(*, session: Session, user: User) -> YieldFigures:
     """Estimated figures over every site ``user`` may see (all pages of the register list)."""
-    query = _approved_estimates(select(*_yield_columns()))
+    query = _approved_estimates(select(*_yield_columns(current_config(session=session))))
     query = query.join(Site, col(Site.id) == col(Surface.site_id)).where(register.site_visibility(user))
     n, kwp, kwh, co2, stale = session.exec(query).one()
     return YieldFigures(int(n), float(kwp), float(kwh), float(co2), int(stale))
@@ -378,7 +378,7 @@ def outdated(*, session: Session, estimate_ids: Iterable[int | None]) -> set[int
     query = (
         select(Estimate.id)
         .join(Surface, col(Surface.id) == col(Estimate.surface_id))
-        .where(col(Estimate.id).in_(ids), _up_to_date())
+        .where(col(Estimate.id).in_(ids), _up_to_date(current_config(session=session)))
     )
     return set(ids) - {i for i in session.exec(query).all() if i is not None}
 

@@ -22,10 +22,10 @@ from pvhub.core.errors import InvalidInput
 from pvhub.core.http import SessionDep
 from pvhub.estimates import service as estimates
 from pvhub.jobs.deps import StartJob
+from pvhub.programme.assumptions import current_assumptions
 from pvhub.register import service as register
 from pvhub.register.enums import SurfaceStatus
 from pvhub.register.models import Site, Surface
-from pvhub.yieldengine import DEFAULT_ASSUMPTIONS, DEFAULT_CO2_T_PER_MWH
 from web import csrf, i18n
 from web.form_data import PageForm
 from web.shell import LoggedIn, base_context, follow_job
@@ -66,6 +66,11 @@ def _surface_context(request: Request, user: User, session: Session, surface_id:
     row = estimates.estimates_for(session=session, surface_ids=[surface_id]).get(surface_id)
     context = base_context(request, user, session)
     tz = ZoneInfo(request.app.state.settings.timezone)
+    configured = current_assumptions(session=session)
+    defaults = {
+        **configured.kinds[surface.kind.value].as_dict(),
+        "co2_t_per_mwh": configured.co2_t_per_mwh,
+    }
     context.update(
         surface=surface,
         site=site,
@@ -77,13 +82,9 @@ def _surface_context(request: Request, user: User, session: Session, surface_id:
         computed_at=row.computed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if row else None,
         timezone=request.app.state.settings.timezone,
         monthly=list(row.monthly_kwh) if row is not None else [],
-        defaults={
-            **DEFAULT_ASSUMPTIONS[surface.kind.value].as_dict(),
-            "co2_t_per_mwh": DEFAULT_CO2_T_PER_MWH,
-        },
+        defaults=defaults,
         planned={
-            **DEFAULT_ASSUMPTIONS[surface.kind.value].as_dict(),
-            "co2_t_per_mwh": DEFAULT_CO2_T_PER_MWH,
+            **defaults,
             **{
                 k: v
                 for k, v in (

@@ -9,6 +9,7 @@ from pvhub.core.audit_events import AuditEvent
 from pvhub.core.enums import Role
 from pvhub.core.errors import PermissionDenied
 from pvhub.estimates import service as estimates
+from pvhub.estimates.config import current_config
 from pvhub.estimates.models import Estimate
 from pvhub.register.enums import SurfaceKind, SurfaceStatus
 from pvhub.register.models import Site, Surface
@@ -139,7 +140,7 @@ def test_each_estimate_records_the_surface_inputs_the_model_chain_and_its_config
     assert used["transposition"] == "perez" and used["temperature_model"] == "sapm"
     assert used["dc_model"] == used["ac_model"] == used["losses_model"] == "pvwatts"
     assert used["temperature_params"] == {"a": -3.56, "b": -0.075, "deltaT": 3}
-    assert used["config_key"] == estimates.config_key("roof")
+    assert used["config_key"] == estimates.config_key("roof", config=current_config(session=session))
     assert used["weather"]["synthetic"] is True and len(used["weather"]["sha256"]) == 64
 
 
@@ -162,6 +163,64 @@ def test_changing_a_kinds_default_assumptions_outdates_exactly_the_estimates_of_
     assert stale == {roof.id: True, wall.id: False}
     # a new CO2 factor outdates every kind
     assert estimates.flag_outdated_estimates(session=session, co2_t_per_mwh=0.5) == 1  # the wall
+
+
+def test_the_office_edits_an_assumption_which_outdates_that_kind_until_re_estimated(
+    session: Session, surfaces, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    from pvhub.programme import assumptions
+
+    roof, wall, _draft = surfaces
+    office = make_user("o@x.cn", Role.office, "Office")
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id, wall.id])
+    session.commit()
+    assert estimates.out_of_date_count(session=session) == 0
+    before = session.exec(select(Estimate).where(Estimate.surface_id == roof.id)).one().annual_kwh
+    assumptions.set_assumptions(session=session, actor=office, kinds={"roof": {"losses_pct": 20.0}})
+    session.commit()
+    assert estimates.out_of_date_count(session=session) == 1
+    assert estimates.surfaces_to_estimate(session=session, only_missing_or_stale=True) == [roof.id]
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=[roof.id])
+    session.commit()
+    row = session.exec(select(Estimate).where(Estimate.surface_id == roof.id)).one()
+    assert row.assumptions["losses_pct"] == 20.0
+    # PVWatts losses scale the DC energy: 14.08 % → 20 % loses 6.9 % of the energy, less clipping
+    assert row.annual_kwh == pytest.approx(before * 0.80 / (1 - 0.1408), rel=0.01)
+    assert estimates.out_of_date_count(session=session) == 0
+    # a new CO2 factor outdates every kind; an edit that changes nothing stores nothing
+    assumptions.set_assumptions(session=session, actor=office, co2_t_per_mwh=0.5)
+    assumptions.set_assumptions(session=session, actor=office, co2_t_per_mwh=0.5)
+    session.commit()
+    assert estimates.out_of_date_count(session=session) == 2
+    assert len(assumptions.assumptions_history(session=session)) == 2
+    actions = session.exec(select(AuditEvent).where(AuditEvent.entity == "assumptions")).all()
+    assert [a.after["co2_t_per_mwh"] for a in actions if a.after] == [0.42, 0.5]
+
+
+def test_assumptions_out_of_range_are_refused_naming_the_field_and_store_nothing(
+    session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
+    from pvhub.core.errors import InvalidInput
+    from pvhub.programme import assumptions
+
+    office = make_user("o@x.cn", Role.office, "Office")
+    owner = make_user("w@x.cn", Role.owner, "Owner")
+    for kinds, field in (
+        ({"roof": {"losses_pct": 75}}, "kinds.roof.losses_pct"),
+        ({"roof": {"mounting": "on_the_moon"}}, "kinds.roof.mounting"),
+        ({"wall": {"albedo": 0.3}}, "kinds"),
+        ({"walkway": {"colour": 1}}, "kinds.walkway.colour"),
+        ({"corridor": {"albedo": "0.3"}}, "kinds.corridor.albedo"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            assumptions.set_assumptions(session=session, actor=office, kinds=kinds)
+        assert refused.value.field == field
+    with pytest.raises(InvalidInput):
+        assumptions.set_assumptions(session=session, actor=office, co2_t_per_mwh=-1)
+    with pytest.raises(PermissionDenied):
+        assumptions.set_assumptions(session=session, actor=owner, co2_t_per_mwh=0.5)
+    assert assumptions.assumptions_history(session=session) == []
+    assert assumptions.current_assumptions(session=session).is_default
 
 
 def test_an_estimate_made_under_other_assumptions_is_redone_and_flagged_when_the_app_starts(
