@@ -31,6 +31,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+weather_app = typer.Typer(help="The programme's weather year (issue #17).", no_args_is_help=True)
+app.add_typer(weather_app, name="weather")
 
 
 def _settings() -> Settings:
@@ -292,6 +294,72 @@ def user_add(
     typer.echo(f"user {user.email} ({role.value}, {org}) created")
     if generated:
         typer.echo(f"password: {password}  (shown once; store it now)")
+
+
+@weather_app.command("set")
+def weather_set(
+    file: Annotated[Path, typer.Argument(help="EPW, TMY3 CSV, or PVGIS TMY (JSON, CSV or EPW)")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm a file recorded over 100 km away")] = False,
+) -> None:
+    """Set the programme's weather year from FILE. Estimates are not re-run: see `pvhub estimate --all`."""
+    from sqlmodel import col, func, select
+
+    from pvhub.estimates.models import Estimate
+    from pvhub.weather import service as weather
+
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise _fail(f"cannot read {file}: {exc.strerror}", 2) from None
+    engine = make_engine(_settings().database_url)
+    try:
+        with transaction(engine) as session:
+            dataset = weather.set_programme_weather(
+                session=session, actor=None, filename=file.name, content=content, confirm_far=yes
+            )
+            stale_query = select(func.count()).where(col(Estimate.weather_hash) != dataset.sha256)
+            out_of_date = session.exec(stale_query).one()
+    except weather.FarLocation as exc:
+        raise _fail(f"{exc.message} Pass --yes to confirm.", 2) from None
+    except DomainError as exc:
+        raise _fail(exc.message, 2) from None
+    distance = "-" if dataset.distance_km is None else f"{dataset.distance_km:,.1f} km"
+    typer.echo(f"weather year set: {dataset.name} ({dataset.label})")
+    typer.echo(f"SHA-256: {dataset.sha256}")
+    typer.echo(f"location: {_lat_lon(dataset.latitude, dataset.longitude)}; {distance} from the programme")
+    typer.echo(
+        f"Estimates are not re-run: {out_of_date} estimates are now out of date; run `pvhub estimate --all`."
+    )
+
+
+@weather_app.command("show")
+def weather_show(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Print the programme's weather year: name, SHA-256, source, location, when it was set."""
+    from dataclasses import asdict
+
+    from pvhub.weather import service as weather
+
+    engine = make_engine(_settings().database_url)
+    with transaction(engine) as session:
+        summary = weather.current_summary(session=session)
+    if as_json:
+        typer.echo(json.dumps(asdict(summary), default=str, ensure_ascii=False, indent=2))
+        return
+    name = "embedded synthetic year (default; no weather year set)" if summary.synthetic else summary.name
+    typer.echo(f"weather year: {name}")
+    typer.echo(f"label: {summary.label}")
+    typer.echo(f"SHA-256: {summary.sha256}")
+    typer.echo(f"source: {summary.source}")
+    typer.echo(f"location: {_lat_lon(summary.latitude, summary.longitude)}")
+    if summary.set_at is not None:
+        typer.echo(f"set at: {summary.set_at.isoformat()} by {summary.set_by or 'the command line'}")
+
+
+def _lat_lon(lat: float, lon: float) -> str:
+    """``31.2317 N, 121.4846 E``: the hemisphere as a letter, not a sign an operator may miss."""
+    return f"{abs(lat):.4f} {'N' if lat >= 0 else 'S'}, {abs(lon):.4f} {'E' if lon >= 0 else 'W'}"
 
 
 def _display_url(url: str) -> str:
