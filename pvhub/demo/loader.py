@@ -7,6 +7,7 @@ which is acceptable only because the password is public anyway and only in the d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, func, select
@@ -100,8 +101,14 @@ def _delete_everything(session: Session) -> None:
     session.flush()
 
 
+#: The demo walks its programme forward from today, so the policy's end-of-2025 date
+#: (:data:`pvhub.programme.models.POLICY_TARGET_DATE`) would lie in its past; it keeps a later one,
+#: and the settings page says so.
+DEMO_TARGET_DATE = date(2027, 12, 31)
+
+
 def _load_programme(session: Session, district: DemoDistrict) -> None:
-    session.add(Programme(boundary=district.outline))
+    session.add(Programme(boundary=district.outline, target_date=DEMO_TARGET_DATE))
 
 
 def _load_office(session: Session, password_hash: str) -> None:

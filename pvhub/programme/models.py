@@ -11,12 +11,16 @@ from sqlmodel import Field, SQLModel
 
 from pvhub.core.columns import UTCDateTime, utcnow
 
+#: The policy's deadline for the 10,000 kW: the end of 2025 (as issue #17 states the policy). A
+#: programme running later, as the demo does, stores its own date; the settings page shows which.
+POLICY_TARGET_DATE = date(2025, 12, 31)
+
 
 class ProgrammeBase(SQLModel):
     name: str = Field(default="Huangpu distributed PV programme", max_length=200)
     name_zh: str = Field(default="黄浦区分布式光伏推进计划", max_length=200)
     target_kwp: float = Field(default=10_000, gt=0, description="Grid-connected capacity target, kWp")
-    target_date: date = Field(default=date(2027, 12, 31))
+    target_date: date = Field(default=POLICY_TARGET_DATE)
     demo_points_min: int = Field(default=1, ge=0, le=20)
     demo_points_max: int = Field(default=2, ge=0, le=20)
     demo_point_radius_m: float = Field(
