@@ -25,6 +25,7 @@ from pvhub.core.ids import parse_id, parse_ids
 from pvhub.jobs import service as jobs
 from pvhub.jobs.deps import StartJob
 from pvhub.monitoring import demonstration
+from pvhub.weather import service as weather
 from web import csrf, i18n
 from web.bundling.reasons import translate_reason, translate_run_message
 from web.charts import line_chart
@@ -127,6 +128,7 @@ def bundles_page(request: Request, user: LoggedIn, session: SessionDep) -> Respo
         form=_form_values(request, latest),
         candidates=demonstration.propose_candidates(session, limit=5),
         flash_error=request.session.pop("flash_error", None),
+        weather=weather.current_summary(session=session),
     )
     return render(request, "bundling/bundles.html", context)
 

@@ -10,6 +10,7 @@ from pvhub.core.http import SessionDep
 from pvhub.estimates import service as estimates
 from pvhub.register import service as register
 from pvhub.register.enums import SurfaceKind
+from pvhub.weather import service as weather
 from web import i18n
 from web.shell import LoggedIn, base_context
 from web.templating import render
@@ -31,6 +32,7 @@ def sites_page(request: Request, user: LoggedIn, session: SessionDep, page: int 
         session=session, site_ids=[s.id for s in result.items if s.id is not None]
     )
     context["totals"] = estimates.register_yields(session=session, user=user)
+    context["weather"] = weather.current_summary(session=session)
     return render(request, "register/sites.html", context, block="sitetable")
 
 
