@@ -31,7 +31,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
-weather_app = typer.Typer(help="The programme's weather year (issue #17).", no_args_is_help=True)
+weather_app = typer.Typer(
+    help="The programme's weather year, on which every estimate is made.", no_args_is_help=True
+)
 app.add_typer(weather_app, name="weather")
 
 
@@ -195,7 +197,8 @@ def estimate_command(
         summary = estimates.estimate_surfaces(session=session, actor=None, surface_ids=ids)
     typer.echo(
         f"estimated {summary.surfaces} surfaces: {summary.capacity_kwp:,.0f} kWp, "
-        f"{summary.annual_kwh / 1000:,.0f} MWh/yr (weather: {summary.weather or '-'})"
+        f"{summary.annual_kwh / 1000:,.0f} MWh/yr (weather: {summary.weather or '-'}"
+        + (f", SHA-256 {summary.weather_sha256[:12]}…)" if summary.weather_sha256 else ")")
     )
 
 

@@ -52,6 +52,7 @@ class EstimateRunSummary:
     capacity_kwp: float
     annual_kwh: float
     weather: str
+    weather_sha256: str = ""
 
 
 def config_key(kind: str, *, config: EstimateConfig) -> str:
@@ -230,6 +231,7 @@ def estimate_surfaces(
         capacity_kwp=float(result.capacity_kwp.sum()),
         annual_kwh=float(result.annual_kwh.sum()),
         weather=rows[0].weather_source,
+        weather_sha256=rows[0].weather_hash,
     )
     audit.record(
         session,
