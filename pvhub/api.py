@@ -17,6 +17,7 @@ from pvhub.programme import api as assumptions
 from pvhub.register.api import exports, imports, sites, surfaces
 from pvhub.tendering.api import awards, tenders
 from pvhub.weather import api as weather
+from pvhub.weather import api_measured as measured_weather
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     400: {"description": "Malformed request"},
@@ -38,6 +39,7 @@ def build_router() -> APIRouter:
     router.include_router(auth.router)
     router.include_router(programme.router)
     router.include_router(weather.router)
+    router.include_router(measured_weather.router)
     router.include_router(assumptions.router)
     router.include_router(jobs.router)
     router.include_router(estimates.router)

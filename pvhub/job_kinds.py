@@ -14,8 +14,10 @@ from __future__ import annotations
 from pvhub.bundling import runs as bundling
 from pvhub.estimates import service as estimates
 from pvhub.jobs import service as jobs
+from pvhub.monitoring import normalised
 from pvhub.register.imports import jobs as import_jobs
 from pvhub.tendering import awards
+from pvhub.weather import measured
 
 
 def install() -> None:
@@ -24,3 +26,4 @@ def install() -> None:
     jobs.add_kind("bundling", "bundle:run", bundling.bundling_job)
     jobs.add_kind("award", "award:run", awards.award_job)
     jobs.add_kind(import_jobs.KIND, "site:import", import_jobs.import_job)
+    jobs.add_kind(measured.NORMALISE_KIND, measured.PERMISSION, normalised.normalise_job)

@@ -12,6 +12,7 @@ from pvhub.construction import models as construction_models
 from pvhub.core import audit_events
 from pvhub.estimates import models as estimates_models
 from pvhub.jobs import models as jobs_models
+from pvhub.monitoring import models as monitoring_models
 from pvhub.notifications import models as notifications_models
 from pvhub.programme import models as programme_models
 from pvhub.register import models as register_models
@@ -30,6 +31,7 @@ DOMAIN_MODELS = (
     bundling_models,
     tendering_models,
     construction_models,
+    monitoring_models,
 )
 
 metadata = SQLModel.metadata

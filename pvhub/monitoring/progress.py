@@ -22,6 +22,12 @@ performance ratio, there is no irradiance measurement). The month of connection 
 left out. A surface is an outlier when its ratio falls outside :data:`RATIO_BAND`: a single year's
 weather moves a month by ±20 % or so, so beyond that it is more likely a fault, shading, a meter or
 a unit problem than the weather.
+
+**Weather-normalised yield ratio.** Where the office uploaded the measured weather of a period
+(:mod:`pvhub.weather.measured`) and its comparison ran (:mod:`pvhub.monitoring.normalised`), measured
+energy is divided by the estimate re-run on that weather for the same months instead: the year's
+weather is taken out, and what remains is the system (or the model). Both ratios are shown, each
+named for what it divides by.
 """
 
 from __future__ import annotations
@@ -45,12 +51,15 @@ from pvhub.core import policy
 from pvhub.core.enums import Role
 from pvhub.estimates.models import Estimate
 from pvhub.monitoring import demonstration
+from pvhub.monitoring.models import WeatherNormalisedEnergy
 from pvhub.programme.models import DemonstrationPointSite
 from pvhub.programme.service import get_programme
 from pvhub.register.enums import SurfaceKind, SurfaceStatus
 from pvhub.register.models import Site, Surface
 from pvhub.tendering.enums import TenderStatus
 from pvhub.tendering.models import Tender, TenderLot
+from pvhub.weather.enums import WeatherPurpose
+from pvhub.weather.models import WeatherDataset
 
 STAGES: tuple[str, ...] = ("approved", "bundled", "tendered", "awarded", *(k.value for k in MilestoneKind))
 AWARDED = STAGES.index("awarded")
@@ -616,6 +625,140 @@ def yield_ratios(session: Session, *, user: User | None = None) -> YieldSummary:
         measured_kwh=round(sum(i.measured_kwh for i in items), 2),
         estimated_kwh=round(sum(i.estimated_kwh for i in items), 2),
         outliers=outliers,
+        items=items,
+    )
+
+
+# --- against the weather it saw ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NormalisedItem:
+    """One surface over the months of a measured weather period it reported [kWh]: measured, the
+    estimate re-run on that period's weather, and the typical-year estimate of the same months."""
+
+    surface_id: int
+    site_id: int
+    site_name: str
+    months: int
+    measured_kwh: float
+    normalised_kwh: float
+    typical_kwh: float
+
+    @property
+    def ratio(self) -> float | None:
+        """Weather-normalised yield ratio: measured / estimate on the measured weather."""
+        return self.measured_kwh / self.normalised_kwh if self.normalised_kwh > 0 else None
+
+    @property
+    def typical_ratio(self) -> float | None:
+        """Typical-year yield ratio of the same months: measured / typical-year estimate."""
+        return self.measured_kwh / self.typical_kwh if self.typical_kwh > 0 else None
+
+
+@dataclass(frozen=True)
+class NormalisedSummary:
+    """The programme's weather-normalised yield ratio over one measured weather period.
+
+    ``first_month`` and ``last_month`` (``YYYY-MM``) bound the period; the ratio counts the full
+    months after connection in which a surface reported energy, as :func:`yield_ratios` does, and
+    ``typical_kwh`` is the typical-year estimate of exactly those months, so the two ratios side by
+    side differ only by the weather.
+    """
+
+    dataset_id: int
+    name: str
+    first_month: str
+    last_month: str
+    surfaces: int
+    months: int
+    measured_kwh: float
+    normalised_kwh: float
+    typical_kwh: float
+    items: list[NormalisedItem] = field(repr=False)
+
+    @property
+    def ratio(self) -> float | None:
+        return self.measured_kwh / self.normalised_kwh if self.normalised_kwh > 0 else None
+
+    @property
+    def typical_ratio(self) -> float | None:
+        return self.measured_kwh / self.typical_kwh if self.typical_kwh > 0 else None
+
+
+def _normalised_dataset(session: Session, dataset_id: int | None) -> WeatherDataset | None:
+    """The measured period asked for, or the latest uploaded one that has a comparison."""
+    if dataset_id is not None:
+        found = session.get(WeatherDataset, dataset_id)
+        return found if found is not None and found.purpose == WeatherPurpose.measured else None
+    compared = sa.select(col(WeatherNormalisedEnergy.dataset_id)).distinct()
+    query = (
+        sa.select(WeatherDataset)
+        .where(col(WeatherDataset.purpose) == WeatherPurpose.measured, col(WeatherDataset.id).in_(compared))
+        .order_by(col(WeatherDataset.uploaded_at).desc(), col(WeatherDataset.id).desc())
+    )
+    return session.scalars(query).first()
+
+
+def weather_normalised_ratios(
+    session: Session, *, user: User | None = None, dataset_id: int | None = None
+) -> NormalisedSummary | None:
+    """Measured energy vs the estimate re-run on the measured weather of a period, per surface and
+    for the programme (the latest compared period unless ``dataset_id``); None when there is none."""
+    dataset = _normalised_dataset(session, dataset_id)
+    if dataset is None or dataset.id is None:
+        return None
+    conn = session.connection()
+    rows = conn.execute(
+        sa.select(
+            col(WeatherNormalisedEnergy.surface_id),
+            col(WeatherNormalisedEnergy.year),
+            col(WeatherNormalisedEnergy.month),
+            col(WeatherNormalisedEnergy.estimated_kwh),
+            col(MeasuredEnergy.energy_kwh),
+            col(Construction.connected_on),
+            col(Site.id),
+            col(Site.name),
+            col(Estimate.monthly_kwh),
+        )
+        .join(
+            MeasuredEnergy,
+            sa.and_(
+                col(MeasuredEnergy.surface_id) == col(WeatherNormalisedEnergy.surface_id),
+                col(MeasuredEnergy.year) == col(WeatherNormalisedEnergy.year),
+                col(MeasuredEnergy.month) == col(WeatherNormalisedEnergy.month),
+            ),
+        )
+        .join(Construction, col(Construction.surface_id) == col(WeatherNormalisedEnergy.surface_id))
+        .join(Surface, col(Surface.id) == col(WeatherNormalisedEnergy.surface_id))
+        .join(Site, col(Site.id) == col(Surface.site_id))
+        .join(Estimate, col(Estimate.surface_id) == col(WeatherNormalisedEnergy.surface_id))
+        .where(col(WeatherNormalisedEnergy.dataset_id) == dataset.id, visible_surfaces(user))
+    ).all()
+    acc: dict[int, list[Any]] = {}
+    for sid, year, month, normalised, measured, connected_on, site_id, site_name, typical in rows:
+        if connected_on is None or (year, month) <= (connected_on.year, connected_on.month) or not typical:
+            continue
+        entry = acc.setdefault(sid, [site_id, site_name, 0, 0.0, 0.0, 0.0])
+        entry[2] += 1
+        entry[3] += float(measured)
+        entry[4] += float(normalised)
+        entry[5] += float(typical[month - 1])
+    items = [
+        NormalisedItem(sid, v[0], v[1], v[2], round(v[3], 2), round(v[4], 2), round(v[5], 2))
+        for sid, v in sorted(acc.items())
+    ]
+    months = list(dataset.description.get("months") or [""])
+    return NormalisedSummary(
+        dataset_id=dataset.id,
+        name=dataset.name,
+        first_month=str(months[0]),
+        last_month=str(months[-1]),
+        surfaces=len(items),
+        months=sum(i.months for i in items),
+        measured_kwh=round(sum(i.measured_kwh for i in items), 2),
+        normalised_kwh=round(sum(i.normalised_kwh for i in items), 2),
+        typical_kwh=round(sum(i.typical_kwh for i in items), 2),
         items=items,
     )
 

@@ -49,7 +49,7 @@ class Sky:
     temperature in °C, wind in m/s.
     """
 
-    key: tuple[Any, ...]  # (weather sha256, interval convention)
+    key: tuple[Any, ...]  # (weather sha256, interval convention, first and last stamp, records)
     rows: np.ndarray
     sun_time: np.ndarray
     apparent_zenith: np.ndarray
@@ -88,7 +88,9 @@ def prepare_sky(weather: WeatherYear) -> Sky:
     The sun is computed at :meth:`WeatherYear.sun_times` — the middle of each interval, or of
     its sunlit part at sunrise and sunset — never at the file's label.
     """
-    key = (weather.sha256, weather.interval)
+    # The same file read as a typical year (one year, 1990) and as a measured period (its own
+    # dates) has one SHA-256 but other instants: the dates belong in the key.
+    key = (weather.sha256, weather.interval, weather.data.index[0], weather.data.index[-1], len(weather.data))
     if key in _SKY_CACHE:
         return _SKY_CACHE[key]
     data = weather.data

@@ -18,7 +18,10 @@ in the middle of each interval from it (:mod:`pvhub.yieldengine.intervals`):
 * PVGIS TMY (JSON, CSV) — hourly values stamped HH:00 UTC; the irradiance belongs to the
   time stamp plus the file's stated *irradiance time offset*: label ``center`` shifted by it.
 
-TMY months from different years are put into one year (1990).
+TMY months from different years are put into one year (1990). With ``keep_dates=True`` a reader keeps
+the file's own dates and accepts any number of records: the measured weather of a real period, whose
+months must stay the months they were measured in (:mod:`pvhub.yieldengine.period` checks that the
+period is whole consecutive calendar months).
 """
 
 from __future__ import annotations
@@ -146,7 +149,12 @@ def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _clean(data: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
+def _clean(data: pd.DataFrame, year: int | None = None, *, full_year: bool = True) -> pd.DataFrame:
+    """Keep the five columns, fill gaps, and (``year``) put every record into one year.
+
+    ``full_year`` False accepts fewer than 8,760 records: a measured period, checked by
+    :func:`pvhub.yieldengine.period.measured_period` instead.
+    """
     missing = [c for c in COLUMNS if c not in data.columns]
     if missing:
         raise WeatherError(f"weather data lacks columns {missing}")
@@ -160,7 +168,7 @@ def _clean(data: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
     out[["ghi", "dni", "dhi"]] = out[["ghi", "dni", "dhi"]].clip(lower=0).fillna(0.0)
     out["wind_speed"] = out["wind_speed"].fillna(1.0)
     out["temp_air"] = out["temp_air"].interpolate(limit_direction="both")
-    if len(out) < 8760:
+    if full_year and len(out) < 8760:
         raise WeatherError(f"weather year has {len(out)} hours; need a full year (8760)")
     return out
 
@@ -169,13 +177,16 @@ def _convention(data: pd.DataFrame, label: Any, source: str, offset_h: float = 0
     return IntervalConvention(label, step_minutes_of(data.index), offset_h * 60.0, source)
 
 
-def read_epw(path: str | Path) -> WeatherYear:
-    """Read an EnergyPlus EPW file. EPW marks missing albedo as 0, so albedo is not kept."""
+def read_epw(path: str | Path, *, keep_dates: bool = False) -> WeatherYear:
+    """Read an EnergyPlus EPW file. EPW marks missing albedo as 0, so albedo is not kept.
+
+    ``keep_dates`` keeps the file's years and accepts a part of a year (a measured period).
+    """
     try:
-        data, meta = iotools.read_epw(str(path), coerce_year=1990)
+        data, meta = iotools.read_epw(str(path), coerce_year=None if keep_dates else 1990)
     except Exception as exc:  # pvlib raises assorted errors on malformed files
         raise WeatherError(f"cannot read EPW file {path}: {exc}") from exc
-    data = _clean(data)
+    data = _clean(data, full_year=not keep_dates)
     return WeatherYear(
         data,
         float(meta["latitude"]),
@@ -189,13 +200,15 @@ def read_epw(path: str | Path) -> WeatherYear:
     )
 
 
-def read_tmy3(path: str | Path) -> WeatherYear:
-    """Read a US TMY3 CSV file."""
+def read_tmy3(path: str | Path, *, keep_dates: bool = False) -> WeatherYear:
+    """Read a US TMY3 CSV file (``keep_dates``: its own dates, any number of records)."""
     try:
-        data, meta = iotools.read_tmy3(str(path), coerce_year=1990, map_variables=True)
+        data, meta = iotools.read_tmy3(
+            str(path), coerce_year=None if keep_dates else 1990, map_variables=True
+        )
     except Exception as exc:
         raise WeatherError(f"cannot read TMY3 file {path}: {exc}") from exc
-    data = _clean(data)
+    data = _clean(data, full_year=not keep_dates)
     return WeatherYear(
         data,
         float(meta["latitude"]),
@@ -215,13 +228,14 @@ def standard_time_zone(longitude: float) -> str:
     return f"Etc/GMT{-hours:+d}"  # the Etc/ zones count the other way round
 
 
-def read_pvgis_tmy(path: str | Path) -> WeatherYear:
+def read_pvgis_tmy(path: str | Path, *, keep_dates: bool = False) -> WeatherYear:
     """Read a PVGIS TMY file (``.json``, ``.csv`` or ``.epw``).
 
     PVGIS stamps hours in UTC; the year is kept in the location's standard time
     (:func:`standard_time_zone`) so that months, like the local files', end at local
     midnight. The irradiance time offset the file states (hours) sets the interval
-    convention; an EPW from PVGIS follows the EPW convention.
+    convention; an EPW from PVGIS follows the EPW convention. ``keep_dates`` keeps the file's
+    dates (a TMY's months then keep the years they were picked from) and any number of records.
     """
     try:
         data, meta = iotools.read_pvgis_tmy(str(path), map_variables=True)
@@ -231,7 +245,7 @@ def read_pvgis_tmy(path: str | Path) -> WeatherYear:
     loc: dict[str, Any] = inputs.get("location") or inputs
     lat, lon = float(loc.get("latitude", np.nan)), float(loc.get("longitude", np.nan))
     alt = float(loc.get("elevation", loc.get("altitude", 0.0)) or 0.0)
-    data = _clean(data, year=1990)
+    data = _clean(data, year=None if keep_dates else 1990, full_year=not keep_dates)
     if np.isfinite(lon):
         data = data.tz_convert(standard_time_zone(lon))
     extra: dict[str, Any] = {}
@@ -255,21 +269,25 @@ def read_pvgis_tmy(path: str | Path) -> WeatherYear:
     )
 
 
-def read_weather(path: str | Path) -> WeatherYear:
-    """Read an EPW, TMY3 or PVGIS TMY file, telling them apart by content."""
+def read_weather(path: str | Path, *, keep_dates: bool = False) -> WeatherYear:
+    """Read an EPW, TMY3 or PVGIS TMY file, telling them apart by content.
+
+    ``keep_dates`` keeps the file's own dates and accepts part of a year: the measured weather
+    of a period rather than a typical year.
+    """
     p = Path(path)
     if not p.is_file():
         raise WeatherError(f"weather file not found: {p}")
     suffix = p.suffix.lower()
     if suffix == ".json":
-        return read_pvgis_tmy(p)
+        return read_pvgis_tmy(p, keep_dates=keep_dates)
     head = p.read_bytes()[:200].decode("utf-8", errors="replace")
     if suffix == ".epw" or head.startswith("LOCATION,"):
-        return read_epw(p)
+        return read_epw(p, keep_dates=keep_dates)
     if head.startswith("Latitude"):
-        return read_pvgis_tmy(p)
+        return read_pvgis_tmy(p, keep_dates=keep_dates)
     if suffix in (".csv", ".tmy3"):
-        return read_tmy3(p)
+        return read_tmy3(p, keep_dates=keep_dates)
     raise WeatherError(f"unrecognised weather file {p}: expected EPW, TMY3 or PVGIS TMY")
 
 

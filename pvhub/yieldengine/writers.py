@@ -49,11 +49,17 @@ def _calendar_order(times: pd.DatetimeIndex) -> np.ndarray:
     return np.lexsort((times.minute, times.hour, times.day, times.month))
 
 
-def write_epw(weather: WeatherYear, path: str | Path, city: str = "pvhub") -> Path:
-    """Write ``weather`` as an EnergyPlus EPW file (hourly; hour N = the hour ending at N)."""
+def write_epw(
+    weather: WeatherYear, path: str | Path, city: str = "pvhub", *, keep_dates: bool = False
+) -> Path:
+    """Write ``weather`` as an EnergyPlus EPW file (hourly; hour N = the hour ending at N).
+
+    A typical year is written as 1990 in calendar order; ``keep_dates`` writes each record's own
+    year in time order (the measured weather of a period).
+    """
     tz = _standard_time(weather)
     starts = _starts(weather, tz)
-    order = _calendar_order(starts)
+    order = np.argsort(starts.asi8, kind="stable") if keep_dates else _calendar_order(starts)
     tz_h = tz.utcoffset(None).total_seconds() / 3600.0
     lines = [
         f"LOCATION,{city},-,-,pvhub,000000,{_num(weather.latitude)},{_num(weather.longitude)},"
@@ -69,7 +75,18 @@ def write_epw(weather: WeatherYear, path: str | Path, city: str = "pvhub") -> Pa
     c = _columns(weather)
     for i in order:
         s = starts[i]
-        fields = [1990, s.month, s.day, s.hour + 1, 0, "?", _num(c["temp_air"][i]), 10.0, 70, 101325]
+        fields = [
+            s.year if keep_dates else 1990,
+            s.month,
+            s.day,
+            s.hour + 1,
+            0,
+            "?",
+            _num(c["temp_air"][i]),
+            10.0,
+            70,
+            101325,
+        ]
         fields += [0, 0, 350, _num(c["ghi"][i]), _num(c["dni"][i]), _num(c["dhi"][i]), 0, 0, 0, 0]
         fields += [180, _num(c["wind_speed"][i]), 5, 5, 10, 77777, 9, 999999999, 10, 0.1, 0, 88, 0.0, 0, 0]
         lines.append(",".join(str(f) for f in fields))

@@ -234,8 +234,14 @@ def list_overdue(
 
 
 @router.get("/progress/yield")
-def read_yield(user: CurrentUser, session: SessionDep) -> dict[str, Any]:
-    """Measured vs estimated energy (yield ratio) of the surfaces you may see, with the outliers."""
+def read_yield(user: CurrentUser, session: SessionDep, dataset_id: int | None = None) -> dict[str, Any]:
+    """Measured vs estimated energy (yield ratio) of the surfaces you may see, with the outliers.
+
+    ``yield_ratio`` divides by the typical-year estimate. ``weather_normalised`` (null until the office
+    uploaded the measured weather of a period and it was compared) divides the same measured energy by
+    the estimate re-run on that period's weather — the latest compared period, or ``dataset_id`` —
+    and gives the typical-year ratio of exactly those months beside it.
+    """
     summary = progress.yield_ratios(session, user=user)
 
     def item(i: progress.YieldItem) -> dict[str, Any]:
@@ -257,6 +263,47 @@ def read_yield(user: CurrentUser, session: SessionDep) -> dict[str, Any]:
         "yield_ratio": round(summary.ratio, 4) if summary.ratio is not None else None,
         "band": list(progress.RATIO_BAND),
         "outliers": [item(i) for i in summary.outliers],
+        "items": [item(i) for i in summary.items],
+        "weather_normalised": _normalised(
+            progress.weather_normalised_ratios(session, user=user, dataset_id=dataset_id)
+        ),
+    }
+
+
+def _ratio(value: float | None) -> float | None:
+    return round(value, 4) if value is not None else None
+
+
+def _normalised(summary: progress.NormalisedSummary | None) -> dict[str, Any] | None:
+    """The weather-normalised yield ratio of one measured weather period, beside the typical-year
+    ratio of the same surface-months (null until a period was uploaded and compared)."""
+    if summary is None:
+        return None
+
+    def item(i: progress.NormalisedItem) -> dict[str, Any]:
+        return {
+            "surface_id": i.surface_id,
+            "site_id": i.site_id,
+            "months": i.months,
+            "measured_kwh": i.measured_kwh,
+            "normalised_kwh": i.normalised_kwh,
+            "typical_kwh": i.typical_kwh,
+            "weather_normalised_ratio": _ratio(i.ratio),
+            "typical_year_ratio": _ratio(i.typical_ratio),
+        }
+
+    return {
+        "dataset_id": summary.dataset_id,
+        "name": summary.name,
+        "first_month": summary.first_month,
+        "last_month": summary.last_month,
+        "surfaces": summary.surfaces,
+        "months": summary.months,
+        "measured_kwh": summary.measured_kwh,
+        "normalised_kwh": summary.normalised_kwh,
+        "typical_kwh": summary.typical_kwh,
+        "weather_normalised_ratio": _ratio(summary.ratio),
+        "typical_year_ratio": _ratio(summary.typical_ratio),
         "items": [item(i) for i in summary.items],
     }
 
