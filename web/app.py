@@ -38,6 +38,7 @@ from web.estimates import pages as estimate_pages
 from web.monitoring import pages as dashboard_pages
 from web.notifications import pages as notification_pages
 from web.notifications.mail import mail_renderer
+from web.programme import pages as programme_pages
 from web.register import imports as import_pages
 from web.register import pages as register_pages
 from web.register import review as review_pages
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tender_award_pages.router)
     app.include_router(notification_pages.router)
     app.include_router(account_pages.router)
+    app.include_router(programme_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     validation_errors.install(app)

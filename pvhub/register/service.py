@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import shapely
 import sqlalchemy as sa
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -581,3 +582,30 @@ def list_subdistricts(*, session: Session) -> list[str]:
         select(Site.subdistrict).where(col(Site.subdistrict) != "").distinct().order_by(col(Site.subdistrict))
     )
     return [str(name) for name in session.exec(query).all()]
+
+
+@dataclass(frozen=True)
+class SiteOutside:
+    """A registered site whose location point (lon/lat degrees) lies outside a district boundary."""
+
+    id: int
+    name: str
+    lon: float
+    lat: float
+
+
+def sites_outside(*, session: Session, boundary: dict[str, Any] | None) -> list[SiteOutside]:
+    """The registered sites whose location lies outside ``boundary`` (a GeoJSON Polygon, lon/lat),
+    in id order; none without a boundary. Read-only: what a new boundary would leave outside."""
+    if not boundary:
+        return []
+    area = shape(boundary)
+    rows = session.exec(select(Site.id, Site.name, Site.lon, Site.lat).order_by(col(Site.id))).all()
+    if not rows:
+        return []
+    inside = shapely.intersects_xy(area, [r[2] for r in rows], [r[3] for r in rows])
+    return [
+        SiteOutside(id=site_id or 0, name=name, lon=lon, lat=lat)
+        for (site_id, name, lon, lat), covered in zip(rows, inside, strict=True)
+        if not covered
+    ]

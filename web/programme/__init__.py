@@ -1,0 +1,1 @@
+"""The office's programme settings page: targets, district boundary, weather year, estimating assumptions."""
