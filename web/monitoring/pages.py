@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 from starlette.responses import Response
 
 from pvhub.construction import service as construction
 from pvhub.core import policy
+from pvhub.core.errors import DomainError
 from pvhub.core.http import SessionDep
+from pvhub.core.uploads import read_limited
+from pvhub.jobs.deps import StartJob
 from pvhub.monitoring import exports as progress_exports
 from pvhub.monitoring import progress
+from pvhub.weather import measured, service
+from web import csrf, i18n
 from web.monitoring import progress_view
 from web.monitoring.progress_view import current_progress, progress_context, stage_markers
-from web.shell import LoggedIn
+from web.shell import LoggedIn, follow_job, page_context
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -40,10 +47,81 @@ def dashboard(request: Request, user: LoggedIn, session: SessionDep) -> Response
         overdue_total=overdue_total,
         overdue_items=overdue_items,
         yields=progress.yield_ratios(session, user=user),
+        normalised=progress.weather_normalised_ratios(session, user=user),
         ratio_band=progress.RATIO_BAND,
         markers=stage_markers(result.site_stages, with_names=True),
     )
     return render(request, "monitoring/index.html", context)
+
+
+# --- the measured weather of a period ------------------------------------------------------------------
+
+
+def _weather_page(
+    request: Request,
+    user: LoggedIn,
+    session: Session,
+    *,
+    error: str | None = None,
+    far: bool = False,
+    status: int = 200,
+) -> Response:
+    context = page_context(request, user, session)
+    context.update(
+        periods=measured.list_measured(session=session),
+        normalised=progress.weather_normalised_ratios(session, user=user),
+        error=error,
+        far=far,
+    )
+    return render(request, "monitoring/weather.html", context, status_code=status)
+
+
+@router.get("/dashboard/weather")
+def weather_page(request: Request, user: LoggedIn, session: SessionDep) -> Response:
+    """The measured weather periods the office uploaded, and the form to upload one (office)."""
+    policy.require(user, measured.PERMISSION)
+    return _weather_page(request, user, session)
+
+
+@router.post("/dashboard/weather", dependencies=[Depends(csrf.verify)])
+def weather_upload(
+    request: Request,
+    user: LoggedIn,
+    session: SessionDep,
+    start_job: StartJob,
+    file: Annotated[UploadFile, File()],
+    confirm_far: Annotated[bool, Form()] = False,
+) -> Response:
+    """Store the measured weather of a period and follow the job comparing the connected surfaces on it;
+    a refused file is said on the page (nothing stored), a far one asks to confirm."""
+    policy.require(user, measured.PERMISSION)
+    limit = min(int(request.app.state.settings.max_upload_mb * 1e6), service.MAX_WEATHER_BYTES)
+    content = read_limited(file, limit)
+    try:
+        dataset = measured.upload_measured(
+            session=session,
+            actor=user,
+            filename=file.filename or "upload",
+            content=content,
+            confirm_far=confirm_far,
+        )
+    except DomainError as exc:
+        session.rollback()
+        far = isinstance(exc, service.FarLocation)
+        return _weather_page(
+            request, user, session, error=i18n.error_text(exc), far=far, status=exc.status_code
+        )
+    job = measured.request_normalisation(session=session, actor=user, dataset_id=dataset.id or 0)
+    return follow_job(request, user, session, start_job, job.id)
+
+
+@router.post("/dashboard/weather/{dataset_id}/compare", dependencies=[Depends(csrf.verify)])
+def weather_compare(
+    request: Request, dataset_id: int, user: LoggedIn, session: SessionDep, start_job: StartJob
+) -> Response:
+    """Compare again on a stored period (after new connections, meter readings or estimates)."""
+    job = measured.request_normalisation(session=session, actor=user, dataset_id=dataset_id)
+    return follow_job(request, user, session, start_job, job.id)
 
 
 @router.get("/dashboard/report")
