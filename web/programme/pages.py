@@ -43,6 +43,7 @@ PAGE = "/programme/settings"
 SECTIONS = ("targets", "boundary", "weather", "assumptions")
 OUTSIDE_COLOUR = "#c0392b"  # a site outside the boundary: the error colour of the stylesheet
 INSIDE_COLOUR = "#0f6e5a"
+WEATHER_COLOUR = "#2f6fb3"  # where the weather year was recorded
 
 
 @router.get(PAGE)
@@ -55,7 +56,12 @@ def settings_page(request: Request, user: LoggedIn, session: SessionDep) -> Resp
     outside = register.sites_outside(session=session, boundary=programme.boundary)
     context["outside"] = outside
     context["markers"] = _boundary_markers(session, user, {s.id for s in outside})
-    context["weather"] = weather.current_summary(session=session)
+    context["weather"] = year = weather.current_summary(session=session)
+    if year.distance_km is not None and year.distance_km <= FAR_KM:  # a far one would zoom out the map
+        context["markers"].append(
+            {"kind": "weather", "lon": year.longitude, "lat": year.latitude, "colour": WEATHER_COLOUR}
+            | {"name": i18n.gettext("Weather year"), "group": year.name, "anchor": True}
+        )
     context["weather_history"] = weather.history(session=session)
     context["far_km"] = FAR_KM
     context["assumptions"] = assumptions.current_assumptions(session=session)
@@ -75,7 +81,7 @@ def _boundary_markers(session: Session, user: User, outside: set[int]) -> list[d
         out = marker.get("id") in outside
         markers.append(
             {**marker, "footprint": None, "colour": OUTSIDE_COLOUR if out else INSIDE_COLOUR}
-            | ({"group": label, "anchor": True} if out else {})
+            | ({"group": label} if out else {})
         )
     return markers
 

@@ -163,7 +163,7 @@ def test_the_office_uploads_a_boundary_drawn_on_the_map_and_learns_which_sites_l
     assert script is not None
     data = json.loads(script[1])
     assert data["config"]["boundary"]["coordinates"] == [SQUARE]
-    colours = {m["name"]: m["colour"] for m in data["markers"]}
+    colours = {m["name"]: m["colour"] for m in data["markers"] if "kind" not in m}
     assert colours == {"人民广场大楼": "#0f6e5a", "外滩以东": "#c0392b"}
     (event,) = _events(session, "programme")
     assert event.action == "set_boundary" and event.after == {"boundary": programme.boundary}
