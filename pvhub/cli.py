@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -305,10 +306,8 @@ def weather_set(
     yes: Annotated[bool, typer.Option("--yes", help="Confirm a file recorded over 100 km away")] = False,
 ) -> None:
     """Set the programme's weather year from FILE. Estimates are not re-run: see `pvhub estimate --all`."""
-    from sqlmodel import col, func, select
-
-    from pvhub.estimates.models import Estimate
-    from pvhub.weather import service as weather
+    from pvhub.estimates import service as estimates  # pvlib and pandas: ~2 s, for these commands only
+    from pvhub.weather import service as weather  # (as above)
 
     try:
         content = file.read_bytes()
@@ -320,8 +319,7 @@ def weather_set(
             dataset = weather.set_programme_weather(
                 session=session, actor=None, filename=file.name, content=content, confirm_far=yes
             )
-            stale_query = select(func.count()).where(col(Estimate.weather_hash) != dataset.sha256)
-            out_of_date = session.exec(stale_query).one()
+            out_of_date = estimates.out_of_date_count(session=session)
     except weather.FarLocation as exc:
         raise _fail(f"{exc.message} Pass --yes to confirm.", 2) from None
     except DomainError as exc:
@@ -340,9 +338,7 @@ def weather_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Print the programme's weather year: name, SHA-256, source, location, when it was set."""
-    from dataclasses import asdict
-
-    from pvhub.weather import service as weather
+    from pvhub.weather import service as weather  # pvlib and pandas: ~2 s, for these commands only
 
     engine = make_engine(_settings().database_url)
     with transaction(engine) as session:

@@ -92,7 +92,9 @@ def _up_to_date(config: EstimateConfig) -> Any:
     """SQL condition (on Estimate joined with its Surface): not flagged, and made under the
     configuration in force for the surface's kind. Read-only, so a job can select with it
     before its first write."""
-    stored_key = col(Estimate.assumptions)["config_key"].as_string()
+    # an estimate stored before keys were recorded has none: '' (never a key), not NULL, so that
+    # NOT(up to date) is true for it rather than unknown
+    stored_key = sa.func.coalesce(col(Estimate.assumptions)["config_key"].as_string(), "")
     same_config = [
         sa.and_(col(Surface.kind) == kind, stored_key == key) for kind, key in config.keys().items()
     ]

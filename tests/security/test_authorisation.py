@@ -44,6 +44,7 @@ from pvhub.programme.models import DemonstrationPoint
 from pvhub.register.models import Site, Surface
 from pvhub.tendering import documents as tenders_documents
 from pvhub.tendering.models import Award, AwardRun, Bid, Objection, Tender, TenderDocument
+from pvhub.weather.models import WeatherDataset
 from tests.conftest import _empty
 from tests.security.routes import Route, api_routes
 from web.app import create_app
@@ -186,6 +187,8 @@ OBJECTS: dict[str, Finder] = {
     "milestone-documents/document_id": _foreign_evidence,
     "bundling-runs/run_id": _any(BundlingRun),
     "award-runs/run_id": _any(AwardRun),
+    # the office's measured weather (only the office may compare); the demo has none: MISSING_ID
+    "measured-weather/dataset_id": _any(WeatherDataset),
 }
 MISSING_ID = 987_654_321  # where the demo has no such object at all, ask for one that does not exist
 
