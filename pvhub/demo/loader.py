@@ -20,6 +20,7 @@ from pvhub.demo.bundling import bundle_demo_district
 from pvhub.demo.construction import advance_demo_construction, designate_demo_points
 from pvhub.demo.district import DemoDistrict, DemoSurface, build_demo_district
 from pvhub.demo.tender import run_demo_tender
+from pvhub.demo.weather import load_demo_measured_weather
 from pvhub.estimates import service as estimates
 from pvhub.programme.models import Programme
 from pvhub.register.enums import BusinessModel, SurfaceKind, SurfaceStatus
@@ -77,6 +78,8 @@ def load_demo(*, session: Session, reset: bool = False, seed: int = 2026) -> Dem
     run_demo_tender(session)
     # [demo step: construction]
     advance_demo_construction(session)
+    # [demo step: measured weather]
+    load_demo_measured_weather(session, OFFICE_EMAIL)
     audit.record(
         session,
         actor=None,
