@@ -129,7 +129,10 @@ def make_user(session: Session, password_hash: str):  # type: ignore[no-untyped-
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(env="test", database_url=database_url, secret_key="t" * 40)
+    # no test reaches the internet: PVGIS is a port where nothing listens (offline, as in CI)
+    return Settings(
+        env="test", database_url=database_url, secret_key="t" * 40, pvgis_url="http://127.0.0.1:9/api/tmy"
+    )
 
 
 @pytest.fixture

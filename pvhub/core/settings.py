@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     district_name: str = "Huangpu"
     map_tile_url: str = ""
+    pvgis_url: str = Field(
+        "https://re.jrc.ec.europa.eu/api/tmy",
+        description="PVGIS's TMY service, where the office fetches a typical year (or a mirror of it)",
+    )
     map_tile_attribution: str = ""
     map_tile_crs: Literal["wgs84", "gcj02"] = "wgs84"
     session_max_age_s: int = Field(8 * 3600, gt=0)

@@ -73,7 +73,10 @@ class FarLocationOut(BaseModel):
 
     detail: str = Field(description="How far, and how to confirm")
     field: str | None = Field(description="confirm_far")
-    distance_km: float = Field(description="Distance from the programme's location, km")
+    distance_km: float | None = Field(
+        default=None,
+        description="Distance from the programme's location, km; absent when PVGIS cannot be reached",
+    )
 
 
 @router.get("/programme/weather", response_model=WeatherOverview)
@@ -120,11 +123,11 @@ def upload_weather(
     responses={409: {"model": FarLocationOut, **_FAR, "description": "Far, or PVGIS cannot be reached"}},
 )
 def fetch_pvgis_weather(
-    body: PvgisRequest, user: CurrentUser, session: SessionDep
+    body: PvgisRequest, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> WeatherSummaryOut | JSONResponse:
     """Fetch PVGIS's typical year for the programme's location and set it (office; needs the internet)."""
     try:
-        service.fetch_pvgis(session=session, actor=user, confirm_far=body.confirm_far)
+        service.fetch_pvgis(session=session, actor=user, confirm_far=body.confirm_far, url=settings.pvgis_url)
     except service.FarLocation as exc:
         return _far(exc)
     return WeatherSummaryOut(**asdict(service.current_summary(session=session)))

@@ -159,7 +159,8 @@ def upload_weather(request: Request, user: LoggedIn, session: SessionDep, form: 
 @router.post(f"{PAGE}/weather/pvgis", dependencies=[Depends(csrf.verify)])
 def fetch_pvgis(request: Request, user: LoggedIn, session: SessionDep, form: PageForm) -> Response:
     def change() -> str:
-        weather.fetch_pvgis(session=session, actor=user, confirm_far=_confirmed(form))
+        url = request.app.state.settings.pvgis_url
+        weather.fetch_pvgis(session=session, actor=user, confirm_far=_confirmed(form), url=url)
         return _weather_set(session)
 
     return _act(request, session, "weather", change)

@@ -268,3 +268,16 @@ def test_the_office_uploads_a_weather_year_confirming_a_far_one_and_a_broken_fil
     assert "office@x.cn" in history
     session.expire_all()
     assert len(session.exec(select(WeatherChoice)).all()) == 2
+
+
+def test_fetching_pvgis_offline_says_to_upload_a_file_and_changes_nothing(
+    client: TestClient, session: Session, make_user: Any
+) -> None:
+    """The tests' PVGIS address is a port where nothing listens: the server is offline."""
+    _office(client, make_user)
+    en = _post(client, "/weather/pvgis", headers=EN)
+    assert "PVGIS cannot be reached from this server (offline?): upload a file instead." in _alerts(en)
+    zh = _post(client, "/weather/pvgis", headers=ZH)
+    assert "本服务器无法连接 PVGIS（是否离线？）：请改为上传文件。" in _alerts(zh)
+    session.expire_all()
+    assert session.exec(select(WeatherChoice)).all() == []
