@@ -88,7 +88,7 @@ def load_demo_measured_weather(session: Session, office_email: str) -> int:
         return 0
     office = session.exec(select(User).where(User.email == office_email)).one()
     (y0, m0), (y1, m1) = months[0], months[-1]
-    name = f"demo-measured-weather-synthetic-{y0}-{m0:02d}_{y1}-{m1:02d}.epw"
+    name = f"demo-synthetic-{y0}{m0:02d}-{y1}{m1:02d}.epw"  # short: it heads a table column
     with TemporaryDirectory(prefix="pvhub-demo-") as tmp:
         path = write_epw(_period_weather(months), Path(tmp) / name, city="Huangpu (demo)", keep_dates=True)
         content = path.read_bytes()
