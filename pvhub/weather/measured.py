@@ -20,12 +20,8 @@ above this domain) re-estimates every grid-connected surface on it.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-import tempfile
-from dataclasses import replace
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -39,7 +35,7 @@ from pvhub.weather import service, validation
 from pvhub.weather.enums import WeatherPurpose
 from pvhub.weather.models import WeatherDataset
 from pvhub.yieldengine.period import MAX_MONTHS, first_gap, interval_bounds, is_month_start, period_months
-from pvhub.yieldengine.weather import WeatherError, WeatherYear, read_weather
+from pvhub.yieldengine.weather import WeatherYear
 
 #: The job that re-estimates the connected surfaces on a measured period (registered by
 #: :mod:`pvhub.job_kinds` with :func:`pvhub.monitoring.normalised.normalise_job`).
@@ -54,45 +50,7 @@ PERMISSION = "programme:update"
 
 def read_period(*, filename: str, content: bytes) -> WeatherYear:
     """Read an uploaded file keeping its dates, or :class:`InvalidInput` saying why (field ``file``)."""
-    _check_file(filename, content)
-    suffix = PurePath(filename).suffix.lower()
-    stem = (
-        re.sub(r"[^\w.\-]+", "_", PurePath(filename.replace("\\", "/")).stem).strip("._")[:100] or "weather"
-    )
-    with tempfile.TemporaryDirectory(prefix="pvhub-measured-") as tmp:
-        path = Path(tmp) / f"{stem}{suffix}"
-        path.write_bytes(content)
-        try:
-            year = read_weather(path, keep_dates=True)
-        except WeatherError as exc:
-            reason = str(exc).replace(str(path), filename).replace(tmp, "")
-            raise InvalidInput(
-                "{filename} cannot be read as a weather file: {reason}",
-                filename=filename,
-                reason=reason,
-                field="file",
-            ) from None
-    return replace(year, sha256=hashlib.sha256(content).hexdigest())
-
-
-def _check_file(filename: str, content: bytes) -> None:
-    if not content:
-        raise InvalidInput("{filename}: the file is empty.", filename=filename, field="file")
-    if len(content) > service.MAX_WEATHER_BYTES:
-        raise InvalidInput(
-            "{filename}: {size_mb:.1f} MB is more than the {max_mb:g} MB allowed.",
-            filename=filename,
-            size_mb=len(content) / 1e6,
-            max_mb=service.MAX_WEATHER_BYTES / 1e6,
-            field="file",
-        )
-    if PurePath(filename).suffix.lower() not in service.WEATHER_SUFFIXES:
-        raise InvalidInput(
-            "{filename}: only {suffixes} files are accepted.",
-            filename=filename,
-            suffixes=list(service.WEATHER_SUFFIXES),
-            field="file",
-        )
+    return service.read_upload(filename=filename, content=content, keep_dates=True)
 
 
 def check_period(year: WeatherYear, *, filename: str) -> tuple[tuple[int, int], ...]:

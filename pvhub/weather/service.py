@@ -102,8 +102,11 @@ class WeatherHistoryItem:
 # --- reading an upload ------------------------------------------------------------------------------
 
 
-def read_upload(*, filename: str, content: bytes) -> WeatherYear:
+def read_upload(*, filename: str, content: bytes, keep_dates: bool = False) -> WeatherYear:
     """Read an uploaded weather file (EPW, TMY3, PVGIS JSON/CSV/EPW), or :class:`InvalidInput` saying why.
+
+    ``keep_dates`` keeps the file's own dates and accepts part of a year (measured weather, see
+    :mod:`pvhub.weather.measured`); without it the file is read as a typical year.
 
     The pvlib readers need a path: the bytes are written under the file's own (sanitised) name in a
     temporary directory, so the year's label names the upload, and pvlib's complaints are passed on
@@ -115,7 +118,7 @@ def read_upload(*, filename: str, content: bytes) -> WeatherYear:
         path = Path(tmp) / safe
         path.write_bytes(content)
         try:
-            year = read_weather(path)
+            year = read_weather(path, keep_dates=keep_dates)
         except WeatherError as exc:
             reason = str(exc).replace(str(path), filename).replace(tmp, "")
             raise InvalidInput(
