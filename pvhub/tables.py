@@ -16,6 +16,7 @@ from pvhub.monitoring import models as monitoring_models
 from pvhub.notifications import models as notifications_models
 from pvhub.programme import models as programme_models
 from pvhub.register import models as register_models
+from pvhub.survey import models as survey_models
 from pvhub.tendering import models as tendering_models
 from pvhub.weather import models as weather_models
 
@@ -29,6 +30,7 @@ DOMAIN_MODELS = (
     register_models,
     estimates_models,
     bundling_models,
+    survey_models,
     tendering_models,
     construction_models,
     monitoring_models,
