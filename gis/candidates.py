@@ -266,6 +266,9 @@ def _face_id(face: Face) -> int:
 
 
 def _source(building: StockBuilding, face: Face) -> SourceRef:
+    part = building.part_sources.get(face.object_id) if face.object_id is not None else None
+    if part is not None:  # a footprint part: its own feature (or CSV line)
+        return SourceRef(object=part.object, feature=part.feature, faces=tuple(face.indices))
     return SourceRef(object=face.object_id, feature=building.source.feature, faces=tuple(face.indices))
 
 

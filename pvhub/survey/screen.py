@@ -1,0 +1,217 @@
+"""Screen a building stock without a database: derive its candidates and estimate them in one call.
+
+This is what ``pvhub survey FILE`` runs and what the survey job builds on. It imports only the pure
+parts (:mod:`gis` and :mod:`pvhub.yieldengine`), so a city can be screened anywhere.
+
+Estimation is one vectorised :func:`pvhub.yieldengine.estimate` call over every candidate (the engine
+interpolates a (tilt, azimuth) table when that is cheaper than one pvlib run per orientation). The sun
+is computed for the weather year's location; a warning says when the buildings lie more than
+:data:`FAR_WEATHER_KM` from it. Building shade arrives with the next issue (#19): until then
+``shading_loss`` and ``sky_view_factor`` are None and the unshaded yield is the yield.
+
+``min_kwh_per_kwp`` defaults to :data:`DEFAULT_MIN_KWH_PER_KWP`, the same figure as the survey's
+rules (:mod:`pvhub.survey.rules`): a surface's cost per kWh goes as one over its specific yield, so a
+candidate yielding under about 55–60 % of a well-oriented roof in the same weather (about 1,050
+kWh/kWp on the embedded Shanghai year, benchmarks/README.md) costs nearly twice as much per kWh and is
+not worth a tender. On the embedded year that keeps walls facing within about 30° of south and drops
+east and west walls (about 505 kWh/kWp), each listed as skipped with its figure; pass 0 to keep them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from pyproj import CRS, Geod
+
+from gis.candidates import Candidate, CandidateRules, SkippedPart, derive_candidates
+from gis.stock import MetricFrame, Skipped, Stock
+from pvhub.yieldengine import SURFACE_KINDS, KindAssumptions, WeatherYear, default_weather, estimate
+
+#: A candidate with a lower specific yield (kWh/kWp) is skipped; see the module docstring.
+DEFAULT_MIN_KWH_PER_KWP = 600.0
+#: Buildings farther than this from the weather year's location (km) get a warning.
+FAR_WEATHER_KM = 100.0
+SHADING_METHOD = "none (building shade arrives with issue #19)"
+_GEOD = Geod(ellps="WGS84")
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(slots=True)
+class ScreenedCandidate:
+    """A candidate and its estimate: kWp DC, kWh AC a year, kWh/kWp; shading fields None until #19."""
+
+    candidate: Candidate
+    kwp: float
+    annual_kwh: float
+    kwh_per_kwp: float
+    kwh_per_kwp_unshaded: float
+    shading_loss: float | None = None
+    sky_view_factor: float | None = None
+
+
+@dataclass
+class SurveyResult:
+    """What a survey found: the stock's building count, screened candidates, what was left out and why.
+
+    ``frame`` is the stock's metric frame, kept to print centroids in the file's own coordinates.
+    """
+
+    buildings: int
+    candidates: list[ScreenedCandidate]
+    skipped: list[Skipped]
+    warnings: list[str]
+    provenance: dict[str, Any]
+    frame: MetricFrame | None = field(default=None, repr=False)
+
+
+def survey(
+    stock: Stock,
+    *,
+    weather: WeatherYear | None = None,
+    assumptions: Mapping[str, KindAssumptions] | None = None,
+    rules: CandidateRules = CandidateRules(),
+    min_kwh_per_kwp: float = DEFAULT_MIN_KWH_PER_KWP,
+    boundary: Any = None,
+    progress: Progress | None = None,
+) -> SurveyResult:
+    """Derive and estimate the candidates of ``stock``; those under ``min_kwh_per_kwp`` are skipped."""
+    report = progress or (lambda _share, _text: None)
+    weather = weather or default_weather()
+    report(0.0, f"deriving candidates from {len(stock.buildings):,} buildings")
+    derived = derive_candidates(stock, rules, boundary=boundary)
+    cands = derived.candidates
+    report(0.5, f"estimating {len(cands):,} candidates")
+    n = len(cands)
+    kinds = np.array([c.kind for c in cands], dtype=object)
+    tilt = np.fromiter((c.tilt for c in cands), dtype=float, count=n)
+    azimuth = np.fromiter((c.azimuth for c in cands), dtype=float, count=n)
+    usable = np.fromiter((c.usable_area_m2 for c in cands), dtype=float, count=n)
+    res = estimate(kinds, tilt, azimuth, usable, weather=weather, assumptions=assumptions, method="auto")
+    report(0.9, "screening")
+    skipped = list(stock.skipped) + derived.skipped
+    screened = _screen(cands, res.capacity_kwp, res.annual_kwh, res.specific_yield, min_kwh_per_kwp, skipped)
+    warnings = list(stock.warnings) + _distance_warning(stock, weather)
+    provenance = {
+        "weather": weather.describe(),
+        "engine": {k: res.provenance[k] for k in ("engine_version", "pvlib_version", "method")},
+        "assumption_sets": res.provenance["assumption_sets"],
+        "rules": {**rules.as_dict(), "min_kwh_per_kwp": min_kwh_per_kwp},
+        "shading": SHADING_METHOD,
+    }
+    report(1.0, f"{len(screened):,} candidates, {len(skipped):,} skipped")
+    return SurveyResult(len(stock.buildings), screened, skipped, warnings, provenance, stock.frame)
+
+
+def _screen(
+    cands: list[Candidate],
+    kwp: np.ndarray,
+    kwh: np.ndarray,
+    specific: np.ndarray,
+    minimum: float,
+    skipped: list[Skipped],
+) -> list[ScreenedCandidate]:
+    out: list[ScreenedCandidate] = []
+    append = out.append
+    for c, p, e, s in zip(cands, kwp.tolist(), kwh.tolist(), specific.tolist(), strict=True):
+        if s < minimum:
+            reason = f"{c.kind} {c.id}: {s:.0f} kWh/kWp, under the minimum {minimum:g} kWh/kWp"
+            skipped.append(SkippedPart(c.source, reason, c.area_m2))
+            continue
+        append(ScreenedCandidate(c, p, e, s, s))
+    return out
+
+
+def _distance_warning(stock: Stock, weather: WeatherYear) -> list[str]:
+    """A warning when the buildings' centre lies more than FAR_WEATHER_KM from the weather's location."""
+    footprints = [b.footprint for b in stock.buildings if b.footprint is not None]
+    if not footprints:
+        return []
+    minx, miny, maxx, maxy = shapely.total_bounds(np.array(footprints, dtype=object))
+    lon, lat = (minx + maxx) / 2.0, (miny + maxy) / 2.0
+    _, _, metres = _GEOD.inv(lon, lat, weather.longitude, weather.latitude)
+    km = metres / 1000.0
+    if km <= FAR_WEATHER_KM:
+        return []
+    return [
+        f"the buildings' centre (lon {lon:.4f}, lat {lat:.4f}) lies {km:,.0f} km from where the weather year "
+        f"was recorded (lon {weather.longitude:.4f}, lat {weather.latitude:.4f}); the sun and the weather "
+        f"are those of the weather's location (pass --weather for a year recorded nearby)"
+    ]
+
+
+def totals(result: SurveyResult) -> dict[str, Any]:
+    """``{"kwp", "annual_mwh", "by_kind": {kind: {"kwp", "annual_mwh", "count"}}}``, every kind listed."""
+    by_kind = {k: {"kwp": 0.0, "annual_mwh": 0.0, "count": 0} for k in SURFACE_KINDS}
+    for s in result.candidates:
+        row = by_kind.setdefault(s.candidate.kind, {"kwp": 0.0, "annual_mwh": 0.0, "count": 0})
+        row["kwp"] += s.kwp
+        row["annual_mwh"] += s.annual_kwh / 1000.0
+        row["count"] += 1
+    for row in by_kind.values():
+        row["kwp"] = round(float(row["kwp"]), 3)
+        row["annual_mwh"] = round(float(row["annual_mwh"]), 3)
+    return {
+        "kwp": round(sum(float(r["kwp"]) for r in by_kind.values()), 3),
+        "annual_mwh": round(sum(float(r["annual_mwh"]) for r in by_kind.values()), 3),
+        "by_kind": by_kind,
+    }
+
+
+def survey_json(result: SurveyResult, *, weather: WeatherYear, wall_s: float) -> dict[str, Any]:
+    """The JSON ``pvhub survey --json`` prints (issue #18, "Command line"), key for key."""
+    return {
+        "buildings": result.buildings,
+        "weather": {
+            "name": weather.label,
+            "sha256": weather.sha256,
+            "synthetic": weather.source == "synthetic",
+        },
+        "candidates": _candidate_rows(result),
+        "skipped": [{"source": s.source.as_dict(), "reason": s.reason} for s in result.skipped],
+        "totals": totals(result),
+        "warnings": list(result.warnings),
+        "wall_s": round(float(wall_s), 3),
+    }
+
+
+def _candidate_rows(result: SurveyResult) -> list[dict[str, Any]]:
+    cands = result.candidates
+    n = len(cands)
+    x = np.fromiter((s.candidate.centroid[0] for s in cands), dtype=float, count=n)
+    y = np.fromiter((s.candidate.centroid[1] for s in cands), dtype=float, count=n)
+    z = np.fromiter((s.candidate.centroid[2] for s in cands), dtype=float, count=n)
+    decimals = 3
+    if result.frame is not None and n:
+        x, y, z = (np.asarray(a, dtype=float) for a in result.frame.to_file(x, y, z))
+        decimals = 7 if CRS.from_epsg(result.frame.source_epsg).is_geographic else 3
+    rows = []
+    for s, fx, fy, fz in zip(cands, x.tolist(), y.tolist(), z.tolist(), strict=True):
+        c = s.candidate
+        rows.append(
+            {
+                "id": c.id,
+                "building": c.building,
+                "source": c.source.as_dict(),
+                "kind": c.kind,
+                "centroid": [round(fx, decimals), round(fy, decimals), round(fz, 3)],
+                "lon": round(c.lon, 7),
+                "lat": round(c.lat, 7),
+                "z_m": round(c.z_m, 3),
+                "area_m2": round(c.area_m2, 3),
+                "usable_area_m2": round(c.usable_area_m2, 3),
+                "tilt": round(c.tilt, 3),
+                "azimuth": round(c.azimuth, 3),
+                "kwp": round(s.kwp, 3),
+                "annual_kwh": round(s.annual_kwh, 1),
+                "kwh_per_kwp": round(s.kwh_per_kwp, 1),
+                "kwh_per_kwp_unshaded": round(s.kwh_per_kwp_unshaded, 1),
+                "shading_loss": s.shading_loss,
+                "sky_view_factor": s.sky_view_factor,
+            }
+        )
+    return rows
