@@ -16,6 +16,7 @@ from pvhub.estimates import service as estimates
 from pvhub.jobs import service as jobs
 from pvhub.monitoring import normalised
 from pvhub.register.imports import jobs as import_jobs
+from pvhub.survey import service as survey
 from pvhub.tendering import awards
 from pvhub.weather import measured
 
@@ -27,3 +28,4 @@ def install() -> None:
     jobs.add_kind("award", "award:run", awards.award_job)
     jobs.add_kind(import_jobs.KIND, "site:import", import_jobs.import_job)
     jobs.add_kind(measured.NORMALISE_KIND, measured.PERMISSION, normalised.normalise_job)
+    jobs.add_kind(survey.KIND, survey.PERMISSION, survey.survey_job)

@@ -43,12 +43,17 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
             "energy:import",
             "site:create_for_others",
             "site:import",  # a register file, for any owner organisation (pvhub.register.imports.service)
+            "stock:import",  # the district's building stock (pvhub.survey.stock)
             # the office corrects survey data during review and registers for owners
             "site:update",
             "site:delete",
             "surface:create",
             "surface:update",
             "surface:submit",
+            # the survey (issue 18): run it, read the whole potential map, offer buildings to owners
+            "survey:run",
+            "survey:read",
+            "survey:offer",
         }
     ),
     Role.owner: frozenset(
@@ -62,6 +67,7 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
             "energy:import",
             # owners follow which supplier got their sites: they read published tenders (not bids)
             "tender:read_published",
+            "survey:answer",  # buildings offered to the owner's own organisation (pvhub.survey.offers)
         }
     ),
     Role.supplier: frozenset(
