@@ -97,6 +97,8 @@ class StockBuilding:
     attributes: dict[str, Any] = field(default_factory=dict)
     faces: list[Face] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
+    #: where each part came from (footprints: its feature index or CSV line), by part id
+    part_sources: dict[str, SourceRef] = field(default_factory=dict)
     lod: str | None = None
     note: str | None = None
 
