@@ -216,6 +216,7 @@ VOCABULARY = (
     N_("field.energy_kwh"),
     N_("field.reason"),
     N_("field.organisation"),
+    N_("field.organisation_id"),  # the owner a site or an import is registered for
     N_("field.active"),
     N_("field.password"),
     N_("field.email"),

@@ -156,6 +156,21 @@ def _audit(
     )
 
 
+def owner_named(*, actor: User, organisation_id: int | None) -> int:
+    """The organisation a new site (or an import) is for when the request may leave it out: the one
+    named; else an owner's own. The office must name the owner: its own organisation holds no sites,
+    so defaulting to it would only refuse later with a message about the wrong thing."""
+    if organisation_id is not None:
+        return organisation_id
+    if actor.role == Role.owner:
+        return actor.organisation_id
+    policy.require(actor, "site:create_for_others")
+    raise InvalidInput(
+        "{field} is required: choose the owner organisation the sites are registered for.",
+        field="organisation_id",
+    )
+
+
 def _owner_org(session: Session, *, actor: User, organisation_id: int | None) -> int:
     """The organisation a new site belongs to: the owner's own, or the office's choice of an owner org."""
     if actor.role == Role.owner:
@@ -164,10 +179,7 @@ def _owner_org(session: Session, *, actor: User, organisation_id: int | None) ->
             raise PermissionDenied("An owner registers sites for its own organisation only.")
         return actor.organisation_id
     policy.require(actor, "site:create_for_others")
-    if organisation_id is None:
-        raise InvalidInput(
-            "organisation_id is required: name the owner organisation.", field="organisation_id"
-        )
+    organisation_id = owner_named(actor=actor, organisation_id=organisation_id)
     org = session.get(Organisation, organisation_id)
     if org is None or org.kind != Role.owner:
         raise InvalidInput(

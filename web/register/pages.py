@@ -13,6 +13,9 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from pvhub.accounts import service as accounts
+from pvhub.core import policy
+from pvhub.core.enums import Role
 from pvhub.core.errors import DomainError, InvalidInput, Phrase
 from pvhub.core.http import SessionDep
 from pvhub.register import service as register
@@ -131,7 +134,17 @@ def export_csv(user: LoggedIn, session: SessionDep) -> Response:
 
 @router.get("/sites/new")
 def new_site_form(request: Request, user: LoggedIn, session: SessionDep) -> Response:
-    return render(request, "register/site_new.html", _site_form_context(request, user, session, {}))
+    context = _site_form_context(request, user, session, {})
+    context.update(_owner_choice(user, session))
+    return render(request, "register/site_new.html", context)
+
+
+def _owner_choice(user: Any, session: Any) -> dict[str, Any]:
+    """The owner drop-down of a new site, for whoever may register sites for others (the office):
+    its site is the chosen owner's (``SiteCreate.organisation_id``); an owner's is always its own."""
+    if not policy.can(user, "site:create_for_others"):
+        return {}
+    return {"owners": accounts.list_organisations(session=session, kind=Role.owner)}
 
 
 def _site_fields(form: FormData, values: dict[str, str], datum: str) -> dict[str, Any]:
@@ -185,16 +198,35 @@ def _site_form_context(request: Request, user: Any, session: Any, values: dict[s
 
 @router.post("/sites/new", dependencies=[Depends(csrf.verify)])
 def create_site(request: Request, user: LoggedIn, session: SessionDep, form: PageForm) -> Response:
+    """Register a site: an owner's own, or (the office) the chosen owner's; the audit log names the
+    user who registered it. A refusal shows the form again as it was filled, the message by its field."""
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     try:
         fields = _site_fields(form, values, request.app.state.settings.map_tile_crs)
-        data = bind(SiteCreate, {}, **fields)
+        # only the owner is read from the form as it is (an id, parsed by bind); the rest as above
+        chosen = {k: values[k] for k in ("organisation_id",) if k in values}
+        data = bind(SiteCreate, chosen, **fields)
         site = register.create_site(session=session, actor=user, data=data)
     except DomainError as exc:
+        session.rollback()  # a refused site leaves nothing behind
         context = _site_form_context(request, user, session, values)
-        context["error"] = i18n.error_text(exc)
-        return render(request, "register/site_new.html", context, status_code=422)
+        context.update(_owner_choice(user, session), error=i18n.error_text(exc), error_field=exc.field)
+        context["markers"] = _drawn_outline(form, request.app.state.settings.map_tile_crs)
+        return render(request, "register/site_new.html", context, status_code=exc.status_code)
     return RedirectResponse(f"/sites/{site.id}", status_code=303)
+
+
+def _drawn_outline(form: FormData, datum: str) -> list[dict[str, Any]]:
+    """The outline drawn before a refusal, as a map marker (WGS84), so the form shows it again; none
+    when it was not drawn or cannot be read (that refusal is said by the field)."""
+    try:
+        outline = _geojson(form, "footprint", datum)
+    except DomainError:
+        return []
+    if outline is None or outline.get("type") != "Polygon":
+        return []
+    lon, lat = outline["coordinates"][0][0]
+    return [{"lon": lon, "lat": lat, "footprint": outline}]
 
 
 @router.get("/sites/{site_id}/edit")
@@ -227,6 +259,7 @@ def edit_site(
         context.update(
             site=site,
             error=i18n.error_text(exc),
+            error_field=exc.field,
             markers=[{"lon": site.lon, "lat": site.lat, "footprint": site.footprint}],
         )
         return render(request, "register/site_new.html", context, status_code=422)

@@ -53,6 +53,7 @@ from pvhub.jobs import service as jobs
 from pvhub.jobs.models import Job
 from pvhub.jobs.progress import JobCancelled, Progress
 from pvhub.programme.models import Programme
+from pvhub.register import service as register
 from pvhub.register.imports import service as imports
 from pvhub.register.imports.rows import Foreign, Problem, Skip
 
@@ -96,12 +97,13 @@ def import_or_queue(
 ) -> imports.ImportReport | Job:
     """One import request, from the API or the page: a queued job when :func:`runs_as_job` says so
     (the caller starts it after the commit), else the import itself in the caller's transaction,
-    within the programme's boundary, for ``organisation_id`` or else the caller's own organisation.
+    within the programme's boundary, for ``organisation_id`` or else an owner's own organisation (the
+    office must name the owner: :func:`pvhub.register.service.owner_named`, the rule of a new site too).
     The one place that decides, so the two edges cannot differ."""
     options: dict[str, Any] = {
         "session": session,
         "actor": actor,
-        "organisation_id": organisation_id or actor.organisation_id,
+        "organisation_id": register.owner_named(actor=actor, organisation_id=organisation_id),
         "filename": filename,
         "content": content,
         "crs": crs,
