@@ -14,8 +14,10 @@ from tests.browser.test_shell import log_in
 # The demo's 30th owner organisation and its login (pvhub/demo/district.py, the last of the owners'
 # list; pvhub/demo/loader.py numbers the owners' logins in that order). No other browser test uses it.
 OWNER_EMAIL = "owner30@demo.pvhub"
-OWNER_NAME = {"zh": "上海江南创意园区发展有限公司", "en": "Shanghai Jiangnan Creative Park Development Co., Ltd."}
-SHOTS = Path("/tmp/shots")
+OWNER_NAME = {
+    "zh": "上海江南创意园区发展有限公司",
+    "en": "Shanghai Jiangnan Creative Park Development Co., Ltd.",
+}
 WORDS = {
     "zh": {"created": "已创建", "register": "登记该站点"},
     "en": {"created": "created", "register": "Register the site"},
@@ -29,9 +31,8 @@ def in_language(page: Page, base: str, lang: str, path: str) -> None:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_office_imports_and_registers_for_an_owner_who_then_sees_both_sites(
-    page: Page, live_server: str, tmp_path: Path, lang: str
+    page: Page, live_server: str, screenshot_dir: Path, tmp_path: Path, lang: str
 ) -> None:
-    SHOTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1400, "height": 1000})
     imported, registered = f"代导入大楼 {lang}", f"代登记大楼 {lang}"
     survey = tmp_path / f"for-owner-{lang}.csv"
@@ -50,7 +51,7 @@ def test_the_office_imports_and_registers_for_an_owner_who_then_sees_both_sites(
     report = page.locator("#report")
     expect(report).to_contain_text(f"{survey.name} · {WORDS[lang]['created']}")
     expect(page.locator("#error-organisation_id")).to_be_hidden()
-    page.screenshot(path=str(SHOTS / f"office-import-for-owner-{lang}.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / f"office-import-for-owner-{lang}.png"), full_page=True)
 
     in_language(page, live_server, lang, "/sites/new")
     owner = page.locator("select[name=organisation_id]")
@@ -58,7 +59,7 @@ def test_the_office_imports_and_registers_for_an_owner_who_then_sees_both_sites(
     owner.select_option(label=OWNER_NAME[lang])
     page.fill("input[name=name]", registered)
     page.fill("textarea[name=coordinates]", "121.4851, 31.2352\n121.4856, 31.2352\n121.4856, 31.2356")
-    page.screenshot(path=str(SHOTS / f"office-site-for-owner-{lang}.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / f"office-site-for-owner-{lang}.png"), full_page=True)
     page.click(f"button:has-text('{WORDS[lang]['register']}')")
     expect(page.locator("h1")).to_contain_text(registered)
 
@@ -68,4 +69,4 @@ def test_the_office_imports_and_registers_for_an_owner_who_then_sees_both_sites(
     table = page.locator("main")
     expect(table).to_contain_text(imported)
     expect(table).to_contain_text(registered)
-    page.screenshot(path=str(SHOTS / f"owner-sees-sites-{lang}.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / f"owner-sees-sites-{lang}.png"), full_page=True)
