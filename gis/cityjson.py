@@ -553,3 +553,42 @@ def is_north_facing(surface_azimuth: float, half_angle_deg: float = 45.0) -> boo
     """Tell whether an azimuth (degrees) lies within ``half_angle_deg`` of north."""
     delta = abs((surface_azimuth + 180.0) % 360.0 - 180.0)
     return delta <= half_angle_deg and not math.isnan(delta)
+
+
+# Public names for the building-stock reader (gis.stock_cityjson), which walks the same documents.
+SUPPORTED_VERSIONS = _SUPPORTED_VERSIONS
+
+
+def resolve_epsg(doc: Mapping[str, Any], crs: str | int | None) -> int:
+    """The EPSG code of a document: ``crs`` when given, else its ``metadata.referenceSystem``.
+
+    Raises
+    ------
+    CityJSONError
+        If neither names a CRS pvhub knows.
+    """
+    return _resolve_epsg(doc, crs)
+
+
+def transformed_vertices(doc: Mapping[str, Any]) -> np.ndarray:
+    """The document's vertices as an (n, 3) float array after its ``transform`` (file CRS units).
+
+    Raises
+    ------
+    CityJSONError
+        If there are none, they are not number triples, or the transform puts one beyond ±1e9.
+    """
+    return _vertices(doc)
+
+
+def surfaces(geometry: Mapping[str, Any]) -> Iterator[tuple[list[Any], Any]]:
+    """Yield (rings of vertex indices, semantic value) for each surface of a geometry, in the order
+    of its boundaries with shells and solids concatenated (a surface's index is its position).
+
+    Raises
+    ------
+    ValueError
+        If the geometry type is not a surface or solid type, or its boundaries are not nested as
+        the type needs.
+    """
+    return _faces(geometry)
