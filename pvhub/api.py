@@ -15,6 +15,7 @@ from pvhub.monitoring.api import programme, progress
 from pvhub.notifications import api as notifications
 from pvhub.programme import api as assumptions
 from pvhub.register.api import exports, imports, sites, surfaces
+from pvhub.survey import api_stock as building_stock
 from pvhub.survey import api as survey
 from pvhub.tendering.api import awards, tenders
 from pvhub.weather import api as weather
@@ -55,5 +56,6 @@ def build_router() -> APIRouter:
     router.include_router(awards.router)
     router.include_router(notifications.router)
     router.include_router(users.router)
+    router.include_router(building_stock.router)
     router.include_router(survey.router)
     return router

@@ -16,6 +16,8 @@ from pvhub.estimates import service as estimates
 from pvhub.jobs import service as jobs
 from pvhub.monitoring import normalised
 from pvhub.register.imports import jobs as import_jobs
+from pvhub.survey import stock as building_stock
+from pvhub.survey import stock_jobs
 from pvhub.survey import service as survey
 from pvhub.tendering import awards
 from pvhub.weather import measured
@@ -28,4 +30,5 @@ def install() -> None:
     jobs.add_kind("award", "award:run", awards.award_job)
     jobs.add_kind(import_jobs.KIND, "site:import", import_jobs.import_job)
     jobs.add_kind(measured.NORMALISE_KIND, measured.PERMISSION, normalised.normalise_job)
+    jobs.add_kind(stock_jobs.KIND, building_stock.PERMISSION, stock_jobs.stock_import_job)
     jobs.add_kind(survey.KIND, survey.PERMISSION, survey.survey_job)

@@ -36,7 +36,6 @@ from typing import Any
 
 import numpy as np
 import shapely
-from gis.stock_files import read_stock_file
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import insert, update
@@ -44,6 +43,7 @@ from sqlmodel import Session, col, select
 
 from gis.distance import project_points, projection_for_points
 from gis.stock import Stock, StockBuilding, StockError, StockProblem
+from gis.stock_files import read_stock_file
 from pvhub.accounts.models import User
 from pvhub.core import audit, policy
 from pvhub.core.errors import InvalidInput, NotFound, Phrase
@@ -151,7 +151,7 @@ def import_stock(
     """Import (or, with ``dry_run``, preview) a building file, all or nothing.
 
     Rows are added to ``session`` and flushed; the caller commits. ``progress`` is told each step
-    and may stop the import by raising (before anything is written).
+    before anything is written (none after) and may stop the import by raising.
     """
     check_request(actor=actor, filename=filename, datum=datum)
     sha256 = hashlib.sha256(content).hexdigest()
@@ -168,6 +168,8 @@ def import_stock(
     _describe(report, stock, places, crs)
     if not report.ok or dry_run:
         return report
+    # the last step told: a job's progress is written on a connection of its own, which SQLite's one
+    # writer would keep waiting once this transaction has written
     progress(0.6, Phrase("storing {buildings} buildings", buildings=len(stock.buildings)))
     stored = StockImport(
         name=filename[:200],
@@ -184,7 +186,6 @@ def import_stock(
     assert stored.id is not None
     report.stock_import_id = stored.id
     report.created, report.updated = _write(session, stock, stored.id, places, filename)
-    progress(0.9, "linking registered sites to buildings")
     report.linked = link_sites(session)
     audit.record(
         session,

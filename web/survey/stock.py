@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from sqlmodel import Session, col, select
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from pvhub.accounts.models import User
 from pvhub.core import policy
@@ -19,6 +19,7 @@ from pvhub.jobs.deps import StartJob
 from pvhub.jobs.models import Job
 from pvhub.survey import stock, stock_jobs
 from web import csrf
+from web.mapdata import from_display, to_display
 from web.shell import LoggedIn, base_context, follow_job
 from web.templating import render
 
@@ -90,3 +91,24 @@ def stock_upload(
     return render(
         request, "survey/stock_page.html", context, block="report", status_code=422 if failed else 200
     )
+
+
+@router.get("/survey/buildings.json")
+def buildings_for_map(
+    request: Request, session: SessionDep, bbox: Annotated[str, Query(max_length=200)]
+) -> Response:
+    """The buildings in a map's bounds, in the map's datum, for the shared map script: no names, so
+    any map (the public progress page's too) may draw them; at most :data:`stock.MAX_NEAR`."""
+    datum = request.app.state.settings.map_tile_crs
+    west, south, east, north = stock.parse_bbox(bbox)
+    if datum != "wgs84":  # the map's bounds are in the tiles' datum: the stored footprints in WGS84
+        ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+        moved = from_display({"type": "Polygon", "coordinates": [ring]}, datum) or {}
+        xs = [p[0] for p in moved["coordinates"][0]]
+        ys = [p[1] for p in moved["coordinates"][0]]
+        west, south, east, north = min(xs), min(ys), max(xs), max(ys)
+    collection = stock.buildings_near(session, (west, south, east, north), public=True)
+    if datum != "wgs84":
+        for item in collection["features"]:
+            item["geometry"] = to_display(item["geometry"], datum)
+    return JSONResponse(collection, headers={"Cache-Control": "private, max-age=60"})

@@ -75,6 +75,7 @@
       map.setView(cfg.center, data.draw ? 17 : 13);  // drawing a building needs street-level zoom
     }
     if (data.draw && map.pm) { enableDrawing(map, el, data.draw); }
+    addBuildings(map);
     var legend = L.control({ position: "bottomleft" });
     legend.onAdd = function () {
       var div = L.DomUtil.create("div", "map-legend");
@@ -83,6 +84,56 @@
       return div;
     };
     legend.addTo(map);
+  }
+
+  // The district's building stock under whatever the map shows (grey, darker when taller; neighbours
+  // outside the district lighter), fetched for the map's bounds as it moves. With no tile server the
+  // footprints are the base map. Tooltips are text nodes (height, storeys), never HTML.
+  function addBuildings(map) {
+    if (!window.fetch) { return; }
+    var pane = map.createPane("buildings");
+    pane.style.zIndex = 350;  // above tiles (200), below the sites and surfaces (overlay pane, 400)
+    var group = L.layerGroup().addTo(map);
+    var zh = document.documentElement.lang === "zh-CN";
+    var pending = null;
+    function grey(height) {
+      var h = Math.max(0, Math.min(Number(height) || 0, 200));
+      return "hsl(210, 8%, " + Math.round(78 - h / 200 * 45) + "%)";  // 78 % at the ground, 33 % at 200 m
+    }
+    function label(p) {
+      var parts = [];
+      if (p.height_m !== null && p.height_m !== undefined) { parts.push(Math.round(p.height_m) + " m"); }
+      if (p.storeys) { parts.push(zh ? p.storeys + " 层" : p.storeys + " storeys"); }
+      return parts.join(" · ");
+    }
+    function load() {
+      if (map.getZoom() < 13) { group.clearLayers(); return; }
+      var b = map.getBounds();
+      var box = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); });
+      if (pending) { pending.abort(); }
+      pending = new AbortController();
+      fetch("/survey/buildings.json?bbox=" + box.join(","), { signal: pending.signal, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (fc) {
+          if (!fc || !fc.features) { return; }
+          group.clearLayers();
+          L.geoJSON(fc, {
+            pane: "buildings",
+            style: function (f) {
+              var inside = f.properties.inside_district;
+              return { color: "#6b7580", weight: 0.5, fillColor: grey(f.properties.height_m),
+                       fillOpacity: inside ? 0.75 : 0.35, opacity: inside ? 0.8 : 0.4 };
+            },
+            onEachFeature: function (f, layer) {
+              var text = label(f.properties);
+              if (text) { layer.bindTooltip(textElement(text), { sticky: true }); }
+            }
+          }).addTo(group);
+        })
+        .catch(function () { /* an aborted or failed fetch leaves the map as it was */ });
+    }
+    map.on("moveend", load);
+    load();
   }
 
   // Drawing with Leaflet-Geoman: the last shape drawn is written, as GeoJSON, into the hidden
