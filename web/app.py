@@ -46,6 +46,8 @@ from web.register import sites as site_pages
 from web.register import surfaces as surface_pages
 from web.request_body import BodyLimit, GuardJSONBody
 from web.security_headers import SecurityHeaders, csp_template, internal_error_handler
+from web.survey import offers as survey_offer_pages
+from web.survey import pages as survey_pages
 from web.survey import stock as stock_pages
 from web.templating import build_templates
 from web.tendering import awards as tender_award_pages
@@ -97,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account_pages.router)
     app.include_router(programme_pages.router)
     app.include_router(stock_pages.router)
+    app.include_router(survey_pages.router)
+    app.include_router(survey_offer_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     validation_errors.install(app)

@@ -24,6 +24,7 @@ from pvhub.core.http import SessionDep
 from pvhub.jobs import service as jobs
 from pvhub.jobs.deps import JobStarter
 from pvhub.programme import service as programme_service
+from pvhub.survey import offers as survey_offers
 from web import csrf, i18n, import_job
 from web.templating import render
 
@@ -70,6 +71,8 @@ def base_context(request: Request, user: User | None, session: Session | None = 
         # what the templates offer is what the policy allows: ``can("tender:manage")``, never a role
         "can": partial(policy.can, user),
         "locale": i18n.current_locale(),
+        # the owner's menu shows the buildings offered to it once there are any
+        "survey_offers": survey_offers.has_offers(session, user) if (user and session) else False,
         "csrf_token": csrf.token(request),
         "map_config": {
             "center": [settings.latitude, settings.longitude],

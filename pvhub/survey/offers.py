@@ -140,6 +140,16 @@ def offers_for(*, session: Session, user: User, status: OfferStatus | None = Non
     )
 
 
+def has_offers(session: Session, user: User) -> bool:
+    """Whether an owner's organisation has been offered any building (its menu shows the offers)."""
+    if not policy.can(user, ANSWER) or policy.can(user, OFFER):
+        return False
+    found = session.exec(
+        select(BuildingOffer.id).where(BuildingOffer.organisation_id == user.organisation_id)
+    ).first()
+    return found is not None
+
+
 def offer_summary(session: Session, offers: Sequence[BuildingOffer]) -> list[dict[str, Any]]:
     """Each offer with its building and its candidates' figures (for pages and the API)."""
     out = []
