@@ -21,11 +21,12 @@ horizontal, up to 105°, is a wall (75° is the register's limit between a plan 
 an upward face below 75° is a roof; a downward face is ground when it lies at the building's base
 (within 0.5 m), else other (the underside of an overhang).
 
-Merging. Triangulated or split planes are merged back: faces of one object and one kind that share
-an edge and lie in one plane — normals within :data:`MERGE_ANGLE_DEG` (1°) of the seed face's, every
-vertex within :data:`MERGE_OFFSET_M` (5 cm) of its plane — grow from the largest face; their union
-in the plane's 2D coordinates becomes one face whose ``indices`` are the faces merged. The merged
-face lies in the seed's plane, oriented as the seed (counter-clockwise seen from outside).
+Merging. Triangulated or split planes are merged back: faces of one object and one kind that lie in
+one plane — normals within :data:`MERGE_ANGLE_DEG` (1°) of the seed face's, every vertex within
+:data:`MERGE_OFFSET_M` (5 cm) of its plane; seeds are taken largest first — and whose union in the
+plane's 2D coordinates is connected to the seed (a shared edge, or part of one at a T-junction; a
+shared corner is not enough) become one face whose ``indices`` are the faces merged. The merged face
+lies in the seed's plane, oriented as the seed (counter-clockwise seen from outside).
 
 Building values: ``footprint`` is the union of the ground faces projected to the ground (of all
 faces when there is no ground face), in WGS84; ``base_m`` the lowest vertex; ``height_m`` the
@@ -99,7 +100,6 @@ class _Surface:
     rings: list[FloatArray]  # (k, 3), not closed
     normal: FloatArray  # unit
     area: float
-    ids: list[np.ndarray]  # the rings' vertices, one index per distinct position
     kind: FaceKind = "other"
 
 
@@ -141,7 +141,7 @@ def read_cityjson_stock(doc: Mapping[str, Any], *, crs: str | int | None = None)
         raise StockError(str(exc)) from exc
     frame, metric = _frame(epsg, vertices)
     problems = [StockProblem(e.object_id, e.field, e.message) for e in errors]
-    reader = _Reader(objects, metric, vertices, frame)
+    reader = _Reader(objects, metric, frame)
     skipped: list[Skipped] = []
     buildings: list[StockBuilding] = []
     for object_id, obj in objects.items():
@@ -197,16 +197,12 @@ class _Reader:
         self,
         objects: Mapping[str, Mapping[str, Any]],
         metric: FloatArray,
-        raw: FloatArray,
         frame: MetricFrame,
     ) -> None:
         self.objects = objects
         self.metric = metric
         self.frame = frame
         self.skipped: list[Skipped] = []
-        # one index per distinct position, so faces that share an edge share its vertex indices
-        _, self.canonical = np.unique(raw, axis=0, return_inverse=True)
-        self.canonical = self.canonical.reshape(-1)
 
     def building(self, object_id: str, obj: Mapping[str, Any]) -> StockBuilding:
         part_ids = _parts(self.objects, object_id, {object_id})
@@ -283,8 +279,7 @@ class _Reader:
                 continue
             normal = vector / length
             holes = sum(abs(float(np.dot(newell_vector(h), normal))) for h in points[1:] if len(h) >= 3)
-            canonical = [self.canonical[i] for i in ids]
-            out.append(_Surface(index, semantic, points, normal, (length - holes) / 2.0, canonical))
+            out.append(_Surface(index, semantic, points, normal, (length - holes) / 2.0))
         indices = np.concatenate(used) if used else np.empty(0, dtype=np.int64)
         if len(indices):
             base = float(self.metric[indices, 2].min())
@@ -313,49 +308,14 @@ class _Reader:
             groups.setdefault((surface.kind, surface.semantic), []).append(surface)
         faces: list[Face] = []
         for (kind, semantic), group in groups.items():
-            for cluster in self._clusters(group):
-                faces.extend(_merged(object_id, kind, semantic, cluster))
+            for cluster, outline, plane in _clusters(group):
+                faces.append(_merged(object_id, kind, semantic, cluster, outline, plane))
         faces.sort(key=lambda face: face.indices[0])
         return faces
 
-    def _clusters(self, group: list[_Surface]) -> list[list[_Surface]]:
-        """Coplanar neighbours grown from the largest face (region growing against the seed's plane)."""
-        edges: dict[tuple[int, int], list[int]] = {}
-        ring_ids = [s.ids for s in group]
-        for k, ids in enumerate(ring_ids):
-            for ring in ids:
-                for a, b in zip(ring, np.roll(ring, -1), strict=True):
-                    if a != b:
-                        edges.setdefault((min(a, b), max(a, b)), []).append(k)
-        neighbours: list[set[int]] = [set() for _ in group]
-        for sharing in edges.values():
-            for k in sharing:
-                neighbours[k].update(j for j in sharing if j != k)
-        cos_limit = math.cos(math.radians(MERGE_ANGLE_DEG))
-        done = [False] * len(group)
-        clusters: list[list[_Surface]] = []
-        for seed in sorted(range(len(group)), key=lambda k: -group[k].area):
-            if done[seed]:
-                continue
-            done[seed] = True
-            normal, origin = group[seed].normal, group[seed].rings[0][0]
-            cluster, queue = [seed], [seed]
-            while queue:
-                current = queue.pop()
-                for j in neighbours[current]:
-                    if done[j] or float(np.dot(group[j].normal, normal)) < cos_limit:
-                        continue
-                    offsets = np.abs((np.concatenate(group[j].rings) - origin) @ normal)
-                    if offsets.max() > MERGE_OFFSET_M:
-                        continue
-                    done[j] = True
-                    cluster.append(j)
-                    queue.append(j)
-            clusters.append([group[k] for k in cluster])
-        return clusters
-
     def _footprint(self, faces: list[Face]) -> Polygon | MultiPolygon | None:
-        ground = [f for f in faces if f.kind == "ground"] or faces
+        # ground faces are the footprint; without them, what lies over it (walls project to lines)
+        ground = [f for f in faces if f.kind == "ground"] or [f for f in faces if f.kind != "wall"] or faces
         outlines = []
         for face in ground:
             polygon = Polygon(face.rings[0][:, :2], [r[:, :2] for r in face.rings[1:]])
@@ -392,33 +352,92 @@ def _kind(surface: _Surface, base: float) -> FaceKind:
     return "ground" if top - base <= _GROUND_BAND_M else "other"
 
 
-def _merged(object_id: str, kind: FaceKind, semantic: str | None, cluster: list[_Surface]) -> list[Face]:
-    """One face for a cluster of coplanar surfaces (the seed first), or the surfaces as they are
-    when their union in the plane is not one polygon."""
-    indices = tuple(sorted(s.index for s in cluster))
-    if len(cluster) == 1:
-        only = cluster[0]
-        return [Face(object_id, (only.index,), kind, semantic, tuple(only.rings))]
-    seed = cluster[0]
-    origin, normal = seed.rings[0][0], seed.normal
-    u = _perpendicular(normal)
-    v = np.cross(normal, u)
-    polygons = []
-    for surface in cluster:
-        flat = [np.column_stack([(r - origin) @ u, (r - origin) @ v]) for r in surface.rings]
+@dataclass(frozen=True)
+class _Plane:
+    """A face's plane with 2D axes in it (u, v, normal form a right-handed frame)."""
+
+    origin: FloatArray
+    normal: FloatArray
+    u: FloatArray
+    v: FloatArray
+
+    @classmethod
+    def of(cls, surface: _Surface) -> _Plane:
+        u = _perpendicular(surface.normal)
+        return cls(surface.rings[0][0], surface.normal, u, np.cross(surface.normal, u))
+
+    def offsets(self, surface: _Surface) -> FloatArray:
+        """Distances of the surface's vertices from the plane, m."""
+        return np.asarray(np.abs((np.concatenate(surface.rings) - self.origin) @ self.normal), dtype=float)
+
+    def polygon(self, surface: _Surface) -> BaseGeometry:
+        """The surface in the plane's 2D coordinates (repaired when its outline crosses itself)."""
+        flat = [
+            np.column_stack([(r - self.origin) @ self.u, (r - self.origin) @ self.v]) for r in surface.rings
+        ]
         polygon = Polygon(flat[0], flat[1:])
-        polygons.append(polygon if polygon.is_valid else shapely.make_valid(polygon))
-    union = shapely.union_all(polygons)
-    if not isinstance(union, Polygon):
-        union = union.buffer(1e-6, join_style="mitre").buffer(-1e-6, join_style="mitre")
-    if not isinstance(union, Polygon) or union.is_empty:
-        return [Face(object_id, (s.index,), kind, semantic, tuple(s.rings)) for s in cluster]
-    union = shapely.orient_polygons(union, exterior_cw=False)  # counter-clockwise seen along the normal
+        return polygon if polygon.is_valid else shapely.make_valid(polygon)
+
+    def lift(self, xy: FloatArray) -> FloatArray:
+        """2D plane coordinates back to 3D."""
+        return np.asarray(self.origin + xy[:, :1] * self.u + xy[:, 1:2] * self.v, dtype=float)
+
+
+def _clusters(group: list[_Surface]) -> list[tuple[list[_Surface], Polygon | None, _Plane]]:
+    """Coplanar neighbours grown from the largest face: faces within MERGE_ANGLE_DEG and
+    MERGE_OFFSET_M of the seed's plane whose union with it in the plane is connected (sharing an
+    edge, or part of one at a T-junction; touching at a corner is not enough). Each cluster comes
+    with its outline in the seed's plane (None for a face left alone)."""
+    normals = np.array([s.normal for s in group])
+    cos_limit = math.cos(math.radians(MERGE_ANGLE_DEG))
+    done = np.zeros(len(group), dtype=bool)
+    out: list[tuple[list[_Surface], Polygon | None, _Plane]] = []
+    for seed in sorted(range(len(group)), key=lambda k: -group[k].area):
+        if done[seed]:
+            continue
+        plane = _Plane.of(group[seed])
+        near = np.flatnonzero(~done & (normals @ plane.normal >= cos_limit))
+        candidates = [seed] + [
+            int(k) for k in near if k != seed and plane.offsets(group[k]).max() <= MERGE_OFFSET_M
+        ]
+        done[seed] = True
+        if len(candidates) == 1:
+            out.append(([group[seed]], None, plane))
+            continue
+        polygons = np.array([plane.polygon(group[k]) for k in candidates], dtype=object)
+        # a 0.1 mm grid nodes shared edges and T-junctions that floating point leaves a hair apart
+        union = shapely.union_all(shapely.set_precision(polygons, 1e-4))
+        pieces = [g for g in getattr(union, "geoms", [union]) if isinstance(g, Polygon) and not g.is_empty]
+        if not pieces:
+            out.append(([group[seed]], None, plane))
+            continue
+        piece = max(pieces, key=lambda g: float(g.intersection(polygons[0]).area))
+        inside = shapely.area(shapely.intersection(piece, polygons)) >= 0.5 * shapely.area(polygons)
+        inside[0] = True
+        members = [candidates[i] for i in np.flatnonzero(inside)]
+        done[members] = True
+        out.append(([group[k] for k in members], piece if len(members) > 1 else None, plane))
+    return out
+
+
+def _merged(
+    object_id: str,
+    kind: FaceKind,
+    semantic: str | None,
+    cluster: list[_Surface],
+    outline: Polygon | None,
+    plane: _Plane,
+) -> Face:
+    """One face for a cluster of coplanar surfaces: the seed's own rings when it is alone, else the
+    cluster's outline in the seed's plane, counter-clockwise seen from the side the seed faces."""
+    if outline is None:
+        only = cluster[0]
+        return Face(object_id, (only.index,), kind, semantic, tuple(only.rings))
+    oriented = shapely.orient_polygons(outline, exterior_cw=False)
     rings = tuple(
-        origin + np.asarray(ring.coords)[:-1, :1] * u + np.asarray(ring.coords)[:-1, 1:2] * v
-        for ring in (union.exterior, *union.interiors)
+        plane.lift(np.asarray(ring.coords)[:-1]) for ring in (oriented.exterior, *oriented.interiors)
     )
-    return [Face(object_id, indices, kind, semantic, rings)]
+    return Face(object_id, tuple(sorted(s.index for s in cluster)), kind, semantic, rings)
 
 
 def _perpendicular(normal: FloatArray) -> FloatArray:
