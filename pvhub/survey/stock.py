@@ -51,7 +51,7 @@ from pvhub.jobs.progress import ProgressFn
 from pvhub.programme.service import get_programme
 from pvhub.register.models import Site
 from pvhub.survey.models import Building, SiteBuilding, StockImport
-from pvhub.survey.rows import building_rows
+from pvhub.survey.rows import building_values
 
 #: The permission to import building files (the office's).
 PERMISSION = "stock:import"
@@ -336,7 +336,7 @@ def _write(
         part = Stock(
             buildings=stock.buildings[start : start + CHUNK], skipped=[], problems=[], frame=stock.frame
         )
-        rows = building_rows(
+        rows = building_values(
             part,
             stock_import_id=stock_import_id,
             subdistricts=places.subdistricts[start : start + CHUNK],
@@ -344,9 +344,8 @@ def _write(
         )
         new: list[dict[str, Any]] = []
         old: list[dict[str, Any]] = []
-        for row in rows:
-            values = row.model_dump(exclude={"id"})
-            known = earlier.get(row.source_id)
+        for values in rows:
+            known = earlier.get(values["source_id"])
             (old if known is not None else new).append(values if known is None else {**values, "id": known})
         if new:
             session.execute(insert(Building), new)
