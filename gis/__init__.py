@@ -22,4 +22,11 @@ cityjson
     CityJSON 1.1/2.0 LoD2 buildings → roof and curtain-wall candidates.
 distance
     Centroids and distance matrices in metres for the optimiser.
+stock, stock_files
+    The building stock a file describes (``Stock``), and ``read_stock_file`` for any building file.
+stock_footprints, stock_cityjson
+    Its readers: OSM-style GeoJSON/CSV footprints (extruded to prisms), CityJSON LoD1/LoD2 (faces
+    classified and coplanar faces merged).
+stock_frames
+    The metric frame of a building file (UTM for lon/lat, the file's own projected CRS).
 """

@@ -42,6 +42,7 @@ from pvhub.jobs.models import Job
 from pvhub.notifications.models import Notification
 from pvhub.programme.models import DemonstrationPoint
 from pvhub.register.models import Site, Surface
+from pvhub.survey.models import Building
 from pvhub.tendering import documents as tenders_documents
 from pvhub.tendering.models import Award, AwardRun, Bid, Objection, Tender, TenderDocument
 from pvhub.weather.models import WeatherDataset
@@ -66,6 +67,8 @@ SHARED_BY_DESIGN: dict[tuple[str, str], set[str]] = {
     # any supplier may bid on a published tender and object to a proposed award
     ("POST", "/api/v1/tenders/{tender_id}/bids"): {"supplier"},
     ("POST", "/api/v1/awards/{award_id}/objections"): {"supplier"},
+    # the building stock is the district's, nobody's own: every signed-in reader may open a building
+    ("GET", "/api/v1/buildings/{building_id}"): {"owner", "supplier"},
 }
 # Object routes anyone may read without logging in (none so far: the public page has no object routes).
 PUBLIC_BY_DESIGN: set[tuple[str, str]] = set()
@@ -189,6 +192,8 @@ OBJECTS: dict[str, Finder] = {
     "award-runs/run_id": _any(AwardRun),
     # the office's measured weather (only the office may compare); the demo has none: MISSING_ID
     "measured-weather/dataset_id": _any(WeatherDataset),
+    # a building of the demo's stock (issue #18)
+    "building_id": _any(Building),
 }
 MISSING_ID = 987_654_321  # where the demo has no such object at all, ask for one that does not exist
 
