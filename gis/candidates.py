@@ -31,7 +31,10 @@ one with shapely.
 
 from __future__ import annotations
 
+import gc
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +59,7 @@ OVERHANG_TOLERANCE_DEG = 0.5
 _EPS = 1e-6
 
 _CANOPY_TAGS = {("building", "roof"), ("man_made", "canopy"), ("covered", "yes"), ("building:part", "roof")}
+_STRUCTURE_KEYS = frozenset(("bridge", "man_made", "type", "covered", "building:part", "highway", "function"))
 _CANOPY_WORDS = ("walkway", "corridor", "skybridge", "canopy", "covered")
 
 
@@ -109,13 +113,15 @@ class CandidateRules:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Candidate:
     """One candidate surface; see the module docstring for the rules and conventions.
 
     ``centroid`` is area-weighted in the stock's metric frame; ``outline`` is WGS84 lon/lat: the roof's
     exterior ring (closed) or, for a wall band, its 2-point ground line walked with the wall on the
-    right. Slotted: a city has a million of these.
+    right. Slotted and not frozen, because a city has a million of these: a frozen dataclass costs
+    about 4 µs more per instance (every field set through ``object.__setattr__``), seconds a city.
+    Treat it as read-only all the same.
     """
 
     id: str
@@ -158,6 +164,24 @@ def derive_candidates(
     A building is inside when its footprint's centroid is (its faces' centre when it has no
     footprint); outside it is kept as a neighbour and yields one skipped entry.
     """
+    with _gc_paused():
+        return _derive(stock, rules, boundary)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a city's million candidates hold no cycles, and its
+    collections, triggered again and again as they are allocated, more than doubled the time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _derive(stock: Stock, rules: CandidateRules, boundary: BaseGeometry | None) -> CandidateSet:
     out = CandidateSet([])
     inside = _inside(stock, boundary)
     roofs: list[tuple[StockBuilding, Face, str]] = []
@@ -190,15 +214,20 @@ def derive_candidates(
 
 def structure_kind(building: StockBuilding) -> str:
     """``building``, ``corridor``, ``walkway`` or ``bridge``, from the building's attributes."""
-    attrs = {str(k).lower(): str(v).lower() for k, v in building.attributes.items() if v is not None}
-    if attrs.get("bridge", "no") != "no" or attrs.get("man_made") == "bridge":
+    attrs = building.attributes
+    if not attrs or (attrs.get("building") != "roof" and _STRUCTURE_KEYS.isdisjoint(attrs)):
+        return "building"
+
+    def tag(key: str, default: str = "") -> str:
+        value = attrs.get(key)
+        return default if value is None else str(value).lower()
+
+    if tag("bridge", "no") != "no" or tag("man_made") == "bridge" or tag("type") in ("bridge", "bridgepart"):
         return "bridge"
-    if attrs.get("type") in ("bridge", "bridgepart"):
-        return "bridge"
-    covered = any(attrs.get(k) == v for k, v in _CANOPY_TAGS)
-    covered |= attrs.get("highway") == "footway" and attrs.get("covered", "no") != "no"
-    covered |= attrs.get("type") == "buildinginstallation"
-    covered |= any(w in attrs.get("function", "") for w in _CANOPY_WORDS)
+    covered = any(tag(k) == v for k, v in _CANOPY_TAGS)
+    covered = covered or (tag("highway") == "footway" and tag("covered", "no") != "no")
+    covered = covered or tag("type") == "buildinginstallation"
+    covered = covered or any(w in tag("function") for w in _CANOPY_WORDS)
     if not covered:
         return "building"
     return "corridor" if building.min_height_m > 0 else "walkway"
@@ -266,7 +295,7 @@ def _face_id(face: Face) -> int:
 
 
 def _source(building: StockBuilding, face: Face) -> SourceRef:
-    part = building.part_sources.get(face.object_id) if face.object_id is not None else None
+    part = building.part_sources.get(face.object_id) if building.part_sources and face.object_id else None
     if part is not None:  # a footprint part: its own feature (or CSV line)
         return SourceRef(object=part.object, feature=part.feature, faces=tuple(face.indices))
     return SourceRef(object=face.object_id, feature=building.source.feature, faces=tuple(face.indices))
@@ -508,68 +537,79 @@ def _band_rectangles(
     rules: CandidateRules,
     out: CandidateSet,
 ) -> None:
+    """Band vertical rectangles with numpy; a face whose fullest band is under the minimum is
+    skipped whole (one entry, not one per storey)."""
     if not items:
         return
     mid = (g["start_xy"] + g["end_xy"]) / 2.0
-    tilt, azimuth = _true_azimuth(stock, g["unit"], mid[:, 0], mid[:, 1])
-    tilt[:] = 90.0
+    _, azimuth = _true_azimuth(stock, g["unit"], mid[:, 0], mid[:, 1])
+    height = g["zmax"] - g["zmin"]
     facing = _in_range(azimuth, rules.wall_azimuth_range)
-    for i in np.flatnonzero(~facing):
-        b, f = items[i]
+    fullest = g["width"] * np.minimum(rules.band_m, height) * rules.opaque_share
+    narrow = facing & (fullest < rules.min_area_m2)
+    skip = out.skipped.append
+    for i in np.flatnonzero(~facing).tolist():
         a = float(azimuth[i])
-        area = float(g["width"][i] * (g["zmax"][i] - g["zmin"][i]))
         reason = f"faces {_compass(a)} ({a:.0f}°): outside {_range_text(rules.wall_azimuth_range)}"
-        out.skipped.append(SkippedPart(_source(b, f), reason, area))
-    sel = np.flatnonzero(facing)
-    if not len(sel):
-        return
-    base = np.array([items[i][0].base_m for i in sel], dtype=float)
-    face, k, bottom, top = _bands(g["zmin"][sel], g["zmax"][sel], base, rules.band_m)
-    gross = g["width"][sel][face] * (top - bottom)
-    ends = np.concatenate([g["start_xy"][sel], g["end_xy"][sel]])
-    elon, elat = stock.frame.to_wgs84(ends[:, 0], ends[:, 1])
-    mlon, mlat = stock.frame.to_wgs84(mid[sel, 0], mid[sel, 1])
-    m = len(sel)
-    per_face = [
-        (items[i], _source(*items[i]), _base_id(*items[i]), ((lo0, la0), (lo1, la1)), x, y, mx, my, az)
-        for i, lo0, la0, lo1, la1, x, y, mx, my, az in zip(
-            sel.tolist(), np.asarray(elon[:m]).tolist(), np.asarray(elat[:m]).tolist(),
-            np.asarray(elon[m:]).tolist(), np.asarray(elat[m:]).tolist(), np.asarray(mlon).tolist(),
-            np.asarray(mlat).tolist(), mid[sel, 0].tolist(), mid[sel, 1].tolist(), azimuth[sel].tolist(),
-            strict=True,
+        skip(SkippedPart(_source(*items[i]), reason, float(g["width"][i] * height[i])))
+    for i in np.flatnonzero(narrow).tolist():
+        reason = (
+            f"wall {g['width'][i]:.1f} m wide: usable area at most {fullest[i]:.1f} m² a band, "
+            f"under the minimum {rules.min_area_m2:g} m²"
         )
-    ]  # fmt: skip
-    _emit_bands(
-        per_face, face.tolist(), k.tolist(), bottom.tolist(), top.tolist(), gross.tolist(), rules, out
-    )
+        skip(SkippedPart(_source(*items[i]), reason, float(g["width"][i] * height[i])))
+    sel = np.flatnonzero(facing & ~narrow)
+    if len(sel):
+        _emit_bands(
+            stock,
+            [items[i] for i in sel.tolist()],
+            {k: v[sel] for k, v in g.items()},
+            azimuth[sel],
+            rules,
+            out,
+        )
 
 
 def _emit_bands(
-    per_face: list[Any],
-    face: list[int],
-    k: list[int],
-    bottom: list[float],
-    top: list[float],
-    gross: list[float],
+    stock: Stock,
+    items: list[tuple[StockBuilding, Face]],
+    g: dict[str, FloatArray],
+    azimuth: FloatArray,
     rules: CandidateRules,
     out: CandidateSet,
 ) -> None:
-    """Candidates (or skipped parts) from bands of vertical rectangles; centre of a band is mid-width."""
-    share, minimum = rules.opaque_share, rules.min_area_m2
-    append, skip = out.candidates.append, out.skipped.append
-    for j, kk, lo, hi, g in zip(face, k, bottom, top, gross, strict=True):
-        (b, _f), src, base_id, line, x, y, mx, my, az = per_face[j]
-        usable = g * share
-        if usable < minimum or g <= 0:
-            skip(SkippedPart(src, _band_reason(kk, lo - b.base_m, hi - b.base_m, usable, minimum), g))
-            continue
-        zc = (lo + hi) / 2.0
-        append(
-            Candidate(
-                f"{base_id}/b{kk}", b.id, src, "curtain_wall", (mx, my, zc), x, y, zc - b.base_m, g, usable,
-                90.0, az, kk, (lo - b.base_m, hi - b.base_m), line,
-            )
-        )  # fmt: skip
+    """Candidates (or skipped parts) from the bands of vertical rectangles facing the sun; a band's
+    centroid is at mid-width, mid-height."""
+    m = len(items)
+    base = np.fromiter((b.base_m for b, _ in items), dtype=float, count=m)
+    face, k, bottom, top = _bands(g["zmin"], g["zmax"], base, rules.band_m)
+    gross = g["width"][face] * (top - bottom)
+    usable = gross * rules.opaque_share
+    keep = ((usable >= rules.min_area_m2) & (gross > 0)).tolist()
+    zc = (bottom + top) / 2.0
+    lo, hi, zrel = bottom - base[face], top - base[face], zc - base[face]
+    starts = np.concatenate([[0], np.cumsum(np.bincount(face, minlength=m))]).tolist()
+    mid = (g["start_xy"] + g["end_xy"]) / 2.0
+    elon, elat = stock.frame.to_wgs84(np.concatenate([g["start_xy"][:, 0], g["end_xy"][:, 0]]),
+                                      np.concatenate([g["start_xy"][:, 1], g["end_xy"][:, 1]]))  # fmt: skip
+    mlon, mlat = stock.frame.to_wgs84(mid[:, 0], mid[:, 1])
+    ends = np.stack([elon[:m], elat[:m], elon[m:], elat[m:]], axis=1).tolist()
+    per_face = zip(items, ends, np.asarray(mlon).tolist(), np.asarray(mlat).tolist(), mid.tolist(),
+                   azimuth.tolist(), starts[:-1], starts[1:], strict=True)  # fmt: skip
+    k_l, lo_l, hi_l, g_l, u_l, zc_l, zr_l = (a.tolist() for a in (k, lo, hi, gross, usable, zc, zrel))
+    append, skip, minimum = out.candidates.append, out.skipped.append, rules.min_area_m2
+    for (b, f), e, x, y, (mx, my), az, first, last in per_face:
+        src, base_id, bid, line = _source(b, f), _base_id(b, f), b.id, ((e[0], e[1]), (e[2], e[3]))
+        for t in range(first, last):
+            if not keep[t]:
+                skip(SkippedPart(src, _band_reason(k_l[t], lo_l[t], hi_l[t], u_l[t], minimum), g_l[t]))
+                continue
+            append(
+                Candidate(
+                    f"{base_id}/b{k_l[t]}", bid, src, "curtain_wall", (mx, my, zc_l[t]), x, y, zr_l[t],
+                    g_l[t], u_l[t], 90.0, az, k_l[t], (lo_l[t], hi_l[t]), line,
+                )
+            )  # fmt: skip
 
 
 def _band_reason(k: int, lo: float, hi: float, usable: float, minimum: float) -> str:

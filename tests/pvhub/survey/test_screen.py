@@ -77,3 +77,18 @@ def test_survey_json_has_the_keys_of_the_command() -> None:
     assert row["area_m2"] == pytest.approx(240.0) and row["usable_area_m2"] == pytest.approx(72.0)
     assert row["shading_loss"] is None and row["sky_view_factor"] is None
     assert {"source", "reason"} == set(doc["skipped"][0])
+
+
+def test_one_call_over_distinct_orientations_gives_what_a_call_over_every_candidate_gives() -> None:
+    turned = [(x * 0.8 - y * 0.6, x * 0.6 + y * 0.8) for x, y in SLAB]  # a second street direction
+    result = survey(stock(prism("a", SLAB, 30.0), prism("b", turned, 20.0, feature=1)), min_kwh_per_kwp=0.0)
+    cands = [s.candidate for s in result.candidates]
+    direct = estimate(
+        [c.kind for c in cands],
+        [c.tilt for c in cands],
+        [c.azimuth for c in cands],
+        [c.usable_area_m2 for c in cands],
+    )
+    assert len({(c.kind, round(c.azimuth, 6)) for c in cands}) < len(cands)
+    assert [s.kwp for s in result.candidates] == pytest.approx(direct.capacity_kwp.tolist(), rel=1e-12)
+    assert [s.annual_kwh for s in result.candidates] == pytest.approx(direct.annual_kwh.tolist(), rel=1e-9)
