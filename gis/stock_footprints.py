@@ -49,11 +49,11 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, cast
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
 from gis.chinese_crs import Datum, to_wgs84
@@ -82,6 +82,8 @@ _CHINA_LAT = (18.0, 54.0)  # as gis.validate, to recognise [lat, lon] written fo
 _CHINA_LON = (73.0, 135.0)
 _ADDRESS_KEYS = ("addr:city", "addr:district", "addr:street", "addr:housenumber")
 _GEOMETRY_COLUMNS = ("wkt", "geometry")
+_POLYGON = int(shapely.GeometryType.POLYGON)
+_MULTIPOLYGON = int(shapely.GeometryType.MULTIPOLYGON)
 
 
 @dataclass
@@ -92,10 +94,11 @@ class _Row:
     where: str  # "feature 3" / "line 4"
     id: str
     properties: Mapping[str, Any]
-    polygons: list[list[FloatArray]]  # closed (k, 2) lon/lat rings in the file's datum
+    raw: Any  # GeoJSON: the list of polygons' rings as given; CSV: the WKT text
     multi: bool
     part: bool
     geometry_field: str = "geometry"  # the property or column the outline came from
+    heights: _Heights | None = None  # read from the properties
 
 
 @dataclass
@@ -212,16 +215,22 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _prop(props: Mapping[str, Any], key: str) -> str | None:
+    """A property as text, None when absent or blank (most keys are absent: no call to _text then)."""
+    value = props.get(key)
+    return None if value is None else _text(value)
+
+
 def _not_a_building(props: Mapping[str, Any]) -> str | None:
     """Why a feature is not a building (None when it is one or a building part)."""
-    building, part = _text(props.get("building")), _text(props.get("building:part"))
-    if _text(props.get("man_made")) == "bridge":
+    building, part = _prop(props, "building"), _prop(props, "building:part")
+    if _prop(props, "man_made") == "bridge":
         return "bridge (man_made=bridge): not a candidate"
     if building is None and part in (None, "no"):
-        if _text(props.get("bridge")) not in (None, "no"):
+        if _prop(props, "bridge") not in (None, "no"):
             return "bridge: not a candidate"
-        if _text(props.get("highway")):
-            return f"highway={_text(props.get('highway'))}: not a building"
+        if _prop(props, "highway"):
+            return f"highway={_prop(props, 'highway')}: not a building"
         return "no building or building:part property: not a building"
     if building == "no" and part in (None, "no"):
         return "building=no: not a building"
@@ -258,12 +267,17 @@ def _collect_feature(index: int, feature: Any, out: _Collected) -> None:
         return
     coordinates = cast(Mapping[str, Any], geometry).get("coordinates")
     raw_polygons = [coordinates] if kind == "Polygon" else coordinates
-    polygons = _polygons(raw_polygons, where, kind == "MultiPolygon", out.problems)
-    if polygons is None:
-        return
-    part = _text(props.get("building:part")) not in (None, "no")
+    part = _prop(props, "building:part") not in (None, "no")
     out.rows.append(
-        _Row(index, where, _feature_id(feature, props, index), props, polygons, kind == "MultiPolygon", part)
+        _Row(
+            index,
+            where,
+            _feature_id(feature, props, index),
+            props,
+            raw_polygons,
+            kind == "MultiPolygon",
+            part,
+        )
     )
 
 
@@ -280,25 +294,9 @@ def _collect_csv_row(line: int, values: dict[str, str], out: _Collected) -> None
             Skipped(SourceRef(feature=line), f"{why} (give the outline as WKT in a wkt column)")
         )
         return
-    try:
-        geometry = shapely.from_wkt(values[column])
-    except shapely.errors.GEOSException as exc:
-        out.problems.append(StockProblem(where, column, f"not WKT: {str(exc).splitlines()[0]}"))
-        return
-    if not isinstance(geometry, Polygon | MultiPolygon):
-        out.skipped.append(
-            Skipped(SourceRef(feature=line), f"{geometry.geom_type}: not a footprint (Polygon, MultiPolygon)")
-        )
-        return
-    parts = list(geometry.geoms) if isinstance(geometry, MultiPolygon) else [geometry]
-    raw = [[np.asarray(r.coords) for r in (p.exterior, *p.interiors)] for p in parts]
-    polygons = _polygons(raw, where, isinstance(geometry, MultiPolygon), out.problems, column)
-    if polygons is None:
-        return
-    part = _text(values.get("building:part")) not in (None, "no")
-    row_id = _text(values.get("id")) or _text(values.get("@id")) or str(line)
-    multi = isinstance(geometry, MultiPolygon)
-    out.rows.append(_Row(line, where, row_id, values, polygons, multi, part, column))
+    part = _prop(values, "building:part") not in (None, "no")
+    row_id = _prop(values, "id") or _prop(values, "@id") or str(line)
+    out.rows.append(_Row(line, where, row_id, values, values[column], False, part, column))
 
 
 def _polygons(
@@ -450,17 +448,17 @@ def _heights(props: Mapping[str, Any], where: str, problems: list[StockProblem])
 
 
 def _address(props: Mapping[str, Any]) -> str | None:
-    full = _text(props.get("addr:full"))
+    full = _prop(props, "addr:full")
     if full:
         return full
-    parts = [t for t in (_text(props.get(k)) for k in _ADDRESS_KEYS) if t]
+    parts = [t for t in (_prop(props, k) for k in _ADDRESS_KEYS) if t]
     return " ".join(parts) or None
 
 
 def _use(props: Mapping[str, Any], part: bool) -> str | None:
-    value = _text(props.get("building:part" if part else "building"))
+    value = _prop(props, "building:part" if part else "building")
     if part and value in (None, "yes"):
-        value = _text(props.get("building"))
+        value = _prop(props, "building")
     return None if value in (None, "yes") else value
 
 
@@ -478,22 +476,154 @@ class _Ragged:
     row_offsets: np.ndarray
 
 
-def _ragged(rows: list[_Row]) -> _Ragged:
-    rings = [ring for row in rows for polygon in row.polygons for ring in polygon]
-    ring_sizes = np.fromiter((len(r) for r in rings), dtype=np.int64, count=len(rings))
-    polygon_sizes = np.fromiter(
-        (len(p) for row in rows for p in row.polygons),
-        dtype=np.int64,
-        count=sum(len(r.polygons) for r in rows),
-    )
-    row_sizes = np.fromiter((len(row.polygons) for row in rows), dtype=np.int64, count=len(rows))
-    coords = np.concatenate(rings) if rings else np.empty((0, 2))
+def _offsets(sizes: Any) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(np.asarray(sizes, dtype=np.int64))]).astype(np.int64)
+
+
+def _ragged(polygons_by_row: list[list[list[FloatArray]]]) -> _Ragged:
+    """Rows' checked rings (closed (k, 2) arrays) in one ragged array."""
+    rings = [ring for polygons in polygons_by_row for polygon in polygons for ring in polygon]
     return _Ragged(
-        coords,
-        np.concatenate([[0], np.cumsum(ring_sizes)]),
-        np.concatenate([[0], np.cumsum(polygon_sizes)]),
-        np.concatenate([[0], np.cumsum(row_sizes)]),
+        np.concatenate(rings) if rings else np.empty((0, 2)),
+        _offsets([len(r) for r in rings]),
+        _offsets([len(p) for polygons in polygons_by_row for p in polygons]),
+        _offsets([len(polygons) for polygons in polygons_by_row]),
     )
+
+
+def _select(ragged: _Ragged, keep: np.ndarray) -> _Ragged:
+    """The ragged array of the rows where ``keep`` is True."""
+    polygons_per_row = np.diff(ragged.row_offsets)
+    rings_per_polygon = np.diff(ragged.polygon_offsets)
+    points_per_ring = np.diff(ragged.ring_offsets)
+    polygon_keep = np.repeat(keep, polygons_per_row)
+    ring_keep = np.repeat(polygon_keep, rings_per_polygon)
+    return _Ragged(
+        ragged.coords[np.repeat(ring_keep, points_per_ring)],
+        _offsets(points_per_ring[ring_keep]),
+        _offsets(rings_per_polygon[polygon_keep]),
+        _offsets(polygons_per_row[keep]),
+    )
+
+
+class _Irregular(Exception):
+    """The fast path met something it does not check: the row-by-row reading will say what."""
+
+
+def _geojson_geometry(rows: list[_Row], problems: list[StockProblem]) -> tuple[list[_Row], _Ragged]:
+    """The rows' footprints as one ragged array; rows whose rings are malformed get a problem and go.
+
+    Well-formed files (lists of [lon, lat] number pairs, rings of 4+ positions) take one numpy
+    conversion of every position at once; anything else is read row by row to name the problem.
+    """
+    try:
+        return rows, _geojson_fast(rows)
+    except _Irregular:
+        pass
+    kept: list[_Row] = []
+    polygons_by_row: list[list[list[FloatArray]]] = []
+    for row in rows:
+        polygons = _polygons(row.raw, row.where, row.multi, problems)
+        if polygons is not None:
+            kept.append(row)
+            polygons_by_row.append(polygons)
+    return kept, _ragged(polygons_by_row)
+
+
+def _geojson_fast(rows: list[_Row]) -> _Ragged:
+    rings: list[Any] = []
+    polygon_sizes: list[int] = []
+    row_sizes: list[int] = []
+    for row in rows:
+        polygons = row.raw
+        if type(polygons) is not list or not polygons:
+            raise _Irregular
+        row_sizes.append(len(polygons))
+        for polygon in polygons:
+            if type(polygon) is not list or not polygon:
+                raise _Irregular
+            polygon_sizes.append(len(polygon))
+            rings.extend(polygon)
+    if any(type(ring) is not list for ring in rings):
+        raise _Irregular
+    sizes = np.fromiter((len(ring) for ring in rings), dtype=np.int64, count=len(rings))
+    if len(sizes) == 0:
+        return _Ragged(np.empty((0, 2)), _offsets([]), _offsets(polygon_sizes), _offsets(row_sizes))
+    try:
+        coords = np.array(list(chain.from_iterable(rings)))
+    except (ValueError, TypeError) as exc:  # positions of mixed lengths, or not numbers
+        raise _Irregular from exc
+    if coords.ndim != 2 or coords.shape[1] < 2 or coords.dtype.kind not in "iuf" or sizes.min() < 3:
+        raise _Irregular
+    coords = np.ascontiguousarray(coords[:, :2], dtype=float)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    ends = starts + sizes
+    unclosed = np.any(coords[starts] != coords[ends - 1], axis=1)
+    if unclosed.any():  # GeoJSON rings repeat their first position; close those that do not
+        coords = np.insert(coords, ends[unclosed], coords[starts[unclosed]], axis=0)
+        sizes = sizes + unclosed
+    if sizes.min() < 4 or sizes.max() > MAX_RING_POSITIONS:
+        raise _Irregular
+    return _Ragged(coords, _offsets(sizes), _offsets(polygon_sizes), _offsets(row_sizes))
+
+
+def _csv_geometry(
+    rows: list[_Row], problems: list[StockProblem], skipped: list[Skipped]
+) -> tuple[list[_Row], _Ragged]:
+    """The rows' WKT footprints, parsed at once; bad WKT is a problem, other geometry types skipped."""
+    texts = np.array([row.raw for row in rows], dtype=object)
+    geoms = shapely.from_wkt(texts, on_invalid="ignore") if len(texts) else np.empty(0, dtype=object)
+    types = shapely.get_type_id(geoms)
+    keep = np.zeros(len(rows), dtype=bool)
+    for i, row in enumerate(rows):
+        if geoms[i] is None:
+            problems.append(StockProblem(row.where, row.geometry_field, _wkt_problem(row.raw)))
+        elif types[i] not in (_POLYGON, _MULTIPOLYGON):
+            name = geoms[i].geom_type
+            skipped.append(
+                Skipped(SourceRef(feature=row.number), f"{name}: not a footprint (Polygon, MultiPolygon)")
+            )
+        elif geoms[i].is_empty:
+            problems.append(StockProblem(row.where, row.geometry_field, "the footprint is empty"))
+        else:
+            keep[i] = True
+            row.multi = bool(types[i] == _MULTIPOLYGON)
+    kept = [row for row, k in zip(rows, keep, strict=True) if k]
+    if not kept:
+        return kept, _ragged([])
+    kind, coords, offsets = shapely.to_ragged_array(geoms[keep], include_z=False)
+    ring_offsets, polygon_offsets = np.asarray(offsets[0], np.int64), np.asarray(offsets[1], np.int64)
+    if kind == shapely.GeometryType.MULTIPOLYGON:
+        row_offsets = np.asarray(offsets[2], dtype=np.int64)
+    else:  # all Polygons: one polygon per row
+        row_offsets = np.arange(len(kept) + 1, dtype=np.int64)
+    ragged = _Ragged(np.asarray(coords, dtype=float), ring_offsets, polygon_offsets, row_offsets)
+    big = np.diff(ragged.ring_offsets) > MAX_RING_POSITIONS
+    if big.any():
+        ring_row = np.repeat(
+            np.repeat(np.arange(len(kept)), np.diff(ragged.row_offsets)), np.diff(ragged.polygon_offsets)
+        )
+        refused = set(ring_row[big].tolist())
+        for i in sorted(refused):
+            problems.append(
+                StockProblem(
+                    kept[i].where,
+                    kept[i].geometry_field,
+                    f"a ring has more than {MAX_RING_POSITIONS} positions: simplify it",
+                )
+            )
+        mask = np.array([i not in refused for i in range(len(kept))])
+        kept = [row for row, k in zip(kept, mask, strict=True) if k]
+        ragged = _select(ragged, mask)
+    return kept, ragged
+
+
+def _wkt_problem(text: str) -> str:
+    try:
+        shapely.from_wkt(text)
+    except shapely.errors.GEOSException as exc:
+        return f"not WKT: {str(exc).splitlines()[0]}"
+    return "not WKT"
 
 
 def _coordinate_problems(rows: list[_Row], ragged: _Ragged) -> list[StockProblem]:
@@ -602,21 +732,25 @@ def _geometry_problems(rows: list[_Row], geoms: np.ndarray) -> list[StockProblem
 
 def _build(collected: _Collected, datum: Datum, source_format: str) -> Stock:
     rows, problems, skipped = collected.rows, collected.problems, collected.skipped
-    heights = [_heights(row.properties, row.where, problems) for row in rows]
+    for row in rows:
+        row.heights = _heights(row.properties, row.where, problems)
     seen: dict[str, str] = {}
     for row in rows:
         if row.id in seen:
             problems.append(StockProblem(row.where, "id", f"id {row.id!r} is also the id of {seen[row.id]}"))
         else:
             seen[row.id] = row.where
-    ragged = _ragged(rows)
+    if source_format == "csv":
+        rows, ragged = _csv_geometry(rows, problems, skipped)
+    else:
+        rows, ragged = _geojson_geometry(rows, problems)
     bad = _coordinate_problems(rows, ragged)
     if bad:
         problems.extend(bad)
         refused_rows = {problem.where for problem in bad}
-        keep = [i for i, row in enumerate(rows) if row.where not in refused_rows]
-        rows, heights = [rows[i] for i in keep], [heights[i] for i in keep]
-        ragged = _ragged(rows)
+        keep = np.array([row.where not in refused_rows for row in rows], dtype=bool)
+        rows = [row for row, k in zip(rows, keep, strict=True) if k]
+        ragged = _select(ragged, keep)
     if len(ragged.coords):
         lon, lat = to_wgs84(ragged.coords[:, 0], ragged.coords[:, 1], datum)
         ragged.coords = np.column_stack([lon, lat])
@@ -625,8 +759,9 @@ def _build(collected: _Collected, datum: Datum, source_format: str) -> Stock:
     problems.extend(_geometry_problems(rows, geoms))
     frame, metric = _frame(ragged.coords)
     refused = {problem.where for problem in problems}  # rows with a problem make no building
-    buildings = _buildings(rows, heights, geoms, ragged, metric, refused)
+    buildings = _buildings(rows, geoms, ragged, metric, refused)
     problems.sort(key=lambda problem: int(problem.where.rsplit(" ", 1)[-1]))  # in file order
+    skipped.sort(key=lambda skip: skip.source.feature or 0)
     return Stock(
         buildings=buildings,
         skipped=skipped,
@@ -648,7 +783,6 @@ def _frame(coords: FloatArray) -> tuple[MetricFrame, FloatArray]:
 
 def _buildings(
     rows: list[_Row],
-    heights: list[_Heights],
     geoms: np.ndarray,
     ragged: _Ragged,
     metric: FloatArray,
@@ -659,13 +793,14 @@ def _buildings(
     for i, row in enumerate(rows):
         if row.part and row.where not in refused:
             for key in ("building", "building_id"):
-                target = _text(row.properties.get(key))
+                target = _prop(row.properties, key)
                 if target is not None and target in ids and target != row.id:
                     parent[i] = ids[target]
                     break
     children: dict[int, list[int]] = {}
     for child, owner in parent.items():
         children.setdefault(owner, []).append(child)
+    heights = [_row_heights(row) for row in rows]
     extruder = _Extruder(rows, heights, ragged, metric)
     out: list[StockBuilding] = []
     for i, row in enumerate(rows):
@@ -673,6 +808,12 @@ def _buildings(
             continue
         out.append(_building(i, row, heights[i], geoms[i], children.get(i, []), rows, heights, extruder))
     return out
+
+
+def _row_heights(row: _Row) -> _Heights:
+    if row.heights is None:  # _build reads every row's heights first
+        raise RuntimeError(f"{row.where}: heights not read")
+    return row.heights
 
 
 def _building(
@@ -706,7 +847,7 @@ def _building(
             note = f"height {height:g} m: no 3D shape"
     if source is not None:
         attributes["height_source"] = source
-    subdistrict = _text(row.properties.get("subdistrict")) or _text(row.properties.get("addr:subdistrict"))
+    subdistrict = _prop(row.properties, "subdistrict") or _prop(row.properties, "addr:subdistrict")
     if subdistrict is not None:
         attributes["subdistrict"] = subdistrict
     return StockBuilding(
@@ -717,9 +858,9 @@ def _building(
         min_height_m=h.min_height,
         storeys=h.storeys,
         use=_use(row.properties, row.part),
-        name=_text(row.properties.get("name")),
+        name=_prop(row.properties, "name"),
         address=_address(row.properties),
-        roof_shape=_text(row.properties.get("roof:shape")),
+        roof_shape=_prop(row.properties, "roof:shape"),
         roof_height_m=h.roof_height,
         attributes=attributes,
         faces=faces,

@@ -410,3 +410,29 @@ def test_csv_points_are_skipped_and_a_csv_without_geometry_columns_is_refused() 
     assert stock.buildings == [] and "point" in stock.skipped[0].reason
     with pytest.raises(StockError, match="wkt"):
         read_csv_stock("id,building,height\na,yes,10\n")
+
+
+def test_malformed_rings_are_problems_and_the_other_features_still_read() -> None:
+    closed_3d = [[121.48, 31.23, 4.0], [121.4803, 31.23, 4.0], [121.4803, 31.2303, 4.0], [121.48, 31.23, 4.0]]
+    unclosed = square(121.49, 31.23)[:-1]
+    doc = collection(
+        feature({"building": "yes", "height": 5}, closed_3d, id="z"),
+        feature({"building": "yes", "height": 5}, unclosed, id="open"),
+        feature({"building": "yes", "height": 5}, [[121.48, 31.23], ["121.5", 31.2], [121.49, 31.24]]),
+        feature({"building": "yes", "height": 5}, [[121.48, 31.23], [121.49, 31.23], [121.48, 31.23]]),
+        feature(
+            {"building": "yes", "height": 5},
+            [[121.48, 31.23, 1.0], [121.49, 31.23], [121.49, 31.24]],
+            id="mix",
+        ),
+    )
+    stock = read_geojson_stock(doc)
+    assert [b.id for b in stock.buildings] == ["z", "open", "mix"]
+    assert [(p.where, p.field) for p in stock.problems] == [
+        ("feature 2", "geometry"),
+        ("feature 3", "geometry"),
+    ]
+    assert "number pairs" in stock.problems[0].message
+    assert "at least 3 corners" in stock.problems[1].message
+    opened = by_id(stock)["open"]
+    assert len(opened.faces) == 5  # the ring was closed: a roof and four walls
