@@ -294,15 +294,25 @@ def _face_id(face: Face) -> int:
     return face.indices[0] if face.indices else 0
 
 
+def _object(building: StockBuilding, face: Face) -> str | None:
+    """The CityJSON object a face belongs to; None for a footprint's own faces (a footprint file has
+    features, not objects: the reader names them by the building's id)."""
+    if face.object_id == building.id and building.source.object is None:
+        return None
+    return face.object_id
+
+
 def _source(building: StockBuilding, face: Face) -> SourceRef:
     part = building.part_sources.get(face.object_id) if building.part_sources and face.object_id else None
     if part is not None:  # a footprint part: its own feature (or CSV line)
         return SourceRef(object=part.object, feature=part.feature, faces=tuple(face.indices))
-    return SourceRef(object=face.object_id, feature=building.source.feature, faces=tuple(face.indices))
+    return SourceRef(
+        object=_object(building, face), feature=building.source.feature, faces=tuple(face.indices)
+    )
 
 
 def _base_id(building: StockBuilding, face: Face) -> str:
-    return f"{building.id}/{face.object_id or '-'}/{_face_id(face)}"
+    return f"{building.id}/{_object(building, face) or '-'}/{_face_id(face)}"
 
 
 # --- roofs ---------------------------------------------------------------------------------------

@@ -231,6 +231,65 @@ def yield_command(
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
 
 
+@app.command("survey")
+def survey_command(
+    file: Annotated[Path, typer.Argument(help="GeoJSON or CSV footprints, or a CityJSON LoD1/LoD2 file")],
+    crs: Annotated[
+        str | None, typer.Option("--crs", help="EPSG:N for a file that names no reference system")
+    ] = None,
+    weather: Annotated[
+        Path | None, typer.Option("--weather", help="EPW, TMY3 or PVGIS TMY (default: the embedded year)")
+    ] = None,
+    no_shading: Annotated[
+        bool, typer.Option("--no-shading", help="Leave building shade out (it is not modelled yet)")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (progress goes to stderr)")] = False,
+) -> None:
+    """Screen FILE's PV potential, roofs and facades, without a database: candidates and their yield."""
+    from time import perf_counter  # the JSON says how long the survey took
+
+    # the readers, shapely, pyproj, pvlib and pandas: a few seconds, for this command only
+    from gis.stock import StockError
+    from gis.stock_files import read_stock_file
+    from pvhub.survey import screen
+    from pvhub.yieldengine import WeatherError, default_weather, read_weather
+
+    started = perf_counter()
+    try:
+        year = read_weather(weather) if weather is not None else default_weather()
+        stock = read_stock_file(file, name=file.name, crs=crs)
+    except (StockError, WeatherError, OSError, ValueError) as exc:
+        raise _fail(str(exc), 2) from None
+    if stock.problems:
+        for problem in stock.problems[:50]:
+            typer.secho(f"{problem.where}, {problem.field}: {problem.message}", fg=typer.colors.RED, err=True)
+        raise _fail(f"{len(stock.problems)} problems in {file.name}: nothing surveyed", 2)
+
+    def progress(share: float, text: str) -> None:
+        typer.echo(f"[{share:4.0%}] {text}", err=True)
+
+    result = screen.survey(stock, weather=year, progress=progress)
+    wall_s = perf_counter() - started
+    if as_json:
+        typer.echo(json.dumps(screen.survey_json(result, weather=year, wall_s=wall_s), ensure_ascii=False))
+        return
+    _print_survey_summary(screen.totals(result), result, year.label, wall_s)
+
+
+def _print_survey_summary(totals: dict[str, Any], result: Any, weather: str, wall_s: float) -> None:
+    by_kind = ", ".join(f"{kind} {row['count']:,}" for kind, row in totals["by_kind"].items())
+    typer.echo(f"buildings: {result.buildings:,}")
+    typer.echo(f"candidates: {len(result.candidates):,} ({by_kind})")
+    typer.echo(
+        f"potential: {totals['kwp'] / 1000:,.2f} MWp, {totals['annual_mwh'] / 1000:,.2f} GWh a year "
+        f"(roofs {totals['by_kind']['roof']['kwp'] / 1000:,.2f} MWp, "
+        f"facades {totals['by_kind']['curtain_wall']['kwp'] / 1000:,.2f} MWp); weather: {weather}"
+    )
+    typer.echo(f"skipped: {len(result.skipped):,}; building shade not modelled yet; {wall_s:.1f} s")
+    for warning in result.warnings:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW)
+
+
 @app.command("export-all")
 def export_all_command(
     file: Annotated[
