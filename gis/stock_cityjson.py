@@ -148,9 +148,16 @@ def read_cityjson_stock(doc: Mapping[str, Any], *, crs: str | int | None = None)
         kind = str(obj.get("type"))
         if kind == "Building" or (kind == "BuildingPart" and not _has_building_parent(objects, obj)):
             try:
-                buildings.append(reader.building(object_id, obj))
+                building = reader.building(object_id, obj)
             except _Refused as refused:
                 problems.append(StockProblem(object_id, refused.field, refused.message))
+                continue
+            if building is None:
+                skipped.append(
+                    Skipped(SourceRef(object=object_id), f"{kind} without geometry: nothing to survey")
+                )
+            else:
+                buildings.append(building)
         elif kind == "BuildingPart":
             continue  # read with its building
         elif kind in _BRIDGE_TYPES:
@@ -204,7 +211,8 @@ class _Reader:
         self.frame = frame
         self.skipped: list[Skipped] = []
 
-    def building(self, object_id: str, obj: Mapping[str, Any]) -> StockBuilding:
+    def building(self, object_id: str, obj: Mapping[str, Any]) -> StockBuilding | None:
+        """The building with its parts' faces; None when neither it nor its parts have geometry."""
         part_ids = _parts(self.objects, object_id, {object_id})
         members = [(object_id, obj)] + [(pid, self.objects[pid]) for pid in part_ids]
         faces: list[Face] = []
@@ -219,7 +227,7 @@ class _Reader:
             used.append(indices)
             faces.extend(self._faces(member_id, member_surfaces))
         if not used or not any(len(u) for u in used):
-            raise _Refused("geometry", "the building has no usable geometry")
+            return None  # nothing to place or survey: skipped by the caller
         points = self.metric[np.unique(np.concatenate(used))]
         base, top = float(points[:, 2].min()), float(points[:, 2].max())
         self._check_place(points)

@@ -339,3 +339,20 @@ def test_not_cityjson_is_a_stock_error() -> None:
         read_cityjson_stock({"type": "FeatureCollection"})
     with pytest.raises(StockError, match="version"):
         read_cityjson_stock({"type": "CityJSON", "version": "0.9"})
+
+
+def test_a_building_without_geometry_is_skipped_not_refused() -> None:
+    doc = city(
+        {
+            "empty": {"type": "Building", "attributes": {"name": "planned"}},
+            "b": {"type": "Building", "geometry": [{"type": "Solid", "lod": "1", "boundaries": [BOX_SHELL]}]},
+        },
+        box(600000.0, 3450000.0),
+        referenceSystem="EPSG:32651",
+    )
+    stock = read_cityjson_stock(doc)
+    assert [b.id for b in stock.buildings] == ["b"]
+    assert not stock.problems
+    assert [(s.source.object, s.reason) for s in stock.skipped] == [
+        ("empty", "Building without geometry: nothing to survey")
+    ]
