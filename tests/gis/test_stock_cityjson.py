@@ -356,3 +356,17 @@ def test_a_building_without_geometry_is_skipped_not_refused() -> None:
     assert [(s.source.object, s.reason) for s in stock.skipped] == [
         ("empty", "Building without geometry: nothing to survey")
     ]
+
+
+def test_composite_solid_faces_are_numbered_across_its_solids() -> None:
+    second = [[[i + 8 for i in ring] for ring in surface] for surface in BOX_SHELL]
+    geometry = {"type": "CompositeSolid", "lod": "1", "boundaries": [[BOX_SHELL], [second]]}
+    doc = city(
+        {"b": {"type": "Building", "geometry": [geometry]}},
+        box(600000.0, 3450000.0) + box(600020.0, 3450000.0),
+        referenceSystem="EPSG:32651",
+    )
+    (building,) = read_cityjson_stock(doc).buildings
+    assert sorted(i for f in building.faces for i in f.indices) == list(range(12))
+    roofs = [f for f in building.faces if f.kind == "roof"]
+    assert [f.indices for f in roofs] == [(1,), (7,)]  # coplanar but apart: not merged
