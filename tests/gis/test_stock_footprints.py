@@ -27,7 +27,7 @@ def square(lon: float, lat: float, size: float = 0.0003) -> list[list[float]]:
     return [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
 
 
-def feature(props: dict[str, Any], ring: list[list[float]] | None = None, **extra: Any) -> dict[str, Any]:
+def feature(props: dict[str, Any], ring: list[list[Any]] | None = None, **extra: Any) -> dict[str, Any]:
     geometry = {"type": "Polygon", "coordinates": [ring or square(121.48, 31.23)]}
     return {"type": "Feature", "properties": props, "geometry": geometry, **extra}
 
