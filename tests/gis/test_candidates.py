@@ -180,3 +180,19 @@ def test_ids_are_stable_across_runs() -> None:
     first = [c.id for c in derive_candidates(s).candidates]
     assert first == [c.id for c in derive_candidates(s).candidates]
     assert len(set(first)) == len(first)
+
+
+def test_a_roof_with_a_courtyard_loses_the_courtyard_and_a_setback_round_it() -> None:
+    outer = np.array(
+        [(X0, Y0, 12), (X0 + 30, Y0, 12), (X0 + 30, Y0 + 30, 12), (X0, Y0 + 30, 12)], dtype=float
+    )
+    hole = np.array(
+        [(X0 + 10, Y0 + 10, 12), (X0 + 10, Y0 + 20, 12), (X0 + 20, Y0 + 20, 12), (X0 + 20, Y0 + 10, 12)]
+    )
+    b = StockBuilding(
+        "c", SourceRef(object="C"), None, faces=[Face("C", (0,), "roof", "RoofSurface", (outer, hole))]
+    )
+    [roof] = derive_candidates(stock(b), CandidateRules(roof_setback_m=1.0)).candidates
+    assert roof.area_m2 == pytest.approx(900.0 - 100.0)
+    assert roof.usable_area_m2 == pytest.approx(28.0 * 28.0 - 12.0 * 12.0)
+    assert roof.centroid[0] == pytest.approx(X0 + 15.0) and roof.centroid[2] == pytest.approx(12.0)
