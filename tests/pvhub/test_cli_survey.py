@@ -199,3 +199,14 @@ def test_zurich_triangulated_roofs_come_out_as_planes_whose_areas_add_up() -> No
     assert code == 0, err
     pitched = [c for c in json.loads(out)["candidates"] if c["kind"] == "roof" and c["tilt"] > 5]
     assert pitched and all(0 < c["tilt"] < 60 for c in pitched)
+
+
+@needs_data
+def test_a_file_without_a_reference_system_needs_crs() -> None:
+    code, out, err = survey(str(DATA / "rotterdam_subset.json"), "--json")
+    assert code == 2 and out == "" and "--crs EPSG:7415" in err
+    code, out, err = survey(str(DATA / "rotterdam_subset.json"), "--crs", "EPSG:7415", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert {c["kind"] for c in doc["candidates"]} == {"roof", "curtain_wall"}
+    assert all(c["source"]["object"] for c in doc["candidates"])  # CityJSON objects by id
