@@ -27,6 +27,7 @@ from pvhub.estimates import service as estimates
 from pvhub.jobs import service as jobs
 from pvhub.notifications import mail_outbox
 from pvhub.register.imports import jobs as import_jobs
+from pvhub.survey import service as survey
 from pvhub.tendering import handover, tenders
 from web import pages, shell, validation_errors
 from web.accounts import pages as account_pages
@@ -137,6 +138,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     confirmed awards that have none (a database written while construction still started on the
     first read); with SMTP configured, run the e-mail outbox until shutdown."""
     jobs.recover_interrupted(app.state.engine)
+    survey.start_queued_on_start(app.state.engine)  # the demo's survey runs once the app is up
     import_jobs.remove_orphaned_uploads_on_start(app.state.engine, app.state.settings.data_dir)
     estimates.flag_outdated_estimates_on_start(app.state.engine)
     tenders.open_due_in_transaction(app.state.engine)  # bids open at the deadline with no request since

@@ -20,6 +20,7 @@ from pvhub.demo.bundling import bundle_demo_district
 from pvhub.demo.construction import advance_demo_construction, designate_demo_points
 from pvhub.demo.district import DemoDistrict, DemoSurface, build_demo_district
 from pvhub.demo.stock import load_demo_stock
+from pvhub.demo.survey import load_demo_survey
 from pvhub.demo.tender import run_demo_tender
 from pvhub.demo.weather import load_demo_measured_weather
 from pvhub.estimates import service as estimates
@@ -83,6 +84,8 @@ def load_demo(*, session: Session, reset: bool = False, seed: int = 2026) -> Dem
     load_demo_measured_weather(session, OFFICE_EMAIL)
     # [demo step: building stock] the district's buildings around the sites, each site linked to its own
     load_demo_stock(session, district, OFFICE_EMAIL)
+    # [demo step: survey] one building offered to owner01 now; the whole district surveyed after start-up
+    load_demo_survey(session, OFFICE_EMAIL)
     audit.record(
         session,
         actor=None,

@@ -14,16 +14,18 @@ the candidates once shading from the stock comes (issue #19); until then the sha
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from pvhub.accounts.models import User
 from pvhub.core import audit, policy
+from pvhub.core.db import transaction
 from pvhub.core.enums import RunStatus
 from pvhub.core.errors import Conflict, Phrase
 from pvhub.estimates.config import current_config
@@ -68,6 +70,41 @@ def request_survey(*, session: Session, actor: User) -> Job:
     return jobs.submit(session=session, actor=actor, kind=KIND, parameters={})
 
 
+#: The ``worker`` of a survey queued for the next app process to start (``pvhub demo`` queues one, so
+#: ``make run`` starts at once and the survey runs after start-up). No process has this id, and
+#: :func:`pvhub.jobs.service.recover_interrupted` takes a worker it cannot place on this host for a
+#: live one elsewhere, so the job waits for :func:`start_queued_on_start`.
+ON_START = "on-start"
+
+
+def queue_for_start(*, session: Session) -> Job:
+    """Queue a survey (as the system) that the next app process to start runs (the demo's)."""
+    # a Job row of its own rather than jobs.submit: the command line that loads the demo runs no jobs
+    # and has no job kinds installed (pvhub.job_kinds), and the system needs no permission
+    job = Job(
+        kind=KIND, parameters={}, created_by_id=None, message="queued until the app starts", worker=ON_START
+    )
+    session.add(job)
+    session.flush()
+    audit.record(session, actor=None, entity="job", entity_id=job.id, action="submit", after={"kind": KIND})
+    return job
+
+
+def start_queued_on_start(engine: Engine) -> list[int]:
+    """Take the surveys queued for start-up and run them in this process (app start-up); their ids."""
+    with transaction(engine) as session:
+        waiting = session.exec(
+            select(Job).where(Job.kind == KIND, Job.status == RunStatus.queued, Job.worker == ON_START)
+        ).all()
+        for job in waiting:
+            job.worker = jobs.worker_id()
+            session.add(job)
+        ids = [job.id for job in waiting if job.id is not None]
+    for job_id in ids:
+        jobs.start(engine, job_id)
+    return ids
+
+
 def survey_job(session: Session, parameters: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
     """The job function of :data:`KIND`: run the survey and summarise it."""
     del parameters  # a survey takes everything from the stock and the programme's configuration
@@ -101,10 +138,18 @@ def run_survey(
     rules: SurveyRules = DEFAULT_RULES,
     job_id: int | None = None,
     started_by_id: int | None = None,
+    building_ids: Sequence[int] | None = None,
 ) -> SurveyRun:
-    """Survey the buildings inside the district and store the result (the caller's transaction)."""
+    """Survey the buildings inside the district and store the result (the caller's transaction).
+
+    ``building_ids`` surveys only those buildings (and touches no other building's candidates): the
+    demo surveys the one building it offers at once and leaves the district to the job.
+    """
     progress(0.02, Phrase("reading the building stock"))
-    buildings = list(session.exec(select(Building).where(col(Building.inside_district))).all())
+    query = select(Building).where(col(Building.inside_district))
+    if building_ids is not None:
+        query = query.where(col(Building.id).in_(list(building_ids)))
+    buildings = list(session.exec(query).all())
     config = current_config(session=session).with_overrides(weather=weather)
     progress(0.05, Phrase("reading the weather year"))
     year = config.weather()
@@ -121,7 +166,7 @@ def run_survey(
     session.add(run)
     session.flush()
     assert run.id is not None
-    _store_candidates(session, buildings, screened, run.id)
+    _store_candidates(session, screened, run.id, None if building_ids is None else {b.id for b in buildings})
     for building in buildings:
         building.survey_skipped = screened.skipped.get(building.id or 0, [])
         session.add(building)
@@ -177,8 +222,9 @@ def _screen_all(
             found = by_source.get(str(item.candidate.building))
             if found is not None and found.id is not None:
                 out.rows[(found.id, str(item.candidate.id))] = _candidate_values(item)
+        owner_of = _owners(group)
         for skipped in result.skipped:
-            owner = _skipped_building(skipped.source, group)
+            owner = owner_of(skipped.source)
             if owner is not None and owner.id is not None:
                 out.skipped[owner.id].append({"source": skipped.source.as_dict(), "reason": skipped.reason})
         out.warnings.extend(result.warnings)
@@ -187,16 +233,21 @@ def _screen_all(
     return out
 
 
-def _skipped_building(source: Any, group: Sequence[Building]) -> Building | None:
-    """The building a skipped object or face belongs to (its feature, its id or one of its parts)."""
-    for building in group:
-        if source.feature is not None and building.source_feature == source.feature:
-            return building
-        if source.object is not None and (
-            building.source_id == source.object or source.object in building.attributes.get("parts", [])
-        ):
-            return building
-    return None
+def _owners(group: Sequence[Building]) -> Callable[[Any], Building | None]:
+    """Find the building a skipped object or face belongs to: its feature, its id or one of its parts
+    (dictionaries, so thousands of skipped faces cost no scan of the stock each)."""
+    by_feature = {b.source_feature: b for b in group if b.source_feature is not None}
+    by_object = {b.source_id: b for b in group}
+    for b in group:
+        for part in b.attributes.get("parts", []) if isinstance(b.attributes.get("parts"), list) else []:
+            by_object.setdefault(str(part), b)
+
+    def owner(source: Any) -> Building | None:
+        if source.feature is not None and source.feature in by_feature:
+            return by_feature[source.feature]
+        return by_object.get(source.object) if source.object is not None else None
+
+    return owner
 
 
 def _candidate_values(item: Any) -> dict[str, Any]:
@@ -233,36 +284,51 @@ def _outline(points: Sequence[tuple[float, float]]) -> dict[str, Any] | None:
     return {"type": "LineString", "coordinates": coords} if len(coords) >= 2 else None
 
 
+#: Rows per bulk INSERT or UPDATE (well within every database's limit on parameters per statement).
+_CHUNK = 2_000
+
+
 def _store_candidates(
-    session: Session, buildings: Sequence[Building], screened: _Screened, run_id: int
+    session: Session, screened: _Screened, run_id: int, only: set[int | None] | None
 ) -> None:
-    """Upsert the unconfirmed candidates by (building, key); confirmed ones are left alone."""
+    """Upsert the unconfirmed candidates by (building, key) in bulk; confirmed ones are left alone.
+
+    ``only``: the buildings surveyed, when not all of them were (no other building's rows change).
+    """
     offered = set(
         session.exec(
             select(BuildingOffer.building_id).where(BuildingOffer.status == OfferStatus.offered)
         ).all()
     )
-    existing = {(c.building_id, c.key): c for c in session.exec(select(SurveyCandidate)).all()}
+    c = SurveyCandidate
+    query = select(c.id, c.building_id, c.key, c.status)
+    if only is not None:
+        query = query.where(col(c.building_id).in_([i for i in only if i is not None]))
+    existing = {
+        (building_id, key): (cid, status) for cid, building_id, key, status in session.exec(query).all()
+    }
     now = datetime.now(UTC)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for (building_id, key), values in screened.rows.items():
-        row = existing.get((building_id, key))
-        if row is not None and row.status == CandidateStatus.confirmed:
-            continue
-        if row is None:
-            row = SurveyCandidate(building_id=building_id, key=key, **values)
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
-        row.survey_run_id, row.computed_at = run_id, now
-        row.status = CandidateStatus.offered if building_id in offered else CandidateStatus.unclaimed
-        session.add(row)
+        status = CandidateStatus.offered if building_id in offered else CandidateStatus.unclaimed
+        row = {**values, "survey_run_id": run_id, "computed_at": now, "status": status}
+        found = existing.get((building_id, key))
+        if found is None:
+            inserts.append({"building_id": building_id, "key": key, **row})
+        elif found[1] != CandidateStatus.confirmed:
+            updates.append({"id": found[0], **row})
     stale = [
-        row.id
-        for (building_id, key), row in existing.items()
-        if row.status != CandidateStatus.confirmed and (building_id, key) not in screened.rows
+        cid
+        for (building_id, key), (cid, status) in existing.items()
+        if status != CandidateStatus.confirmed and (building_id, key) not in screened.rows
     ]
-    for start in range(0, len(stale), 5000):
-        session.exec(delete(SurveyCandidate).where(col(SurveyCandidate.id).in_(stale[start : start + 5000])))
+    for start in range(0, len(stale), _CHUNK):
+        session.exec(delete(c).where(col(c.id).in_(stale[start : start + _CHUNK])))
+    for start in range(0, len(updates), _CHUNK):
+        session.execute(update(c), updates[start : start + _CHUNK])
+    for start in range(0, len(inserts), _CHUNK):
+        session.execute(insert(c), inserts[start : start + _CHUNK])
     session.flush()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
@@ -273,3 +275,36 @@ def test_offers_refused_with_the_reason(session: Session, make_user) -> None:
         .where(SurveyCandidate.status == CandidateStatus.offered)
     ).one()
     assert count == 0
+
+
+def test_a_survey_queued_for_start_up_waits_and_then_runs(engine: Engine, session: Session) -> None:
+    seed_stock(session, n=2, neighbours=0)
+    job = survey.queue_for_start(session=session)
+    session.commit()
+    # a restart's recovery does not take it for a job whose process died
+    jobs.recover_interrupted(engine)
+    session.expire_all()
+    waiting = session.get(Job, job.id)
+    assert waiting is not None and waiting.status == "queued"
+    started = survey.start_queued_on_start(engine)
+    assert started == [job.id]
+    for _ in range(300):
+        session.expire_all()
+        done = session.get(Job, job.id)
+        if done is not None and done.status not in ("queued", "running"):
+            break
+        time.sleep(0.1)
+    assert done is not None
+    assert done.status == "succeeded", done.error
+    assert survey.start_queued_on_start(engine) == []  # taken once
+
+
+def test_a_survey_of_some_buildings_leaves_the_others_alone(session: Session) -> None:
+    buildings = seed_stock(session, n=3, neighbours=0)
+    survey.run_survey(session=session)
+    session.commit()
+    before = {c.id: c.computed_at for c in _candidates(session) if c.building_id != buildings[0].id}
+    survey.run_survey(session=session, building_ids=[buildings[0].id or 0])
+    session.commit()
+    after = {c.id: c.computed_at for c in _candidates(session) if c.building_id != buildings[0].id}
+    assert after == before and before
