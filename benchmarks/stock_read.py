@@ -121,9 +121,11 @@ def write(text: str) -> None:
     path = Path(__file__).with_name("README.md")
     readme = path.read_text()
     pattern = re.compile(rf"{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.DOTALL)
-    readme = (
-        pattern.sub(lambda _: text.rstrip("\n"), readme) if pattern.search(readme) else readme + "\n" + text
-    )
+    if pattern.search(readme):
+        # the section keeps its table's newline; the next section's "\n## " then leaves a blank line
+        readme = pattern.sub(lambda _: text.rstrip("\n") + "\n", readme)
+    else:
+        readme = readme + "\n" + text
     path.write_text(readme if readme.endswith("\n") else readme + "\n")
 
 
