@@ -42,7 +42,7 @@ from pvhub.jobs.models import Job
 from pvhub.notifications.models import Notification
 from pvhub.programme.models import DemonstrationPoint
 from pvhub.register.models import Site, Surface
-from pvhub.survey.models import Building
+from pvhub.survey.models import Building, BuildingOffer
 from pvhub.tendering import documents as tenders_documents
 from pvhub.tendering.models import Award, AwardRun, Bid, Objection, Tender, TenderDocument
 from pvhub.weather.models import WeatherDataset
@@ -70,8 +70,11 @@ SHARED_BY_DESIGN: dict[tuple[str, str], set[str]] = {
     # the building stock is the district's, nobody's own: every signed-in reader may open a building
     ("GET", "/api/v1/buildings/{building_id}"): {"owner", "supplier"},
 }
-# Object routes anyone may read without logging in (none so far: the public page has no object routes).
-PUBLIC_BY_DESIGN: set[tuple[str, str]] = set()
+# Object routes anyone may read without logging in.
+PUBLIC_BY_DESIGN: set[tuple[str, str]] = {
+    # the public potential map's drill-down: a building's candidates, without owner status (issue #18)
+    ("GET", "/api/v1/survey/buildings/{building_id}/candidates"),
+}
 # Reads the office is refused by design (everything else it reads, which shows the probes are well formed).
 OFFICE_CANNOT_READ = {
     ("GET", "/api/v1/tenders/{tender_id}/receipts"): "a supplier's own bid receipts",
@@ -194,6 +197,10 @@ OBJECTS: dict[str, Finder] = {
     "measured-weather/dataset_id": _any(WeatherDataset),
     # a building of the demo's stock (issue #18)
     "building_id": _any(Building),
+    # a building offered to another owner organisation (the demo offers one to owner01's)
+    "offer_id": lambda s, a: _first(
+        s, select(BuildingOffer.id).where(BuildingOffer.organisation_id != a.org).order_by(BuildingOffer.id)
+    ),
 }
 MISSING_ID = 987_654_321  # where the demo has no such object at all, ask for one that does not exist
 
