@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -120,3 +121,23 @@ def test_the_owner_confirms_one_and_declines_one(client: TestClient, session: Se
     client.cookies.set("lang", "en")
     english = client.get("/survey/offers", headers=EN)
     assert "Confirmed" in english.text and "Declined" in english.text and "另有安排" in english.text
+
+
+def test_the_office_runs_the_survey_and_follows_it_on_the_job_page(
+    client: TestClient, session: Session, make_user
+) -> None:
+    make_user("office@pages.test", Role.office)
+    seed_stock(session, n=3, neighbours=0)
+    login(client, "office@pages.test")
+    client.cookies.set("lang", "en")
+    token = csrf_of(client.get("/survey", headers=EN).text)
+    started = client.post("/survey/run", data={"csrf_token": token}, headers=EN, follow_redirects=False)
+    assert started.status_code == 303 and started.headers["location"].startswith("/jobs/")
+    for _ in range(300):
+        page = client.get(started.headers["location"], headers=EN)
+        if 'id="survey-result"' in page.text:
+            break
+        time.sleep(0.1)
+    assert "candidate surfaces on 3 buildings" in page.text and 'href="/survey"' in page.text
+    client.cookies.set("lang", "zh_CN")
+    assert "个候选表面" in client.get(started.headers["location"], headers=ZH).text
