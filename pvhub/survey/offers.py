@@ -244,7 +244,8 @@ def _site_data(building: Building) -> SiteCreate:
 def _surface_data(site_id: int, candidate: SurveyCandidate) -> SurfaceCreate:
     """A candidate as a surveyed draft surface (tilt, azimuth and areas as the survey measured them)."""
     kind = SurfaceKind(candidate.kind)
-    label = f"{kind.value} {candidate.storey}" if candidate.storey is not None else kind.value
+    # a name in no one language (the register shows the kind beside it): storey and facing of a band
+    label = f"{candidate.storey}F · {candidate.azimuth_deg:.0f}°" if candidate.storey is not None else ""
     gross = max(candidate.gross_area_m2, 0.01)
     return SurfaceCreate(
         site_id=site_id,
