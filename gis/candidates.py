@@ -4,7 +4,8 @@ Pure: takes a :class:`gis.stock.Stock`, returns plain dataclasses. What a candid
 
 * **Roofs** — every roof face not steeper than ``max_roof_tilt_deg``, flat or pitched (pitched planes
   come from LoD2). Usable area is the plane shrunk inward by ``roof_setback_m``, measured in the
-  plane's own 2D coordinates, so a pitched plane keeps its true (sloped) area. *North rule*: a pitched
+  plane's own 2D coordinates, so a pitched plane keeps its true (sloped) area, and at most
+  ``roof_usable_ratio`` of the gross area (plant and access the file does not show). *North rule*: a pitched
   plane steeper than :data:`NORTH_ROOF_TILT_DEG` must face within ``wall_azimuth_range`` as a wall
   must; a steep north-facing plane is skipped with that reason (a flat or gently pitched roof faces
   the sky whatever its azimuth, and the minimum specific yield of the survey screens the rest).
@@ -72,6 +73,12 @@ class CandidateRules:
     included, at 0.70 for public buildings in Shanghai's climate zone (hot summer, cold winter), so at
     least 30 % of a facade is opaque. ``wall_azimuth_range`` is inclusive, in true azimuths (pvlib);
     a range with ``lo > hi`` wraps through north. ``min_area_m2`` applies to the usable area.
+
+    ``roof_usable_ratio`` caps a roof's usable area at that share of its gross area: a building file
+    shows no plant rooms, stair heads, water tanks or access paths, and a roof loses them as well as
+    its edge setback. 0.70 is the register's own ratio for a roof entered without geometry
+    (``pvhub.register.geometry.DEFAULT_USABLE_RATIO``; a pure library cannot import it), so a roof
+    gets the same capacity whether the survey found it or an owner typed it.
     """
 
     min_area_m2: float = 10.0
@@ -81,6 +88,7 @@ class CandidateRules:
     wall_azimuth_range: tuple[float, float] = (90.0, 270.0)
     roof_setback_m: float = DEFAULT_SETBACK_M["roof"]
     max_roof_tilt_deg: float = 60.0
+    roof_usable_ratio: float = 0.70
 
     def __post_init__(self) -> None:
         if self.min_area_m2 < 0 or self.roof_setback_m < 0:
@@ -91,6 +99,8 @@ class CandidateRules:
             raise ValueError(f"storey_height_m must be > 0, got {self.storey_height_m}")
         if not 0.0 <= self.opaque_share <= 1.0:
             raise ValueError(f"opaque_share must be within [0, 1], got {self.opaque_share}")
+        if not 0.0 < self.roof_usable_ratio <= 1.0:
+            raise ValueError(f"roof_usable_ratio must be within (0, 1], got {self.roof_usable_ratio}")
         if not 0.0 <= self.max_roof_tilt_deg <= 90.0:
             raise ValueError(f"max_roof_tilt_deg must be within [0, 90], got {self.max_roof_tilt_deg}")
 
@@ -109,6 +119,7 @@ class CandidateRules:
             "wall_azimuth_range": list(self.wall_azimuth_range),
             "roof_setback_m": self.roof_setback_m,
             "max_roof_tilt_deg": self.max_roof_tilt_deg,
+            "roof_usable_ratio": self.roof_usable_ratio,
             "north_roof_tilt_deg": NORTH_ROOF_TILT_DEG,
         }
 
@@ -391,7 +402,7 @@ def _roof_candidates(
         if rules.roof_setback_m > 0
         else polys
     )
-    usable = shapely.area(usable_geom)
+    usable = np.minimum(shapely.area(usable_geom), rules.roof_usable_ratio * gross)
     c2 = shapely.centroid(polys)
     cu = np.nan_to_num(shapely.get_x(c2))
     cv = np.nan_to_num(shapely.get_y(c2))
@@ -433,7 +444,8 @@ def _roof_reason(
             f"steeper than {NORTH_ROOF_TILT_DEG:g}° and outside {_range_text(rules.wall_azimuth_range)}"
         )
     if usable < rules.min_area_m2:
-        setback = f"after the {rules.roof_setback_m:g} m setback"
+        share = f"{rules.roof_usable_ratio:.0%}"
+        setback = f"after the {rules.roof_setback_m:g} m setback, at most {share} of the roof"
         return f"usable area {usable:.1f} m² {setback}: under the minimum {rules.min_area_m2:g} m²"
     return None
 

@@ -76,7 +76,8 @@ def test_convergence_turns_grid_azimuths_into_true_ones() -> None:
 
 
 def test_roof_usable_area_after_the_setback() -> None:
-    result = derive_candidates(stock(prism("b1", SQUARE_20, 6.0)), CandidateRules(roof_setback_m=1.0))
+    rules = CandidateRules(roof_setback_m=1.0, roof_usable_ratio=1.0)
+    result = derive_candidates(stock(prism("b1", SQUARE_20, 6.0)), rules)
     roof = by_face(result.candidates, 0)[0]
     assert roof.kind == "roof" and roof.area_m2 == pytest.approx(400.0)
     assert roof.usable_area_m2 == pytest.approx(18.0 * 18.0)
@@ -86,12 +87,23 @@ def test_roof_usable_area_after_the_setback() -> None:
     assert roof.lon == pytest.approx(121.49, abs=3e-4) and roof.lat == pytest.approx(31.23, abs=3e-4)
 
 
+def test_a_roof_keeps_at_most_the_plant_share_of_its_area() -> None:
+    # 18 x 18 m = 324 m² inside a 1 m setback, but plant and access take their share: 0.7 x 400 m²
+    result = derive_candidates(stock(prism("b1", SQUARE_20, 6.0)), CandidateRules(roof_setback_m=1.0))
+    assert by_face(result.candidates, 0)[0].usable_area_m2 == pytest.approx(280.0)
+    narrow = derive_candidates(stock(prism("b1", SQUARE_20, 6.0)), CandidateRules(roof_setback_m=4.0))
+    assert by_face(narrow.candidates, 0)[0].usable_area_m2 == pytest.approx(12.0 * 12.0)  # setback binds
+
+
 def test_a_small_roof_under_the_minimum_is_skipped_with_the_reason() -> None:
     tiny = [(0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 4.0)]  # 16 m², 9 m² after 0.5 m setback
     result = derive_candidates(stock(prism("hut", tiny, 3.0)))
     assert result.candidates == []
     roof = [s for s in result.skipped if s.source.faces == (0,)]
-    assert "usable area 9.0 m² after the 0.5 m setback: under the minimum 10 m²" in roof[0].reason
+    assert (
+        "usable area 9.0 m² after the 0.5 m setback, at most 70% of the roof: under the minimum 10 m²"
+        in roof[0].reason
+    )
 
 
 def test_l_shaped_building_walls_each_banded() -> None:
@@ -131,7 +143,7 @@ def test_pitched_roof_planes_use_their_true_area_and_north_rule() -> None:
         Face("R", (1,), "roof", "RoofSurface", (north,)),
     ]
     b = StockBuilding("p", SourceRef(object="R"), None, faces=faces)
-    result = derive_candidates(stock(b))
+    result = derive_candidates(stock(b), CandidateRules(roof_usable_ratio=1.0))
     [roof] = result.candidates
     assert roof.tilt == pytest.approx(math.degrees(math.atan2(3, 5)))
     assert roof.azimuth == pytest.approx(180.0)
@@ -192,7 +204,7 @@ def test_a_roof_with_a_courtyard_loses_the_courtyard_and_a_setback_round_it() ->
     b = StockBuilding(
         "c", SourceRef(object="C"), None, faces=[Face("C", (0,), "roof", "RoofSurface", (outer, hole))]
     )
-    [roof] = derive_candidates(stock(b), CandidateRules(roof_setback_m=1.0)).candidates
+    [roof] = derive_candidates(stock(b), CandidateRules(roof_setback_m=1.0, roof_usable_ratio=1.0)).candidates
     assert roof.area_m2 == pytest.approx(900.0 - 100.0)
     assert roof.usable_area_m2 == pytest.approx(28.0 * 28.0 - 12.0 * 12.0)
     assert roof.centroid[0] == pytest.approx(X0 + 15.0) and roof.centroid[2] == pytest.approx(12.0)
