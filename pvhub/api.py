@@ -15,8 +15,8 @@ from pvhub.monitoring.api import programme, progress
 from pvhub.notifications import api as notifications
 from pvhub.programme import api as assumptions
 from pvhub.register.api import exports, imports, sites, surfaces
-from pvhub.survey import api_stock as building_stock
 from pvhub.survey import api as survey
+from pvhub.survey import api_stock as building_stock
 from pvhub.tendering.api import awards, tenders
 from pvhub.weather import api as weather
 from pvhub.weather import api_measured as measured_weather

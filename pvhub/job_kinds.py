@@ -16,9 +16,9 @@ from pvhub.estimates import service as estimates
 from pvhub.jobs import service as jobs
 from pvhub.monitoring import normalised
 from pvhub.register.imports import jobs as import_jobs
+from pvhub.survey import service as survey
 from pvhub.survey import stock as building_stock
 from pvhub.survey import stock_jobs
-from pvhub.survey import service as survey
 from pvhub.tendering import awards
 from pvhub.weather import measured
 
