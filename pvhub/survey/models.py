@@ -36,7 +36,11 @@ class StockImport(SQLModel, table=True):
 class Building(SQLModel, table=True):
     """A building of the district's stock."""
 
-    __table_args__ = (sa.UniqueConstraint("source_id", "stock_import_id", name="uq_building_source"),)
+    __table_args__ = (
+        sa.UniqueConstraint("source_id", "stock_import_id", name="uq_building_source"),
+        # maps ask for the buildings within a bounding box
+        sa.Index("ix_building_lon_lat", "lon", "lat"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     stock_import_id: int = Field(foreign_key="stockimport.id", index=True)
@@ -143,3 +147,25 @@ class BuildingOffer(SQLModel, table=True):
     offered_by_id: int | None = Field(default=None, foreign_key="user.id")
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     answered_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class SurveyRuleSettings(SQLModel, table=True):
+    """One version of the survey's rules the office set; the latest is in force.
+
+    The fields are those of :class:`pvhub.survey.rules.SurveyRules` (their meaning and the sources of
+    their defaults are there). While no row exists the defaults are in force. Rows are never changed:
+    each edit adds one, so the table is the history, as for the estimating assumptions.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    min_area_m2: float = Field(ge=0, description="Smallest usable area kept as a candidate, m²")
+    band_height_m: float | None = Field(
+        default=None, gt=0, description="Facade band height, m; None: storeys"
+    )
+    opaque_share: float = Field(ge=0, le=1, description="Share of a facade band that can carry BIPV")
+    wall_azimuth_min: float = Field(ge=0, le=360, description="Walls facing from this azimuth, °")
+    wall_azimuth_max: float = Field(ge=0, le=360, description="… to this azimuth, ° (pvlib)")
+    min_kwh_per_kwp: float = Field(ge=0, description="Lowest specific yield kept, kWh/kWp")
+    roof_usable_ratio: float = Field(gt=0, le=1, description="Largest usable share of a roof's area")
+    set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    set_by_id: int | None = Field(default=None, foreign_key="user.id")
