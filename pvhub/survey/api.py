@@ -11,12 +11,14 @@ from pydantic import BaseModel, Field
 
 from pvhub.accounts.deps import CurrentUser, OptionalUser
 from pvhub.core import policy
+from pvhub.core.columns import Number
 from pvhub.core.http import ATTACHMENT, GeoJSONResponse, SessionDep
 from pvhub.core.ids import Id
 from pvhub.jobs import service as jobs
 from pvhub.jobs.deps import StartJob
 from pvhub.jobs.models import JobPublic
 from pvhub.survey import offers, potential
+from pvhub.survey import rules as survey_rules
 from pvhub.survey import service as survey
 from pvhub.survey.enums import CandidateStatus, OfferStatus
 from pvhub.survey.potential import PotentialFilters
@@ -325,3 +327,60 @@ def withdraw_offer(offer_id: int, user: CurrentUser, session: SessionDep) -> Off
     """The office withdraws an offer not yet answered."""
     offer = offers.withdraw_offer(session=session, actor=user, offer_id=offer_id)
     return _offer_out(offers.offer_summary(session, [offer]))[0]
+
+
+class SurveyRulesOut(BaseModel):
+    """The survey's rules in force, and when they were set (none: the defaults)."""
+
+    min_area_m2: float = Field(description="A face or band under this usable area is skipped [m²]")
+    band_height_m: float | None = Field(description="Facade band height [m]; null: one band per storey")
+    opaque_share: float = Field(description="Share of a facade band that can carry BIPV (spandrels)")
+    wall_azimuth_min: float = Field(description="Walls facing from this azimuth (pvlib, 90 = east) [°]")
+    wall_azimuth_max: float = Field(description="… to this one (270 = west; min > max wraps north) [°]")
+    min_kwh_per_kwp: float = Field(description="Candidates below this specific yield are skipped [kWh/kWp]")
+    roof_usable_ratio: float = Field(description="A roof keeps at most this share of its gross area")
+    default: bool = Field(description="True while the office has stored no version: the defaults")
+    version_id: int | None
+    set_at: datetime | None
+
+
+class SurveyRulesUpdate(BaseModel):
+    """Edits: only the rules given change (``band_height_m`` null: one band per storey); each is
+    checked against its range, and a refusal names the rule and the range."""
+
+    min_area_m2: Number | None = Field(default=None, description="0 … 1000 m²")
+    band_height_m: Number | None = Field(default=None, description="1 … 20 m, or null")
+    opaque_share: Number | None = Field(default=None, description="0 … 1")
+    wall_azimuth_min: Number | None = Field(default=None, description="0 … 360°")
+    wall_azimuth_max: Number | None = Field(default=None, description="0 … 360°")
+    min_kwh_per_kwp: Number | None = Field(default=None, description="0 … 1500 kWh/kWp")
+    roof_usable_ratio: Number | None = Field(default=None, description="0.1 … 1")
+
+
+RULES_REFUSED: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Only the programme office sets the survey's rules"},
+    422: {"description": "A rule outside its range, or not a number: the message names the rule and range"},
+}
+
+
+def _rules_out(version: survey_rules.RulesVersion) -> SurveyRulesOut:
+    return SurveyRulesOut(
+        **version.rules.as_dict(),
+        default=version.is_default,
+        version_id=version.version_id,
+        set_at=version.set_at,
+    )
+
+
+@router.get("/rules", response_model=SurveyRulesOut)
+def read_rules(session: SessionDep) -> SurveyRulesOut:
+    """The rules in force: public, as the potential map states them."""
+    return _rules_out(survey_rules.current_version(session))
+
+
+@router.patch("/rules", response_model=SurveyRulesOut, responses=RULES_REFUSED)
+def update_rules(changes: SurveyRulesUpdate, user: CurrentUser, session: SessionDep) -> SurveyRulesOut:
+    """Edit the rules (office), audited; the next survey run uses them, and the potential page says
+    the rules changed since the last run until it runs again."""
+    survey_rules.set_rules(session, user, changes.model_dump(exclude_unset=True))
+    return _rules_out(survey_rules.current_version(session))

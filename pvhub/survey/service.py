@@ -36,7 +36,7 @@ from pvhub.survey import screen
 from pvhub.survey.enums import CandidateStatus, OfferStatus
 from pvhub.survey.models import Building, BuildingOffer, SurveyCandidate, SurveyRun
 from pvhub.survey.rows import stock_from_rows
-from pvhub.survey.rules import DEFAULT_RULES, SurveyRules
+from pvhub.survey.rules import SurveyRules, current_rules
 from pvhub.yieldengine import WeatherYear
 
 KIND = "survey"
@@ -135,16 +135,19 @@ def run_survey(
     session: Session,
     progress: ProgressFn = _no_progress,
     weather: WeatherYear | None = None,
-    rules: SurveyRules = DEFAULT_RULES,
+    rules: SurveyRules | None = None,
     job_id: int | None = None,
     started_by_id: int | None = None,
     building_ids: Sequence[int] | None = None,
 ) -> SurveyRun:
     """Survey the buildings inside the district and store the result (the caller's transaction).
 
-    ``building_ids`` surveys only those buildings (and touches no other building's candidates): the
-    demo surveys the one building it offers at once and leaves the district to the job.
+    ``rules``: the rules in force (:func:`pvhub.survey.rules.current_rules`) unless given; the run
+    records the ones it used. ``building_ids`` surveys only those buildings (and touches no other
+    building's candidates): the demo surveys the one building it offers at once and leaves the
+    district to the job.
     """
+    rules = current_rules(session) if rules is None else rules
     progress(0.02, Phrase("reading the building stock"))
     query = select(Building).where(col(Building.inside_district))
     if building_ids is not None:
