@@ -7,12 +7,14 @@ What it looks like, and why:
   south-west below it, along the west bank of Huangpu District's outline in :mod:`pvhub.demo.district`
   (the Bund at the top, the bend at Nanpu and Lupu bridges). No building stands in it; one
   ``man_made=bridge`` crosses it (the readers skip it as not a building).
-* **Street grid.** Blocks of 200 × 150 m with 20 m streets. A block's type follows its distance to
+* **Street grid.** Blocks of 200 × 150 m with 20 m streets, turned :data:`STREET_ANGLE_DEG`
+  anticlockwise from true east (see there why). A block's type follows its distance to
   the river: **towers** (100–250 m, as on the Bund and in Lujiazui) within 800 m of the water, some
   on a podium (``building:part`` features: a 4–6 storey podium and the tower above it, as OSM's
   Simple 3D Buildings scheme draws them); **mid-rise** slabs, L-shapes and point blocks of 6–30
   storeys (most of them under 12) further out, mixed with **low-rise lanes** (里弄: rows of 2–3
-  storey terraces, 9 m deep and 30–40 m long, their long sides facing south, 4 m alleys between).
+  storey terraces, 9 m deep and 30–40 m long, their long sides facing the street grid's south, 4 m
+  alleys between).
 * **Tags as OSM has them.** Most buildings have a numeric ``height``; some only ``building:levels``;
   a few a ``height`` such as ``"45 m"``; a few neither (the readers keep them without a 3D shape);
   a covered walkway (``building=roof``) along a street and a skybridge (``building=roof``,
@@ -20,7 +22,10 @@ What it looks like, and why:
 
 Buildings never overlap each other, the river or the ``avoid`` footprints (the demo's registered
 sites): lots are placed on the grid with numpy, and lots touching the water or an ``avoid`` polygon
-(an STRtree query) are dropped. Deterministic per ``seed``; 100,000 buildings take a few seconds.
+(an STRtree query) are dropped. Without an ``area`` the city holds the lots nearest ``centre``;
+with one (the demo's district outline) it holds lots lying wholly inside it, drawn at random over
+the whole area, so a few thousand buildings spread over the district instead of filling its
+corner round ``centre``. Deterministic per ``seed``; 100,000 buildings take a few seconds.
 Coordinates are WGS84, through the UTM zone of ``centre`` (pyproj), rounded to 7 decimals (1 cm).
 """
 
@@ -33,8 +38,8 @@ from typing import Any
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
-from shapely.geometry import LineString, shape
+from pyproj import CRS, Proj, Transformer
+from shapely.geometry import LineString, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from gis.crs import utm_epsg
@@ -59,6 +64,14 @@ RIVER_BANK_M = (
 )
 RIVER_WIDTH_M = 400.0
 TOWER_BELT_M = 800.0
+#: The street grid's turn, degrees anticlockwise from true east: a wall facing the grid's south
+#: faces 180 − 12.5 = 167.5° (true), its west neighbour 257.5°. 12.5° is the median of the street
+#: grid angles the demo's subdistricts use for their registered sites (0–40°,
+#: pvhub.demo.district), so the city's blocks run as the sites' do. A grid square to true north
+#: would put every east and west wall exactly on the survey's inclusive 90–270° azimuth bounds,
+#: where the 1 cm rounding of the coordinates (up to 0.03° on a 30 m wall) would decide at random
+#: whether the wall is surveyed; turned, every wall lies clearly inside or outside the range.
+STREET_ANGLE_DEG = 12.5
 # lot templates inside a block's 180 × 130 m interior: (x, y, width, depth) of each lot
 _LANES = np.array([(c * 45.0, r * 13.0, 40.0, 9.0) for c in range(4) for r in range(10)])
 _MID = np.array([(c * 60.0, r * 43.0, 60.0, 43.0) for c in range(3) for r in range(3)])
@@ -81,37 +94,60 @@ def generate_city(
     seed: int = 0,
     centre: tuple[float, float] = (121.49, 31.23),
     avoid: Sequence[BaseGeometry | Mapping[str, Any]] = (),
+    area: Polygon | None = None,
 ) -> dict[str, Any]:
-    """A FeatureCollection of ``n_buildings`` buildings (parts not counted) around ``centre`` (WGS84)."""
+    """A FeatureCollection of ``n_buildings`` buildings (parts not counted) around ``centre`` (WGS84),
+    or spread over ``area`` (a WGS84 polygon) when given; ``ValueError`` if the area cannot hold them."""
     if n_buildings < 0:
         raise ValueError(f"n_buildings must be >= 0, got {n_buildings}")
     rng = np.random.default_rng(seed)
-    to_wgs84, to_metric = _transformers(centre)
+    to_wgs84, to_metric, to_frame = _transformers(centre)
     avoid_m = [_to_metric(_as_geometry(g), to_metric) for g in avoid]
-    water = LineString(RIVER_BANK_M).buffer(RIVER_WIDTH_M, single_sided=True)
-    extras = _extras(n_buildings, water, avoid_m)
-    lots = _lots(n_buildings - len(extras), water, avoid_m, rng)
+    area_m = None if area is None else _to_metric(area, to_metric)
+    bank = np.array(RIVER_BANK_M)
+    water = LineString(np.stack(to_frame(bank[:, 0], bank[:, 1]), axis=1)).buffer(
+        RIVER_WIDTH_M, single_sided=True
+    )
+    extras = _extras(n_buildings, water, avoid_m, area_m)
+    n_lots = n_buildings - len(extras)
+    if area_m is None:
+        lots = _lots(n_lots, water, avoid_m, rng)
+    else:
+        lots = _area_lots(n_lots, water, avoid_m, area_m, rng)
     features = _buildings(lots, rng, to_wgs84)
     features += [_feature(f"w{i}", props, coords, to_wgs84) for i, (props, coords) in enumerate(extras)]
     features += _bridge(water, avoid_m, to_wgs84)
     return {"type": "FeatureCollection", "features": features}
 
 
-def _transformers(centre: tuple[float, float]) -> tuple[Any, Any]:
+def _transformers(centre: tuple[float, float]) -> tuple[Any, Any, Any]:
+    """Conversions between WGS84 and the street frame: metres from ``centre`` along the street grid
+    (the UTM zone's grid turned by :data:`STREET_ANGLE_DEG` plus the meridian convergence at
+    ``centre``, so the grid's angle holds from *true* east); and from UTM metres to that frame."""
     epsg = utm_epsg(*centre)
     fwd = Transformer.from_crs(4326, epsg, always_xy=True)
     inv = Transformer.from_crs(epsg, 4326, always_xy=True)
     x0, y0 = fwd.transform(*centre)
+    # PROJ's convergence is the true azimuth of grid north (true = grid + convergence; see
+    # gis/stock_frames.py): a grid turned anticlockwise by angle + convergence faces the true angle.
+    convergence = float(Proj(CRS.from_epsg(epsg)).get_factors(*centre).meridian_convergence)
+    turn = np.radians(STREET_ANGLE_DEG + convergence)
+    cos, sin = float(np.cos(turn)), float(np.sin(turn))
 
-    def to_wgs84(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
-        lon, lat = inv.transform(np.asarray(x) + x0, np.asarray(y) + y0)
+    def to_frame(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        return x * cos + y * sin, -x * sin + y * cos
+
+    def to_wgs84(u: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray]:
+        u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
+        lon, lat = inv.transform(u * cos - v * sin + x0, u * sin + v * cos + y0)
         return np.round(lon, 7), np.round(lat, 7)
 
     def to_metric(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
         x, y = fwd.transform(lon, lat)
-        return np.asarray(x) - x0, np.asarray(y) - y0
+        return to_frame(np.asarray(x) - x0, np.asarray(y) - y0)
 
-    return to_wgs84, to_metric
+    return to_wgs84, to_metric, to_frame
 
 
 def _as_geometry(g: BaseGeometry | Mapping[str, Any]) -> BaseGeometry:
@@ -125,10 +161,11 @@ def _to_metric(geom: BaseGeometry, to_metric: Any) -> BaseGeometry:
 def _lots(n: int, water: BaseGeometry, avoid: list[BaseGeometry], rng: np.random.Generator) -> _Lots:
     """The n lots nearest the centre on a street grid big enough to hold them, off the water."""
     if n <= 0:
-        return _Lots(np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0, np.int64))
+        return _no_lots()
     half = max(2, int(np.sqrt(n / 12.0)))
     while True:
-        lots = _grid_lots(half, water, avoid, rng, n)
+        bx, by = np.meshgrid(np.arange(-half, half) * BLOCK_X_M, np.arange(-half, half) * BLOCK_Y_M)
+        lots = _grid_lots(bx.ravel(), by.ravel(), water, avoid, rng, limit=int(n * 1.3) + 100)
         if len(lots.kind) >= n:
             break
         half = int(half * 1.4) + 1
@@ -138,14 +175,47 @@ def _lots(n: int, water: BaseGeometry, avoid: list[BaseGeometry], rng: np.random
     return _Lots(lots.kind[order], lots.rect[order], lots.block[order])
 
 
-def _grid_lots(
-    half: int, water: BaseGeometry, avoid: list[BaseGeometry], rng: np.random.Generator, n: int
+def _area_lots(
+    n: int, water: BaseGeometry, avoid: list[BaseGeometry], area: BaseGeometry, rng: np.random.Generator
 ) -> _Lots:
-    """The lots nearest the centre (n and a margin) of a (2·half)² block grid centred on it, typed
-    by their block's distance to the water; lots on the water, on an ``avoid`` polygon or left as a
-    lane's courtyard are dropped."""
-    bx, by = np.meshgrid(np.arange(-half, half) * BLOCK_X_M, np.arange(-half, half) * BLOCK_Y_M)
-    bx, by = bx.ravel() + STREET_M / 2, by.ravel() + STREET_M / 2
+    """n lots drawn at random from every lot of the street grid lying wholly inside ``area``, the
+    towers' first: Huangpu's outline holds about 10,500 lots (470 in tower blocks, 2,800 mid-rise,
+    7,200 in lanes), more than a quick demo's few thousand buildings, so the lanes and slabs are
+    thinned evenly over the whole district and the river's towers all stand."""
+    if n <= 0:
+        return _no_lots()
+    minx, miny, maxx, maxy = area.bounds
+    cols = np.arange(np.floor(minx / BLOCK_X_M), np.ceil(maxx / BLOCK_X_M)) * BLOCK_X_M
+    rows = np.arange(np.floor(miny / BLOCK_Y_M), np.ceil(maxy / BLOCK_Y_M)) * BLOCK_Y_M
+    bx, by = np.meshgrid(cols, rows)
+    lots = _grid_lots(bx.ravel(), by.ravel(), water, avoid, rng, limit=None, area=area)
+    if len(lots.kind) < n:
+        raise ValueError(
+            f"the area holds {len(lots.kind)} lots off the water, fewer than the {n} buildings asked for"
+        )
+    key = rng.random(len(lots.kind)) - (lots.kind == 0)  # towers' keys are lowest: taken first
+    order = np.sort(np.argsort(key, kind="stable")[:n])
+    return _Lots(lots.kind[order], lots.rect[order], lots.block[order])
+
+
+def _no_lots() -> _Lots:
+    return _Lots(np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0, np.int64))
+
+
+def _grid_lots(
+    bx: FloatArray,
+    by: FloatArray,
+    water: BaseGeometry,
+    avoid: list[BaseGeometry],
+    rng: np.random.Generator,
+    *,
+    limit: int | None,
+    area: BaseGeometry | None = None,
+) -> _Lots:
+    """The lots of the blocks whose street corners are (bx, by), typed by their block's distance to
+    the water: only the ``limit`` nearest the centre when given; lots on the water, on an ``avoid``
+    polygon, not wholly inside ``area`` or left as a lane's courtyard are dropped."""
+    bx, by = bx + STREET_M / 2, by + STREET_M / 2
     shapely.prepare(water)
     inner_w, inner_d = BLOCK_X_M - STREET_M, BLOCK_Y_M - STREET_M
     dist = shapely.distance(water, shapely.points(bx + inner_w / 2, by + inner_d / 2))
@@ -168,8 +238,9 @@ def _grid_lots(
     rect[:, 0] += bx[block]
     rect[:, 1] += by[block]
     keep = ~((kind == 2) & (rng.random(len(kind)) < 0.1))  # a few gaps in the lanes: courtyards
-    near = np.argsort(np.hypot(rect[:, 0] + rect[:, 2] / 2, rect[:, 1] + rect[:, 3] / 2), kind="stable")
-    keep[near[int(n * 1.3) + 100 :]] = False  # only the nearest lots are tested and kept
+    if limit is not None:  # only the nearest lots are tested and kept
+        near = np.argsort(np.hypot(rect[:, 0] + rect[:, 2] / 2, rect[:, 1] + rect[:, 3] / 2), kind="stable")
+        keep[near[limit:]] = False
     test = np.flatnonzero(keep)
     boxes = shapely.box(
         rect[test, 0], rect[test, 1], rect[test, 0] + rect[test, 2], rect[test, 1] + rect[test, 3]
@@ -179,6 +250,9 @@ def _grid_lots(
     drop[on_water] = shapely.intersects(water, boxes[on_water])
     if avoid:
         drop[shapely.STRtree(avoid).query(boxes, predicate="intersects")[0]] = True
+    if area is not None:
+        shapely.prepare(area)
+        drop |= ~shapely.contains(area, boxes)
     keep[test[drop]] = False
     return _Lots(kind[keep].astype(np.int64), rect[keep], block[keep].astype(np.int64))
 
@@ -342,10 +416,11 @@ def _feature(fid: str, props: dict[str, Any], coords: FloatArray, to_wgs84: Any)
 
 
 def _extras(
-    n: int, water: BaseGeometry, avoid: list[BaseGeometry]
+    n: int, water: BaseGeometry, avoid: list[BaseGeometry], area: BaseGeometry | None
 ) -> list[tuple[dict[str, Any], FloatArray]]:
     """A covered walkway along the street south of the centre's block and a skybridge across the
-    street east of it, when the city has room for them (n ≥ 50) and they touch nothing."""
+    street east of it, when the city has room for them (n ≥ 50) and they touch nothing (and lie
+    inside ``area`` when given)."""
     if n < 50:
         return []
     y_street = 0.0  # the middle of the street between block rows -1 and 0
@@ -373,6 +448,8 @@ def _extras(
     for props, ring in candidates:
         poly = shapely.Polygon(ring)
         if poly.intersects(water) or any(poly.intersects(a) for a in avoid):
+            continue
+        if area is not None and not area.contains(poly):
             continue
         keep.append((props, ring))
     return keep

@@ -1,9 +1,11 @@
 """The demo district's building stock: the generated city around the registered sites, imported as
 the office would import a building file (so the demo exercises :func:`pvhub.survey.stock.import_stock`).
 
-The city (:func:`pvhub.demo.city.generate_city`: towers by the river, low-rise lanes) leaves room
-for the 300 demo sites' footprints; each site then adds its own building (its footprint, height and
-storeys, its subdistrict), so every registered site is linked to the building it stands on.
+The city (:func:`pvhub.demo.city.generate_city`: towers by the river, low-rise lanes) is spread
+over the district's whole outline, so every registered site has neighbours that shade it, and
+leaves room for the 300 demo sites' footprints; each site then adds its own building (its
+footprint, height and storeys, its subdistrict), so every registered site is linked to the
+building it stands on.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shapely.geometry import shape
 from sqlmodel import Session, select
 
 from pvhub.accounts.models import User
@@ -26,7 +29,12 @@ STOCK_FILENAME = "huangpu-demo-stock.geojson"
 
 def demo_stock_document(district: DemoDistrict, *, n_buildings: int = CITY_BUILDINGS) -> dict[str, Any]:
     """The demo's building file: the generated city plus one building per registered site."""
-    city = generate_city(n_buildings, seed=district.seed, avoid=[site.footprint for site in district.sites])
+    city = generate_city(
+        n_buildings,
+        seed=district.seed,
+        avoid=[site.footprint for site in district.sites],
+        area=shape(district.outline),
+    )
     names = {s.code: s.name_zh for s in district.subdistricts}
     sites = [
         {

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import shapely
 from shapely.geometry import box, shape
 
-from pvhub.demo.city import generate_city
+from gis.candidates import CandidateRules, derive_candidates
+from gis.stock_footprints import read_geojson_stock
+from pvhub.demo.city import STREET_ANGLE_DEG, generate_city
 
 
 def _buildings(city: dict[str, Any]) -> list[dict[str, Any]]:
@@ -61,3 +64,30 @@ def test_towers_stand_by_the_river_and_the_tags_vary_as_in_openstreetmap() -> No
     assert any(f["properties"].get("man_made") == "bridge" for f in city["features"])
     ells = [f for f in _buildings(city) if len(f["geometry"]["coordinates"][0]) == 7]
     assert ells  # L-shapes: six corners and the closing one
+
+
+def test_an_area_is_filled_evenly_and_only_inside_and_an_area_too_small_is_refused() -> None:
+    area = box(121.455, 31.195, 121.505, 31.245)  # about 4.8 × 5.5 km, the river on its east side
+    city = generate_city(1500, seed=2, area=area)
+    geoms = [shape(f["geometry"]) for f in _buildings(city)]
+    assert len(geoms) == 1500 and all(area.contains(g) for g in geoms)
+    # spread over the area: each quarter of it holds a share, not just the one round the centre
+    xs = [g.centroid.x for g in geoms]
+    ys = [g.centroid.y for g in geoms]
+    quarters = {(x < 121.48, y < 31.22) for x, y in zip(xs, ys, strict=True)}
+    assert quarters == {(True, True), (True, False), (False, True), (False, False)}
+    assert min(xs) < 121.46 and min(ys) < 31.2
+    with pytest.raises(ValueError, match="fewer than the 500 buildings"):
+        generate_city(500, seed=2, area=box(121.470, 31.220, 121.475, 31.224))
+
+
+def test_walls_face_the_street_grid_turned_from_true_south() -> None:
+    """The survey sees the lanes' long walls at 180 − 12.5° and their west ends at 270 − 12.5°, true."""
+    stock = read_geojson_stock(generate_city(300, seed=0))
+    walls = [c for c in derive_candidates(stock, CandidateRules()).candidates if c.kind == "curtain_wall"]
+    facing = {180.0 - STREET_ANGLE_DEG: 0, 270.0 - STREET_ANGLE_DEG: 0}
+    for wall in walls:
+        nearest = min(facing, key=lambda a: abs(a - wall.azimuth))
+        assert abs(nearest - wall.azimuth) < 0.1, wall  # 1 cm rounding on a short wall, no more
+        facing[nearest] += 1
+    assert all(facing.values())  # both the long walls and the west ends are surveyed
