@@ -49,6 +49,7 @@ from web.request_body import BodyLimit, GuardJSONBody
 from web.security_headers import SecurityHeaders, csp_template, internal_error_handler
 from web.survey import offers as survey_offer_pages
 from web.survey import pages as survey_pages
+from web.survey import rules as survey_rule_pages
 from web.survey import stock as stock_pages
 from web.templating import build_templates
 from web.tendering import awards as tender_award_pages
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(programme_pages.router)
     app.include_router(stock_pages.router)
     app.include_router(survey_pages.router)
+    app.include_router(survey_rule_pages.router)
     app.include_router(survey_offer_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]

@@ -23,9 +23,9 @@ from pvhub.core.http import SessionDep
 from pvhub.core.ids import parse_id
 from pvhub.jobs.deps import StartJob
 from pvhub.survey import offers, potential
+from pvhub.survey import rules as survey_rules
 from pvhub.survey import service as survey
 from pvhub.survey.potential import KINDS, OWNER_STATES, SECTORS, PotentialFilters
-from pvhub.survey.rules import DEFAULT_RULES
 from web import csrf, i18n
 from web.form_data import PageForm
 from web.shell import LoggedIn, PageUser, base_context, flash_back, follow_job, page_context
@@ -122,8 +122,9 @@ def _potential_context(
     context["classes"] = {item.building_id: class_of(item.kwp, cuts) for item in result.items}
     context["kinds"], context["sectors"], context["owner_states"] = KINDS, list(SECTORS), OWNER_STATES
     context["subdistricts"] = potential.subdistricts(session=session)
-    context["rules"] = DEFAULT_RULES
-    context["run"] = survey.latest_run(session=session)
+    context["rules"] = survey_rules.current_rules(session)
+    context["run"] = run = survey.latest_run(session=session)
+    context["rules_changed"] = survey_rules.changed_since(session, run.rules if run else None)
     context["public"] = public
     context["query"] = {k: v for k, v in request.query_params.items() if k != "page" and v}
     return context
