@@ -46,7 +46,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from gis.area import DEFAULT_SETBACK_M
-from gis.stock import DEFAULT_STOREY_HEIGHT_M, Face, Skipped, SourceRef, Stock, StockBuilding
+from gis.stock import DEFAULT_STOREY_HEIGHT_M, N_, Face, Skipped, SourceRef, Stock, StockBuilding, because
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -199,17 +199,25 @@ def _derive(stock: Stock, rules: CandidateRules, boundary: BaseGeometry | None) 
     walls: list[tuple[StockBuilding, Face]] = []
     for building, is_inside in zip(stock.buildings, inside.tolist(), strict=True):
         if not is_inside:
-            out.skipped.append(Skipped(building.source, "outside the district boundary: kept as a neighbour"))
+            out.skipped.append(
+                Skipped(building.source, **because(N_("outside the district boundary: kept as a neighbour")))
+            )
             continue
         if not building.faces:
-            out.skipped.append(
-                Skipped(building.source, building.note or "no 3D shape: height and levels unknown")
-            )
+            if building.note:
+                out.skipped.append(Skipped(building.source, building.note))
+            else:
+                out.skipped.append(
+                    Skipped(building.source, **because(N_("no 3D shape: height and levels unknown")))
+                )
             continue
         role = structure_kind(building)
         if role == "bridge":
             out.skipped.append(
-                Skipped(building.source, "a bridge: bridges over roads and water are not candidates")
+                Skipped(
+                    building.source,
+                    **because(N_("a bridge: bridges over roads and water are not candidates")),
+                )
             )
             continue
         kind = "roof" if role == "building" else role
@@ -290,7 +298,11 @@ def _in_range(azimuth: FloatArray, rng: tuple[float, float]) -> NDArray[np.bool_
     return (a >= lo - _EPS) | (a <= hi + _EPS)
 
 
-_COMPASS = ("north", "north-east", "east", "south-east", "south", "south-west", "west", "north-west")
+#: Compass points of a reason (``compass``), marked for the pages' catalogues.
+_COMPASS = (
+    N_("north"), N_("north-east"), N_("east"), N_("south-east"),
+    N_("south"), N_("south-west"), N_("west"), N_("north-west"),
+)  # fmt: skip
 
 
 def _compass(azimuth: float) -> str:
@@ -420,7 +432,7 @@ def _roof_candidates(
     for (b, f, kind), c, x, y, g, u, t, a, fac, s, n, valid in rows:
         reason = _roof_reason(valid, t, a, fac, u, rules)
         if reason is not None:
-            out.skipped.append(SkippedPart(_source(b, f), reason, g))
+            out.skipped.append(SkippedPart(_source(b, f), area_m2=g, **reason))
             continue
         outline = tuple(zip(vlon_l[s : s + n], vlat_l[s : s + n], strict=True))
         out.candidates.append(
@@ -433,20 +445,39 @@ def _roof_candidates(
 
 def _roof_reason(
     valid: bool, tilt: float, azimuth: float, facing: bool, usable: float, rules: CandidateRules
-) -> str | None:
+) -> dict[str, Any] | None:
+    """Why a roof face is left out (:func:`gis.stock.because`), or None."""
     if not valid:
-        return "roof face has no area"
+        return because(N_("roof face has no area"))
     if tilt > rules.max_roof_tilt_deg:
-        return f"roof plane tilted {tilt:.1f}°: steeper than {rules.max_roof_tilt_deg:g}°"
+        return because(
+            N_("roof plane tilted {tilt:.1f}°: steeper than {maximum:g}°"),
+            tilt=tilt,
+            maximum=rules.max_roof_tilt_deg,
+        )
     if tilt > NORTH_ROOF_TILT_DEG and not facing:
-        return (
-            f"pitched roof plane ({tilt:.0f}°) faces {_compass(azimuth)} ({azimuth:.0f}°): "
-            f"steeper than {NORTH_ROOF_TILT_DEG:g}° and outside {_range_text(rules.wall_azimuth_range)}"
+        return because(
+            N_(
+                "pitched roof plane ({tilt:.0f}°) faces {compass} ({azimuth:.0f}°): "
+                "steeper than {steep:g}° and outside {range}"
+            ),
+            tilt=tilt,
+            compass=_compass(azimuth),
+            azimuth=azimuth,
+            steep=NORTH_ROOF_TILT_DEG,
+            range=_range_text(rules.wall_azimuth_range),
         )
     if usable < rules.min_area_m2:
-        share = f"{rules.roof_usable_ratio:.0%}"
-        setback = f"after the {rules.roof_setback_m:g} m setback, at most {share} of the roof"
-        return f"usable area {usable:.1f} m² {setback}: under the minimum {rules.min_area_m2:g} m²"
+        return because(
+            N_(
+                "usable area {usable:.1f} m² after the {setback:g} m setback, "
+                "at most {share:.0%} of the roof: under the minimum {minimum:g} m²"
+            ),
+            usable=usable,
+            setback=rules.roof_setback_m,
+            share=rules.roof_usable_ratio,
+            minimum=rules.min_area_m2,
+        )
     return None
 
 
@@ -572,14 +603,19 @@ def _band_rectangles(
     skip = out.skipped.append
     for i in np.flatnonzero(~facing).tolist():
         a = float(azimuth[i])
-        reason = f"faces {_compass(a)} ({a:.0f}°): outside {_range_text(rules.wall_azimuth_range)}"
-        skip(SkippedPart(_source(*items[i]), reason, float(g["width"][i] * height[i])))
+        reason = _facing_reason(a, rules)
+        skip(SkippedPart(_source(*items[i]), area_m2=float(g["width"][i] * height[i]), **reason))
     for i in np.flatnonzero(narrow).tolist():
-        reason = (
-            f"wall {g['width'][i]:.1f} m wide: usable area at most {fullest[i]:.1f} m² a band, "
-            f"under the minimum {rules.min_area_m2:g} m²"
+        reason = because(
+            N_(
+                "wall {width:.1f} m wide: usable area at most {usable:.1f} m² a band, "
+                "under the minimum {minimum:g} m²"
+            ),
+            width=float(g["width"][i]),
+            usable=float(fullest[i]),
+            minimum=rules.min_area_m2,
         )
-        skip(SkippedPart(_source(*items[i]), reason, float(g["width"][i] * height[i])))
+        skip(SkippedPart(_source(*items[i]), area_m2=float(g["width"][i] * height[i]), **reason))
     sel = np.flatnonzero(facing & ~narrow)
     if len(sel):
         _emit_bands(
@@ -624,7 +660,11 @@ def _emit_bands(
         src, base_id, bid, line = _source(b, f), _base_id(b, f), b.id, ((e[0], e[1]), (e[2], e[3]))
         for t in range(first, last):
             if not keep[t]:
-                skip(SkippedPart(src, _band_reason(k_l[t], lo_l[t], hi_l[t], u_l[t], minimum), g_l[t]))
+                skip(
+                    SkippedPart(
+                        src, area_m2=g_l[t], **_band_reason(k_l[t], lo_l[t], hi_l[t], u_l[t], minimum)
+                    )
+                )
                 continue
             append(
                 Candidate(
@@ -634,8 +674,27 @@ def _emit_bands(
             )  # fmt: skip
 
 
-def _band_reason(k: int, lo: float, hi: float, usable: float, minimum: float) -> str:
-    return f"band {k} ({lo:.1f}–{hi:.1f} m): usable area {usable:.1f} m² under the minimum {minimum:g} m²"
+def _band_reason(k: int, lo: float, hi: float, usable: float, minimum: float) -> dict[str, Any]:
+    return because(
+        N_(
+            "band {band} ({bottom:.1f}–{top:.1f} m): usable area {usable:.1f} m² "
+            "under the minimum {minimum:g} m²"
+        ),
+        band=k,
+        bottom=lo,
+        top=hi,
+        usable=usable,
+        minimum=minimum,
+    )
+
+
+def _facing_reason(azimuth: float, rules: CandidateRules) -> dict[str, Any]:
+    return because(
+        N_("faces {compass} ({azimuth:.0f}°): outside {range}"),
+        compass=_compass(azimuth),
+        azimuth=azimuth,
+        range=_range_text(rules.wall_azimuth_range),
+    )
 
 
 def _band_generic(stock: Stock, b: StockBuilding, f: Face, rules: CandidateRules, out: CandidateSet) -> None:
@@ -644,7 +703,9 @@ def _band_generic(stock: Stock, b: StockBuilding, f: Face, rules: CandidateRules
     normal = sum((_newell(np.asarray(r, dtype=float)) for r in f.rings[:1]), np.zeros(3))
     horiz = math.hypot(normal[0], normal[1])
     if horiz < 1e-9 or len(ext) < 3:
-        out.skipped.append(SkippedPart(_source(b, f), "wall face has no area or is horizontal", 0.0))
+        out.skipped.append(
+            SkippedPart(_source(b, f), **because(N_("wall face has no area or is horizontal")))
+        )
         return
     unit = normal / np.linalg.norm(normal)
     h_n = np.array([normal[0], normal[1]]) / horiz
@@ -659,11 +720,11 @@ def _band_generic(stock: Stock, b: StockBuilding, f: Face, rules: CandidateRules
     tilt_arr, az_arr = _true_azimuth(stock, unit[None, :], np.array([cx]), np.array([cy]))
     tilt, az = float(tilt_arr[0]), float(az_arr[0])
     if tilt > 90.0 + OVERHANG_TOLERANCE_DEG:
-        out.skipped.append(SkippedPart(_source(b, f), f"wall faces downward (tilt {tilt:.0f}°)", area))
+        reason = because(N_("wall faces downward (tilt {tilt:.0f}°)"), tilt=tilt)
+        out.skipped.append(SkippedPart(_source(b, f), area_m2=area, **reason))
         return
     if not _in_range(np.array([az]), rules.wall_azimuth_range)[0]:
-        reason = f"faces {_compass(az)} ({az:.0f}°): outside {_range_text(rules.wall_azimuth_range)}"
-        out.skipped.append(SkippedPart(_source(b, f), reason, area))
+        out.skipped.append(SkippedPart(_source(b, f), area_m2=area, **_facing_reason(az, rules)))
         return
     smin, zmin, smax, zmax = poly.bounds
     _, ks, bottoms, tops = _bands(np.array([zmin]), np.array([zmax]), np.array([b.base_m]), rules.band_m)
@@ -680,9 +741,8 @@ def _band_generic(stock: Stock, b: StockBuilding, f: Face, rules: CandidateRules
     ):
         usable = g * rules.opaque_share
         if usable < rules.min_area_m2 or g <= 0:
-            out.skipped.append(
-                SkippedPart(src, _band_reason(kk, lo - b.base_m, hi - b.base_m, usable, rules.min_area_m2), g)
-            )
+            reason = _band_reason(kk, lo - b.base_m, hi - b.base_m, usable, rules.min_area_m2)
+            out.skipped.append(SkippedPart(src, area_m2=g, **reason))
             continue
         x, y = _sz_to_xy(origin, u, h_n, unit, s, z)
         clon, clat = stock.frame.to_wgs84(np.array([x]), np.array([y]))

@@ -103,12 +103,29 @@ class StockBuilding:
     note: str | None = None
 
 
+def N_(template: str) -> str:
+    """Mark an English reason template for the pages' catalogues (``pybabel extract -k N_``)."""
+    return template
+
+
 @dataclass(frozen=True)
 class Skipped:
-    """An object, feature or face left out, and why (a road, a bridge, a north wall, too small)."""
+    """An object, feature or face left out, and why (a road, a bridge, a north wall, too small).
+
+    ``reason`` is English (the CLI's JSON, logs). ``code`` is its ``str.format`` template, the stable
+    key the pages translate it by, and ``params`` the plain values it names (numbers, words such as a
+    compass point or a surface kind; extra values, such as a band's number, may ride along); both
+    are empty for a free-text reason, e.g. a reader's note, which pages show as it is."""
 
     source: SourceRef
     reason: str
+    code: str = field(default="", kw_only=True)
+    params: dict[str, Any] = field(default_factory=dict, kw_only=True)
+
+
+def because(template: str, /, **params: Any) -> dict[str, Any]:
+    """The ``reason``, ``code`` and ``params`` of a :class:`Skipped` whose reason is ``template``."""
+    return {"reason": template.format(**params), "code": template, "params": params}
 
 
 @dataclass(frozen=True)

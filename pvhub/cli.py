@@ -265,7 +265,7 @@ def survey_command(
             typer.secho(f"{problem.where}, {problem.field}: {problem.message}", fg=typer.colors.RED, err=True)
         raise _fail(f"{len(stock.problems)} problems in {file.name}: nothing surveyed", 2)
 
-    def progress(share: float, text: str) -> None:
+    def progress(share: float, text: object) -> None:  # a Phrase: shown in English
         typer.echo(f"[{share:4.0%}] {text}", err=True)
 
     result = screen.survey(stock, weather=year, progress=progress)

@@ -30,7 +30,8 @@ import shapely
 from pyproj import CRS, Geod
 
 from gis.candidates import Candidate, CandidateRules, SkippedPart, derive_candidates
-from gis.stock import MetricFrame, Skipped, Stock
+from gis.stock import N_, MetricFrame, Skipped, Stock, because
+from pvhub.core.errors import Phrase
 from pvhub.yieldengine import SURFACE_KINDS, KindAssumptions, WeatherYear, default_weather, estimate
 
 #: A candidate with a lower specific yield (kWh/kWp) is skipped; see the module docstring.
@@ -40,7 +41,9 @@ FAR_WEATHER_KM = 100.0
 SHADING_METHOD = "none (building shade arrives with issue #19)"
 _GEOD = Geod(ellps="WGS84")
 
-Progress = Callable[[float, str], None]
+#: Told the share done and what is being done: a :class:`Phrase`, so that a job page can show it in
+#: the reader's language (``str()`` of it is the English the CLI prints).
+Progress = Callable[[float, Phrase], None]
 
 
 @dataclass(slots=True)
@@ -102,10 +105,10 @@ def _survey(
     boundary: Any,
     report: Progress,
 ) -> SurveyResult:
-    report(0.0, f"deriving candidates from {len(stock.buildings):,} buildings")
+    report(0.0, Phrase("deriving candidates from {count:,} buildings", count=len(stock.buildings)))
     derived = derive_candidates(stock, rules, boundary=boundary)
     cands = derived.candidates
-    report(0.5, f"estimating {len(cands):,} candidates")
+    report(0.5, Phrase("estimating {count:,} candidates", count=len(cands)))
     n = len(cands)
     kinds = np.array([c.kind for c in cands], dtype=object)
     tilt = np.fromiter((c.tilt for c in cands), dtype=float, count=n)
@@ -122,7 +125,7 @@ def _survey(
     )
     kwp = usable * res.capacity_kwp[inverse]  # kWp per m² of usable area, times the area
     specific = res.specific_yield[inverse]
-    report(0.9, "screening")
+    report(0.9, Phrase("screening"))
     skipped = list(stock.skipped) + derived.skipped
     screened = _screen(cands, kwp, kwp * specific, specific, min_kwh_per_kwp, skipped)
     warnings = list(stock.warnings) + _distance_warning(stock, weather)
@@ -133,7 +136,9 @@ def _survey(
         "rules": {**rules.as_dict(), "min_kwh_per_kwp": min_kwh_per_kwp},
         "shading": SHADING_METHOD,
     }
-    report(1.0, f"{len(screened):,} candidates, {len(skipped):,} skipped")
+    report(
+        1.0, Phrase("{count:,} candidates, {skipped:,} skipped", count=len(screened), skipped=len(skipped))
+    )
     return SurveyResult(len(stock.buildings), screened, skipped, warnings, provenance, stock.frame)
 
 
@@ -170,11 +175,25 @@ def _screen(
     append = out.append
     for c, p, e, s in zip(cands, kwp.tolist(), kwh.tolist(), specific.tolist(), strict=True):
         if s < minimum:
-            reason = f"{c.kind} {c.id}: {s:.0f} kWh/kWp, under the minimum {minimum:g} kWh/kWp"
-            skipped.append(SkippedPart(c.source, reason, c.area_m2))
+            reason = because(
+                N_("{kind} {id}: {kwh_per_kwp:.0f} kWh/kWp, under the minimum {minimum:g} kWh/kWp"),
+                kind=c.kind,
+                id=c.id,
+                kwh_per_kwp=s,
+                minimum=minimum,
+                band=_band_number(c.id),
+            )
+            skipped.append(SkippedPart(c.source, area_m2=c.area_m2, **reason))
             continue
         append(ScreenedCandidate(c, p, e, s, s))
     return out
+
+
+def _band_number(candidate_id: str) -> int | None:
+    """A facade band's number from its candidate id (``building/object/face/b7``), None for a roof:
+    the pages group a face's bands by it."""
+    last = candidate_id.rsplit("/", 1)[-1]
+    return int(last[1:]) if last[:1] == "b" and last[1:].isdigit() else None
 
 
 def _distance_warning(stock: Stock, weather: WeatherYear) -> list[str]:

@@ -229,7 +229,11 @@ def _screen_all(
         for skipped in result.skipped:
             owner = owner_of(skipped.source)
             if owner is not None and owner.id is not None:
-                out.skipped[owner.id].append({"source": skipped.source.as_dict(), "reason": skipped.reason})
+                out.skipped[owner.id].append(
+                    # code and params: the pages show the reason in the reader's language
+                    {"source": skipped.source.as_dict(), "reason": skipped.reason, "code": skipped.code,
+                     "params": skipped.params}
+                )  # fmt: skip
         out.warnings.extend(result.warnings)
         out.provenance = dict(result.provenance)
         done += len(group)
