@@ -22,13 +22,14 @@ from pvhub.core.errors import DomainError
 from pvhub.core.http import SessionDep
 from pvhub.core.ids import parse_id
 from pvhub.jobs.deps import StartJob
-from pvhub.survey import offers, potential
+from pvhub.survey import grouping, offers, potential
 from pvhub.survey import rules as survey_rules
 from pvhub.survey import service as survey
 from pvhub.survey.potential import KINDS, OWNER_STATES, SECTORS, PotentialFilters
 from web import csrf, i18n
 from web.form_data import PageForm
 from web.shell import LoggedIn, PageUser, base_context, flash_back, follow_job, page_context
+from web.survey import reasons
 from web.survey.sketch import section_sketch
 from web.templating import render
 
@@ -197,6 +198,8 @@ def building_page(request: Request, building_id: int, user: PageUser, session: S
         session=session, building_id=building_id, public=not office
     )
     context["office"] = office
+    context["faces"] = grouping.group_candidates(detail.candidates)
+    context["skipped_lines"] = [reasons.skipped_line(g) for g in grouping.group_skipped(detail.skipped)]
     context["sketch"] = section_sketch(detail.building, detail.candidates)
     b = detail.building
     context["markers"] = [
