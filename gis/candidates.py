@@ -10,7 +10,8 @@ Pure: takes a :class:`gis.stock.Stock`, returns plain dataclasses. What a candid
   must; a steep north-facing plane is skipped with that reason (a flat or gently pitched roof faces
   the sky whatever its azimuth, and the minimum specific yield of the survey screens the rest).
 * **Curtain walls** — every wall face whose true azimuth lies in ``wall_azimuth_range`` is cut into
-  horizontal bands, one per storey counted from the building's base (or per ``band_height_m``),
+  horizontal bands, one per storey counted from the building's base (the building's height over its
+  storeys when the source gives both, else ``storey_height_m``; or per ``band_height_m``),
   because the top and the bottom of a tower's wall see different suns. A band's gross area is the
   wall's area within the band: the face is clipped in its own plane, so a gable or an irregular wall
   is measured as it is; the gross areas of a face's bands and skipped parts add up to the face's area.
@@ -58,6 +59,9 @@ FLAT_TILT_DEG = 0.01
 #: A wall may lean this far past vertical (degrees) before it counts as facing downward.
 OVERHANG_TOLERANCE_DEG = 0.5
 _EPS = 1e-6
+#: A building's height over its storeys is taken as its storey height only within these bounds, m: a
+#: lower quotient means the storeys count something else, a higher one a hall or a wrong height.
+MIN_STOREY_M, MAX_STOREY_M = 2.0, 8.0
 
 _CANOPY_TAGS = {("building", "roof"), ("man_made", "canopy"), ("covered", "yes"), ("building:part", "roof")}
 _STRUCTURE_KEYS = frozenset(("bridge", "man_made", "type", "covered", "building:part", "highway", "function"))
@@ -568,9 +572,9 @@ def _rectangles(p: FloatArray) -> tuple[NDArray[np.bool_], dict[str, FloatArray]
 
 
 def _bands(
-    zmin: FloatArray, zmax: FloatArray, base: FloatArray, h: float
+    zmin: FloatArray, zmax: FloatArray, base: FloatArray, h: FloatArray
 ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
-    """Cut [zmin, zmax] of each face into bands of height h counted from base: face index, band
+    """Cut [zmin, zmax] of each face into bands of its height h counted from base: face index, band
     index, bottom and top of every band."""
     k0 = np.floor((zmin - base) / h + _EPS).astype(np.int64)
     k1 = np.maximum(np.ceil((zmax - base) / h - _EPS).astype(np.int64), k0 + 1)
@@ -578,9 +582,32 @@ def _bands(
     face = np.repeat(np.arange(len(zmin), dtype=np.int64), counts)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     k = k0[face] + (np.arange(int(counts.sum()), dtype=np.int64) - starts[face])
-    bottom = np.maximum(zmin[face], base[face] + k * h)
-    top = np.minimum(zmax[face], base[face] + (k + 1) * h)
+    bottom = np.maximum(zmin[face], base[face] + k * h[face])
+    top = np.minimum(zmax[face], base[face] + (k + 1) * h[face])
     return face, k, bottom, top
+
+
+def band_height(building: StockBuilding, rules: CandidateRules) -> float:
+    """The height of one facade band of ``building``, m: the rules' band height when set; else the
+    building's own storey height (its height over its storeys, when the source gives both and the
+    quotient is a plausible storey, 2–8 m), so bands follow the floors a facade is built by; else
+    the rules' default storey height."""
+    if rules.band_height_m is not None:
+        return rules.band_height_m
+    if building.storeys and building.height_m:
+        storey = (building.height_m - (building.roof_height_m or 0.0)) / building.storeys
+        if MIN_STOREY_M <= storey <= MAX_STOREY_M:
+            return storey
+    return rules.storey_height_m
+
+
+def _band_heights(items: list[tuple[StockBuilding, Face]], rules: CandidateRules) -> FloatArray:
+    """:func:`band_height` of each face's building (a building's walls are many faces: once each)."""
+    memo: dict[int, float] = {}
+    for b, _ in items:
+        if id(b) not in memo:
+            memo[id(b)] = band_height(b, rules)
+    return np.fromiter((memo[id(b)] for b, _ in items), dtype=float, count=len(items))
 
 
 def _band_rectangles(
@@ -598,7 +625,7 @@ def _band_rectangles(
     _, azimuth = _true_azimuth(stock, g["unit"], mid[:, 0], mid[:, 1])
     height = g["zmax"] - g["zmin"]
     facing = _in_range(azimuth, rules.wall_azimuth_range)
-    fullest = g["width"] * np.minimum(rules.band_m, height) * rules.opaque_share
+    fullest = g["width"] * np.minimum(_band_heights(items, rules), height) * rules.opaque_share
     narrow = facing & (fullest < rules.min_area_m2)
     skip = out.skipped.append
     for i in np.flatnonzero(~facing).tolist():
@@ -640,7 +667,7 @@ def _emit_bands(
     centroid is at mid-width, mid-height."""
     m = len(items)
     base = np.fromiter((b.base_m for b, _ in items), dtype=float, count=m)
-    face, k, bottom, top = _bands(g["zmin"], g["zmax"], base, rules.band_m)
+    face, k, bottom, top = _bands(g["zmin"], g["zmax"], base, _band_heights(items, rules))
     gross = g["width"][face] * (top - bottom)
     usable = gross * rules.opaque_share
     keep = ((usable >= rules.min_area_m2) & (gross > 0)).tolist()
@@ -727,7 +754,8 @@ def _band_generic(stock: Stock, b: StockBuilding, f: Face, rules: CandidateRules
         out.skipped.append(SkippedPart(_source(b, f), area_m2=area, **_facing_reason(az, rules)))
         return
     smin, zmin, smax, zmax = poly.bounds
-    _, ks, bottoms, tops = _bands(np.array([zmin]), np.array([zmax]), np.array([b.base_m]), rules.band_m)
+    h = np.array([band_height(b, rules)])
+    _, ks, bottoms, tops = _bands(np.array([zmin]), np.array([zmax]), np.array([b.base_m]), h)
     clips = shapely.intersection(poly, shapely.box(smin - 1.0, bottoms, smax + 1.0, tops))
     areas = shapely.area(clips) / sin_t
     cents = shapely.centroid(clips)

@@ -51,6 +51,18 @@ def test_band_height_setting_cuts_other_bands() -> None:
     assert [c.area_m2 for c in south] == pytest.approx([100.0, 100.0])
 
 
+def test_bands_follow_the_buildings_own_storeys_when_the_source_gives_them() -> None:
+    tower = prism("t", SQUARE_20, 248.0)
+    tower.storeys = 62  # 4 m storeys, not the default 3 m
+    south = by_face(derive_candidates(stock(tower)).candidates, 1)
+    assert len(south) == 62 and south[-1].band_m == pytest.approx((244.0, 248.0))
+    odd = prism("o", SQUARE_20, 60.0)
+    odd.storeys = 2  # 30 m "storeys": not a storey height, so the default applies
+    assert len(by_face(derive_candidates(stock(odd)).candidates, 1)) == 20
+    fixed = derive_candidates(stock(tower), CandidateRules(band_height_m=8.0))
+    assert len(by_face(fixed.candidates, 1)) == 31  # the rule, when set, wins
+
+
 def test_north_wall_is_skipped_with_its_direction_and_area() -> None:
     result = derive_candidates(stock(prism("b1", SQUARE_20, 10.0)))
     assert by_face(result.candidates, 3) == []
