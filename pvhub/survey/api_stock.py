@@ -120,7 +120,9 @@ class BuildingOut(BaseModel):
     responses={
         202: {"model": StockJobAccepted, "description": "Queued as a background job (a large file)"},
         413: {"description": "File too large"},
-        422: {"model": StockReportOut, "description": "Nothing imported: every problem of the file listed"},
+        # no model: the body is the report (StockReportOut) for a bad file, or FastAPI's own
+        # validation error for a malformed request, which is refused before the route runs
+        422: {"description": "Nothing imported: the report (as 200) lists every problem of the file"},
     },
 )
 def import_buildings(
