@@ -13,6 +13,7 @@ CityJSON). Heights are metres in the file's vertical datum; a footprint's ground
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -101,6 +102,9 @@ class StockBuilding:
     part_sources: dict[str, SourceRef] = field(default_factory=dict)
     lod: str | None = None
     note: str | None = None
+    #: ``note``'s English template (:mod:`gis.stock_messages`) and its values, for the pages
+    note_code: str = ""
+    note_params: dict[str, Any] = field(default_factory=dict)
 
 
 def N_(template: str) -> str:
@@ -136,6 +140,16 @@ class StockProblem:
     where: str
     field: str
     message: str
+    #: the English ``str.format`` template of ``message`` (marked ``N_``) and the values it names, as
+    #: for :class:`Skipped`: the pages translate a problem by them; empty for a free-text message
+    #: (``dataclasses.field``: within this class ``field`` names the member)
+    code: str = dataclasses.field(default="", kw_only=True)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict, kw_only=True)
+
+
+def problem(where: str, field: str, template: str, /, **params: Any) -> StockProblem:
+    """A :class:`StockProblem` whose message is ``template`` filled with ``params`` (its code)."""
+    return StockProblem(where, field, template.format(**params), code=template, params=params)
 
 
 @dataclass(frozen=True)
@@ -170,3 +184,14 @@ class Stock:
 class StockError(ValueError):
     """The file as a whole cannot be read (not JSON, not a FeatureCollection or CityJSON, no CRS, no
     vertices): the message says what the file is and what was expected."""
+
+    def __init__(self, message: str, *, code: str = "", params: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        #: the message's English template (marked ``N_``) and its values, as :class:`StockProblem`'s
+        self.code = code
+        self.params = dict(params or {})
+
+    @classmethod
+    def of(cls, template: str, /, **params: Any) -> StockError:
+        """The error whose message is ``template`` filled with ``params``."""
+        return cls(template.format(**params), code=template, params=params)

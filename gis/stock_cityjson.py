@@ -48,6 +48,7 @@ from pyproj import CRS
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from gis import stock_messages as say
 from gis.cityjson import (
     SUPPORTED_VERSIONS,
     CityJSONError,
@@ -71,6 +72,7 @@ from gis.stock import (
     StockBuilding,
     StockError,
     StockProblem,
+    because,
 )
 from gis.stock_frames import projected_frame, utm_frame
 
@@ -104,10 +106,18 @@ class _Surface:
 
 
 class _Refused(Exception):
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(
+        self, field: str, message: str, *, code: str = "", params: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.code, self.params = code, dict(params or {})
+
+    @classmethod
+    def of(cls, field: str, template: str, /, **params: Any) -> _Refused:
+        """The refusal whose message is ``template`` (:mod:`gis.stock_messages`) filled with ``params``."""
+        return cls(field, template.format(**params), code=template, params=params)
 
 
 def read_cityjson_stock(doc: Mapping[str, Any], *, crs: str | int | None = None) -> Stock:
@@ -128,10 +138,10 @@ def read_cityjson_stock(doc: Mapping[str, Any], *, crs: str | int | None = None)
         CRS is projected in a unit other than the metre.
     """
     if not isinstance(doc, Mapping) or doc.get("type") != "CityJSON":
-        raise StockError('not a CityJSON document (expected "type": "CityJSON")')
+        raise StockError.of(say.NOT_CITYJSON)
     version = str(doc.get("version", ""))
     if version not in SUPPORTED_VERSIONS:
-        raise StockError(f"CityJSON version {version!r} is not supported (1.1 or 2.0)")
+        raise StockError.of(say.CITYJSON_VERSION, version=version)
     try:
         epsg = resolve_epsg(doc, crs)
         vertices = transformed_vertices(doc)
@@ -150,20 +160,26 @@ def read_cityjson_stock(doc: Mapping[str, Any], *, crs: str | int | None = None)
             try:
                 building = reader.building(object_id, obj)
             except _Refused as refused:
-                problems.append(StockProblem(object_id, refused.field, refused.message))
+                problems.append(
+                    StockProblem(
+                        object_id, refused.field, refused.message, code=refused.code, params=refused.params
+                    )
+                )
                 continue
             if building is None:
                 skipped.append(
-                    Skipped(SourceRef(object=object_id), f"{kind} without geometry: nothing to survey")
+                    Skipped(SourceRef(object=object_id), **because(say.CITY_NO_GEOMETRY, kind=kind))
                 )
             else:
                 buildings.append(building)
         elif kind == "BuildingPart":
             continue  # read with its building
         elif kind in _BRIDGE_TYPES:
-            skipped.append(Skipped(SourceRef(object=object_id), "bridge: not a candidate"))
+            skipped.append(Skipped(SourceRef(object=object_id), **because(say.BRIDGE)))
         else:
-            skipped.append(Skipped(SourceRef(object=object_id), f"{kind}: not a building"))
+            skipped.append(
+                Skipped(SourceRef(object=object_id), **because(say.CITY_NOT_A_BUILDING, kind=kind))
+            )
     skipped.extend(reader.skipped)
     return Stock(buildings, skipped, problems, frame, source_format="cityjson")
 
@@ -178,22 +194,19 @@ def _frame(epsg: int, vertices: FloatArray) -> tuple[MetricFrame, FloatArray]:
     try:
         horizontal = horizontal_crs(CRS.from_epsg(epsg))
     except Exception as exc:  # pyproj raises its own CRSError for unknown codes
-        raise StockError(f"EPSG:{epsg} is not a CRS pvhub knows: give the file's CRS with --crs") from exc
+        raise StockError.of(say.UNKNOWN_EPSG, epsg=epsg) from exc
     if horizontal.is_geographic:
         lo, hi = vertices.min(axis=0), vertices.max(axis=0)
         lon, lat = float((lo[0] + hi[0]) / 2), float((lo[1] + hi[1]) / 2)
         try:
             projection = local_projection(lon, lat)
         except ValueError as exc:
-            raise StockError(f"the file's centre (lon {lon:g}, lat {lat:g}) is not on Earth: {exc}") from exc
+            raise StockError.of(say.CENTRE_OFF_EARTH, lon=lon, lat=lat, error=str(exc)) from exc
         x, y = projection.to_metric.transform(vertices[:, 0], vertices[:, 1])
         return utm_frame(lon, lat), np.column_stack([x, y, vertices[:, 2]])
     unit = horizontal.axis_info[0].unit_conversion_factor if horizontal.axis_info else 1.0
     if unit is not None and abs(unit - 1.0) > 1e-12:
-        raise StockError(
-            f"EPSG:{epsg} measures in {horizontal.axis_info[0].unit_name}: pvhub reads projected "
-            "CityJSON in metres"
-        )
+        raise StockError.of(say.NOT_METRIC, epsg=epsg, unit=horizontal.axis_info[0].unit_name)
     return projected_frame(epsg), vertices
 
 
@@ -246,17 +259,19 @@ class _Reader:
             faces=faces,
             parts=part_ids,
             lod=_lod_text(max(lods)) if lods else None,
-            note=None if faces else "the building's geometry has no faces with an area",
+            note=None if faces else say.NOTE_NO_FACES,
+            note_code="" if faces else say.NOTE_NO_FACES,
         )
 
     def _check_place(self, points: FloatArray) -> None:
         x, y = points[:, 0].mean(), points[:, 1].mean()
         lon, lat = (float(v[0]) for v in self.frame.to_wgs84(np.array([x]), np.array([y])))
         if not (-180.0 <= lon <= 180.0 and _LAT_RANGE[0] <= lat <= _LAT_RANGE[1]):  # inf: outside the CRS
-            raise _Refused(
+            raise _Refused.of(
                 "geometry",
-                f"the building comes out at lon {lon:g}, lat {lat:g}, not a place pvhub can survey: "
-                "check the file's CRS and transform",
+                say.OFF_EARTH,
+                lon=lon,
+                lat=lat,
             )
 
     def _surfaces(self, object_id: str, geometry: Mapping[str, Any]) -> tuple[list[_Surface], np.ndarray]:
@@ -282,7 +297,7 @@ class _Reader:
             length = float(np.linalg.norm(vector))
             if length < 1e-9:
                 self.skipped.append(
-                    Skipped(SourceRef(object=object_id, faces=(index,)), "degenerate face (no area)")
+                    Skipped(SourceRef(object=object_id, faces=(index,)), **because(say.DEGENERATE_FACE))
                 )
                 continue
             normal = vector / length
@@ -297,15 +312,15 @@ class _Reader:
 
     def _indices(self, object_id: str, index: int, rings: Any) -> list[np.ndarray]:
         if not isinstance(rings, list) or not rings:
-            raise _Refused("geometry", f"surface {index} has no rings")
+            raise _Refused.of("geometry", say.SURFACE_NO_RINGS, index=index)
         out = []
         for ring in rings:
             try:
                 ids = np.asarray(ring, dtype=np.int64).reshape(-1)
             except (TypeError, ValueError) as exc:
-                raise _Refused("geometry", f"surface {index} has malformed vertex indices") from exc
+                raise _Refused.of("geometry", say.SURFACE_BAD_INDICES, index=index) from exc
             if len(ids) and (ids.min() < 0 or ids.max() >= len(self.metric)):
-                raise _Refused("geometry", f"surface {index} refers to a vertex that does not exist")
+                raise _Refused.of("geometry", say.SURFACE_NO_VERTEX, index=index)
             out.append(ids)
         return out
 

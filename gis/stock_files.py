@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gis import stock_messages as say
 from gis.crs import parse_epsg
 from gis.stock import Stock, StockError
 from gis.stock_cityjson import read_cityjson_stock
@@ -60,40 +61,36 @@ def read_stock_file(
         if kind == "FeatureCollection":
             _check_lonlat(crs, name)
             return _named(name, lambda: read_geojson_stock(doc, datum=datum))
-        raise StockError(
-            f"{name}: a JSON file must be a GeoJSON FeatureCollection or a CityJSON document, not {kind!r}"
-        )
+        raise StockError.of(say.JSON_OTHER, name=name, kind=kind)
     if stripped.startswith("["):
-        raise StockError(
-            f"{name}: a JSON list is not a building file (GeoJSON FeatureCollection or CityJSON)"
-        )
+        raise StockError.of(say.JSON_LIST, name=name)
     _check_lonlat(crs, name)
     return _named(name, lambda: read_csv_stock(text, datum=datum))
 
 
 def _decode(content: bytes, name: str) -> str:
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise StockError(f"{name} is UTF-16 encoded: save it as UTF-8")
+        raise StockError.of(say.UTF16, name=name)
     if b"\x00" in content:
-        raise StockError(f"{name} holds NUL characters: it is not a text file (GeoJSON, CSV or CityJSON)")
+        raise StockError.of(say.NUL, name=name)
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             return content.decode("gb18030")
         except UnicodeDecodeError as exc:
-            raise StockError(f"{name} is neither UTF-8 nor GB18030 text") from exc
+            raise StockError.of(say.NOT_TEXT, name=name) from exc
 
 
 def _json(text: str, name: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise StockError(
-            f"{name} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        raise StockError.of(
+            say.BAD_JSON, name=name, line=exc.lineno, column=exc.colno, error=exc.msg
         ) from exc
     except RecursionError as exc:
-        raise StockError(f"{name} nests JSON too deeply to be a building file") from exc
+        raise StockError.of(say.DEEP_JSON, name=name) from exc
 
 
 def _check_lonlat(crs: str | int | None, name: str) -> None:
@@ -102,18 +99,19 @@ def _check_lonlat(crs: str | int | None, name: str) -> None:
     try:
         epsg = parse_epsg(crs)
     except ValueError as exc:
-        raise StockError(f"{name}: {exc}") from exc
+        raise StockError.of(say.NAMED, name=name, message=str(exc)) from exc
     if epsg not in _LONLAT_EPSG:
-        raise StockError(
-            f"{name}: GeoJSON and CSV footprints are WGS84 longitude/latitude (RFC 7946), not EPSG:{epsg}; "
-            "give a datum (gcj02, bd09) for Chinese web-map coordinates"
-        )
+        raise StockError.of(say.NOT_LONLAT_CRS, name=name, epsg=epsg)
 
 
 def _named(name: str, read: Callable[[], Stock]) -> Stock:
     """Run a reader, prefixing a whole-file error with the file's name."""
     try:
         stock = read()
-    except StockError as exc:
-        raise StockError(f"{name}: {exc}") from exc
+    except StockError as exc:  # the reader's code and values ride along for the pages
+        raise StockError(
+            say.NAMED.format(name=name, message=str(exc)),
+            code=say.NAMED,
+            params={"name": name, "message": str(exc), "code": exc.code, "params": exc.params},
+        ) from exc
     return stock

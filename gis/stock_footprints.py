@@ -56,6 +56,7 @@ import numpy as np
 import shapely
 from shapely.validation import explain_validity
 
+from gis import stock_messages as say
 from gis.chinese_crs import Datum, to_wgs84
 from gis.crs import local_projection
 from gis.stock import (
@@ -69,6 +70,8 @@ from gis.stock import (
     StockBuilding,
     StockError,
     StockProblem,
+    because,
+    problem,
 )
 from gis.stock_frames import utm_frame
 from gis.validate import MAX_RING_POSITIONS
@@ -131,10 +134,10 @@ def read_geojson_stock(doc: Any, *, datum: str = "wgs84") -> Stock:
     """
     checked = _datum(datum)
     if not isinstance(doc, Mapping) or doc.get("type") != "FeatureCollection":
-        raise StockError('not a GeoJSON FeatureCollection (expected "type": "FeatureCollection")')
+        raise StockError.of(say.NOT_FEATURE_COLLECTION)
     features = doc.get("features")
     if not isinstance(features, list):
-        raise StockError('the FeatureCollection has no "features" list')
+        raise StockError.of(say.NO_FEATURES)
     with _gc_paused():
         collected = _Collected()
         for index, feature in enumerate(features):
@@ -157,13 +160,10 @@ def read_csv_stock(text: str, *, datum: str = "wgs84") -> Stock:
     try:
         header = next(reader, None)
         if header is None:
-            raise StockError("the CSV file is empty")
+            raise StockError.of(say.CSV_EMPTY)
         columns = [title.strip() for title in header]
         if not any(c in columns for c in (*_GEOMETRY_COLUMNS, "lon", "lat")):
-            raise StockError(
-                "the CSV header has no wkt (or geometry) column for the footprints "
-                f"(columns: {', '.join(columns[:12])})"
-            )
+            raise StockError.of(say.CSV_NO_WKT_COLUMN, columns=", ".join(columns[:12]))
         collected = _Collected()
         line = reader.line_num
         for row in reader:
@@ -175,7 +175,7 @@ def read_csv_stock(text: str, *, datum: str = "wgs84") -> Stock:
             }
             _collect_csv_row(start, values, collected)
     except csv.Error as exc:
-        raise StockError(f"line {reader.line_num} cannot be read as CSV: {exc}") from exc
+        raise StockError.of(say.CSV_UNREADABLE, line=reader.line_num, error=str(exc)) from exc
     with _gc_paused():
         return _build(collected, checked, "csv")
 
@@ -203,7 +203,7 @@ def _gc_paused() -> Iterator[None]:
 
 def _datum(datum: str) -> Datum:
     if datum not in _DATUMS:
-        raise StockError(f"unknown datum {datum!r}: expected one of {', '.join(_DATUMS)}")
+        raise StockError.of(say.UNKNOWN_DATUM, datum=datum, datums=", ".join(_DATUMS))
     return cast(Datum, datum)
 
 
@@ -221,19 +221,20 @@ def _prop(props: Mapping[str, Any], key: str) -> str | None:
     return None if value is None else _text(value)
 
 
-def _not_a_building(props: Mapping[str, Any]) -> str | None:
-    """Why a feature is not a building (None when it is one or a building part)."""
+def _not_a_building(props: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Why a feature is not a building, as :func:`gis.stock.because` gives it (None when it is one or
+    a building part)."""
     building, part = _prop(props, "building"), _prop(props, "building:part")
     if _prop(props, "man_made") == "bridge":
-        return "bridge (man_made=bridge): not a candidate"
+        return because(say.BRIDGE_MAN_MADE)
     if building is None and part in (None, "no"):
         if _prop(props, "bridge") not in (None, "no"):
-            return "bridge: not a candidate"
+            return because(say.BRIDGE)
         if _prop(props, "highway"):
-            return f"highway={_prop(props, 'highway')}: not a building"
-        return "no building or building:part property: not a building"
+            return because(say.HIGHWAY, highway=_prop(props, "highway"))
+        return because(say.NO_BUILDING_TAG)
     if building == "no" and part in (None, "no"):
-        return "building=no: not a building"
+        return because(say.BUILDING_NO)
     return None
 
 
@@ -245,25 +246,25 @@ def _feature_id(feature: Mapping[str, Any], props: Mapping[str, Any], default: i
 
 
 def _collect_feature(index: int, feature: Any, out: _Collected) -> None:
-    where = f"feature {index}"
+    where = say.FEATURE.format(number=index)
     if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
-        out.problems.append(StockProblem(where, "type", 'expected "type": "Feature"'))
+        out.problems.append(problem(where, "type", say.NOT_A_FEATURE))
         return
     props = feature.get("properties") or {}
     if not isinstance(props, Mapping):
-        out.problems.append(StockProblem(where, "properties", "properties must be an object or null"))
+        out.problems.append(problem(where, "properties", say.BAD_PROPERTIES))
         return
     reason = _not_a_building(props)
     if reason is not None:
-        out.skipped.append(Skipped(SourceRef(feature=index), reason))
+        out.skipped.append(Skipped(SourceRef(feature=index), **reason))
         return
     geometry = feature.get("geometry")
     kind = geometry.get("type") if isinstance(geometry, Mapping) else None
     if kind not in ("Polygon", "MultiPolygon"):
-        shown = kind if isinstance(kind, str) else "no geometry"
-        out.skipped.append(
-            Skipped(SourceRef(feature=index), f"{shown}: not a footprint (Polygon, MultiPolygon)")
+        why = (
+            because(say.NOT_A_FOOTPRINT, geometry=kind) if isinstance(kind, str) else because(say.NO_GEOMETRY)
         )
+        out.skipped.append(Skipped(SourceRef(feature=index), **why))
         return
     coordinates = cast(Mapping[str, Any], geometry).get("coordinates")
     raw_polygons = [coordinates] if kind == "Polygon" else coordinates
@@ -282,17 +283,15 @@ def _collect_feature(index: int, feature: Any, out: _Collected) -> None:
 
 
 def _collect_csv_row(line: int, values: dict[str, str], out: _Collected) -> None:
-    where = f"line {line}"
+    where = say.LINE.format(number=line)
     reason = _not_a_building(values)
     if reason is not None:
-        out.skipped.append(Skipped(SourceRef(feature=line), reason))
+        out.skipped.append(Skipped(SourceRef(feature=line), **reason))
         return
     column = next((c for c in _GEOMETRY_COLUMNS if c in values), None)
     if column is None:
-        why = "a point (lon, lat), not a footprint" if "lon" in values else "no wkt: not a footprint"
-        out.skipped.append(
-            Skipped(SourceRef(feature=line), f"{why} (give the outline as WKT in a wkt column)")
-        )
+        why = because(say.CSV_POINT if "lon" in values else say.CSV_NO_WKT)
+        out.skipped.append(Skipped(SourceRef(feature=line), **why))
         return
     part = _prop(values, "building:part") not in (None, "no")
     row_id = _prop(values, "id") or _prop(values, "@id") or str(line)
@@ -303,14 +302,14 @@ def _polygons(
     raw: Any, where: str, multi: bool, problems: list[StockProblem], name: str = "geometry"
 ) -> list[list[FloatArray]] | None:
     if not isinstance(raw, list) or not raw:
-        problems.append(StockProblem(where, name, "a footprint needs at least one polygon with a ring"))
+        problems.append(problem(where, name, say.NO_POLYGON))
         return None
     out: list[list[FloatArray]] = []
     before = len(problems)
     for p, rings in enumerate(raw):
         label = f"{name}[{p}]" if multi else name
         if not isinstance(rings, list) or not rings:
-            problems.append(StockProblem(where, label, "a polygon needs a list of rings"))
+            problems.append(problem(where, label, say.NO_RINGS))
             continue
         checked = []
         for r, ring in enumerate(rings):
@@ -326,25 +325,17 @@ def _ring(raw: Any, where: str, label: str, problems: list[StockProblem]) -> Flo
     """A ring as a closed (k, 2) float array, or None with a problem saying what is wrong."""
     array = _as_positions(raw)
     if array is None:
-        problems.append(StockProblem(where, label, "a ring must be a list of [lon, lat] number pairs"))
+        problems.append(problem(where, label, say.BAD_RING))
         return None
     if len(array) > MAX_RING_POSITIONS:
         problems.append(
-            StockProblem(
-                where,
-                label,
-                f"the ring has {len(array)} positions, more than {MAX_RING_POSITIONS}: simplify it",
-            )
+            problem(where, label, say.RING_TOO_LONG, count=len(array), maximum=MAX_RING_POSITIONS)
         )
         return None
     if len(array) and (array[0, 0] != array[-1, 0] or array[0, 1] != array[-1, 1]):
         array = np.vstack([array, array[:1]])
     if len(array) < 4:
-        problems.append(
-            StockProblem(
-                where, label, f"a ring needs at least 3 corners, this one has {max(len(array) - 1, 0)}"
-            )
-        )
+        problems.append(problem(where, label, say.FEW_CORNERS, corners=max(len(array) - 1, 0)))
         return None
     return array  # finite, in range and simple: checked on all rings at once (_coordinate_problems)
 
@@ -382,17 +373,15 @@ def _length(props: Mapping[str, Any], key: str, where: str, problems: list[Stock
         number = float(value)
     elif isinstance(value, str):
         if _FEET.search(value):
-            problems.append(
-                StockProblem(where, key, f"{value!r} is in feet: give the height in metres (e.g. 45 m)")
-            )
+            problems.append(problem(where, key, say.FEET, value=value))
             return None
         match = _METRES.match(value.replace(",", "."))
         number = float(match.group(1)) if match else None
     if number is None or not math.isfinite(number):
-        problems.append(StockProblem(where, key, f'{value!r} is not a height in metres (e.g. 45 or "45 m")'))
+        problems.append(problem(where, key, say.NOT_METRES, value=value))
         return None
     if number < 0:
-        problems.append(StockProblem(where, key, f"{value!r} is negative: a height is 0 or more metres"))
+        problems.append(problem(where, key, say.NEGATIVE_HEIGHT, value=value))
         return None
     return number
 
@@ -411,10 +400,10 @@ def _levels(props: Mapping[str, Any], key: str, where: str, problems: list[Stock
         except ValueError:
             number = None
     if number is None or not math.isfinite(number):
-        problems.append(StockProblem(where, key, f"{value!r} is not a number of storeys"))
+        problems.append(problem(where, key, say.NOT_STOREYS, value=value))
         return None
     if number < 0:
-        problems.append(StockProblem(where, key, f"{value!r} is negative: storeys are 0 or more"))
+        problems.append(problem(where, key, say.NEGATIVE_STOREYS, value=value))
         return None
     return number
 
@@ -437,11 +426,7 @@ def _heights(props: Mapping[str, Any], where: str, problems: list[StockProblem])
     if height is not None and min_height >= height > 0:
         field_name = "min_height" if props.get("min_height") not in (None, "") else "building:min_level"
         problems.append(
-            StockProblem(
-                where,
-                field_name,
-                f"the building starts at {min_height:g} m, not below its top ({height:g} m)",
-            )
+            problem(where, field_name, say.STARTS_ABOVE_TOP, min_height=min_height, height=height)
         )
     storeys = math.ceil(levels) if levels is not None else None
     return _Heights(height, min_height, storeys, roof_height, source)
@@ -577,14 +562,14 @@ def _csv_geometry(
     keep = np.zeros(len(rows), dtype=bool)
     for i, row in enumerate(rows):
         if geoms[i] is None:
-            problems.append(StockProblem(row.where, row.geometry_field, _wkt_problem(row.raw)))
+            problems.append(_wkt_problem(row))
         elif types[i] not in (_POLYGON, _MULTIPOLYGON):
             name = geoms[i].geom_type
             skipped.append(
-                Skipped(SourceRef(feature=row.number), f"{name}: not a footprint (Polygon, MultiPolygon)")
+                Skipped(SourceRef(feature=row.number), **because(say.NOT_A_FOOTPRINT, geometry=name))
             )
         elif geoms[i].is_empty:
-            problems.append(StockProblem(row.where, row.geometry_field, "the footprint is empty"))
+            problems.append(problem(row.where, row.geometry_field, say.EMPTY_FOOTPRINT))
         else:
             keep[i] = True
             row.multi = bool(types[i] == _MULTIPOLYGON)
@@ -606,10 +591,8 @@ def _csv_geometry(
         refused = set(ring_row[big].tolist())
         for i in sorted(refused):
             problems.append(
-                StockProblem(
-                    kept[i].where,
-                    kept[i].geometry_field,
-                    f"a ring has more than {MAX_RING_POSITIONS} positions: simplify it",
+                problem(
+                    kept[i].where, kept[i].geometry_field, say.A_RING_TOO_LONG, maximum=MAX_RING_POSITIONS
                 )
             )
         mask = np.array([i not in refused for i in range(len(kept))])
@@ -618,12 +601,13 @@ def _csv_geometry(
     return kept, ragged
 
 
-def _wkt_problem(text: str) -> str:
+def _wkt_problem(row: _Row) -> StockProblem:
     try:
-        shapely.from_wkt(text)
+        shapely.from_wkt(row.raw)
     except shapely.errors.GEOSException as exc:
-        return f"not WKT: {str(exc).splitlines()[0]}"
-    return "not WKT"
+        error = str(exc).splitlines()[0]
+        return problem(row.where, row.geometry_field, say.NOT_WKT_BECAUSE, error=error)
+    return problem(row.where, row.geometry_field, say.NOT_WKT)
 
 
 def _coordinate_problems(rows: list[_Row], ragged: _Ragged) -> list[StockProblem]:
@@ -643,11 +627,7 @@ def _coordinate_problems(rows: list[_Row], ragged: _Ragged) -> list[StockProblem
         done.add(i)
         lon, lat = ragged.coords[point]
         problems.append(
-            StockProblem(
-                rows[i].where,
-                rows[i].geometry_field,
-                f"position ({lon:g}, {lat:g}) is not a longitude/latitude in degrees",
-            )
+            problem(rows[i].where, rows[i].geometry_field, say.NOT_LONLAT, lon=float(lon), lat=float(lat))
         )
     return problems
 
@@ -713,16 +693,13 @@ def _geometry_problems(rows: list[_Row], geoms: np.ndarray) -> list[StockProblem
         # a bow tie's lobes cancel in its signed area; the repaired outline measures both
         repaired = area[i] if valid[i] else shapely.area(shapely.make_valid(geoms[i]))
         if swapped[i]:
-            message = "positions look like [lat, lon]: give longitude first"
+            found = problem(row.where, row.geometry_field, say.SWAPPED)
         elif repaired < _MIN_AREA_DEG2:
-            message = "the footprint has no area: its corners lie on one line"
+            found = problem(row.where, row.geometry_field, say.NO_AREA)
         else:
             reason = explain_validity(geoms[i])
-            message = (
-                f"the outline crosses itself or a hole lies outside it ({reason}): "
-                "reorder the corners so each ring goes around once"
-            )
-        problems.append(StockProblem(row.where, row.geometry_field, message))
+            found = problem(row.where, row.geometry_field, say.SELF_CROSSING, reason=reason)
+        problems.append(found)
     return problems
 
 
@@ -734,12 +711,13 @@ def _build(collected: _Collected, datum: Datum, source_format: str) -> Stock:
     rows, problems, skipped = collected.rows, collected.problems, collected.skipped
     for row in rows:
         row.heights = _heights(row.properties, row.where, problems)
-    seen: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    twice = say.DUPLICATE_ID_LINE if source_format == "csv" else say.DUPLICATE_ID_FEATURE
     for row in rows:
         if row.id in seen:
-            problems.append(StockProblem(row.where, "id", f"id {row.id!r} is also the id of {seen[row.id]}"))
+            problems.append(problem(row.where, "id", twice, id=row.id, number=seen[row.id]))
         else:
-            seen[row.id] = row.where
+            seen[row.id] = row.number
     if source_format == "csv":
         rows, ragged = _csv_geometry(rows, problems, skipped)
     else:
@@ -760,7 +738,7 @@ def _build(collected: _Collected, datum: Datum, source_format: str) -> Stock:
     frame, metric = _frame(ragged.coords)
     refused = {problem.where for problem in problems}  # rows with a problem make no building
     buildings = _buildings(rows, geoms, ragged, metric, refused)
-    problems.sort(key=lambda problem: int(problem.where.rsplit(" ", 1)[-1]))  # in file order
+    problems.sort(key=lambda found: int(found.where.rsplit(" ", 1)[-1]))  # in file order
     skipped.sort(key=lambda skip: skip.source.feature or 0)
     return Stock(
         buildings=buildings,
@@ -830,7 +808,7 @@ def _building(
     attributes = dict(row.properties)
     height, source = h.height, h.source
     faces: list[Face] = []
-    note: str | None = None
+    note: dict[str, Any] = {}
     if kids:
         for k in kids:
             faces.extend(extruder.faces(k))
@@ -838,13 +816,13 @@ def _building(
         if height is None and part_tops:
             height, source = max(cast(list[float], part_tops)), "parts"
         if not faces:
-            note = "neither the building nor its parts give a height or levels: no 3D shape"
+            note = because(say.NOTE_PARTS_NO_HEIGHT)
     else:
         faces = extruder.faces(i)
         if height is None:
-            note = "no height and no building:levels: footprint only, no 3D shape"
+            note = because(say.NOTE_NO_HEIGHT)
         elif height <= h.min_height:
-            note = f"height {height:g} m: no 3D shape"
+            note = because(say.NOTE_FLAT, height=height)
     if source is not None:
         attributes["height_source"] = source
     subdistrict = _prop(row.properties, "subdistrict") or _prop(row.properties, "addr:subdistrict")
@@ -866,7 +844,9 @@ def _building(
         faces=faces,
         parts=[rows[k].id for k in kids],
         part_sources={rows[k].id: SourceRef(feature=rows[k].number) for k in kids},
-        note=note,
+        note=note.get("reason"),
+        note_code=note.get("code", ""),
+        note_params=note.get("params", {}),
     )
 
 
