@@ -21,6 +21,7 @@ from pvhub.survey import stock, stock_jobs
 from web import csrf
 from web.mapdata import from_display, to_display
 from web.shell import LoggedIn, base_context, follow_job
+from web.survey import stock_words
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -51,7 +52,7 @@ def _job_report(session: Session, user: User, job_id: int) -> dict[str, Any]:
     job = jobs.get(session=session, actor=user, job_id=job_id)
     if job.kind != stock_jobs.KIND or job.status != RunStatus.succeeded or not isinstance(job.result, dict):
         return {}
-    return {"report": job.result, "filename": job.result.get("filename")}
+    return {"report": stock_words.report_view(job.result), "filename": job.result.get("filename")}
 
 
 @router.post("/survey/stock", dependencies=[Depends(csrf.verify)])
@@ -86,7 +87,9 @@ def stock_upload(
     if not outcome.ok:
         session.rollback()
     context = _context(request, user, session)
-    context.update(report=outcome.as_dict(), filename=file.filename, crs=crs, datum=datum)
+    context.update(
+        report=stock_words.report_view(outcome.as_dict()), filename=file.filename, crs=crs, datum=datum
+    )
     failed = not outcome.ok and request.headers.get("HX-Request") != "true"
     return render(
         request, "survey/stock_page.html", context, block="report", status_code=422 if failed else 200

@@ -57,7 +57,7 @@ def test_a_bad_file_names_feature_and_field_and_writes_nothing(
     response = post(client, bad, "import", ZH)
     assert response.status_code == 422
     assert "未导入任何数据：stock.geojson 中有 1 个问题。" in response.text
-    assert "feature 1" in response.text and "height" in response.text
+    assert "第 1 个要素" in response.text and "height" in response.text  # the reader's words in Chinese
     assert count(session) == 0
 
 
