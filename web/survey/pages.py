@@ -29,7 +29,7 @@ from pvhub.survey.potential import KINDS, OWNER_STATES, SECTORS, PotentialFilter
 from web import csrf, i18n
 from web.form_data import PageForm
 from web.shell import LoggedIn, PageUser, base_context, flash_back, follow_job, page_context
-from web.survey import reasons
+from web.survey import reasons, stock_words
 from web.survey.sketch import section_sketch
 from web.templating import render
 
@@ -202,6 +202,7 @@ def building_page(request: Request, building_id: int, user: PageUser, session: S
     context["skipped_lines"] = [reasons.skipped_line(g) for g in grouping.group_skipped(detail.skipped)]
     context["sketch"] = section_sketch(detail.building, detail.candidates)
     b = detail.building
+    context["note"] = stock_words.translate(b.note) if b.note else ""
     context["markers"] = [
         {"id": b.id, "lon": b.lon, "lat": b.lat, "footprint": b.footprint, "colour": COLOURS[3], "label": ""}
     ]

@@ -92,3 +92,20 @@ def test_a_survey_job_says_what_it_is_doing_in_chinese(
     assert re.search(r"\d+ 个候选表面，\d+ 处跳过", zh) and "skipped" not in zh
     client.cookies.set("lang", "en")
     assert re.search(r"\d+ candidates, \d+ skipped", client.get(f"/jobs/{job.id}", headers=EN).text)
+
+
+def test_a_building_without_a_3d_shape_says_why_in_the_readers_language(
+    client: TestClient, session: Session, make_user
+) -> None:
+    make_user("office@pages.test", Role.office)
+    flat = seed_stock(session, n=2, neighbours=0)[0]
+    flat.note = "no height and no building:levels: footprint only, no 3D shape"  # as the reader writes it
+    session.add(flat)
+    session.commit()
+    login(client, "office@pages.test")
+    client.cookies.set("lang", "zh_CN")
+    zh = client.get(f"/survey/buildings/{flat.id}", headers=ZH).text
+    assert re.search(r'<dd id="building-note">没有高度也没有 building:levels：仅有轮廓，无三维形体</dd>', zh)
+    client.cookies.set("lang", "en")
+    en = client.get(f"/survey/buildings/{flat.id}", headers=EN).text
+    assert '<dd id="building-note">no height and no building:levels: footprint only, no 3D shape</dd>' in en
