@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.faults.live import wait_for_jobs
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
 CHROMIUM = os.environ.get("PVHUB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -81,6 +83,7 @@ def demo_server(folder: Path, **settings: str) -> Iterator[str]:
                 time.sleep(0.1)
         else:
             raise RuntimeError("pvhub serve did not answer within 10 s")
+        wait_for_jobs(db)  # the demo's survey, queued for the app's start-up
         yield url
     finally:
         server.terminate()

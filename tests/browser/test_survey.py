@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -19,6 +20,9 @@ OWNER = {"zh": "owner28@demo.pvhub", "en": "owner29@demo.pvhub"}
 # Where each language's buildings stand: inside the demo's district boundary, on ground where no
 # registered site stands (a site's building is owned, not offered) and no demo building is.
 PLACE = {"zh": (121.4636, 31.2407), "en": (121.462, 31.2191)}
+# The test's buildings carry a subdistrict of their own, so the potential map filtered by it shows
+# them whatever the demo's thousands of buildings rank.
+SUBDISTRICT = {"zh": "排摸测试街道", "en": "Survey test subdistrict"}
 WORDS = {
     "zh": {
         "imported": "已导入",
@@ -59,6 +63,7 @@ def _stock(lang: str) -> dict[str, object]:
                     "building": "office",
                     "height": 120 + 20 * i,
                     "name": f"排摸测试楼 {lang} {i}",
+                    "subdistrict": SUBDISTRICT[lang],
                 },
                 "geometry": {"type": "Polygon", "coordinates": [ring]},
             }
@@ -108,7 +113,7 @@ def test_the_office_surveys_and_offers_the_owner_confirms_one_and_declines_one(
     _run_survey(page, live_server, lang)
     page.screenshot(path=str(screenshot_dir / f"survey-job-{lang}.png"), full_page=True)
 
-    in_language(page, live_server, lang, "/survey")
+    in_language(page, live_server, lang, "/survey?" + urlencode({"subdistrict": SUBDISTRICT[lang]}))
     expect(page.locator("#potential-totals")).to_contain_text(words["totals"])
     expect(page.locator("#potential-legend li")).to_have_count(5)
     expect(page.locator("[data-potential-map] canvas").first).to_be_visible()  # drawn on a canvas

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.live import copy_database, environment, pvhub
+from tests.faults.live import Server, copy_database, environment, pvhub, wait_for_jobs
 
 
 @pytest.fixture(scope="session")
@@ -17,6 +17,12 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for command in (["db", "upgrade"], ["demo"]):
         done = pvhub(env, *command)
         assert done.returncode == 0, done.stderr
+    # the app runs the survey the demo queued for its start-up: once here, not in every copy's server
+    server = Server(env, db.with_suffix(".log")).start()
+    try:
+        wait_for_jobs(db)
+    finally:
+        server.stop()
     return db
 
 

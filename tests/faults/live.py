@@ -56,6 +56,21 @@ def copy_database(source: Path, target: Path) -> Path:
     return target
 
 
+def wait_for_jobs(db: Path, limit_s: float = 300.0) -> None:
+    """Wait until no job of the database is queued or running: ``pvhub demo`` queues the district's
+    survey for the app's start-up, and while it stores its candidates SQLite's one writer would make
+    a test's first writes wait past their timeouts."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        with closing(sqlite3.connect(db, timeout=30)) as connection:
+            query = "SELECT count(*) FROM job WHERE status IN ('queued', 'running')"
+            (pending,) = connection.execute(query).fetchone()
+        if not pending:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the jobs of {db} did not finish within {limit_s:.0f} s")
+
+
 class Server:
     """``pvhub serve`` on a free port; ``kill`` is SIGKILL (no clean-up at all), ``stop`` is SIGTERM."""
 

@@ -75,7 +75,7 @@
       map.setView(cfg.center, data.draw ? 17 : 13);  // drawing a building needs street-level zoom
     }
     if (data.draw && map.pm) { enableDrawing(map, el, data.draw); }
-    addBuildings(map);
+    addBuildings(map, !data.draw);
     var legend = L.control({ position: "bottomleft" });
     legend.onAdd = function () {
       var div = L.DomUtil.create("div", "map-legend");
@@ -89,7 +89,7 @@
   // The district's building stock under whatever the map shows (grey, darker when taller; neighbours
   // outside the district lighter), fetched for the map's bounds as it moves. With no tile server the
   // footprints are the base map. Tooltips are text nodes (height, storeys), never HTML.
-  function addBuildings(map) {
+  function addBuildings(map, interactive) {
     if (!window.fetch) { return; }
     var pane = map.createPane("buildings");
     pane.style.zIndex = 350;  // above tiles (200), below the sites and surfaces (overlay pane, 400)
@@ -119,6 +119,9 @@
           group.clearLayers();
           L.geoJSON(fc, {
             pane: "buildings",
+            interactive: interactive,  // on a map one draws on, every click is the drawing tool's
+            pmIgnore: true,  // and Geoman neither edits nor snaps to a neighbour's footprint
+            snapIgnore: true,
             style: function (f) {
               var inside = f.properties.inside_district;
               return { color: "#6b7580", weight: 0.5, fillColor: grey(f.properties.height_m),
@@ -126,7 +129,7 @@
             },
             onEachFeature: function (f, layer) {
               var text = label(f.properties);
-              if (text) { layer.bindTooltip(textElement(text), { sticky: true }); }
+              if (text && interactive) { layer.bindTooltip(textElement(text), { sticky: true }); }
             }
           }).addTo(group);
         })
