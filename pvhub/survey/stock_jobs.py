@@ -20,10 +20,11 @@ from sqlmodel import Session, col, select
 
 from pvhub.accounts.models import User
 from pvhub.core.enums import RunStatus
-from pvhub.core.errors import Conflict, NotFound, PermissionDenied, Phrase
+from pvhub.core.errors import PermissionDenied, Phrase
 from pvhub.jobs import service as jobs
 from pvhub.jobs.models import Job
 from pvhub.jobs.progress import JobCancelled, Progress
+from pvhub.register.imports.jobs import read_upload
 from pvhub.survey import stock
 
 KIND = "stock_import"
@@ -154,7 +155,7 @@ def stock_import_job(session: Session, parameters: dict[str, Any], progress: Pro
 
     try:
         step(0.02, Phrase("reading and checking {filename}", filename=filename))
-        content = _read_upload(path, parameters)
+        content = read_upload(path, parameters)
         actor = session.get(User, int(parameters["actor_id"]))
         if actor is None or not actor.active:
             raise PermissionDenied(
@@ -172,21 +173,3 @@ def stock_import_job(session: Session, parameters: dict[str, Any], progress: Pro
     finally:
         path.unlink(missing_ok=True)
     return report.as_dict()
-
-
-def _read_upload(path: Path, parameters: dict[str, Any]) -> bytes:
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFound(
-            "The uploaded file {filename!r} is no longer on the server; nothing was imported. "
-            "Upload it again.",
-            filename=str(parameters["filename"]),
-        ) from None
-    if len(content) != parameters["size"] or hashlib.sha256(content).hexdigest() != parameters["sha256"]:
-        raise Conflict(
-            "The uploaded file {filename!r} changed on the server after it was submitted; nothing was "
-            "imported. Upload it again.",
-            filename=str(parameters["filename"]),
-        )
-    return content

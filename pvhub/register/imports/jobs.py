@@ -228,7 +228,7 @@ def import_job(session: Session, parameters: dict[str, Any], progress: Progress)
     step = _Steps(progress)
     try:
         step(0.05, Phrase("reading and checking {filename}", filename=filename))
-        content = _read_upload(path, parameters)
+        content = read_upload(path, parameters)
         actor = session.get(User, int(parameters["actor_id"]))
         if actor is None or not actor.active:
             raise PermissionDenied(
@@ -265,7 +265,9 @@ class _Steps:
             raise JobCancelled()
 
 
-def _read_upload(path: Path, parameters: dict[str, Any]) -> bytes:
+def read_upload(path: Path, parameters: dict[str, Any]) -> bytes:
+    """The bytes of a file a job was queued for, checked against the size and SHA-256 recorded when
+    it was submitted (shared by every file import that runs as a job)."""
     try:
         content = path.read_bytes()
     except FileNotFoundError:
