@@ -51,3 +51,25 @@ class Estimate(SQLModel, table=True):
 ESTIMATE_CAPACITY_INDEX = sa.Index(
     "ix_estimate_surface_capacity", sa.inspect(Estimate).c.surface_id, sa.inspect(Estimate).c.capacity_kwp
 )
+
+
+class SurfaceShade(SQLModel, table=True):
+    """A registered surface's building shade (issue #19): the horizon of each of its sample points
+    from the stock's buildings, and what each point sees of the sky.
+
+    ``horizon`` is a (points, A) uint8 array, base64, of elevations in half degrees (value =
+    round(elevation × 2), so 0–180 for 0–90°) over A = 360 / ``step_deg`` true-azimuth bins
+    (:func:`pvhub.estimates.shade.pack_horizon`). ``xyz`` places each point for the pages: WGS84
+    lon, lat and height above the ground, m. ``stock_version`` names the state of the building stock
+    it was computed from (:func:`pvhub.survey.surface_shading.stock_version`).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    surface_id: int = Field(foreign_key="surface.id", index=True, unique=True)
+    stock_version: str = Field(max_length=80)
+    step_deg: float = Field(gt=0, description="Azimuth bin width, degrees")
+    points: int = Field(ge=1, description="Sample points on the surface")
+    horizon: str = Field(sa_type=sa.Text, description="base64 uint8 (points, A): elevation in half degrees")
+    sky_view: list[float] = Field(sa_type=sa.JSON, description="Sky-view factor per point")
+    xyz: list[list[float]] = Field(sa_type=sa.JSON, description="Per point: lon, lat (WGS84), m above ground")
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -77,6 +77,14 @@ class Surface(SurfaceBase, table=True):
     losses_pct: float | None = Field(
         default=None, ge=0, lt=100, description="Own PVWatts system losses, % (None: the kind's default)"
     )
+    # Issue #19: ``shading_loss`` is the value in force. True: somebody typed it and it overrides the
+    # building shade; False: the last estimate wrote it from the stock's buildings (0 until then).
+    shading_manual: bool = Field(
+        default=False, description="True: shading_loss was typed and overrides the computed building shade"
+    )
+    sky_view_factor: float | None = Field(
+        default=None, ge=0, le=1, description="Mean sky-view factor of the sample points (computed)"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -229,3 +237,5 @@ class SurfacePublic(SurfaceBase):
     fire_rating_ok: bool | None = None
     glare_risk_ok: bool | None = None
     external_ref: str | None = None
+    shading_manual: bool = False
+    sky_view_factor: float | None = None
