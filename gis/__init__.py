@@ -29,4 +29,7 @@ stock_footprints, stock_cityjson
     classified and coplanar faces merged).
 stock_frames
     The metric frame of a building file (UTM for lon/lat, the file's own projected CRS).
+shading, shading_scene
+    Building shade: sample points on surfaces, their horizons by ray casting through an Embree scene
+    of the stock's faces (embreex), and their sky-view factors.
 """

@@ -1,0 +1,359 @@
+"""Building shade as pure geometry: sample points on surfaces, their horizons, their sky-view factors.
+
+For each sample point of a surface and each azimuth bin, :func:`horizons` finds the elevation below
+which the sky is hidden — by the surface's own plane, by its own building (a wing, a parapet, a higher
+roof part) and by every other building within ``radius_m`` — by casting rays through an Embree scene
+(:class:`Scene`, :mod:`gis.shading_scene`). :func:`sky_view_factor` turns a horizon into the
+cosine-weighted share of the tilted plane's hemisphere that is sky. The yield engine
+(``pvhub.yieldengine.shading``) applies both hour by hour; nothing here knows the sun or irradiance.
+
+Conventions (issue #19's contract): azimuths are true azimuths in pvlib's convention (0 = north, 90 =
+east, 180 = south), elevations degrees above the horizontal; coordinates are the stock's metric frame
+(x east, y north, z up, metres), whose grid north differs from true north by the frame's meridian
+convergence (``MetricFrame.convergence_deg``, added to a grid azimuth to get a true one). A horizon
+has A = round(360 / step_deg) bins; bin k is centred on azimuth k × step_deg. Elevation 90 means the
+whole vertical half-plane of that azimuth is hidden (behind a wall).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+from gis.shading_scene import BoolArray, FloatArray, IntArray, Scene, newell, plane_axes
+
+__all__ = [
+    "AZIMUTH_STEP_DEG",
+    "DEFAULT_RADIUS_M",
+    "LIFT_M",
+    "BoolArray",
+    "FloatArray",
+    "IntArray",
+    "SamplePoints",
+    "Scene",
+    "azimuth_bins",
+    "horizons",
+    "plane_horizon",
+    "sample_polygons",
+    "sample_wall_bands",
+    "sky_view_factor",
+]
+
+AZIMUTH_STEP_DEG = 2.0
+#: How far buildings are looked for, m: a 250 m tower (Shanghai Tower's neighbours in Lujiazui; the tallest
+#: in Huangpu are ~250–290 m) casts a shadow 250 / tan(9.5°) ≈ 1,490 m long when the sun stands at 9.5°,
+#: its elevation at 08:00 and 16:00 solar time on the winter solstice at latitude 31.2° N
+#: (sin h = sin φ sin δ + cos φ cos δ cos ω with δ = −23.44°, ω = ±60°).
+DEFAULT_RADIUS_M = 1500.0
+#: Sample points are lifted this far off their surface along its normal, so that a ray leaving a point
+#: does not hit the surface it starts on (Embree's float32 near the stock's local origin is ~1 mm).
+LIFT_M = 0.05
+#: Rays per Embree call in :func:`horizons`: ~1 M rays hold ~60 MB of work arrays per thread.
+CHUNK_RAYS = 1_000_000
+
+
+@dataclass(frozen=True)
+class SamplePoints:
+    """Points sampling n surfaces: where each point is, the normal of its surface, which surface.
+
+    ``xyz`` (P, 3) is in the metric frame and already lifted :data:`LIFT_M` off the surface;
+    ``normal`` (P, 3) is the unit normal of the point's surface, on the side that gets light;
+    ``surface`` (P,) indexes the n surfaces sampled (0..n-1), each with at least one point.
+    """
+
+    xyz: FloatArray
+    normal: FloatArray
+    surface: IntArray
+
+    @property
+    def count(self) -> int:
+        """P, the number of points."""
+        return len(self.xyz)
+
+    @staticmethod
+    def concat(parts: Sequence[SamplePoints]) -> SamplePoints:
+        """The points of several samplings in order; surface indices continue across the parts."""
+        xyz, normal, surface = [], [], []
+        offset = 0
+        for part in parts:
+            xyz.append(part.xyz)
+            normal.append(part.normal)
+            surface.append(part.surface + offset)
+            offset += int(part.surface.max()) + 1 if part.count else 0
+        if not xyz:
+            return _empty_points()
+        return SamplePoints(np.concatenate(xyz), np.concatenate(normal), np.concatenate(surface))
+
+
+def _empty_points() -> SamplePoints:
+    return SamplePoints(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0, dtype=np.int64))
+
+
+# --- sampling -------------------------------------------------------------------------------------
+
+
+def _grid_centres(polygon: shapely.Polygon, spacing: float) -> FloatArray:
+    """Centres of a square grid of ``spacing`` centred on the polygon's bounds, those inside it."""
+    minx, miny, maxx, maxy = polygon.bounds
+    nx = max(1, math.ceil((maxx - minx) / spacing))
+    ny = max(1, math.ceil((maxy - miny) / spacing))
+    xs = (minx + maxx) / 2.0 + (np.arange(nx) - (nx - 1) / 2.0) * spacing
+    ys = (miny + maxy) / 2.0 + (np.arange(ny) - (ny - 1) / 2.0) * spacing
+    gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+    inside = shapely.contains_xy(polygon, gx, gy)
+    return np.column_stack([gx[inside], gy[inside]])
+
+
+def _sample_one(ring: FloatArray, max_points: int, min_spacing_m: float) -> tuple[FloatArray, FloatArray]:
+    """(k, 3) points on one planar ring, not yet lifted, and its unit normal (up for non-vertical)."""
+    ring = np.asarray(ring, dtype=float)
+    n = newell(ring)
+    length = float(np.linalg.norm(n))
+    if len(ring) < 3 or length < 1e-12:
+        raise ValueError("has no area (fewer than 3 distinct vertices, or all on one line)")
+    unit = n / length
+    if unit[2] < -1e-9:  # a roof drawn clockwise from above: its lit side is up all the same
+        unit = -unit
+    u, v = plane_axes(unit)
+    origin = ring[0]
+    flat = np.column_stack([(ring - origin) @ u, (ring - origin) @ v])
+    polygon = shapely.make_valid(shapely.Polygon(flat))
+    area = length / 2.0
+    spacing = max(min_spacing_m, math.sqrt(area / max(1, max_points)))
+    centres = _grid_centres(polygon, spacing)
+    # The grid is centred on the bounds, so an irregular outline can hold a few more centres than
+    # area / spacing²: widen the grid until the bound holds.
+    while len(centres) > max_points:
+        spacing *= 1.1
+        centres = _grid_centres(polygon, spacing)
+    if len(centres) == 0:
+        rep = polygon.representative_point()
+        centres = np.array([[rep.x, rep.y]])
+    return origin + centres[:, :1] * u + centres[:, 1:] * v, unit
+
+
+def sample_polygons(
+    rings: Sequence[FloatArray], *, max_points: int = 16, min_spacing_m: float = 1.0
+) -> SamplePoints:
+    """Sample points on planar polygons (exterior rings (k, 3) in the frame, not closed).
+
+    The grid spacing adapts to the polygon: s = max(min_spacing_m, √(area / max_points)), so a large
+    roof gets ``max_points`` points and a small one fewer but no closer than ``min_spacing_m``; the
+    points are the grid's cell centres inside the polygon (the grid is widened if an irregular outline
+    would hold more than ``max_points``), and a sliver with no centre inside gets its representative
+    point. The normal is the ring's Newell normal turned up (n_z ≥ 0) for non-vertical planes; a
+    vertical ring keeps its own orientation (counter-clockwise seen from outside = outward).
+    """
+    xyz: list[FloatArray] = []
+    normal: list[FloatArray] = []
+    surface: list[IntArray] = []
+    for i, ring in enumerate(rings):
+        try:
+            pts, unit = _sample_one(ring, max_points, min_spacing_m)
+        except ValueError as exc:
+            raise ValueError(f"polygon {i}: ring {exc}") from None
+        xyz.append(pts + unit * LIFT_M)
+        normal.append(np.broadcast_to(unit, pts.shape).copy())
+        surface.append(np.full(len(pts), i, dtype=np.int64))
+    if not xyz:
+        return _empty_points()
+    return SamplePoints(np.concatenate(xyz), np.concatenate(normal), np.concatenate(surface))
+
+
+def sample_wall_bands(
+    start_xy: FloatArray,
+    end_xy: FloatArray,
+    z_bottom: FloatArray,
+    z_top: FloatArray,
+    normal_xy: FloatArray,
+    *,
+    max_points: int = 8,
+    min_spacing_m: float = 2.0,
+) -> SamplePoints:
+    """Sample points on n vertical rectangles (a facade's storey bands), all at once.
+
+    Each band runs along its ground line ``start_xy`` → ``end_xy`` (n, 2) from ``z_bottom`` to
+    ``z_top`` (n,), facing the outward unit ``normal_xy`` (n, 2). Its points are the centres of
+    round(width / s) equal cells along the width (at least 1, at most ``max_points``), with
+    s = max(min_spacing_m, width / max_points), at mid-height: a band is one storey, so the height
+    varies little within it and the band above or below is sampled on its own.
+    """
+    start = np.asarray(start_xy, dtype=float).reshape(-1, 2)
+    end = np.asarray(end_xy, dtype=float).reshape(-1, 2)
+    bottom = np.asarray(z_bottom, dtype=float).reshape(-1)
+    top = np.asarray(z_top, dtype=float).reshape(-1)
+    nxy = np.asarray(normal_xy, dtype=float).reshape(-1, 2)
+    width = np.hypot(*(end - start).T)
+    spacing = np.maximum(min_spacing_m, width / max(1, max_points))
+    count = np.clip(np.round(width / spacing), 1, max(1, max_points)).astype(np.int64)
+    surface = np.repeat(np.arange(len(start), dtype=np.int64), count)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    k = np.arange(len(surface)) - np.repeat(first, count)
+    t = (k + 0.5) / count[surface]
+    xy = start[surface] + (end - start)[surface] * t[:, None]
+    z = (bottom[surface] + top[surface]) / 2.0
+    unit = nxy / np.maximum(np.hypot(*nxy.T), 1e-12)[:, None]
+    normal = np.column_stack([unit[surface], np.zeros(len(surface))])
+    xyz = np.column_stack([xy, z]) + normal * LIFT_M
+    return SamplePoints(xyz, normal, surface)
+
+
+# --- horizons ------------------------------------------------------------------------------------
+
+
+def azimuth_bins(step_deg: float = AZIMUTH_STEP_DEG) -> FloatArray:
+    """The true azimuths (degrees) of the bin centres: k × step for k in 0..A-1."""
+    count = round(360.0 / step_deg)
+    return np.arange(count, dtype=np.float64) * (360.0 / count)
+
+
+def _grid_azimuth_rad(points: int, step_deg: float, convergence_deg: float | FloatArray) -> FloatArray:
+    """(P, A) grid azimuths, radians, of the true bin azimuths at each point."""
+    conv = np.broadcast_to(np.asarray(convergence_deg, dtype=float), (points,))
+    return np.radians(azimuth_bins(step_deg)[None, :] - conv[:, None])
+
+
+def plane_horizon(
+    normal: FloatArray, *, step_deg: float = AZIMUTH_STEP_DEG, convergence_deg: float | FloatArray = 0.0
+) -> FloatArray:
+    """(P, A) elevation, degrees, below which a point's own plane hides the sky at each true azimuth.
+
+    A direction d = (cos e sin g, cos e cos g, sin e) at grid azimuth g is on the lit side of the plane
+    when n·d = n_z sin e + c cos e > 0 with c = n_x sin g + n_y cos g, i.e. above e₀ = atan2(−c, n_z),
+    clipped to 0–90: 0 where the plane leans towards that azimuth (the ground hides what is below),
+    90 behind a vertical wall. Normals point up (n_z ≥ 0), as the samplers give them.
+    """
+    n = np.asarray(normal, dtype=float).reshape(-1, 3)
+    g = _grid_azimuth_rad(len(n), step_deg, convergence_deg)
+    c = n[:, :1] * np.sin(g) + n[:, 1:2] * np.cos(g)
+    c = np.where(np.abs(c) < 1e-9, 0.0, c)  # along a wall: 0, not ±90 from a rounding error's sign
+    nz = np.where(np.abs(n[:, 2:3]) < 1e-9, 0.0, n[:, 2:3])
+    return np.asarray(np.clip(np.degrees(np.arctan2(-c, nz)), 0.0, 90.0), dtype=np.float64)
+
+
+def _directions(sin_g: FloatArray, cos_g: FloatArray, elevation_deg: FloatArray) -> NDArray[np.float32]:
+    e = np.radians(elevation_deg)
+    ce = np.cos(e)
+    return np.column_stack([ce * sin_g, ce * cos_g, np.sin(e)]).astype(np.float32)
+
+
+def _horizon_rows(
+    scene: Scene,
+    local: NDArray[np.float32],
+    base: FloatArray,
+    grid_rad: FloatArray,
+    radius_m: float,
+    resolution_deg: float,
+) -> NDArray[np.float32]:
+    """Horizons of one block of points (all their azimuths): one ray above the plane horizon, then
+    bisection of the blocked (point, azimuth) pairs, each step one Embree call for the whole block."""
+    out = base.astype(np.float32)
+    p_idx, a_idx = np.nonzero(base < 90.0 - resolution_deg)
+    if len(p_idx) == 0:
+        return out
+    sin_g = np.sin(grid_rad[p_idx, a_idx])
+    cos_g = np.cos(grid_rad[p_idx, a_idx])
+    first = base[p_idx, a_idx] + resolution_deg
+    blocked = scene.occluded_local(local[p_idx], _directions(sin_g, cos_g, first), radius_m)
+    p_idx, a_idx, sin_g, cos_g = p_idx[blocked], a_idx[blocked], sin_g[blocked], cos_g[blocked]
+    lo = first[blocked]  # hidden
+    hi = np.full(len(lo), 90.0)  # taken as sky: the zenith, unless the bisection climbs to it
+    open_ = np.arange(len(lo))
+    while len(open_):
+        mid = (lo[open_] + hi[open_]) / 2.0
+        hit = scene.occluded_local(
+            local[p_idx[open_]], _directions(sin_g[open_], cos_g[open_], mid), radius_m
+        )
+        lo[open_] = np.where(hit, mid, lo[open_])
+        hi[open_] = np.where(hit, hi[open_], mid)
+        open_ = open_[hi[open_] - lo[open_] > resolution_deg]
+    out[p_idx, a_idx] = (lo + hi) / 2.0
+    return out
+
+
+def horizons(
+    scene: Scene,
+    points: SamplePoints,
+    *,
+    step_deg: float = AZIMUTH_STEP_DEG,
+    radius_m: float = DEFAULT_RADIUS_M,
+    convergence_deg: float | FloatArray = 0.0,
+    resolution_deg: float = 0.5,
+    workers: int = 2,
+) -> NDArray[np.float32]:
+    """(P, A) float32: per point and true azimuth bin, the elevation (degrees) below which the sky is hidden.
+
+    The lowest value is the point's own plane horizon (:func:`plane_horizon`). One ray is cast
+    ``resolution_deg`` above it; if it reaches ``radius_m`` unobstructed (the usual case on a roof) the
+    plane horizon stands; otherwise the elevation is bisected between that ray and the zenith to
+    ``resolution_deg`` and the midpoint of the last interval returned (error ≤ resolution / 2). The
+    scene holds the point's own building, so a wing, a parapet or a higher roof part counts.
+
+    Bisection assumes the obstruction is *solid below its skyline* per azimuth: every direction under
+    the highest hidden one is hidden too. That is true of extruded buildings; an overhang or a
+    skybridge with open sky under it is filled in below (a conservative error: more shade).
+
+    Rays are limited to ``radius_m`` (Embree's ray length). ``convergence_deg`` (scalar or (P,)) turns
+    true azimuths to the frame's grid (grid = true − convergence). The work runs in blocks of ~1 M
+    rays per Embree call, in ``workers`` threads: Embree releases the GIL during a call, and two
+    threads on a two-core machine measured 1.7× one (benchmarks/shading_rays.py).
+    """
+    base = plane_horizon(points.normal, step_deg=step_deg, convergence_deg=convergence_deg)
+    if scene.triangles == 0 or points.count == 0:
+        return base.astype(np.float32)
+    grid_rad = _grid_azimuth_rad(points.count, step_deg, convergence_deg)
+    local = scene.local(points.xyz)
+    rows = max(1, CHUNK_RAYS // base.shape[1])
+    blocks = [slice(i, min(i + rows, points.count)) for i in range(0, points.count, rows)]
+
+    def block(sl: slice) -> NDArray[np.float32]:
+        return _horizon_rows(scene, local[sl], base[sl], grid_rad[sl], radius_m, resolution_deg)
+
+    if workers <= 1 or len(blocks) == 1:
+        parts = [block(sl) for sl in blocks]
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(block, blocks))
+    return np.concatenate(parts)
+
+
+# --- sky view --------------------------------------------------------------------------------------
+
+
+def sky_view_factor(
+    horizon: NDArray[np.floating],
+    tilt_deg: float | FloatArray,
+    azimuth_deg: float | FloatArray,
+    *,
+    step_deg: float = AZIMUTH_STEP_DEG,
+) -> FloatArray:
+    """(P,) cosine-weighted share of a tilted plane's hemisphere that is sky: 1 is all sky.
+
+    F = (1/π) ∫∫ cos θ dΩ over the sky above max(horizon, plane horizon), with dΩ = cos e de da and
+    cos θ = n_z sin e + c(a) cos e, c(a) = sin β cos(a − γ) for tilt β and true azimuth γ. Per
+    azimuth bin of width Δ with lower limit e₁ the elevation integral is closed form,
+    ∫_{e₁}^{π/2} (n_z sin e + c cos e) cos e de = n_z cos² e₁ / 2 + c (π/4 − e₁/2 − sin 2e₁ / 4),
+    and c is integrated over the bin exactly (2 sin β cos(a − γ) sin(Δ/2)), so an unobstructed plane
+    gives (1 + cos β)/2 (to ~1e-4 at 2° bins, where the plane horizon varies within a bin).
+    """
+    h = np.asarray(horizon, dtype=float)
+    p = h.shape[0]
+    beta = np.radians(np.broadcast_to(np.asarray(tilt_deg, dtype=float), (p,)))[:, None]
+    gamma = np.radians(np.broadcast_to(np.asarray(azimuth_deg, dtype=float), (p,)))[:, None]
+    a = np.radians(azimuth_bins(step_deg))[None, :]
+    half = np.radians(360.0 / h.shape[1]) / 2.0
+    nz = np.cos(beta)
+    c_mid = np.sin(beta) * np.cos(a - gamma)
+    c_int = 2.0 * np.sin(beta) * np.cos(a - gamma) * np.sin(half)
+    own = np.arctan2(-np.where(np.abs(c_mid) < 1e-9, 0.0, c_mid), np.where(nz < 1e-9, 0.0, nz))
+    e1 = np.clip(np.maximum(np.radians(h), own), 0.0, np.pi / 2.0)
+    per_bin = (
+        nz * np.cos(e1) ** 2 / 2.0 * (2.0 * half) + (np.pi / 4.0 - e1 / 2.0 - np.sin(2.0 * e1) / 4.0) * c_int
+    )
+    return np.asarray(np.clip(per_bin.sum(axis=1) / np.pi, 0.0, 1.0))
