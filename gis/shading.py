@@ -233,8 +233,9 @@ def plane_horizon(
     g = _grid_azimuth_rad(len(n), step_deg, convergence_deg)
     c = n[:, :1] * np.sin(g) + n[:, 1:2] * np.cos(g)
     c = np.where(np.abs(c) < 1e-9, 0.0, c)  # along a wall: 0, not ±90 from a rounding error's sign
+    # (+ 0.0 below turns the clip's −0.0 into 0.0)
     nz = np.where(np.abs(n[:, 2:3]) < 1e-9, 0.0, n[:, 2:3])
-    return np.asarray(np.clip(np.degrees(np.arctan2(-c, nz)), 0.0, 90.0), dtype=np.float64)
+    return np.asarray(np.clip(np.degrees(np.arctan2(-c, nz)), 0.0, 90.0) + 0.0, dtype=np.float64)
 
 
 def _directions(sin_g: FloatArray, cos_g: FloatArray, elevation_deg: FloatArray) -> NDArray[np.float32]:

@@ -214,3 +214,182 @@ def test_concat_offsets_surfaces() -> None:
     assert both.count == a.count + b.count
     assert sorted(set(both.surface.tolist())) == [0, 1, 2]
     assert (both.surface[a.count :] == 2).all()
+
+
+# --- 1. a single wall facing a single tower ------------------------------------------------------------
+
+LATITUDE = 31.2  # Shanghai
+
+
+def sun_position(day: int, minutes: np.ndarray, latitude: float = LATITUDE) -> tuple[np.ndarray, np.ndarray]:
+    """True azimuth and elevation (degrees) of the sun at solar time ``minutes`` after midnight.
+
+    Cooper's declination δ = 23.45° sin(360° (284 + n) / 365), hour angle ω = 15° per hour from
+    solar noon; sin h = sin φ sin δ + cos φ cos δ cos ω; the azimuth from the sun's east and north
+    components, −cos δ sin ω and sin δ cos φ − cos δ sin φ cos ω (Duffie & Beckman §1.6).
+    """
+    d = math.radians(23.45 * math.sin(math.radians(360.0 * (284 + day) / 365.0)))
+    w = np.radians(15.0 * (minutes / 60.0 - 12.0))
+    f = math.radians(latitude)
+    el = np.degrees(np.arcsin(math.sin(f) * math.sin(d) + math.cos(f) * math.cos(d) * np.cos(w)))
+    east = -math.cos(d) * np.sin(w)
+    north = math.sin(d) * math.cos(f) - math.cos(d) * math.sin(f) * np.cos(w)
+    return np.degrees(np.arctan2(east, north)) % 360.0, el
+
+
+def read_profile(profile: np.ndarray, azimuth: np.ndarray) -> np.ndarray:
+    """The horizon between bin centres, read linearly (periodic in azimuth)."""
+    centres = azimuth_bins()
+    return np.interp(azimuth, np.r_[centres, 360.0], np.r_[profile, profile[0]])
+
+
+@pytest.mark.parametrize(
+    ("day", "height", "half_span_deg"),
+    [
+        # equinox: the sun's path and the tower's top edge are both great circles through the east and
+        # west points, so the sun is behind a tall tower exactly while it is within the tower's width;
+        # the width is chosen so the span's edges (180 ± 63°) fall on bin boundaries
+        (80, 300.0, 63.0),
+        # winter solstice: the sun climbs over a lower tower and back under it (elevation crossings)
+        (355, 60.0, 63.43494882292201),
+    ],
+)
+def test_wall_facing_a_tower_shadow_hours(day: int, height: float, half_span_deg: float) -> None:
+    """A south wall, a box tower due south at D: the skyline's top is atan(H_rel / D) at 180°, the
+    plane horizon (0) outside the tower's width, and the sun's minutes behind the tower computed in
+    closed form agree with those the skyline gives to 2 minutes at each start and end."""
+    d, z = 100.0, 10.0
+    half_width = d * math.tan(math.radians(half_span_deg))
+    scene = Scene.from_rings(box(-half_width, -d - 30.0, half_width, -d, 0.0, height))
+    pts = point((0.0, 0.0, z), (0.0, -1.0, 0.0))
+    h = horizons(scene, pts)[0]
+    h_rel = height - z - LIFT_M
+    dist = d - LIFT_M
+    assert h[bin_of(180)] == pytest.approx(math.degrees(math.atan(h_rel / dist)), abs=0.5)
+    az = azimuth_bins()
+    inside = np.abs(az - 180.0) < half_span_deg - AZIMUTH_STEP_DEG / 2
+    x = np.radians(az - 180.0)
+    top = np.degrees(np.arctan(h_rel * np.cos(x) / dist))
+    assert np.abs(h[inside] - top[inside]).max() <= 0.5
+    in_front_outside = (az > 90) & (az < 270) & (np.abs(az - 180.0) > half_span_deg + AZIMUTH_STEP_DEG / 2)
+    assert in_front_outside.sum() > 10 and (h[in_front_outside] == 0.0).all()
+    assert (h[(az < 90) | (az > 270)] == 90.0).all()
+
+    minutes = np.arange(0.0, 24 * 60)
+    sun_az, sun_el = sun_position(day, minutes)
+    off = np.radians(sun_az - 180.0)
+    behind = (
+        (sun_el > 0)
+        & (np.cos(off) > 0)
+        & (dist * np.abs(np.tan(off)) <= half_width)
+        & (np.tan(np.radians(sun_el)) < h_rel * np.cos(off) / dist)
+    )
+    from_profile = (sun_el > 0) & (sun_el < read_profile(h, sun_az))
+    changes = np.nonzero(np.diff(behind.astype(int)))[0] + 0.5
+    assert len(changes) >= 2 and behind.sum() > 120
+    wrong = np.nonzero(behind != from_profile)[0]
+    assert all(np.abs(changes - m).min() <= 2.0 for m in wrong), (changes, wrong)
+
+
+def test_horizon_azimuths_follow_the_meridian_convergence() -> None:
+    """A narrow tower due grid south, at 3° convergence, stands at true azimuth 183."""
+    scene = Scene.from_rings(box(-2.0, -60.0, 2.0, -50.0, 0.0, 50.0))
+    pts = point((0.0, 0.0, 0.0), (0.0, 0.0, 1.0))
+    plain = horizons(scene, pts)[0]
+    turned = horizons(scene, pts, convergence_deg=np.array([3.0]))[0]
+    # the tower spans grid azimuths 180 ± 2.29° (2 m at 50 m): bin centres 178–182, true 181–185
+    assert np.nonzero(plain)[0].tolist() == [bin_of(178), bin_of(180), bin_of(182)]
+    assert np.nonzero(turned)[0].tolist() == [bin_of(182), bin_of(184)]
+    assert turned[bin_of(184)] == pytest.approx(plain[bin_of(180)], abs=0.5)
+
+
+# --- 2. a south roof with a parapet ----------------------------------------------------------------
+
+
+def test_flat_roof_with_parapet() -> None:
+    """A 20 × 20 m roof at 10 m inside a 1.1 m parapet (the walls run up to 11.1 m): 0.5 m from the
+    south parapet the skyline south is atan(1.05 / 0.5) (the point sits LIFT_M = 5 cm above the roof;
+    atan(1.1 / 0.5) = 65.6° at the roof itself), in the middle atan(1.05 / 10)."""
+    faces = box(0.0, 0.0, 20.0, 20.0, 0.0, 11.1)
+    roof = np.array([(0, 0, 10), (20, 0, 10), (20, 20, 10), (0, 20, 10)], float)
+    scene = Scene.from_rings([roof, *faces[2:]])  # the walls, and the roof 1.1 m below their top
+    pts = SamplePoints.concat([point((10.0, 0.5, 10.0), (0, 0, 1)), point((10.0, 10.0, 10.0), (0, 0, 1))])
+    h = horizons(scene, pts, resolution_deg=0.5)
+    rise = 1.1 - LIFT_M
+    assert h[0, bin_of(180)] == pytest.approx(math.degrees(math.atan(rise / 0.5)), abs=0.25)
+    assert h[0, bin_of(180)] == pytest.approx(65.6, abs=1.5)
+    assert h[0, bin_of(0)] == pytest.approx(math.degrees(math.atan(rise / 19.5)), abs=0.25)
+    assert h[1, bin_of(180)] == pytest.approx(math.degrees(math.atan(rise / 10.0)), abs=0.25)
+    assert h[1, bin_of(45)] == pytest.approx(math.degrees(math.atan(rise / (10.0 * math.sqrt(2)))), abs=0.25)
+    assert h[1, bin_of(180)] == pytest.approx(6.3, abs=0.5)
+
+
+# --- 4. the floor of a square courtyard ------------------------------------------------------------
+
+
+def parallel_rectangle_view_factor(a: float, b: float, c: float) -> float:
+    """View factor from a differential planar element to a parallel a × b rectangle at height c with
+    a corner above the element (Howell's catalogue, case B-3): X = a/c, Y = b/c,
+    F = 1/(2π) [X/√(1+X²) atan(Y/√(1+X²)) + Y/√(1+Y²) atan(X/√(1+Y²))]."""
+    x, y = a / c, b / c
+    return (
+        x / math.sqrt(1 + x * x) * math.atan(y / math.sqrt(1 + x * x))
+        + y / math.sqrt(1 + y * y) * math.atan(x / math.sqrt(1 + y * y))
+    ) / (2 * math.pi)
+
+
+@pytest.mark.parametrize(("side", "height"), [(20.0, 10.0), (12.0, 30.0), (60.0, 9.0)])
+def test_courtyard_floor_sky_view(side: float, height: float) -> None:
+    """The sky seen from the centre of a square courtyard's floor is its opening: four corner
+    rectangles (side/2)² at the walls' height above the (lifted) point; agreement within 1 %."""
+    s = side / 2
+    ring = box(-s - 10, -s - 10, s + 10, s + 10, 0.0, height)  # an outer block, around the hole
+    court = box(-s, -s, s, s, 0.0, height)
+    inner_walls = [w[::-1] for w in court[2:]]  # facing into the courtyard
+    scene = Scene.from_rings([*ring[2:], *inner_walls])
+    pts = point((0.0, 0.0, 0.0), (0.0, 0.0, 1.0))
+    svf = sky_view_factor(horizons(scene, pts), 0.0, 0.0)[0]
+    expected = 4 * parallel_rectangle_view_factor(s, s, height - LIFT_M)
+    assert svf == pytest.approx(expected, rel=0.01)
+    assert svf < 0.99 * (1 + math.cos(0)) / 2
+
+
+# --- 5. a building's own wing shades its wall -------------------------------------------------------
+
+
+L_FOOTPRINT = [(0.0, 0.0), (30.0, 0.0), (30.0, 10.0), (10.0, 10.0), (10.0, 30.0), (0.0, 30.0)]
+
+
+def test_own_wing_shades_inner_wall() -> None:
+    """An L-shaped building, 20 m high: the east-facing inner wall of its north arm (x = 10, y 10–30)
+    sees the east arm to the south-east; the same wall of the north arm alone sees open sky."""
+    faces = prism(L_FOOTPRINT, 0.0, 20.0)
+    inner = faces[2 + 3]  # the wall of footprint edge (10, 10) → (10, 30): faces east
+    pts = sample_polygons([inner], max_points=8, min_spacing_m=2.0)
+    assert np.allclose(pts.normal, [1.0, 0.0, 0.0])
+    with_wing = horizons(Scene.from_rings(faces), pts)
+    alone = horizons(Scene.from_rings(box(0.0, 0.0, 10.0, 30.0, 0.0, 20.0)), pts)
+    plane = plane_horizon(pts.normal).astype(np.float32)
+    assert np.array_equal(alone, plane)
+    k = bin_of(136)
+    a = math.radians(136)
+    for (x, y, z), row in zip(pts.xyz, with_wing, strict=True):
+        reach = (y - 10.0) / -math.cos(a)  # horizontal distance to the wing's north wall (y = 10)
+        if x + reach * math.sin(a) < 30.0:
+            assert row[k] == pytest.approx(math.degrees(math.atan((20.0 - z) / reach)), abs=0.5)
+    assert (with_wing[:, k] > plane[:, k] + 10).all()
+    svf_wing = sky_view_factor(with_wing, 90.0, 90.0)
+    svf_alone = sky_view_factor(alone, 90.0, 90.0)
+    assert np.allclose(svf_alone, 0.5, atol=2e-3) and (svf_wing < svf_alone - 0.02).all()
+
+
+# --- 7. the search radius ----------------------------------------------------------------------------
+
+
+def test_tower_beyond_the_radius_does_not_count() -> None:
+    scene = Scene.from_rings(box(-20.0, -230.0, 20.0, -200.0, 0.0, 150.0))
+    pts = point((0.0, 0.0, 0.0), (0.0, 0.0, 1.0))
+    near = horizons(scene, pts, radius_m=400.0)[0]
+    far = horizons(scene, pts, radius_m=150.0)[0]
+    assert near[bin_of(180)] == pytest.approx(math.degrees(math.atan(150.0 / 200.0)), abs=0.5)
+    assert (far == 0.0).all()
