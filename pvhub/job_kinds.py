@@ -12,20 +12,20 @@ and the pages), and the test suite (``tests/conftest.py``). The command line run
 from __future__ import annotations
 
 from pvhub.bundling import runs as bundling
-from pvhub.estimates import service as estimates
 from pvhub.jobs import service as jobs
 from pvhub.monitoring import normalised
 from pvhub.register.imports import jobs as import_jobs
 from pvhub.survey import service as survey
 from pvhub.survey import stock as building_stock
-from pvhub.survey import stock_jobs
+from pvhub.survey import stock_jobs, surface_shading
 from pvhub.tendering import awards
 from pvhub.weather import measured
 
 
 def install() -> None:
     """Register pvhub's job kinds with :mod:`pvhub.jobs.service` (again is harmless)."""
-    jobs.add_kind("estimate", "estimate:run", estimates.estimate_job)
+    # building shade from the stock first, then the estimate (issue #19)
+    jobs.add_kind("estimate", "estimate:run", surface_shading.estimate_job)
     jobs.add_kind("bundling", "bundle:run", bundling.bundling_job)
     jobs.add_kind("award", "award:run", awards.award_job)
     jobs.add_kind(import_jobs.KIND, "site:import", import_jobs.import_job)

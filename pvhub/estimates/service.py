@@ -15,7 +15,7 @@ records that in the rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,14 +27,15 @@ from pvhub.core import audit, policy
 from pvhub.core.db import transaction
 from pvhub.core.errors import Conflict, NotFound, Phrase
 from pvhub.estimates.config import EstimateConfig, current_config
-from pvhub.estimates.models import Estimate, EstimatePublic
+from pvhub.estimates.models import Estimate, EstimatePublic, SurfaceShade
+from pvhub.estimates.shade import shade_profile
 from pvhub.jobs import service as jobs
 from pvhub.jobs.models import Job
 from pvhub.jobs.progress import ProgressFn
 from pvhub.register import service as register
 from pvhub.register.enums import SurfaceStatus
 from pvhub.register.models import Site, Surface
-from pvhub.yieldengine import KindAssumptions, WeatherYear, estimate
+from pvhub.yieldengine import KindAssumptions, Mismatch, WeatherYear, estimate
 
 # The pvlib chain the engine runs (recorded with each estimate so a reader need not know the code).
 MODEL_CHAIN = {
@@ -152,6 +153,8 @@ def estimate_surfaces(
     progress: ProgressFn = _no_progress,
     assumptions: Mapping[str, KindAssumptions] | None = None,
     co2_t_per_mwh: float | None = None,
+    mismatch: Mismatch = "irradiance",
+    shades: Mapping[int, SurfaceShade] | None = None,
 ) -> EstimateRunSummary:
     """Estimate the given surfaces in one vectorised engine call and store the results.
 
@@ -160,6 +163,14 @@ def estimate_surfaces(
     programme's weather year and the office's assumptions (a caller may replace them for one run).
     Everything is computed before the first write, so ``progress`` (which commits on its own
     connection) never waits behind this transaction.
+
+    Shading (issue #19): a surface whose shading loss was typed (``shading_manual``) keeps that
+    fraction; any other surface with a stored building shade (:mod:`pvhub.estimates.shade`) gets the
+    engine's hour-by-hour shade from its sample points' horizons (``mismatch``: the engine's
+    electrical treatment of partial shade), and the run writes the resulting annual loss and mean
+    sky-view factor back to the surface; a surface with neither has no shading. The site's horizon
+    (terrain) applies to all, on top. ``shades`` (by surface id) replace stored shade rows: shade
+    computed and not yet written (:func:`pvhub.survey.surface_shading.estimate_job`).
     """
     if actor is not None:
         policy.require(actor, "estimate:run")
@@ -172,12 +183,14 @@ def estimate_surfaces(
     progress(0.05, Phrase("reading the weather year"))
     year = config.weather()
     progress(0.1, Phrase("estimating {count} surfaces", count=len(surfaces)))
+    profile, used_shades = shade_profile(session, surfaces, shades)
     result = estimate(
         [s.kind.value for s in surfaces],
         np.array([s.tilt_deg for s in surfaces]),
         np.array([s.azimuth_deg for s in surfaces]),
         np.array([s.usable_area_m2 for s in surfaces]),
-        np.array([s.shading_loss for s in surfaces]),
+        # a typed loss overrides; the others' shade is the building shade (or none): 0 on top of it
+        np.array([s.shading_loss if s.shading_manual else 0.0 for s in surfaces]),
         power_density_w_m2=np.array(
             [np.nan if s.power_density_w_m2 is None else s.power_density_w_m2 for s in surfaces]
         ),
@@ -187,12 +200,15 @@ def estimate_surfaces(
         weather=year,
         assumptions=config.assumptions,
         co2_t_per_mwh=config.co2_t_per_mwh,
+        shade=profile,
+        mismatch=mismatch,
     )
     progress(0.8, Phrase("storing the estimates"))
     keys = config.keys()
     provenance = result.provenance
     weather_info = provenance["weather"]
     ids = [s.id for s in surfaces if s.id is not None]
+    _store_building_shade(session, surfaces, used_shades, result.shading_loss, result.sky_view_factor)
     session.exec(delete(Estimate).where(col(Estimate.surface_id).in_(ids)))
     rows = [
         Estimate(
@@ -208,12 +224,14 @@ def estimate_surfaces(
                 "method": provenance["method"],
                 "engine_version": provenance["engine_version"],
                 "co2_t_per_mwh": provenance["co2_t_per_mwh"],
-                "shading": provenance["shading"],
+                **_shading_record(surface, used_shades.get(surface.id or 0), provenance),
                 "surface": {
                     "tilt_deg": surface.tilt_deg,
                     "azimuth_deg": surface.azimuth_deg,
                     "usable_area_m2": surface.usable_area_m2,
                     "shading_loss": surface.shading_loss,
+                    "shading_manual": surface.shading_manual,
+                    "sky_view_factor": surface.sky_view_factor,
                     "power_density_w_m2": surface.power_density_w_m2,
                     "losses_pct": surface.losses_pct,
                 },
@@ -249,6 +267,58 @@ def estimate_surfaces(
         },
     )
     return summary
+
+
+#: Decimals of the computed shading loss and sky-view factor written to a surface.
+SHADE_DECIMALS = 4
+
+
+def _store_building_shade(
+    session: Session,
+    surfaces: Sequence[Surface],
+    shades: Mapping[int, SurfaceShade],
+    loss: np.ndarray,
+    sky_view: np.ndarray,
+) -> None:
+    """Write each computed surface's annual building-shade loss and mean sky view (the values in
+    force for a surface whose shading is not typed); a non-typed surface without a stored shade has
+    none: loss 0, sky view unknown. Typed surfaces are left as they are."""
+    for i, surface in enumerate(surfaces):
+        if surface.shading_manual:
+            continue
+        has_shade = surface.id in shades and np.isfinite(loss[i])
+        surface.shading_loss = round(float(np.clip(loss[i], 0.0, 1.0)), SHADE_DECIMALS) if has_shade else 0.0
+        surface.sky_view_factor = (
+            round(float(np.clip(sky_view[i], 0.0, 1.0)), SHADE_DECIMALS)
+            if has_shade and np.isfinite(sky_view[i])
+            else None
+        )
+        session.add(surface)
+
+
+def _shading_record(
+    surface: Surface, shade: SurfaceShade | None, provenance: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What an estimate records of its shading: ``shading`` says which applied ("typed": the typed
+    loss overrides, "building": building shade from the stock, "none": neither, with
+    ``shading_reason`` "no_geometry" or "not_computed"), ``building_shade`` how it was computed."""
+    if surface.shading_manual:
+        return {"shading": "typed", "shading_method": provenance["shading"], "building_shade": None}
+    if shade is None:
+        reason = "no_geometry" if surface.geometry is None else "not_computed"
+        return {"shading": "none", "shading_reason": reason, "building_shade": None}
+    engine = provenance.get("building_shade") or {}
+    return {
+        "shading": "building",
+        "building_shade": {
+            "stock_version": shade.stock_version,
+            "method": engine.get("method", ""),
+            "mismatch": engine.get("mismatch", ""),
+            "points": shade.points,
+            "step_deg": shade.step_deg,
+            "computed_at": shade.computed_at.isoformat(),
+        },
+    }
 
 
 def _horizons(session: Session, site_ids: set[int]) -> dict[int, tuple[list[float], list[float]]]:
@@ -385,15 +455,6 @@ def outdated(*, session: Session, estimate_ids: Iterable[int | None]) -> set[int
         .where(col(Estimate.id).in_(ids), _up_to_date(current_config(session=session)))
     )
     return set(ids) - {i for i in session.exec(query).all() if i is not None}
-
-
-def estimate_job(session: Session, parameters: dict[str, Any], progress: ProgressFn) -> dict[str, Any]:
-    """Job: estimate the listed surfaces, or all approved ones missing a current estimate
-    (every approved one with ``all``)."""
-    ids = parameters.get("surface_ids")
-    if not ids:
-        ids = surfaces_to_estimate(session=session, only_missing_or_stale=not parameters.get("all", False))
-    return asdict(estimate_surfaces(session=session, actor=None, surface_ids=ids, progress=progress))
 
 
 def get_estimate(*, session: Session, user: User, surface_id: int) -> EstimatePublic:

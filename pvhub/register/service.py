@@ -292,6 +292,7 @@ def create_surface(*, session: Session, actor: User, data: SurfaceCreate) -> Sur
         kind=data.kind,
         name=data.name or "",
         shading_loss=data.shading_loss or 0.0,
+        shading_manual=data.shading_loss is not None,  # typed: it overrides the building shade
         storey=data.storey,
         external_ref=data.external_ref,
         **derived.__dict__,
@@ -332,6 +333,8 @@ def update_surface(*, session: Session, actor: User, surface_id: int, changes: S
         if key in values:
             default = {"name": "", "shading_loss": 0.0}.get(key)
             setattr(surface, key, values[key] if values[key] is not None else default)
+    if "shading_loss" in values:  # typed: overrides the building shade; null: computed again
+        surface.shading_manual = values["shading_loss"] is not None
     if surface.status == SurfaceStatus.approved:
         surface.status = SurfaceStatus.submitted
     surface.updated_at = utcnow()
@@ -350,6 +353,7 @@ ESTIMATE_INPUTS = (
     "azimuth_deg",
     "usable_area_m2",
     "shading_loss",
+    "shading_manual",
     "power_density_w_m2",
     "losses_pct",
 )
@@ -364,7 +368,7 @@ def set_surface_assumptions(
     session: Session,
     actor: User,
     surface_id: int,
-    shading_loss: float,
+    shading_loss: float | None,
     power_density_w_m2: float | None = None,
     losses_pct: float | None = None,
 ) -> Surface:
@@ -372,6 +376,8 @@ def set_surface_assumptions(
     0–1, e.g. from a shading survey, on top of the system losses) and, where the surface differs
     from its kind (say, a high-efficiency module or a measured loss budget), its module power
     density (W/m² of usable area) and PVWatts system losses (%). None means the kind's default.
+    A shading loss given overrides the building shade computed from the stock (issue #19); None
+    returns the surface to the computed value (0 until its next estimate writes it).
 
     Unlike an edit of the surveyed shape, this keeps the review status (the office is the
     reviewer); a changed value marks the surface's estimate stale. Audited.
@@ -380,12 +386,19 @@ def set_surface_assumptions(
     surface = get_surface(session=session, user=actor, surface_id=surface_id)
     if surface.status == SurfaceStatus.withdrawn:
         raise Conflict("A withdrawn surface is no longer estimated.")
-    _check_assumptions(shading_loss, power_density_w_m2, losses_pct)
-    wanted = (shading_loss, power_density_w_m2, losses_pct)
-    if wanted == (surface.shading_loss, surface.power_density_w_m2, surface.losses_pct):
+    manual = shading_loss is not None
+    _check_assumptions(0.0 if shading_loss is None else shading_loss, power_density_w_m2, losses_pct)
+    if (manual, power_density_w_m2, losses_pct) == (
+        surface.shading_manual,
+        surface.power_density_w_m2,
+        surface.losses_pct,
+    ) and (not manual or shading_loss == surface.shading_loss):
         return surface
     before = audit.snapshot(surface)
-    surface.shading_loss, surface.power_density_w_m2, surface.losses_pct = wanted
+    surface.power_density_w_m2, surface.losses_pct = power_density_w_m2, losses_pct
+    if manual or surface.shading_manual:  # a computed loss stays until the next estimate
+        surface.shading_loss = shading_loss if shading_loss is not None else 0.0
+    surface.shading_manual = manual
     surface.updated_at = utcnow()
     session.add(surface)
     session.flush()

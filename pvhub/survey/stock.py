@@ -52,6 +52,7 @@ from pvhub.programme.service import get_programme
 from pvhub.register.models import Site
 from pvhub.survey.models import Building, SiteBuilding, StockImport
 from pvhub.survey.rows import building_values
+from pvhub.survey.surface_shading import mark_shade_outdated
 
 #: The permission to import building files (the office's).
 PERMISSION = "stock:import"
@@ -187,6 +188,9 @@ def import_stock(
     report.stock_import_id = stored.id
     report.created, report.updated = _write(session, stock, stored.id, places, filename)
     report.linked = link_sites(session)
+    # issue #19: registered surfaces near a created or updated building lose their building shade
+    changed = session.exec(select(Building.id).where(Building.stock_import_id == stored.id)).all()
+    mark_shade_outdated(session, [i for i in changed if i is not None])
     audit.record(
         session,
         actor=actor,

@@ -196,6 +196,8 @@ class SurfaceDraft:
     usable_area_m2: float
     name: str = ""
     shading_loss: float = 0.0
+    #: a shading loss was given (it overrides the building shade); blank: computed from the stock
+    shading_manual: bool = False
     height_m: float = 0.0
     storey: int | None = None
     geometry: dict[str, Any] | None = None
@@ -499,6 +501,7 @@ def surface_from_fields(
         usable_area_m2=usable,
         name=name,
         shading_loss=shading or 0.0,
+        shading_manual=shading is not None,
         height_m=height or 0.0,
         storey=storey,
     )

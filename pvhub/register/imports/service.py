@@ -431,6 +431,7 @@ def _surface_values(surface: SurfaceDraft) -> dict[str, Any]:
         "gross_area_m2": surface.gross_area_m2,
         "usable_area_m2": surface.usable_area_m2,
         "shading_loss": surface.shading_loss,
+        "shading_manual": surface.shading_manual,
         "height_m": surface.height_m,
         "storey": surface.storey,
     }
