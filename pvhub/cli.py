@@ -191,11 +191,13 @@ def estimate_command(
     from pvhub.estimates import (
         service as estimates,  # pvlib and pandas: ~2 s, for the commands that estimate only
     )
+    from pvhub.survey import surface_shading  # Embree's rays too: for this command only
 
     engine = make_engine(_settings().database_url)
     with transaction(engine) as session:
         ids = estimates.surfaces_to_estimate(session=session, only_missing_or_stale=not all_surfaces)
-        summary = estimates.estimate_surfaces(session=session, actor=None, surface_ids=ids)
+        # building shade from the stock first, for the surfaces whose shade is missing or out of date
+        summary = surface_shading.shade_and_estimate(session=session, surface_ids=ids)
     typer.echo(
         f"estimated {summary.surfaces} surfaces: {summary.capacity_kwp:,.0f} kWp, "
         f"{summary.annual_kwh / 1000:,.0f} MWh/yr (weather: {summary.weather or '-'}"
