@@ -3,7 +3,8 @@
 Public API: :func:`estimate`, :func:`orientation_report`, :class:`EstimateResult`,
 :class:`EstimateProvenance`, :class:`KindAssumptions`, :data:`DEFAULT_ASSUMPTIONS`,
 :class:`WeatherYear` with its :class:`IntervalConvention`, :func:`read_weather`,
-:func:`fetch_pvgis_tmy`, :func:`synthetic_year`, :func:`default_weather`, :func:`horizon_beam_mask`.
+:func:`fetch_pvgis_tmy`, :func:`synthetic_year`, :func:`default_weather`, :func:`horizon_beam_mask`;
+building shade: :class:`ShadeProfile`, :data:`Mismatch`, :func:`shaded_hours_by_month`.
 """
 
 from pvhub.yieldengine.assumptions import (
@@ -23,6 +24,7 @@ from pvhub.yieldengine.estimate import (
     orientation_report,
 )
 from pvhub.yieldengine.intervals import IntervalConvention
+from pvhub.yieldengine.shading import Mismatch, ShadeProfile, shaded_hours_by_month
 from pvhub.yieldengine.synthetic import synthetic_year
 from pvhub.yieldengine.weather import (
     WeatherError,
@@ -44,6 +46,8 @@ __all__ = [
     "EstimateResult",
     "IntervalConvention",
     "KindAssumptions",
+    "Mismatch",
+    "ShadeProfile",
     "WeatherError",
     "WeatherYear",
     "assumptions_for",
@@ -58,6 +62,7 @@ __all__ = [
     "read_pvgis_tmy",
     "read_tmy3",
     "read_weather",
+    "shaded_hours_by_month",
     "specific_yield_exact",
     "synthetic_year",
     "yield_table",

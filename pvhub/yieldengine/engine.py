@@ -185,6 +185,105 @@ def _perez_f1_f2(sky: Sky) -> tuple[np.ndarray, np.ndarray]:
     return np.nan_to_num(f1), np.nan_to_num(f2)
 
 
+@dataclass(frozen=True, eq=False)
+class BuildingShade:
+    """Building shade of a block of k orientations, as the hourly chain applies it.
+
+    :mod:`pvhub.yieldengine.shading` derives these from the surfaces' sample points and says
+    why each term is treated so. ``visible`` (k, H): share of the sample points that see the
+    sun each lit hour (scales beam and circumsolar); ``sky_view`` (k,): replaces
+    (1 + cos tilt) / 2 on the isotropic diffuse; ``horizon_band`` (k,): share of the Perez
+    horizon band left; ``points`` (k,): sample points per surface for the Martínez mismatch
+    (``pvlib.shading.direct_martinez``), None for the plain irradiance loss.
+    """
+
+    visible: np.ndarray
+    sky_view: np.ndarray
+    horizon_band: np.ndarray
+    points: np.ndarray | None = None
+
+
+def plane_of_array(
+    sky: Sky,
+    tilt: np.ndarray,
+    azimuth: np.ndarray,
+    a: KindAssumptions,
+    beam_mask: np.ndarray | None = None,
+    shade: BuildingShade | None = None,
+    *,
+    dtype: Any = np.float64,
+    unshaded: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Hourly plane-of-array irradiance of k orientations: (poa_global, effective, effective_unshaded).
+
+    Arrays (k, H) [W/m²]. ``effective`` is after the beam IAM (and, with ``shade.points``, the
+    Martínez mismatch); ``effective_unshaded`` (only with ``unshaded=True`` and a ``shade``) is
+    the same orientation without building shade, from the same products (one cos AOI). The site
+    ``beam_mask`` (terrain) applies to both. ``dtype=float32`` halves memory for loss fractions.
+    """
+    ct, st = np.cos(np.radians(tilt)).astype(dtype), np.sin(np.radians(tilt)).astype(dtype)
+    ca, sa = np.cos(np.radians(azimuth)).astype(dtype), np.sin(np.radians(azimuth)).astype(dtype)
+    zr, sunr = np.radians(sky.apparent_zenith), np.radians(sky.solar_azimuth)
+    cz, sz = np.cos(zr), np.sin(zr)
+    sun = np.stack([cz, sz * np.cos(sunr), sz * np.sin(sunr)]).astype(dtype)
+    cos_aoi = np.stack([ct, st * ca, st * sa], axis=1) @ sun
+    np.clip(cos_aoi, -1.0, 1.0, out=cos_aoi)
+    f1, f2 = _perez_f1_f2(sky)
+    b = np.maximum(cz, np.cos(np.radians(85.0)))
+    lit = ~np.isnan(sky.airmass)
+    iso = np.where(lit, sky.dhi * (1 - f1), 0.0).astype(dtype)
+    cir = np.where(lit, sky.dhi * f1 / b, 0.0).astype(dtype)
+    hor = np.where(lit, sky.dhi * f2, 0.0).astype(dtype)
+    proj = np.maximum(cos_aoi, 0.0)
+    ground = np.outer(0.5 * (1 - ct), (sky.ghi * a.albedo).astype(dtype))
+    poa_direct = proj * sky.dni.astype(dtype)
+    if beam_mask is not None:
+        poa_direct *= beam_mask.astype(dtype)
+    iam = _iam_of_projection(proj, a.iam_model).astype(dtype, copy=False)
+    circumsolar = proj * cir
+    plain_diffuse = np.maximum(np.outer(0.5 * (1 + ct), iso) + circumsolar + np.outer(st, hor), 0.0) + ground
+    if shade is None:
+        return poa_direct + plain_diffuse, poa_direct * iam + plain_diffuse, None
+    plain_effective = poa_direct * iam + plain_diffuse if unshaded else None
+    del plain_diffuse
+    visible = shade.visible.astype(dtype, copy=False)
+    rest = np.outer(shade.sky_view.astype(dtype), iso) + np.outer(
+        (st * shade.horizon_band).astype(dtype), hor
+    )
+    poa_diffuse = np.maximum(rest + circumsolar * visible, 0.0) + ground
+    shaded_direct = poa_direct * visible
+    poa_global = shaded_direct + poa_diffuse
+    if shade.points is None:
+        effective = shaded_direct * iam + poa_diffuse
+    else:
+        # Martínez-Moreno et al. 2010 via pvlib: the beam and circumsolar (before building
+        # shade) lose the shaded share and, per shaded block, 1 / (blocks + 1) more.
+        whole = poa_direct * iam + np.maximum(rest + circumsolar, 0.0) + ground
+        blocks = shade.points.astype(dtype)[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            loss = pvlib.shading.direct_martinez(
+                whole,
+                poa_direct * iam + circumsolar,
+                1.0 - visible,
+                np.rint(blocks * (1.0 - visible)),
+                blocks,
+            )
+        effective = whole * (1.0 - np.nan_to_num(np.asarray(loss, dtype=dtype)))
+    return poa_global, effective, plain_effective
+
+
+def ac_monthly(sky: Sky, poa_global: np.ndarray, effective: np.ndarray, a: KindAssumptions) -> np.ndarray:
+    """AC energy per kWp per month from hourly POA irradiance (k, H): shape (k, 12) [kWh/kWp]."""
+    tp = a.temperature_params
+    temp_cell = pvlib.temperature.sapm_cell(
+        poa_global, sky.temp_air, sky.wind_speed, tp["a"], tp["b"], tp["deltaT"]
+    )
+    dc = pvlib.pvsystem.pvwatts_dc(effective, temp_cell, 1000.0, a.gamma_pdc)  # W per kWp
+    dc = dc * ((100.0 - a.losses_pct) / 100.0)
+    ac = pvlib.inverter.pvwatts(dc, 1000.0 / a.dc_ac_ratio / a.eta_inv_nom, a.eta_inv_nom)
+    return np.asarray(ac) @ sky.month_weights / 1000.0
+
+
 def _block(
     sky: Sky, tilt: np.ndarray, azimuth: np.ndarray, a: KindAssumptions, beam_mask: np.ndarray | None
 ) -> np.ndarray:
@@ -194,34 +293,8 @@ def _block(
     temperature_model=sapm, dc_model=pvwatts, losses_model=pvwatts, ac_model=pvwatts), but the
     orientation-dependent terms are written as outer products (cos AOI is a rank-3 product).
     """
-    ct, st = np.cos(np.radians(tilt)), np.sin(np.radians(tilt))
-    ca, sa = np.cos(np.radians(azimuth)), np.sin(np.radians(azimuth))
-    zr, sunr = np.radians(sky.apparent_zenith), np.radians(sky.solar_azimuth)
-    cz, sz = np.cos(zr), np.sin(zr)
-    cos_aoi = np.stack([ct, st * ca, st * sa], axis=1) @ np.stack([cz, sz * np.cos(sunr), sz * np.sin(sunr)])
-    np.clip(cos_aoi, -1.0, 1.0, out=cos_aoi)
-    f1, f2 = _perez_f1_f2(sky)
-    b = np.maximum(cz, np.cos(np.radians(85.0)))
-    lit = ~np.isnan(sky.airmass)
-    iso = np.where(lit, sky.dhi * (1 - f1), 0.0)
-    cir = np.where(lit, sky.dhi * f1 / b, 0.0)
-    hor = np.where(lit, sky.dhi * f2, 0.0)
-    proj = np.maximum(cos_aoi, 0.0)
-    sky_diffuse = np.maximum(np.outer(0.5 * (1 + ct), iso) + proj * cir + np.outer(st, hor), 0.0)
-    poa_diffuse = sky_diffuse + np.outer(0.5 * (1 - ct), sky.ghi * a.albedo)
-    poa_direct = proj * sky.dni
-    if beam_mask is not None:
-        poa_direct *= beam_mask
-    poa_global = poa_direct + poa_diffuse
-    effective = poa_direct * _iam_of_projection(proj, a.iam_model) + poa_diffuse
-    tp = a.temperature_params
-    temp_cell = pvlib.temperature.sapm_cell(
-        poa_global, sky.temp_air, sky.wind_speed, tp["a"], tp["b"], tp["deltaT"]
-    )
-    dc = pvlib.pvsystem.pvwatts_dc(effective, temp_cell, 1000.0, a.gamma_pdc)  # W per kWp
-    dc = dc * ((100.0 - a.losses_pct) / 100.0)
-    ac = pvlib.inverter.pvwatts(dc, 1000.0 / a.dc_ac_ratio / a.eta_inv_nom, a.eta_inv_nom)
-    return np.asarray(ac) @ sky.month_weights / 1000.0
+    poa_global, effective, _ = plane_of_array(sky, tilt, azimuth, a, beam_mask)
+    return ac_monthly(sky, poa_global, effective, a)
 
 
 def specific_yield_exact(

@@ -4,6 +4,9 @@ Arrays in, arrays out. Shading: ``shading_loss`` is the surface's annual loss fr
 (0–1) applied to its AC energy on top of the PVWatts system losses (whose generic 3 %
 shading stays part of ``losses_pct``). A site horizon profile, when given, blocks the
 beam whenever the sun is below it; those surfaces are evaluated exactly per orientation.
+Building shade, when a :class:`~pvhub.yieldengine.shading.ShadeProfile` is given, is applied
+hour by hour to the surfaces that have sample points (see :mod:`pvhub.yieldengine.shading`);
+``shading_loss`` still applies on top (callers pass 0 for those surfaces).
 Solar geometry uses the weather year's location (a district spans a few km) and puts the
 sun at the middle of each weather interval; ``provenance['weather']['interval']`` records the
 weather file's interval convention and that rule.
@@ -27,10 +30,19 @@ from pvhub.yieldengine.assumptions import (
 )
 from pvhub.yieldengine.engine import (
     DEFAULT_STEP_DEG,
+    Sky,
     horizon_beam_mask,
     prepare_sky,
     specific_yield_exact,
     yield_table,
+)
+from pvhub.yieldengine.shading import (
+    EXACT_MAX_SURFACES,
+    MISMATCHES,
+    Mismatch,
+    ShadeProfile,
+    SurfacePoints,
+    shaded_specific_yield,
 )
 from pvhub.yieldengine.synthetic import synthetic_year
 from pvhub.yieldengine.weather import WeatherYear, read_weather
@@ -52,6 +64,7 @@ class EstimateProvenance(TypedDict):
     co2_t_per_mwh: float
     shading: str
     horizon_sites: list[Any]
+    building_shade: dict[str, Any] | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,7 +73,10 @@ class EstimateResult:
 
     capacity_kwp [kWp DC], annual_kwh [kWh AC], specific_yield [kWh/kWp],
     monthly_kwh (n, 12) [kWh AC], co2_t [tCO2 avoided per year];
-    ``assumption_set[i]`` indexes ``provenance['assumption_sets']``.
+    ``assumption_set[i]`` indexes ``provenance['assumption_sets']``;
+    shading_loss: annual share of the energy lost to building shade against the same surface
+    without it (before the manual ``shading_loss``), NaN for surfaces without sample points;
+    sky_view_factor: mean of the surface's points' sky-view factors, NaN without points.
     """
 
     capacity_kwp: np.ndarray
@@ -70,6 +86,8 @@ class EstimateResult:
     co2_t: np.ndarray
     assumption_set: np.ndarray
     provenance: EstimateProvenance
+    shading_loss: np.ndarray
+    sky_view_factor: np.ndarray
 
 
 _default_year: WeatherYear | None = None
@@ -115,6 +133,35 @@ def _specific_monthly(
     return exact[np.ravel(inverse)], "exact per distinct orientation"
 
 
+def _apply_building_shade(
+    sky: Sky,
+    a: KindAssumptions,
+    rows: np.ndarray,
+    tilt: np.ndarray,
+    azimuth: np.ndarray,
+    points: SurfacePoints,
+    beam_mask: np.ndarray | None,
+    exact: bool,
+    mismatch: Mismatch,
+    *,
+    out: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> set[str]:
+    """Shade the rows in place (monthly specific yield, building-shade loss, sky view); the method used."""
+    if rows.size == 0:
+        return set()
+    monthly_sy, building_loss, sky_view = out
+    res = shaded_specific_yield(
+        sky, a, rows, tilt[rows], azimuth[rows], points,
+        beam_mask=beam_mask, unshaded=None if exact else monthly_sy[rows], mismatch=mismatch,
+    )  # fmt: skip
+    monthly_sy[rows] = res.shaded
+    plain_annual = res.unshaded.sum(axis=1)
+    safe = np.where(plain_annual > 0, plain_annual, 1.0)
+    building_loss[rows] = np.where(plain_annual > 0, 1.0 - res.shaded.sum(axis=1) / safe, 0.0)
+    sky_view[rows] = res.sky_view
+    return {res.method}
+
+
 def estimate(
     kind: Sequence[str] | np.ndarray,
     tilt: Any,
@@ -131,6 +178,8 @@ def estimate(
     horizons: Mapping[Any, tuple[Any, Any]] | None = None,
     method: Method = "auto",
     step_deg: float = DEFAULT_STEP_DEG,
+    shade: ShadeProfile | None = None,
+    mismatch: Mismatch = "irradiance",
 ) -> EstimateResult:
     """Estimate n surfaces.
 
@@ -146,18 +195,27 @@ def estimate(
     site, horizons : optional site key per surface, and horizon profiles
         ``{site: (azimuths_deg, elevations_deg)}`` (pvlib azimuths).
     method : ``auto`` (table when it is cheaper than exact), ``table`` or ``exact``.
+        With building shade, ``auto`` runs the exact hourly chain for up to
+        ``EXACT_MAX_SURFACES`` shaded surfaces and the table path above that.
+    shade : sample-point horizons of the surfaces (building shade), or None.
+    mismatch : ``irradiance`` (energy follows irradiance) or ``martinez``
+        (``pvlib.shading.direct_martinez``, the points as blocks).
     """
     kinds = np.asarray(kind, dtype=object)
     n = kinds.size
     tilt_a, az_a = _as_array(tilt, n, "tilt"), _as_array(azimuth, n, "azimuth") % 360.0
     area = _as_array(usable_area_m2, n, "usable_area_m2")
-    shade = np.nan_to_num(_as_array(shading_loss, n, "shading_loss"))
+    manual = np.nan_to_num(_as_array(shading_loss, n, "shading_loss"))
     if np.any((tilt_a < 0) | (tilt_a > 90)) or not np.all(np.isfinite(tilt_a) & np.isfinite(az_a)):
         raise ValueError("tilt must be within [0, 90] degrees and azimuth finite")
-    if np.any(area < 0) or np.any((shade < 0) | (shade > 1)):
+    if np.any(area < 0) or np.any((manual < 0) | (manual > 1)):
         raise ValueError("usable_area_m2 must be >= 0 and shading_loss within [0, 1]")
     density = _as_array(np.nan if power_density_w_m2 is None else power_density_w_m2, n, "power_density_w_m2")
     losses = _as_array(np.nan if losses_pct is None else losses_pct, n, "losses_pct")
+    if mismatch not in MISMATCHES:
+        raise ValueError(f"mismatch must be one of {', '.join(MISMATCHES)}, got {mismatch!r}")
+    if shade is not None:
+        shade.check(n)
     weather = weather or default_weather()
     table_cfg = dict(assumptions or DEFAULT_ASSUMPTIONS)
     sites = np.asarray(site, dtype=object) if site is not None else np.full(n, None, dtype=object)
@@ -188,26 +246,40 @@ def estimate(
     for j, a in enumerate(sets):
         groups.setdefault(a.yield_key(), []).append(j)
     sky = prepare_sky(weather)
+    points = SurfacePoints.of(shade, n) if shade is not None else None
+    has_points = points.count > 0 if points is not None else np.zeros(n, dtype=bool)
+    exact_shade = method == "exact" or (method == "auto" and has_points.sum() <= EXACT_MAX_SURFACES)
+    building_loss, sky_view = np.full(n, np.nan), np.full(n, np.nan)
+    shade_methods: set[str] = set()
     for members in groups.values():
         a = sets[members[0]]
         sel = np.isin(set_index, members)
         plain = sel & ~has_horizon
+        masks: dict[Any, np.ndarray | None] = {}
         if plain.any():
             monthly_sy[plain], how = _specific_monthly(
                 weather, a, tilt_a[plain], az_a[plain], method, step_deg, None
             )
             methods.add(how)
+            masks[None] = None
         for s in {x for x in sites[sel & has_horizon].tolist()}:
             rows = sel & (sites == s)
             h_az, h_el = horizons[s]
-            mask = horizon_beam_mask(sky.solar_azimuth, sky.apparent_elevation, h_az, h_el)
+            masks[s] = mask = horizon_beam_mask(sky.solar_azimuth, sky.apparent_elevation, h_az, h_el)
             monthly_sy[rows], how = _specific_monthly(
                 weather, a, tilt_a[rows], az_a[rows], "exact", step_deg, mask
             )
             methods.add(how + " with site horizon")
+        if points is not None:
+            for key, beam in masks.items():
+                rows_s = np.flatnonzero(sel & has_points & (~has_horizon if key is None else sites == key))
+                shade_methods |= _apply_building_shade(
+                    sky, a, rows_s, tilt_a, az_a, points, beam, exact_shade, mismatch,
+                    out=(monthly_sy, building_loss, sky_view),
+                )  # fmt: skip
 
     capacity = area * np.array([a.power_density_w_m2 for a in sets])[set_index] / 1000.0
-    monthly_sy *= (1.0 - shade)[:, None]
+    monthly_sy *= (1.0 - manual)[:, None]
     monthly = monthly_sy * capacity[:, None]
     annual = monthly.sum(axis=1)
     provenance: EstimateProvenance = {
@@ -219,6 +291,15 @@ def estimate(
         "co2_t_per_mwh": float(co2_t_per_mwh),
         "shading": "surface shading_loss fraction applied to AC energy on top of losses_pct",
         "horizon_sites": sorted({str(s) for s in sites[has_horizon].tolist()}),
+        "building_shade": None
+        if shade is None
+        else {
+            "method": "; ".join(sorted(shade_methods)) or "none",
+            "mismatch": mismatch,
+            "surfaces": int(has_points.sum()),
+            "points": shade.points,
+            "step_deg": float(shade.step_deg),
+        },
     }
     return EstimateResult(
         capacity,
@@ -228,6 +309,8 @@ def estimate(
         annual / 1000.0 * co2_t_per_mwh,
         set_index,
         provenance,
+        shading_loss=building_loss,
+        sky_view_factor=sky_view,
     )
 
 

@@ -1,0 +1,245 @@
+"""Building shade in the yield engine: per-point horizons applied hour by hour.
+
+Horizons are made by hand here (numpy): an unobstructed point's horizon is its own plane's,
+the elevation below which the tilted plane hides the sky at each azimuth bin's centre.
+"""
+
+from typing import Any
+
+import numpy as np
+import pvlib
+import pytest
+
+from pvhub.yieldengine import (
+    DEFAULT_ASSUMPTIONS,
+    EstimateResult,
+    ShadeProfile,
+    estimate,
+    prepare_sky,
+    shaded_hours_by_month,
+)
+
+STEP = 2.0
+AZ = np.arange(180) * STEP  # bin centres, true azimuth
+
+
+def plane_horizon(tilt: float, azimuth: float) -> np.ndarray:
+    """Elevation [deg] below which a plane of this tilt/azimuth hides the sky, per bin centre (>= 0)."""
+    b = np.radians(tilt)
+    el = np.degrees(np.arctan2(-np.sin(b) * np.cos(np.radians(AZ - azimuth)), np.cos(b)))
+    return np.round(np.maximum(el, 0.0), 9).astype(np.float32)
+
+
+def bare_svf(tilt: float) -> float:
+    return 0.5 * (1 + np.cos(np.radians(tilt)))
+
+
+def profile(tilts, azimuths, points=3, tower=None, svf_scale=1.0, only=None) -> ShadeProfile:
+    """``points`` sample points per surface with their plane horizon, raised to ``tower``'s elevation in its
+    azimuth range for the surfaces (or the points of each surface) ``only`` selects."""
+    horizon, surface, svf = [], [], []
+    for s, (t, g) in enumerate(zip(tilts, azimuths, strict=True)):
+        for p in range(points):
+            h = plane_horizon(t, g)
+            if tower is not None and (only is None or only(s, p)):
+                lo, hi, el = tower
+                band = np.abs(AZ - (lo + hi) / 2) <= (hi - lo) / 2
+                h[band] = np.maximum(h[band], el)
+            horizon.append(h)
+            surface.append(s)
+            svf.append(
+                bare_svf(t) * (svf_scale if tower is not None and (only is None or only(s, p)) else 1.0)
+            )
+    return ShadeProfile(np.array(horizon, dtype=np.float32), np.array(surface), np.array(svf), STEP)
+
+
+# walls and roofs, some off the 2-degree grid
+KINDS = ["curtain_wall", "curtain_wall", "curtain_wall", "roof", "roof", "corridor"]
+TILTS = [90.0, 90.0, 90.0, 22.0, 0.0, 7.5]
+AZIMUTHS = [180.0, 97.3, 251.0, 180.0, 0.0, 143.9]
+
+
+def building_shade(res: EstimateResult) -> dict[str, Any]:
+    info = res.provenance["building_shade"]
+    assert info is not None
+    return info
+
+
+def run(shanghai, shade=None, **kw):
+    return estimate(KINDS, TILTS, AZIMUTHS, [50.0] * 6, weather=shanghai, shade=shade, **kw)
+
+
+def test_an_unobstructed_profile_gives_the_unshaded_engine(shanghai):
+    bare = profile(TILTS, AZIMUTHS)
+    plain = run(shanghai, method="exact")
+    exact = run(shanghai, bare, method="exact")
+    assert exact.annual_kwh == pytest.approx(plain.annual_kwh, rel=1e-6)
+    assert exact.monthly_kwh == pytest.approx(plain.monthly_kwh, rel=1e-6)
+    assert np.abs(exact.shading_loss).max() < 1e-6
+    table = run(shanghai, bare, method="table")
+    assert np.abs(table.shading_loss).max() < 1e-5
+    assert table.sky_view_factor == pytest.approx([bare_svf(t) for t in TILTS])
+
+
+def test_a_skyline_of_90_degrees_leaves_only_ground_reflected_light(shanghai):
+    """Beam, circumsolar, sky and horizon band all hidden: an independent pvlib chain on ground light."""
+    tilt, azimuth, a = 90.0, 180.0, DEFAULT_ASSUMPTIONS["curtain_wall"]
+    walled = ShadeProfile(np.full((4, 180), 90.0, dtype=np.float32), np.zeros(4, int), np.zeros(4), STEP)
+    area = [1000 / a.power_density_w_m2]  # 1 kWp
+    res = estimate(["curtain_wall"], [tilt], [azimuth], area, weather=shanghai, shade=walled, method="exact")
+    sky = prepare_sky(shanghai)
+    poa = pvlib.irradiance.get_ground_diffuse(tilt, sky.ghi, albedo=a.albedo)
+    tp = a.temperature_params
+    cell = pvlib.temperature.sapm_cell(poa, sky.temp_air, sky.wind_speed, tp["a"], tp["b"], tp["deltaT"])
+    dc = pvlib.pvsystem.pvwatts_dc(poa, cell, 1000.0, a.gamma_pdc) * (1 - a.losses_pct / 100)
+    ac = pvlib.inverter.pvwatts(dc, 1000.0 / a.dc_ac_ratio / a.eta_inv_nom, a.eta_inv_nom)
+    expected = np.asarray(ac) @ sky.month_weights / 1000
+    # the plane itself decides in the two bins its edges fall in (the sun within 1 degree of grazing):
+    # what little light comes from there is within 0.1 %
+    assert res.monthly_kwh[0] == pytest.approx(expected, rel=1e-3)
+    assert res.shading_loss[0] > 0.8
+
+
+def test_a_tower_in_front_of_a_south_wall_takes_more_winter_than_summer_sun(shanghai):
+    tower = (150.0, 210.0, 40.0)  # a block of skyline 40 degrees high over the south
+    plain = estimate(["curtain_wall"], [90], [180], [50], weather=shanghai, method="exact")
+    shaded = estimate(
+        ["curtain_wall"], [90], [180], [50], weather=shanghai, method="exact",
+        shade=profile([90.0], [180.0], tower=tower, svf_scale=0.8),
+    )  # fmt: skip
+    loss = 1 - shaded.monthly_kwh[0] / plain.monthly_kwh[0]
+    assert loss[11] > 0.3 and loss[0] > 0.3  # December, January: the noon sun is below 40 degrees
+    assert loss[11] > loss[5] + 0.15  # June: the sun passes the south above the tower
+    assert 0 < shaded.shading_loss[0] < 1
+    assert shaded.sky_view_factor[0] == pytest.approx(0.4)
+
+
+def test_martinez_mismatch_loses_more_than_irradiance_for_a_partly_shaded_surface(shanghai):
+    half = profile(
+        [90.0, 22.0], [180.0, 180.0], points=4, tower=(130.0, 230.0, 45.0), only=lambda s, p: p < 2
+    )
+    irr = estimate(["curtain_wall", "roof"], [90, 22], [180, 180], [50, 50], shade=half, method="exact")
+    mm = estimate(
+        ["curtain_wall", "roof"],
+        [90, 22],
+        [180, 180],
+        [50, 50],
+        shade=half,
+        method="exact",
+        mismatch="martinez",
+    )
+    assert np.all(mm.shading_loss > irr.shading_loss + 0.01)
+    assert building_shade(mm)["mismatch"] == "martinez"
+    # fully shaded or not at all, the blocks make no difference
+    whole = profile([90.0], [180.0], points=4, tower=(130.0, 230.0, 45.0))
+    a = estimate(["curtain_wall"], [90], [180], [50], shade=whole, method="exact")
+    b = estimate(["curtain_wall"], [90], [180], [50], shade=whole, method="exact", mismatch="martinez")
+    assert b.annual_kwh == pytest.approx(a.annual_kwh, rel=1e-9)
+
+
+@pytest.mark.parametrize("mismatch", ["irradiance", "martinez"])
+def test_the_table_path_agrees_with_the_exact_chain_within_2_percent(shanghai, mismatch):
+    rng = np.random.default_rng(7)
+    n = 24
+    kinds = np.where(np.arange(n) % 2, "roof", "curtain_wall")
+    tilt = np.where(kinds == "roof", rng.uniform(0, 35, n), 90.0)
+    azimuth = rng.uniform(0, 360, n)
+    horizon, surface, svf = [], [], []
+    for s in range(n):
+        for _ in range(4):
+            h = plane_horizon(tilt[s], azimuth[s])
+            for _tower in range(3):  # towers of random width, height and bearing around each point
+                c, w, el = rng.uniform(0, 360), rng.uniform(10, 60), rng.uniform(10, 60)
+                band = np.abs((AZ - c + 180) % 360 - 180) <= w / 2
+                h[band] = np.maximum(h[band], el)
+            horizon.append(h)
+            surface.append(s)
+            svf.append(bare_svf(tilt[s]) * rng.uniform(0.5, 0.9))
+    shade = ShadeProfile(np.array(horizon, np.float32), np.array(surface), np.array(svf), STEP)
+    kw = dict(weather=shanghai, shade=shade, mismatch=mismatch)
+    exact = estimate(kinds, tilt, azimuth, [50.0] * n, method="exact", **kw)
+    table = estimate(kinds, tilt, azimuth, [50.0] * n, method="table", **kw)
+    assert exact.shading_loss.min() > 0.05  # really shaded
+    assert np.abs(table.annual_kwh / exact.annual_kwh - 1).max() < 0.02
+    assert np.abs(table.shading_loss - exact.shading_loss).max() < 0.02
+    assert "table" in building_shade(table)["method"]
+    assert "exact" in building_shade(exact)["method"]
+
+
+def test_provenance_says_how_building_shade_was_applied(shanghai):
+    shade = profile([90.0], [180.0], points=5, tower=(150.0, 210.0, 40.0))
+    res = estimate(["curtain_wall", "roof"], [90, 22], [180, 180], [50, 50], weather=shanghai, shade=shade)
+    assert res.provenance["building_shade"] == {
+        "method": "exact hourly chain per surface",
+        "mismatch": "irradiance",
+        "surfaces": 1,
+        "points": 5,
+        "step_deg": 2.0,
+    }
+    # the surface without points: no building shade, NaN loss and sky view
+    assert np.isnan(res.shading_loss[1]) and np.isnan(res.sky_view_factor[1])
+    plain = estimate(["roof"], [22], [180], [50], weather=shanghai)
+    assert res.annual_kwh[1] == pytest.approx(plain.annual_kwh[0], rel=1e-9)
+    assert plain.provenance["building_shade"] is None
+    assert plain.shading_loss.shape == (1,) and np.isnan(plain.shading_loss[0])
+
+
+def test_the_manual_shading_loss_applies_on_top_of_building_shade(shanghai):
+    shade = profile([90.0], [180.0], tower=(150.0, 210.0, 40.0))
+    a = estimate(["curtain_wall"], [90], [180], [50], 0.0, weather=shanghai, shade=shade)
+    b = estimate(["curtain_wall"], [90], [180], [50], 0.1, weather=shanghai, shade=shade)
+    assert b.annual_kwh[0] == pytest.approx(0.9 * a.annual_kwh[0])
+    assert b.shading_loss[0] == pytest.approx(a.shading_loss[0])
+
+
+def test_the_site_horizon_still_applies_together_with_a_profile(shanghai):
+    hill = ([0, 90, 180, 270], [25, 25, 25, 25])
+    kw = dict(weather=shanghai, site=["s"], method="exact")
+    terrain = estimate(["curtain_wall"], [90], [180], [50], horizons={"s": hill}, **kw)
+    bare = estimate(
+        ["curtain_wall"], [90], [180], [50], horizons={"s": hill}, shade=profile([90.0], [180.0]), **kw
+    )
+    assert bare.annual_kwh == pytest.approx(terrain.annual_kwh, rel=1e-6)  # buildings add nothing
+    tower = profile([90.0], [180.0], tower=(150.0, 210.0, 40.0))
+    both = estimate(["curtain_wall"], [90], [180], [50], horizons={"s": hill}, shade=tower, **kw)
+    towers_only = estimate(["curtain_wall"], [90], [180], [50], shade=tower, **kw)
+    assert both.annual_kwh[0] < min(terrain.annual_kwh[0], towers_only.annual_kwh[0])
+    # the building loss is measured against the same surface with its terrain
+    assert both.shading_loss[0] == pytest.approx(1 - both.annual_kwh[0] / terrain.annual_kwh[0], rel=1e-9)
+    assert "site horizon" in both.provenance["method"]
+
+
+def test_shaded_hours_by_month_counts_sunshine_hours_lost(shanghai):
+    sky = prepare_sky(shanghai)
+    sunny = (sky.dni > 0) & (sky.apparent_elevation > 0)
+    sunshine = sky.month_weights[sunny].sum(axis=0)
+    full = shaded_hours_by_month(shanghai, np.full((3, 180), 90.0))
+    assert full == pytest.approx(sunshine)
+    assert sunshine.sum() > 3000
+    assert shaded_hours_by_month(shanghai, np.zeros((3, 180))) == pytest.approx(np.zeros(12))
+    # one of two points behind a full wall: half the hours
+    half = shaded_hours_by_month(shanghai, np.vstack([np.zeros(180), np.full(180, 90.0)]))
+    assert half == pytest.approx(sunshine / 2)
+    # a south wall's own plane hides the northern sky: summer mornings and evenings are lost
+    wall = shaded_hours_by_month(shanghai, plane_horizon(90.0, 180.0)[None])
+    assert wall[5] > wall[11] and wall[11] < 1.0
+
+
+def test_a_profile_that_does_not_fit_is_refused_with_the_point_and_field(shanghai):
+    good = profile([90.0], [180.0])
+    bad_surface = ShadeProfile(good.horizon, good.surface + np.array([0, 0, 5]), good.sky_view)
+    with pytest.raises(ValueError, match="point 2: surface"):
+        estimate(["curtain_wall"], [90], [180], [50], shade=bad_surface)
+    bad_svf = ShadeProfile(good.horizon, good.surface, np.array([0.5, 1.5, 0.5]))
+    with pytest.raises(ValueError, match="point 1: sky_view"):
+        estimate(["curtain_wall"], [90], [180], [50], shade=bad_svf)
+    with pytest.raises(ValueError, match=r"\(points, 180\)"):
+        estimate(
+            ["curtain_wall"],
+            [90],
+            [180],
+            [50],
+            shade=ShadeProfile(good.horizon[:, :90], good.surface, good.sky_view),
+        )
+    with pytest.raises(ValueError, match="mismatch"):
+        estimate(["curtain_wall"], [90], [180], [50], shade=good, mismatch="bypass")  # type: ignore[arg-type]
