@@ -27,6 +27,7 @@ from pvhub.estimates import service as estimates
 from pvhub.programme.models import Programme
 from pvhub.register.enums import BusinessModel, SurfaceKind, SurfaceStatus
 from pvhub.register.models import Site, Surface
+from pvhub.survey.surface_shading import shade_and_estimate
 
 DEMO_PASSWORD = "pvhub-demo"
 OFFICE_EMAIL = "office@demo.pvhub"
@@ -68,8 +69,11 @@ def load_demo(*, session: Session, reset: bool = False, seed: int = 2026) -> Dem
     owner_ids = _load_organisations(session, district, password_hash)
     site_ids = _load_sites(session, district, owner_ids)
     counts = _load_surfaces(session, district.surfaces, site_ids)
+    # [demo step: building stock] the district's buildings around the sites, each site linked to its own;
+    # loaded before the estimate, which takes each surface's building shade from it (issue #19)
+    load_demo_stock(session, district, OFFICE_EMAIL)
     approved = estimates.surfaces_to_estimate(session=session, only_missing_or_stale=False)
-    estimates.estimate_surfaces(session=session, actor=None, surface_ids=approved)
+    shade_and_estimate(session=session, surface_ids=approved)
     # The demo then walks the programme forward, one step per stage of the flow, each acting as the
     # office (or the suppliers) through the services, in this order:
     # [demo step: demonstration points]
@@ -82,8 +86,6 @@ def load_demo(*, session: Session, reset: bool = False, seed: int = 2026) -> Dem
     advance_demo_construction(session)
     # [demo step: measured weather]
     load_demo_measured_weather(session, OFFICE_EMAIL)
-    # [demo step: building stock] the district's buildings around the sites, each site linked to its own
-    load_demo_stock(session, district, OFFICE_EMAIL)
     # [demo step: survey] one building offered to owner01 now; the whole district surveyed after start-up
     load_demo_survey(session, OFFICE_EMAIL)
     audit.record(
@@ -202,6 +204,15 @@ def _demo_status(index: int) -> SurfaceStatus:
     return SurfaceStatus.approved
 
 
+#: Every this-many-th demo surface keeps the shading loss the district drew, typed by hand, to show the
+#: override; the others' shading is computed from the building stock when they are estimated.
+TYPED_SHADING_EVERY = 50
+
+
+def _typed_shading(index: int) -> bool:
+    return index % TYPED_SHADING_EVERY == 17
+
+
 def _load_surfaces(
     session: Session, surfaces: tuple[DemoSurface, ...], site_ids: dict[str, int]
 ) -> dict[str, int]:
@@ -218,7 +229,8 @@ def _load_surfaces(
                 azimuth_deg=demo.azimuth_deg % 360,
                 gross_area_m2=demo.gross_area_m2,
                 usable_area_m2=demo.usable_area_m2,
-                shading_loss=demo.shading_loss,
+                shading_loss=demo.shading_loss if _typed_shading(index) else 0.0,
+                shading_manual=_typed_shading(index),
                 height_m=demo.height_m,
                 storey=demo.storey,
                 status=_demo_status(index),

@@ -18,8 +18,10 @@ Placing a surface in 3D (the register keeps plan geometry, WGS84):
   ground), facing ``azimuth_deg``; :func:`gis.shading.sample_wall_bands`.
 * **A point inside a building** must not come out fully shaded: a surface typed a little off (a roof a
   metre below the stock's roof, a wall line drawn just inside the footprint) would otherwise see only
-  the inside of its own building. A roof/canopy point below a roof face of a building it stands in
-  (in plan within the face, above the building's bottom) is lifted onto the lowest such roof face; a
+  the inside of its own building. A roof point below a roof face of a building it stands in (in plan
+  within the face, above the building's bottom) is lifted onto the lowest such roof face. A canopy's
+  (corridor, walkway) points inside a building are left out (a skybridge's ends run into the buildings
+  it joins; that part carries no PV), unless all of them are, when they are lifted as a roof's. A
   wall point within a building's footprint and height range is moved out along its normal to just
   outside the footprint (at most :data:`MAX_WALL_PUSH_M`; farther, it is left where it is).
 
@@ -55,7 +57,7 @@ from gis.shading import (
     sample_wall_bands,
     sky_view_factor,
 )
-from gis.stock import MetricFrame, Stock
+from gis.stock import MetricFrame, Stock, StockBuilding
 from pvhub.core.errors import Phrase
 from pvhub.estimates import service as estimates
 from pvhub.estimates.models import Estimate, SurfaceShade
@@ -161,7 +163,7 @@ def compute_shades(
     }
     buildings = _buildings_near(session, list(sites.values()), radius_m)
     frame, stock = _frame_and_stock(buildings, list(sites.values()))
-    placed = _place(session, surfaces, sites, buildings, stock, frame)
+    placed = _place(session, surfaces, sites, buildings, frame)
     if placed is None:
         return []
     _out_of_buildings(placed, stock)
@@ -284,14 +286,14 @@ def _polygon(raw: Any) -> Any:
 def _within(near_to: Sequence[Any], candidates: Sequence[Any], radius_m: float) -> set[int]:
     """Indexes of ``candidates`` (lon/lat geometries) within ``radius_m`` of any of ``near_to``,
     measured in the UTM zone of them all."""
-    xy = np.array([[g.centroid.x, g.centroid.y] for g in [*near_to, *candidates]], dtype=float)
-    projection = projection_for_points(xy)
+    every = np.asarray([*near_to, *candidates], dtype=object)
+    projection = projection_for_points(shapely.get_coordinates(shapely.centroid(every)))
 
-    def metric(geom: Any) -> Any:
-        return shapely.transform(geom, lambda pts: project_points(pts, projection))
+    def metric(geoms: Sequence[Any]) -> Any:  # one projection call for all the vertices
+        return shapely.transform(np.asarray(geoms, dtype=object), lambda pts: project_points(pts, projection))
 
-    tree = shapely.STRtree([metric(g) for g in candidates])
-    _near, hits = tree.query([metric(g) for g in near_to], predicate="dwithin", distance=radius_m)
+    tree = shapely.STRtree(metric(candidates))
+    _near, hits = tree.query(metric(near_to), predicate="dwithin", distance=radius_m)
     return {int(i) for i in hits}
 
 
@@ -313,18 +315,18 @@ def _place(
     surfaces: Sequence[Surface],
     sites: dict[int | None, Site],
     buildings: Sequence[Building],
-    stock: Stock,
     frame: MetricFrame,
 ) -> _Placed | None:
     """Sample points of every surface whose geometry can be placed (the others are left out)."""
     to_frame = Transformer.from_crs(WGS84, CRS.from_epsg(frame.epsg), always_xy=True)
     grounds = _grounds(session, sites, buildings)
+    convergence = _convergence(sites, to_frame, frame)
     kept: list[Surface] = []
     parts: list[SamplePoints] = []
     ground: list[float] = []
     for surface in surfaces:
         base = grounds.get(surface.site_id, 0.0)
-        sample = _sample(surface, base, to_frame, frame)
+        sample = _sample(surface, base, to_frame, convergence.get(surface.site_id, 0.0))
         if sample is None:
             continue
         kept.append(surface)
@@ -333,6 +335,17 @@ def _place(
     if not kept:
         return None
     return _Placed(kept, SamplePoints.concat(parts), np.array(ground, dtype=float))
+
+
+def _convergence(
+    sites: dict[int | None, Site], to_frame: Transformer, frame: MetricFrame
+) -> dict[int | None, float]:
+    """The frame's meridian convergence at each site, degrees (it changes by ~0.03° over 5 km: one
+    value per site is enough to turn a surface's true azimuth into the frame's grid)."""
+    keys = list(sites)
+    x, y = to_frame.transform([sites[k].lon for k in keys], [sites[k].lat for k in keys])
+    values = np.asarray(frame.convergence_deg(np.asarray(x, dtype=float), np.asarray(y, dtype=float)))
+    return {k: float(v) for k, v in zip(keys, values.reshape(-1), strict=True)}
 
 
 def _grounds(
@@ -360,12 +373,16 @@ def _grounds(
 
 
 def _sample(
-    surface: Surface, ground: float, to_frame: Transformer, frame: MetricFrame
+    surface: Surface, ground: float, to_frame: Transformer, convergence: float
 ) -> SamplePoints | None:
     geometry = shape(surface.geometry) if surface.geometry else None
     if surface.kind == SurfaceKind.curtain_wall:
-        return _wall(surface, geometry, ground, to_frame, frame) if isinstance(geometry, LineString) else None
-    return _plane(surface, geometry, ground, to_frame, frame) if isinstance(geometry, Polygon) else None
+        return (
+            _wall(surface, geometry, ground, to_frame, convergence)
+            if isinstance(geometry, LineString)
+            else None
+        )
+    return _plane(surface, geometry, ground, to_frame, convergence) if isinstance(geometry, Polygon) else None
 
 
 def _metric(coords: Any, to_frame: Transformer) -> np.ndarray:
@@ -374,14 +391,8 @@ def _metric(coords: Any, to_frame: Transformer) -> np.ndarray:
     return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
 
 
-def _grid_azimuth(true_azimuth: float, x: float, y: float, frame: MetricFrame) -> float:
-    """A true azimuth as the frame's grid azimuth (true = grid + convergence)."""
-    convergence = float(np.asarray(frame.convergence_deg(np.array([x]), np.array([y])))[0])
-    return true_azimuth - convergence
-
-
 def _plane(
-    surface: Surface, polygon: Polygon, ground: float, to_frame: Transformer, frame: MetricFrame
+    surface: Surface, polygon: Polygon, ground: float, to_frame: Transformer, convergence: float
 ) -> SamplePoints | None:
     """A plan polygon at ``height_m`` above the ground, tilted about its centroid."""
     xy = _metric(polygon.exterior.coords, to_frame)[:-1]  # GeoJSON rings are closed
@@ -389,7 +400,7 @@ def _plane(
         return None
     centre = Polygon(xy).centroid
     cx, cy = float(centre.x), float(centre.y)
-    facing = np.radians(_grid_azimuth(surface.azimuth_deg, cx, cy, frame))
+    facing = np.radians(surface.azimuth_deg - convergence)  # true = grid + convergence
     slope = np.tan(np.radians(min(surface.tilt_deg, 89.0)))
     # the plane falls towards the azimuth it faces: down along (sin az, cos az)
     downhill = (xy[:, 0] - cx) * np.sin(facing) + (xy[:, 1] - cy) * np.cos(facing)
@@ -399,7 +410,7 @@ def _plane(
 
 
 def _wall(
-    surface: Surface, line: LineString, ground: float, to_frame: Transformer, frame: MetricFrame
+    surface: Surface, line: LineString, ground: float, to_frame: Transformer, convergence: float
 ) -> SamplePoints | None:
     """A vertical band on the ground line: middle at ``height_m``, height gross area / length."""
     xy = _metric(line.coords, to_frame)
@@ -409,7 +420,7 @@ def _wall(
         return None
     band = max(0.1, surface.gross_area_m2 / length)
     bottom = max(0.0, surface.height_m - band / 2.0)
-    facing = np.radians(_grid_azimuth(surface.azimuth_deg, float(start[0]), float(start[1]), frame))
+    facing = np.radians(surface.azimuth_deg - convergence)
     return sample_wall_bands(
         start.reshape(1, 2),
         end.reshape(1, 2),
@@ -424,24 +435,53 @@ def _wall(
 
 
 def _out_of_buildings(placed: _Placed, stock: Stock) -> None:
-    """Lift roof/canopy points inside a building onto its roof; move wall points inside a footprint
-    out along their normal (see the module's docstring). Changes ``placed.points.xyz`` in place."""
-    if not stock.buildings:
+    """Points inside a building (see the module's docstring): a roof's are lifted onto the roof above
+    them; a canopy's (corridor, walkway) are left out, its part inside a building carries no PV,
+    unless all of them are inside (then lifted as a roof's); a wall's are moved out along the normal.
+    Changes ``placed.points`` (in place, or a copy without the points left out)."""
+    points = placed.points
+    near = _buildings_at(stock, points.xyz[:, :2])
+    if not near:
         return
-    walls = np.array([s.kind == SurfaceKind.curtain_wall for s in placed.surfaces])[placed.points.surface]
-    _lift_onto_roofs(placed.points.xyz, ~walls, stock)
-    _push_out_of_footprints(placed.points, walls, stock)
+    kinds = np.array([s.kind.value for s in placed.surfaces])[points.surface]
+    walls = kinds == SurfaceKind.curtain_wall.value
+    target = _roof_above(points.xyz, ~walls, near)
+    inside = np.isfinite(target)
+    canopy = (kinds == SurfaceKind.corridor.value) | (kinds == SurfaceKind.walkway.value)
+    # a canopy keeps the points outside buildings when it has any
+    outside_per_surface = np.bincount(points.surface[~inside], minlength=len(placed.surfaces))
+    drop = inside & canopy & (outside_per_surface[points.surface] > 0)
+    lift = inside & ~drop
+    points.xyz[lift, 2] = target[lift] + LIFT_M
+    _push_out_of_footprints(points, walls, near)
+    if drop.any():
+        keep = ~drop
+        placed.points = SamplePoints(points.xyz[keep], points.normal[keep], points.surface[keep])
 
 
-def _roof_planes(stock: Stock) -> tuple[list[Polygon], np.ndarray, np.ndarray]:
+def _buildings_at(stock: Stock, xy: np.ndarray) -> list[StockBuilding]:
+    """The buildings with faces whose plan bounding box holds one of the points ``xy``."""
+    with_faces = [b for b in stock.buildings if b.faces]
+    if not with_faces or len(xy) == 0:
+        return []
+    boxes = []
+    for building in with_faces:
+        vertices = np.concatenate(
+            [np.asarray(r, dtype=float)[:, :2] for f in building.faces for r in f.rings]
+        )
+        boxes.append(shapely.box(*vertices.min(axis=0), *vertices.max(axis=0)))
+    tree = shapely.STRtree(shapely.points(xy))
+    _box, _point = tree.query(boxes, predicate="intersects")
+    return [with_faces[i] for i in sorted(set(_box.tolist()))]
+
+
+def _roof_planes(buildings: Sequence[StockBuilding]) -> tuple[list[Polygon], np.ndarray, np.ndarray]:
     """The plan polygon of every non-vertical roof face, its plane (point, unit normal) stacked
     as (n, 6), and the bottom (lowest z) of the building it belongs to."""
     plans: list[Polygon] = []
     planes: list[np.ndarray] = []
     bottoms: list[float] = []
-    for building in stock.buildings:
-        if not building.faces:
-            continue
+    for building in buildings:
         bottom = min(float(np.min(r[:, 2])) for f in building.faces for r in f.rings if len(r))
         for face in building.faces:
             if face.kind != "roof" or not face.rings or len(face.rings[0]) < 3:
@@ -472,33 +512,35 @@ def _newell(ring: np.ndarray) -> np.ndarray:
     return normal / norm if norm > 0 else normal
 
 
-def _lift_onto_roofs(xyz: np.ndarray, which: np.ndarray, stock: Stock) -> None:
+def _roof_above(xyz: np.ndarray, which: np.ndarray, buildings: Sequence[StockBuilding]) -> np.ndarray:
+    """Per point: the z of the lowest roof face above it of a building it stands in (in plan within
+    the face, above the building's bottom); inf where it is inside none, or not in ``which``."""
+    target = np.full(len(xyz), np.inf)
     chosen = np.flatnonzero(which)
-    if chosen.size == 0:
-        return
-    plans, planes, bottoms = _roof_planes(stock)
-    if not plans:
-        return
+    plans, planes, bottoms = _roof_planes(buildings)
+    if chosen.size == 0 or not plans:
+        return target
     tree = shapely.STRtree(plans)
     hit_point, hit_face = tree.query(shapely.points(xyz[chosen, :2]), predicate="within")
-    target = np.full(chosen.size, np.inf)
     for p, f in zip(hit_point.tolist(), hit_face.tolist(), strict=True):
-        x, y, z = xyz[chosen[p]]
+        i = chosen[p]
+        x, y, z = xyz[i]
         px, py, pz, nx, ny, nz = planes[f]
         roof_z = pz - (nx * (x - px) + ny * (y - py)) / nz
         if bottoms[f] - 0.01 <= z < roof_z - 0.01:  # under this roof, within its building
-            target[p] = min(target[p], roof_z)
-    lifted = np.isfinite(target)
-    xyz[chosen[lifted], 2] = target[lifted] + LIFT_M
+            target[i] = min(target[i], roof_z)
+    return target
 
 
-def _push_out_of_footprints(points: SamplePoints, which: np.ndarray, stock: Stock) -> None:
+def _push_out_of_footprints(
+    points: SamplePoints, which: np.ndarray, buildings: Sequence[StockBuilding]
+) -> None:
     chosen = np.flatnonzero(which)
     if chosen.size == 0:
         return
     shells: list[Polygon] = []
     ranges: list[tuple[float, float]] = []
-    for building in stock.buildings:
+    for building in buildings:
         rings = [np.asarray(r, dtype=float) for f in building.faces for r in f.rings if len(r)]
         if not rings:
             continue
