@@ -16,17 +16,20 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
+from gis.shading import DEFAULT_RADIUS_M
 from pvhub.accounts.models import User
 from pvhub.core import policy
 from pvhub.core.errors import InvalidInput
 from pvhub.core.http import SessionDep
 from pvhub.estimates import service as estimates
+from pvhub.estimates import sunpath
 from pvhub.jobs.deps import StartJob
 from pvhub.programme.assumptions import current_assumptions
 from pvhub.register import service as register
 from pvhub.register.enums import SurfaceStatus
 from pvhub.register.models import Site, Surface
-from web import csrf, i18n
+from pvhub.survey import stock as building_stock
+from web import charts, csrf, i18n
 from web.form_data import PageForm
 from web.shell import LoggedIn, base_context, follow_job
 from web.templating import render
@@ -101,7 +104,36 @@ def _surface_context(request: Request, user: User, session: Session, surface_id:
         flash_error=request.session.pop("flash_error", None),
         markers=_markers(site, surface),
     )
+    context.update(_sun_and_shade(session, site, surface, request.app.state.settings.timezone))
     return context
+
+
+def _sun_and_shade(session: Session, site: Site, surface: Surface, timezone: str) -> dict[str, Any]:
+    """The "Sun and shade" section: the sun-path chart and hours lost, or why there are none (the
+    handler is a plain ``def``: FastAPI runs it in a worker thread, off the event loop)."""
+    chart = sunpath.sun_path_chart(session=session, surface=surface, timezone=timezone)
+    if chart is None:
+        return {"sun_path": None, "sun_path_missing": _why_no_sun_path(session, site, surface)}
+    bars, top = charts.hours_bars(chart.sunshine_hours, chart.hours_lost)
+    return {
+        "sun_path": chart,
+        "horizon": charts.horizon_chart(chart.skylines, [(p.label, p.points, p.hours) for p in chart.paths]),
+        "hours_bars": bars,
+        "hours_top": top,
+    }
+
+
+def _why_no_sun_path(session: Session, site: Site, surface: Surface) -> str:
+    """``no_geometry`` (no shape to place sample points on), ``no_stock`` (no building of the stock
+    within the shading radius of the site) or ``not_computed`` (shade comes with the next estimate)."""
+    if not surface.geometry:
+        return "no_geometry"
+    dlat = DEFAULT_RADIUS_M / 111_320.0  # metres per degree of latitude (WGS84, mean)
+    dlon = dlat / max(math.cos(math.radians(site.lat)), 0.01)
+    box = (site.lon - dlon, site.lat - dlat, site.lon + dlon, site.lat + dlat)
+    if not building_stock.buildings_near(session, box, limit=1)["features"]:
+        return "no_stock"
+    return "not_computed"
 
 
 @router.get("/surfaces/{surface_id}")
