@@ -243,11 +243,30 @@ def survey_command(
         Path | None, typer.Option("--weather", help="EPW, TMY3 or PVGIS TMY (default: the embedded year)")
     ] = None,
     no_shading: Annotated[
-        bool, typer.Option("--no-shading", help="Leave building shade out (it is not modelled yet)")
+        bool,
+        typer.Option(
+            "--no-shading",
+            help="Leave building shade out: no rays; shading_loss and sky_view_factor null",
+        ),
     ] = False,
+    radius: Annotated[
+        float,
+        typer.Option(
+            "--radius", min=1.0, help="How far (m) the rays look for buildings that shade (default: 1,500 m)"
+        ),
+    ] = 1500.0,
+    mismatch: Annotated[
+        str,
+        typer.Option(
+            "--mismatch",
+            help="irradiance (the shaded share of the light is lost) or martinez (pvlib's direct_martinez: "
+            "partial beam shade costs a string more)",
+        ),
+    ] = "irradiance",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (progress goes to stderr)")] = False,
 ) -> None:
-    """Screen FILE's PV potential, roofs and facades, without a database: candidates and their yield."""
+    """Screen FILE's PV potential, roofs and facades, without a database: candidates, their building
+    shade and their yield."""
     from time import perf_counter  # the JSON says how long the survey took
 
     # the readers, shapely, pyproj, pvlib and pandas: a few seconds, for this command only
@@ -256,6 +275,8 @@ def survey_command(
     from pvhub.survey import screen
     from pvhub.yieldengine import WeatherError, default_weather, read_weather
 
+    if mismatch not in ("irradiance", "martinez"):
+        raise _fail(f"--mismatch must be irradiance or martinez, got {mismatch!r}", 2)
     started = perf_counter()
     try:
         year = read_weather(weather) if weather is not None else default_weather()
@@ -270,7 +291,14 @@ def survey_command(
     def progress(share: float, text: object) -> None:  # a Phrase: shown in English
         typer.echo(f"[{share:4.0%}] {text}", err=True)
 
-    result = screen.survey(stock, weather=year, progress=progress)
+    result = screen.survey(
+        stock,
+        weather=year,
+        progress=progress,
+        shading=not no_shading,
+        radius_m=radius,
+        mismatch="martinez" if mismatch == "martinez" else "irradiance",
+    )
     wall_s = perf_counter() - started
     if as_json:
         typer.echo(json.dumps(screen.survey_json(result, weather=year, wall_s=wall_s), ensure_ascii=False))
@@ -287,9 +315,23 @@ def _print_survey_summary(totals: dict[str, Any], result: Any, weather: str, wal
         f"(roofs {totals['by_kind']['roof']['kwp'] / 1000:,.2f} MWp, "
         f"facades {totals['by_kind']['curtain_wall']['kwp'] / 1000:,.2f} MWp); weather: {weather}"
     )
-    typer.echo(f"skipped: {len(result.skipped):,}; building shade not modelled yet; {wall_s:.1f} s")
+    typer.echo(f"skipped: {len(result.skipped):,}; building shade: {_shade_summary(result)}; {wall_s:.1f} s")
     for warning in result.warnings:
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW)
+
+
+def _shade_summary(result: Any) -> str:
+    """One clause on the survey's building shade: the mean loss over the candidates' energy, or none."""
+    shading = result.provenance.get("shading")
+    if not isinstance(shading, dict):
+        return "left out (--no-shading)"
+    unshaded = sum(s.kwp * s.kwh_per_kwp_unshaded for s in result.candidates)
+    shaded = sum(s.annual_kwh for s in result.candidates)
+    lost = 1.0 - shaded / unshaded if unshaded > 0 else 0.0
+    return (
+        f"{lost:.1%} of the candidates' energy ({shading['points']:,} sample points, "
+        f"rays to {shading['radius_m']:,.0f} m, {shading['mismatch']})"
+    )
 
 
 @app.command("export-all")

@@ -1,14 +1,24 @@
-"""Screen a building stock without a database: derive its candidates and estimate them in one call.
+"""Screen a building stock without a database: derive its candidates, shade and estimate them in one call.
 
 This is what ``pvhub survey FILE`` runs and what the survey job builds on. It imports only the pure
-parts (:mod:`gis` and :mod:`pvhub.yieldengine`), so a city can be screened anywhere.
+parts (:mod:`gis` and :mod:`pvhub.yieldengine`) and the database-free
+:mod:`pvhub.survey.candidate_shading`, so a city can be screened anywhere.
 
-Estimation is one vectorised :func:`pvhub.yieldengine.estimate` call over the candidates' distinct
-(kind, tilt, azimuth) (the engine interpolates a (tilt, azimuth) table when that is cheaper than one
-pvlib run per orientation; see :func:`_distinct_orientations`). The sun
-is computed for the weather year's location; a warning says when the buildings lie more than
-:data:`FAR_WEATHER_KM` from it. Building shade arrives with the next issue (#19): until then
-``shading_loss`` and ``sky_view_factor`` are None and the unshaded yield is the yield.
+Unshaded, the estimate is one vectorised :func:`pvhub.yieldengine.estimate` call over the candidates'
+distinct (kind, tilt, azimuth) (the engine interpolates a (tilt, azimuth) table when that is cheaper
+than one pvlib run per orientation; see :func:`_distinct_orientations`): that gives every candidate's
+``kwh_per_kwp_unshaded``. The sun is computed for the weather year's location; a warning says when the
+buildings lie more than :data:`FAR_WEATHER_KM` from it.
+
+Building shade (issue #19, ``shading=True``, the default): every candidate is sampled, each sample
+point's horizon is cast over the stock's buildings within ``radius_m`` (its own building and the
+neighbours; :mod:`pvhub.survey.candidate_shading`) and the engine estimates each candidate with its
+points' horizons and sky-view factors hour by hour (``mismatch``: the plain irradiance loss, or
+Martínez-Moreno's electrical mismatch for the beam, :func:`pvlib.shading.direct_martinez`). The
+engine's ``shading_loss`` is the share of the candidate's energy its shade takes; a candidate's
+``kwh_per_kwp`` is its unshaded figure times one minus that share, so the two figures a candidate
+carries always agree with its loss; and the minimum yield screens on the shaded figure. Without
+shading, ``shading_loss`` and ``sky_view_factor`` are None and the unshaded yield is the yield.
 
 ``min_kwh_per_kwp`` defaults to :data:`DEFAULT_MIN_KWH_PER_KWP`, the same figure as the survey's
 rules (:mod:`pvhub.survey.rules`): a surface's cost per kWh goes as one over its specific yield, so a
@@ -21,6 +31,7 @@ east and west walls (about 505 kWh/kWp), each listed as skipped with its figure;
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,15 +41,27 @@ import shapely
 from pyproj import CRS, Geod
 
 from gis.candidates import Candidate, CandidateRules, SkippedPart, derive_candidates
+from gis.shading import DEFAULT_RADIUS_M, Scene
 from gis.stock import N_, MetricFrame, Skipped, Stock, because
 from pvhub.core.errors import Phrase
-from pvhub.yieldengine import SURFACE_KINDS, KindAssumptions, WeatherYear, default_weather, estimate
+from pvhub.survey.candidate_shading import CandidateShade, shade_candidates
+from pvhub.yieldengine import (
+    SURFACE_KINDS,
+    KindAssumptions,
+    Mismatch,
+    WeatherYear,
+    default_weather,
+    estimate,
+)
 
 #: A candidate with a lower specific yield (kWh/kWp) is skipped; see the module docstring.
 DEFAULT_MIN_KWH_PER_KWP = 600.0
 #: Buildings farther than this from the weather year's location (km) get a warning.
 FAR_WEATHER_KM = 100.0
-SHADING_METHOD = "none (building shade arrives with issue #19)"
+#: ``provenance["shading"]`` of a survey run without building shade.
+SHADING_METHOD = "none (building shade left out: --no-shading)"
+#: Decimals of a candidate's shading loss and sky-view factor (0.01 %: finer than the rays resolve).
+SHADE_DECIMALS = 4
 _GEOD = Geod(ellps="WGS84")
 
 #: Told the share done and what is being done: a :class:`Phrase`, so that a job page can show it in
@@ -48,7 +71,9 @@ Progress = Callable[[float, Phrase], None]
 
 @dataclass(slots=True)
 class ScreenedCandidate:
-    """A candidate and its estimate: kWp DC, kWh AC a year, kWh/kWp; shading fields None until #19."""
+    """A candidate and its estimate: kWp DC, kWh AC a year, kWh/kWp (shaded when the survey shades, and
+    unshaded); ``shading_loss`` (0–1, the share of its energy building shade takes) and
+    ``sky_view_factor`` (0–1, the mean of its sample points') are None in a survey without shading."""
 
     candidate: Candidate
     kwp: float
@@ -72,6 +97,10 @@ class SurveyResult:
     warnings: list[str]
     provenance: dict[str, Any]
     frame: MetricFrame | None = field(default=None, repr=False)
+    #: the sample points' horizons and sky views and the stages' times (None without shading), for the
+    #: benchmark and whoever wants a candidate's skyline; ``shade.profile.surface`` indexes
+    #: ``shade.candidates``, the candidates whose rays were cast
+    shade: CandidateShade | None = field(default=None, repr=False)
 
 
 def survey(
@@ -83,14 +112,27 @@ def survey(
     min_kwh_per_kwp: float = DEFAULT_MIN_KWH_PER_KWP,
     boundary: Any = None,
     progress: Progress | None = None,
+    shading: bool = True,
+    radius_m: float = DEFAULT_RADIUS_M,
+    mismatch: Mismatch = "irradiance",
+    scene: Scene | None = None,
 ) -> SurveyResult:
-    """Derive and estimate the candidates of ``stock``; those under ``min_kwh_per_kwp`` are skipped."""
+    """Derive, shade and estimate the candidates of ``stock``; those under ``min_kwh_per_kwp`` (shaded
+    yield) are skipped.
+
+    ``shading``: building shade from the stock's buildings within ``radius_m`` (m) of each sample point
+    (see the module docstring); ``scene``: the buildings that cast shade, in ``stock``'s frame (default:
+    ``stock``'s own; the survey job passes every stored building, neighbours and other imports too).
+    """
+    if radius_m <= 0:
+        raise ValueError(f"radius_m must be > 0 m, got {radius_m}")
     report = progress or (lambda _share, _text: None)
     weather = weather or default_weather()
+    shade = _Shade(shading, radius_m, mismatch, scene)
     was_enabled = gc.isenabled()
     gc.disable()  # a city's million screened candidates hold no cycles: collecting them only costs time
     try:
-        return _survey(stock, weather, assumptions, rules, min_kwh_per_kwp, boundary, report)
+        return _survey(stock, weather, assumptions, rules, min_kwh_per_kwp, boundary, report, shade)
     finally:
         if was_enabled:
             gc.enable()
@@ -104,11 +146,12 @@ def _survey(
     min_kwh_per_kwp: float,
     boundary: Any,
     report: Progress,
+    shade: _Shade,
 ) -> SurveyResult:
     report(0.0, Phrase("deriving candidates from {count:,} buildings", count=len(stock.buildings)))
     derived = derive_candidates(stock, rules, boundary=boundary)
     cands = derived.candidates
-    report(0.5, Phrase("estimating {count:,} candidates", count=len(cands)))
+    report(0.1 if shade.on else 0.5, Phrase("estimating {count:,} candidates", count=len(cands)))
     n = len(cands)
     kinds = np.array([c.kind for c in cands], dtype=object)
     tilt = np.fromiter((c.tilt for c in cands), dtype=float, count=n)
@@ -124,22 +167,29 @@ def _survey(
         assumptions=assumptions,
     )
     kwp = usable * res.capacity_kwp[inverse]  # kWp per m² of usable area, times the area
-    specific = res.specific_yield[inverse]
+    unshaded = res.specific_yield[inverse]
+    figures = _Figures(unshaded, unshaded, None, None)
+    shading: Any = SHADING_METHOD
+    cast: CandidateShade | None = None
+    if shade.on and n:
+        figures, shading, cast = _shaded(
+            stock, cands, unshaded, min_kwh_per_kwp, shade, weather, assumptions, report
+        )
     report(0.9, Phrase("screening"))
     skipped = list(stock.skipped) + derived.skipped
-    screened = _screen(cands, kwp, kwp * specific, specific, min_kwh_per_kwp, skipped)
+    screened = _screen(cands, kwp, figures, min_kwh_per_kwp, skipped)
     warnings = list(stock.warnings) + _distance_warning(stock, weather)
     provenance = {
         "weather": weather.describe(),
         "engine": {k: res.provenance[k] for k in ("engine_version", "pvlib_version", "method")},
         "assumption_sets": res.provenance["assumption_sets"],
         "rules": {**rules.as_dict(), "min_kwh_per_kwp": min_kwh_per_kwp},
-        "shading": SHADING_METHOD,
+        "shading": shading,
     }
     report(
         1.0, Phrase("{count:,} candidates, {skipped:,} skipped", count=len(screened), skipped=len(skipped))
     )
-    return SurveyResult(len(stock.buildings), screened, skipped, warnings, provenance, stock.frame)
+    return SurveyResult(len(stock.buildings), screened, skipped, warnings, provenance, stock.frame, cast)
 
 
 def _distinct_orientations(
@@ -163,17 +213,100 @@ def _distinct_orientations(
     return first, inverse.ravel()
 
 
+@dataclass(frozen=True)
+class _Shade:
+    """How a survey shades: on or off, the rays' reach (m), the mismatch model, the scene if given."""
+
+    on: bool
+    radius_m: float
+    mismatch: Mismatch
+    scene: Scene | None
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """Per candidate: specific yield shaded and unshaded (kWh/kWp), shading loss and sky-view factor
+    (None without shading)."""
+
+    specific: np.ndarray
+    unshaded: np.ndarray
+    loss: np.ndarray | None
+    sky_view: np.ndarray | None
+
+
+def _shaded(
+    stock: Stock,
+    everyone: list[Candidate],
+    unshaded: np.ndarray,
+    minimum: float,
+    shade: _Shade,
+    weather: WeatherYear,
+    assumptions: Mapping[str, KindAssumptions] | None,
+    report: Progress,
+) -> tuple[_Figures, dict[str, Any], CandidateShade]:
+    """Shade the candidates and estimate each with its points' horizons (0.1 → 0.9 of the progress:
+    the rays take most of it, reported chunk by chunk).
+
+    A candidate under ``minimum`` unshaded is screened out whatever its shade (shade only lowers a
+    yield), so no ray is cast for it: it is skipped on its unshaded figure. That spares the rays of a
+    city's east and west walls, about a third of its candidates.
+    """
+    worth = np.flatnonzero(unshaded >= minimum)
+    cands = [everyone[i] for i in worth.tolist()]
+    n = len(cands)
+    report(0.12, Phrase("building shade: sampling {count:,} candidates", count=n))
+
+    def rays(share: float) -> None:
+        report(
+            0.15 + 0.6 * share, Phrase("building shade: rays cast for {share:.0%} of the points", share=share)
+        )
+
+    cast: CandidateShade = shade_candidates(
+        stock, cands, scene=shade.scene, radius_m=shade.radius_m, progress=rays
+    )
+    report(0.76, Phrase("building shade: estimating {count:,} candidates hour by hour", count=n))
+    start = time.perf_counter()
+    res = estimate(
+        np.array([c.kind for c in cands], dtype=object),
+        np.fromiter((c.tilt for c in cands), dtype=float, count=n),
+        np.fromiter((c.azimuth for c in cands), dtype=float, count=n),
+        np.ones(n),
+        weather=weather,
+        assumptions=assumptions,
+        shade=cast.profile,
+        mismatch=shade.mismatch,
+    )
+    cast.timings["engine_s"] = time.perf_counter() - start
+    loss = np.full(len(everyone), np.nan)
+    sky = np.full(len(everyone), np.nan)
+    loss[worth] = np.clip(np.nan_to_num(np.asarray(res.shading_loss, dtype=float)), 0.0, 1.0)
+    sky[worth] = np.asarray(res.sky_view_factor, dtype=float)
+    specific = unshaded.copy()
+    specific[worth] = unshaded[worth] * (1.0 - loss[worth])
+    described = {
+        **cast.describe(shade.mismatch),
+        "engine": res.provenance.get("building_shade"),
+        "timings_s": {k: round(v, 3) for k, v in cast.timings.items()},
+    }
+    return _Figures(specific, unshaded, loss, sky), described, cast
+
+
 def _screen(
     cands: list[Candidate],
     kwp: np.ndarray,
-    kwh: np.ndarray,
-    specific: np.ndarray,
+    figures: _Figures,
     minimum: float,
     skipped: list[Skipped],
 ) -> list[ScreenedCandidate]:
     out: list[ScreenedCandidate] = []
     append = out.append
-    for c, p, e, s in zip(cands, kwp.tolist(), kwh.tolist(), specific.tolist(), strict=True):
+    nothing = [None] * len(cands)
+    loss = nothing if figures.loss is None else np.round(figures.loss, SHADE_DECIMALS).tolist()
+    sky = nothing if figures.sky_view is None else np.round(figures.sky_view, SHADE_DECIMALS).tolist()
+    rows = zip(
+        cands, kwp.tolist(), figures.specific.tolist(), figures.unshaded.tolist(), loss, sky, strict=True
+    )
+    for c, p, s, u, lo, sv in rows:
         if s < minimum:
             reason = because(
                 N_("{kind} {id}: {kwh_per_kwp:.0f} kWh/kWp, under the minimum {minimum:g} kWh/kWp"),
@@ -185,7 +318,7 @@ def _screen(
             )
             skipped.append(SkippedPart(c.source, area_m2=c.area_m2, **reason))
             continue
-        append(ScreenedCandidate(c, p, e, s, s))
+        append(ScreenedCandidate(c, p, p * s, s, u, lo, sv))
     return out
 
 

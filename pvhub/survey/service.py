@@ -7,12 +7,17 @@ deleted by ``(building_id, key)``; confirmed ones (now an owner's draft surface)
 are. Everything is computed before the first write, as the estimate job does, so the job's progress
 (committed on its own connection) never waits behind this transaction, and a failure stores nothing.
 
-Neighbours (``inside_district`` False) are not surveyed: they yield no candidates. They will shade
-the candidates once shading from the stock comes (issue #19); until then the shading fields are null.
+Neighbours (``inside_district`` False) are not surveyed: they yield no candidates, but they shade
+(issue #19). Each stock import is screened in its own metric frame against one scene of every stored
+building near it, of any import and inside the district or not, moved into that frame
+(:func:`pvhub.survey.rows.stock_from_rows`), so a tower from another file or across the district's
+border shades a candidate as a building of its own file does; the candidates' ``shading_loss`` and
+``sky_view_factor`` are stored with them.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +28,7 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from gis.shading import DEFAULT_RADIUS_M, Scene
 from pvhub.accounts.models import User
 from pvhub.core import audit, policy
 from pvhub.core.db import transaction
@@ -156,7 +162,7 @@ def run_survey(
     config = current_config(session=session).with_overrides(weather=weather)
     progress(0.05, Phrase("reading the weather year"))
     year = config.weather()
-    screened = _screen_all(buildings, year, config.assumptions, rules, progress)
+    screened = _screen_all(session, buildings, year, config.assumptions, rules, progress)
     progress(0.9, Phrase("storing {count} candidates", count=len(screened.rows)))
     run = SurveyRun(
         job_id=job_id,
@@ -188,14 +194,38 @@ def run_survey(
     return run
 
 
+#: Buildings whose footprint centroid lies within the rays' reach plus this margin (m) of a surveyed
+#: building's are put in its scene: a large building's faces reach about this far from its centroid.
+SCENE_MARGIN_M = 300.0
+#: Metres per degree of latitude (WGS84 mean; 1° is 111.3 km at 31° N to 0.1 %).
+_M_PER_DEG = 111_320.0
+
+
+def _shade_casters(session: Session, group: Sequence[Building], radius_m: float) -> list[Building]:
+    """Every stored building (any import, inside the district or not) whose centroid lies in the
+    group's bounding box widened by the rays' reach and :data:`SCENE_MARGIN_M`."""
+    reach = radius_m + SCENE_MARGIN_M
+    lat_lo, lat_hi = min(b.lat for b in group), max(b.lat for b in group)
+    cos_lat = max(math.cos(math.radians(max(abs(lat_lo), abs(lat_hi)))), 0.01)
+    dlat, dlon = reach / _M_PER_DEG, reach / (_M_PER_DEG * cos_lat)
+    b = Building
+    query = select(b).where(
+        col(b.lon).between(min(x.lon for x in group) - dlon, max(x.lon for x in group) + dlon),
+        col(b.lat).between(lat_lo - dlat, lat_hi + dlat),
+    )
+    return list(session.exec(query).all())
+
+
 def _screen_all(
+    session: Session,
     buildings: Sequence[Building],
     year: WeatherYear,
     assumptions: Any,
     rules: SurveyRules,
     progress: ProgressFn,
 ) -> _Screened:
-    """Screen the buildings, one stock import (one metric frame, unique source ids) at a time."""
+    """Screen the buildings, one stock import (one metric frame, unique source ids) at a time, each
+    against the scene of every stored building near it (see the module docstring)."""
     groups: dict[int, list[Building]] = defaultdict(list)
     for building in buildings:
         groups[building.stock_import_id].append(building)
@@ -204,6 +234,9 @@ def _screen_all(
     for group in groups.values():
         by_source = {b.source_id: b for b in group}
         stock = stock_from_rows(group)
+        casters = stock_from_rows(_shade_casters(session, group, DEFAULT_RADIUS_M), epsg=stock.frame.epsg)
+        scene = Scene.from_stock(casters)
+        del casters
         share = len(group) / max(len(buildings), 1)
         start = 0.1 + 0.8 * done / max(len(buildings), 1)
 
@@ -220,6 +253,9 @@ def _screen_all(
             min_kwh_per_kwp=rules.min_kwh_per_kwp,
             boundary=None,
             progress=report,
+            shading=True,
+            radius_m=DEFAULT_RADIUS_M,
+            scene=scene,
         )
         for item in result.candidates:
             found = by_source.get(str(item.candidate.building))

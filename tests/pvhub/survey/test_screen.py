@@ -15,7 +15,7 @@ SLAB = [(0.0, 0.0), (40.0, 0.0), (40.0, 15.0), (0.0, 15.0)]  # walls: south, eas
 
 
 def test_every_candidate_is_estimated_as_the_engine_estimates_it_alone() -> None:
-    result = survey(stock(prism("a", SLAB, 12.0)), min_kwh_per_kwp=0.0)
+    result = survey(stock(prism("a", SLAB, 12.0)), min_kwh_per_kwp=0.0, shading=False)
     kinds = {s.candidate.kind for s in result.candidates}
     assert kinds == {"roof", "curtain_wall"}
     south = next(s for s in result.candidates if s.candidate.id == "a/-/1/b0")
@@ -65,7 +65,9 @@ def test_far_buildings_get_a_warning_naming_the_distance() -> None:
 
 def test_survey_json_has_the_keys_of_the_command() -> None:
     weather = default_weather()
-    result = survey(stock(prism("a", SLAB, 12.0)), weather=weather, rules=CandidateRules(band_height_m=6.0))
+    result = survey(
+        stock(prism("a", SLAB, 12.0)), weather=weather, rules=CandidateRules(band_height_m=6.0), shading=False
+    )
     doc = survey_json(result, weather=weather, wall_s=1.23456)
     assert list(doc) == ["buildings", "weather", "candidates", "skipped", "totals", "warnings", "wall_s"]
     assert doc["buildings"] == 1 and doc["wall_s"] == 1.235
@@ -81,7 +83,8 @@ def test_survey_json_has_the_keys_of_the_command() -> None:
 
 def test_one_call_over_distinct_orientations_gives_what_a_call_over_every_candidate_gives() -> None:
     turned = [(x * 0.8 - y * 0.6, x * 0.6 + y * 0.8) for x, y in SLAB]  # a second street direction
-    result = survey(stock(prism("a", SLAB, 30.0), prism("b", turned, 20.0, feature=1)), min_kwh_per_kwp=0.0)
+    two = stock(prism("a", SLAB, 30.0), prism("b", turned, 20.0, feature=1))  # overlapping: unshaded here
+    result = survey(two, min_kwh_per_kwp=0.0, shading=False)
     cands = [s.candidate for s in result.candidates]
     direct = estimate(
         [c.kind for c in cands],
