@@ -238,10 +238,17 @@ def plane_horizon(
     return np.asarray(np.clip(np.degrees(np.arctan2(-c, nz)), 0.0, 90.0) + 0.0, dtype=np.float64)
 
 
-def _directions(sin_g: FloatArray, cos_g: FloatArray, elevation_deg: FloatArray) -> NDArray[np.float32]:
-    e = np.radians(elevation_deg)
+def _directions(
+    sin_g: NDArray[np.float32], cos_g: NDArray[np.float32], elevation_deg: NDArray[np.floating]
+) -> NDArray[np.float32]:
+    """Unit rays (m, 3) at grid azimuths (their sines and cosines) and elevations, in float32."""
+    e = np.radians(elevation_deg, dtype=np.float32)
     ce = np.cos(e)
-    return np.column_stack([ce * sin_g, ce * cos_g, np.sin(e)]).astype(np.float32)
+    out = np.empty((len(e), 3), dtype=np.float32)
+    np.multiply(ce, sin_g, out=out[:, 0])
+    np.multiply(ce, cos_g, out=out[:, 1])
+    np.sin(e, out=out[:, 2])
+    return out
 
 
 def _horizon_rows(
@@ -253,28 +260,41 @@ def _horizon_rows(
     resolution_deg: float,
 ) -> NDArray[np.float32]:
     """Horizons of one block of points (all their azimuths): one ray above the plane horizon, then
-    bisection of the blocked (point, azimuth) pairs, each step one Embree call for the whole block."""
+    bisection of the blocked (point, azimuth) pairs, each step one Embree call for the whole block.
+    The pairs still open are compacted after each step (float32 throughout: Embree's precision)."""
     out = base.astype(np.float32)
     p_idx, a_idx = np.nonzero(base < 90.0 - resolution_deg)
     if len(p_idx) == 0:
         return out
-    sin_g = np.sin(grid_rad[p_idx, a_idx])
-    cos_g = np.cos(grid_rad[p_idx, a_idx])
-    first = base[p_idx, a_idx] + resolution_deg
+    g = grid_rad[p_idx, a_idx].astype(np.float32)
+    sin_g, cos_g = np.sin(g), np.cos(g)
+    first = out[p_idx, a_idx] + np.float32(resolution_deg)
     blocked = scene.occluded_local(local[p_idx], _directions(sin_g, cos_g, first), radius_m)
-    p_idx, a_idx, sin_g, cos_g = p_idx[blocked], a_idx[blocked], sin_g[blocked], cos_g[blocked]
+    p_idx, a_idx = p_idx[blocked], a_idx[blocked]
+    origin, sin_g, cos_g = local[p_idx], sin_g[blocked], cos_g[blocked]
     lo = first[blocked]  # hidden
-    hi = np.full(len(lo), 90.0)  # taken as sky: the zenith, unless the bisection climbs to it
-    open_ = np.arange(len(lo))
-    while len(open_):
-        mid = (lo[open_] + hi[open_]) / 2.0
-        hit = scene.occluded_local(
-            local[p_idx[open_]], _directions(sin_g[open_], cos_g[open_], mid), radius_m
-        )
-        lo[open_] = np.where(hit, mid, lo[open_])
-        hi[open_] = np.where(hit, hi[open_], mid)
-        open_ = open_[hi[open_] - lo[open_] > resolution_deg]
-    out[p_idx, a_idx] = (lo + hi) / 2.0
+    # taken as sky: the zenith, unless the bisection climbs to it
+    hi = np.full(len(lo), 90.0, dtype=np.float32)
+    pos = np.arange(len(lo))
+    found = np.empty(len(lo), dtype=np.float32)
+    while len(pos):
+        mid = (lo + hi) * np.float32(0.5)
+        hit = scene.occluded_local(origin, _directions(sin_g, cos_g, mid), radius_m)
+        lo = np.where(hit, mid, lo)
+        hi = np.where(hit, hi, mid)
+        done = hi - lo <= resolution_deg
+        found[pos[done]] = (lo[done] + hi[done]) * np.float32(0.5)
+        if done.any():
+            keep = ~done
+            pos, lo, hi, origin, sin_g, cos_g = (
+                pos[keep],
+                lo[keep],
+                hi[keep],
+                origin[keep],
+                sin_g[keep],
+                cos_g[keep],
+            )
+    out[p_idx, a_idx] = found
     return out
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Self
 
 import numpy as np
 import shapely
@@ -72,66 +73,130 @@ def _as_rings(face: FaceRings) -> list[FloatArray]:
     return [np.asarray(r, dtype=float) for r in face]
 
 
-def _projected(rings: list[FloatArray]) -> tuple[shapely.Polygon, FloatArray, FloatArray, FloatArray] | None:
-    """The face as a 2D polygon in its own plane, with the plane's origin and axes; None if degenerate."""
-    exterior = rings[0]
-    if len(exterior) < 3:
-        return None
-    n = newell(exterior)
-    area2 = float(np.linalg.norm(n))
-    if area2 / 2.0 < MIN_FACE_AREA_M2:
-        return None
-    unit = n / area2
-    u, v = plane_axes(unit)
-    origin = exterior[0]
-    flat = [np.column_stack([(r - origin) @ u, (r - origin) @ v]) for r in rings]
-    return shapely.Polygon(flat[0], holes=flat[1:] or None), origin, u, v
+def _planes(exteriors: list[FloatArray]) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per ring at once: area (m²), origin (first vertex), unit normal and in-plane axes u, v.
+
+    The vectorised form of :func:`newell` and :func:`plane_axes` (a city has 10⁵–10⁶ faces).
+    """
+    counts = np.fromiter((len(r) for r in exteriors), dtype=np.int64, count=len(exteriors))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    pts = np.concatenate(exteriors) if exteriors else np.zeros((0, 3))
+    ring = np.repeat(np.arange(len(exteriors)), counts)
+    origin = pts[starts]
+    p = pts - origin[ring]
+    nxt = np.arange(len(p)) + 1
+    nxt[starts + counts - 1] = starts
+    q = p[nxt]
+    terms = np.column_stack(
+        [
+            (p[:, 1] - q[:, 1]) * (p[:, 2] + q[:, 2]),
+            (p[:, 2] - q[:, 2]) * (p[:, 0] + q[:, 0]),
+            (p[:, 0] - q[:, 0]) * (p[:, 1] + q[:, 1]),
+        ]
+    )
+    normal = np.add.reduceat(terms, starts, axis=0) if len(p) else np.zeros((0, 3))
+    length = np.linalg.norm(normal, axis=1)
+    unit = normal / np.where(length > 0, length, 1.0)[:, None]
+    u = np.column_stack([-unit[:, 1], unit[:, 0], np.zeros(len(unit))])
+    flat = np.hypot(u[:, 0], u[:, 1]) < 1e-9
+    u[flat] = (1.0, 0.0, 0.0)
+    u[~flat] /= np.hypot(u[~flat, 0], u[~flat, 1])[:, None]
+    return length / 2.0, origin, unit, u, np.cross(unit, u)
 
 
-def _triangles_2d(polygon: shapely.Polygon) -> FloatArray:
-    """(t, 3, 2) triangles of a polygon; an invalid polygon is repaired (``make_valid``) first."""
-    try:
-        out = shapely.constrained_delaunay_triangles(polygon)
-    except shapely.errors.GEOSException:
-        # a self-touching or self-crossing ring: GEOS repairs it into valid polygons first
-        out = shapely.constrained_delaunay_triangles(shapely.make_valid(polygon))
-    parts = shapely.get_parts(out)
-    parts = parts[shapely.get_type_id(parts) == 3]
+def _triangles_2d(polygons: NDArray[np.object_]) -> tuple[FloatArray, IntArray]:
+    """(t, 3, 2) triangles of 2D polygons and the polygon of each, by GEOS's constrained Delaunay.
+
+    Invalid polygons (a self-touching or self-crossing ring) are repaired (``make_valid``) first.
+    """
+    bad = ~shapely.is_valid(polygons)
+    if bad.any():
+        polygons = polygons.copy()
+        polygons[bad] = shapely.make_valid(polygons[bad])
+    parts, owner = shapely.get_parts(shapely.constrained_delaunay_triangles(polygons), return_index=True)
+    keep = shapely.get_type_id(parts) == 3
+    parts, owner = parts[keep], owner[keep]
     if len(parts) == 0:
-        return np.zeros((0, 3, 2))
+        return np.zeros((0, 3, 2)), np.zeros(0, dtype=np.int64)
     coords = shapely.get_coordinates(shapely.get_exterior_ring(parts))
-    return coords.reshape(len(parts), 4, 2)[:, :3, :]
+    return coords.reshape(len(parts), 4, 2)[:, :3, :], owner.astype(np.int64)
+
+
+def _triangulate_group(faces: list[list[FloatArray]]) -> tuple[FloatArray, IntArray]:
+    """Triangles (t, 3, 3) of faces with areas, and the index in ``faces`` of each."""
+    _, origin, _, u, v = _planes([f[0] for f in faces])
+    polygons = np.empty(len(faces), dtype=object)
+    for i, rings in enumerate(faces):
+        flat = [np.column_stack([(r - origin[i]) @ u[i], (r - origin[i]) @ v[i]]) for r in rings]
+        polygons[i] = shapely.Polygon(flat[0], holes=flat[1:] or None)
+    try:
+        tri2, owner = _triangles_2d(polygons)
+    except shapely.errors.GEOSException:
+        # one polygon GEOS cannot triangulate spoils the batch: find it one by one
+        parts = []
+        for i in range(len(polygons)):
+            try:
+                t, _ = _triangles_2d(polygons[i : i + 1])
+            except shapely.errors.GEOSException:
+                continue
+            parts.append((t, np.full(len(t), i, dtype=np.int64)))
+        if not parts:
+            return np.zeros((0, 3, 3)), np.zeros(0, dtype=np.int64)
+        tri2, owner = np.concatenate([t for t, _ in parts]), np.concatenate([o for _, o in parts])
+    tris = origin[owner, None, :] + tri2[..., :1] * u[owner, None, :] + tri2[..., 1:] * v[owner, None, :]
+    return tris, owner
+
+
+def _simple_polygons(
+    faces: list[FloatArray], origin: FloatArray, u: FloatArray, v: FloatArray
+) -> NDArray[np.object_]:
+    """2D polygons of faces without holes, built in one call from their projected vertices."""
+    counts = np.fromiter((len(r) for r in faces), dtype=np.int64, count=len(faces))
+    ring = np.repeat(np.arange(len(faces)), counts)
+    pts = np.concatenate(faces) - origin[ring]
+    flat = np.column_stack([np.einsum("ij,ij->i", pts, u[ring]), np.einsum("ij,ij->i", pts, v[ring])])
+    return shapely.polygons(shapely.linearrings(flat, indices=ring))
 
 
 def triangulate(faces: Iterable[FaceRings]) -> tuple[FloatArray, IntArray, list[int]]:
     """Triangles (t, 3, 3) of planar faces, the face index of each, and the faces left out.
 
     A face is left out when it has no area (fewer than 3 vertices, collinear) or GEOS cannot
-    triangulate it even after repair; the caller decides whether that is an error.
+    triangulate it even after repair; the caller decides whether that is an error. Faces without
+    holes (nearly all) are projected and triangulated in vectorised batches.
     """
+    all_rings = [_as_rings(f) for f in faces]
+    usable = [i for i, rings in enumerate(all_rings) if len(rings[0]) >= 3]
+    if not usable:
+        return np.zeros((0, 3, 3)), np.zeros(0, dtype=np.int64), list(range(len(all_rings)))
+    area, origin, _, u, v = _planes([all_rings[i][0] for i in usable])
+    usable_arr = np.asarray(usable, dtype=np.int64)
+    ok = area >= MIN_FACE_AREA_M2
+    simple = ok & np.fromiter((len(all_rings[i]) == 1 for i in usable), dtype=bool, count=len(usable))
     tris: list[FloatArray] = []
-    owner: list[IntArray] = []
-    skipped: list[int] = []
-    for i, face in enumerate(faces):
-        rings = _as_rings(face)
-        projected = _projected(rings)
-        if projected is None:
-            skipped.append(i)
-            continue
-        polygon, origin, u, v = projected
+    owners: list[IntArray] = []
+    sel = np.nonzero(simple)[0]
+    if len(sel):
+        polygons = _simple_polygons([all_rings[i][0] for i in usable_arr[sel]], origin[sel], u[sel], v[sel])
         try:
-            flat = _triangles_2d(polygon)
+            tri2, owner = _triangles_2d(polygons)
+            tris.append(
+                origin[sel][owner, None]
+                + tri2[..., :1] * u[sel][owner, None]
+                + tri2[..., 1:] * v[sel][owner, None]
+            )
+            owners.append(usable_arr[sel][owner])
         except shapely.errors.GEOSException:
-            skipped.append(i)
-            continue
-        if len(flat) == 0:
-            skipped.append(i)
-            continue
-        tris.append(origin + flat[..., :1] * u + flat[..., 1:] * v)
-        owner.append(np.full(len(flat), i, dtype=np.int64))
-    if not tris:
-        return np.zeros((0, 3, 3)), np.zeros(0, dtype=np.int64), skipped
-    return np.concatenate(tris), np.concatenate(owner), skipped
+            simple[:] = False  # hand them all to the careful path below
+    holed = np.nonzero(ok & ~simple)[0]
+    if len(holed):
+        t, owner = _triangulate_group([all_rings[i] for i in usable_arr[holed]])
+        tris.append(t)
+        owners.append(usable_arr[holed][owner])
+    tri = np.concatenate(tris) if tris else np.zeros((0, 3, 3))
+    owner_all = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+    skipped = sorted(set(range(len(all_rings))) - set(owner_all.tolist()))
+    return tri, owner_all, skipped
 
 
 @dataclass
@@ -148,7 +213,7 @@ class Scene:
     _embree: rtcore_scene.EmbreeScene | None = field(default=None, repr=False)
 
     @classmethod
-    def from_triangles(cls, tris: FloatArray, skipped: list[int] | None = None) -> Scene:
+    def from_triangles(cls, tris: FloatArray, skipped: list[int] | None = None) -> Self:
         """A scene of (t, 3, 3) triangles in the frame."""
         tris = np.asarray(tris, dtype=float).reshape(-1, 3, 3)
         if len(tris) == 0:
@@ -160,13 +225,13 @@ class Scene:
         return cls(len(tris), origin, list(skipped or []), embree)
 
     @classmethod
-    def from_rings(cls, rings: Iterable[FaceRings]) -> Scene:
+    def from_rings(cls, rings: Iterable[FaceRings]) -> Self:
         """A scene of planar polygons: each a (k, 3) exterior ring, or a sequence (exterior, *holes)."""
         tris, _, skipped = triangulate(rings)
         return cls.from_triangles(tris, skipped)
 
     @classmethod
-    def from_stock(cls, stock: Stock) -> Scene:
+    def from_stock(cls, stock: Stock) -> Self:
         """Every face of every building of the stock except ground faces (they hide nothing above).
 
         ``skipped`` counts over the faces taken, in building then face order.
