@@ -209,7 +209,9 @@ def sample_wall_bands(
 
 def azimuth_bins(step_deg: float = AZIMUTH_STEP_DEG) -> FloatArray:
     """The true azimuths (degrees) of the bin centres: k × step for k in 0..A-1."""
-    count = round(360.0 / step_deg)
+    count = round(360.0 / step_deg) if step_deg > 0 else 0
+    if count < 1 or abs(count * step_deg - 360.0) > 1e-6:
+        raise ValueError(f"step_deg: {step_deg} does not divide 360° into whole azimuth bins")
     return np.arange(count, dtype=np.float64) * (360.0 / count)
 
 

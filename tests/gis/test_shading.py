@@ -393,3 +393,44 @@ def test_tower_beyond_the_radius_does_not_count() -> None:
     far = horizons(scene, pts, radius_m=150.0)[0]
     assert near[bin_of(180)] == pytest.approx(math.degrees(math.atan(150.0 / 200.0)), abs=0.5)
     assert (far == 0.0).all()
+
+
+def test_self_crossing_face_is_repaired_not_dropped() -> None:
+    """A roof whose ring crosses itself (the last vertex pulled across the first edge) is repaired by
+    GEOS and still blocks rays; a bow-tie with equal lobes has no plane (zero area) and is skipped."""
+    crossing = np.array([(0, 0, 10), (10, 0, 10), (10, 10, 10), (0, 10, 10), (5, -2, 10)], float)
+    bowtie = np.array([(0, 0, 10), (10, 10, 10), (10, 0, 10), (0, 10, 10)], float)
+    scene = Scene.from_rings([crossing, bowtie])
+    assert scene.skipped == [1] and scene.triangles >= 3
+    up = np.array([[0.0, 0.0, 1.0]] * 3)
+    hit = scene.occluded(np.array([[5.0, 5.0, 0.0], [2.0, 8.0, 0.0], [20.0, 5.0, 0.0]]), up, 100.0)
+    assert hit.tolist() == [True, True, False]
+
+
+def test_threads_give_the_same_horizons_as_one() -> None:
+    """Blocks of points run in threads; the result does not depend on how many."""
+    faces = [f for i in range(6) for f in box(30.0 * i, 40.0, 30.0 * i + 12.0, 55.0, 0.0, 20.0 + 15.0 * i)]
+    band = sample_wall_bands(
+        np.array([(0.0, 0.0)] * 8),
+        np.array([(160.0, 0.0)] * 8),
+        np.arange(8) * 3.0,
+        np.arange(1, 9) * 3.0,
+        np.array([(0.0, 1.0)] * 8),
+    )
+    import gis.shading as shading  # the block size is a module constant: made small to get many blocks
+
+    saved = shading.CHUNK_RAYS
+    try:
+        shading.CHUNK_RAYS = 500
+        one = horizons(Scene.from_rings(faces), band, workers=1)
+        two = horizons(Scene.from_rings(faces), band, workers=2)
+    finally:
+        shading.CHUNK_RAYS = saved
+    assert np.array_equal(one, two)
+    assert (one > plane_horizon(band.normal) + 5).any()
+
+
+def test_step_must_divide_the_circle() -> None:
+    with pytest.raises(ValueError, match="step_deg: 7"):
+        plane_horizon(np.array([[0.0, 0.0, 1.0]]), step_deg=7.0)
+    assert len(azimuth_bins(1.0)) == 360
