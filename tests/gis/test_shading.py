@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from shapely import Polygon, contains_xy
 
+import gis.shading as shading
 from gis.shading import (
     AZIMUTH_STEP_DEG,
     LIFT_M,
@@ -413,12 +414,11 @@ def test_threads_give_the_same_horizons_as_one() -> None:
     band = sample_wall_bands(
         np.array([(0.0, 0.0)] * 8),
         np.array([(160.0, 0.0)] * 8),
-        np.arange(8) * 3.0,
-        np.arange(1, 9) * 3.0,
+        np.arange(8, dtype=np.float64) * 3.0,
+        np.arange(1, 9, dtype=np.float64) * 3.0,
         np.array([(0.0, 1.0)] * 8),
     )
-    import gis.shading as shading  # the block size is a module constant: made small to get many blocks
-
+    # the block size is a module constant: made small to get many blocks
     saved = shading.CHUNK_RAYS
     try:
         shading.CHUNK_RAYS = 500
