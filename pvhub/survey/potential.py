@@ -88,6 +88,9 @@ class BuildingPotential:
     owner_status: str | None = None
     name: str | None = None
     address: str | None = None
+    #: Share of the annual energy its candidates lose to building shade (weighted by their unshaded
+    #: energy), over the candidates whose shade is computed; None when none is (issue #19's map layer).
+    shading_loss: float | None = None
 
     def public_copy(self) -> BuildingPotential:
         """This building without what the public may not see (owner status, name, address)."""
@@ -131,6 +134,10 @@ def _summed(session: Session, filters: PotentialFilters) -> list[BuildingPotenti
     c, b = SurveyCandidate, Building
     roof = func.sum(sa.case((col(c.kind) == "roof", c.kwp), else_=0.0))
     facade = func.sum(sa.case((col(c.kind) == "curtain_wall", c.kwp), else_=0.0))
+    shaded = col(c.shading_loss).is_not(None)
+    unshaded_kwh = col(c.kwp) * col(c.kwh_per_kwp_unshaded)
+    lost_kwh = func.sum(sa.case((shaded, col(c.shading_loss) * unshaded_kwh), else_=0.0))
+    shade_weight = func.sum(sa.case((shaded, unshaded_kwh), else_=0.0))
     columns: tuple[Any, ...] = (
         b.id,
         b.source_id,
@@ -150,6 +157,9 @@ def _summed(session: Session, filters: PotentialFilters) -> list[BuildingPotenti
             func.sum(c.annual_kwh),
             roof,
             facade,
+            lost_kwh,
+            shade_weight,
+            func.avg(c.shading_loss),
         )
         .join(c, col(c.building_id) == col(b.id))
         .where(*_candidate_filter(filters))
@@ -175,6 +185,9 @@ def _summed(session: Session, filters: PotentialFilters) -> list[BuildingPotenti
         kwh,
         roof_kwp,
         facade_kwp,
+        lost,
+        weight,
+        mean_loss,
     ) in rows:
         kwp, kwh = float(kwp or 0.0), float(kwh or 0.0)
         out.append(
@@ -195,12 +208,23 @@ def _summed(session: Session, filters: PotentialFilters) -> list[BuildingPotenti
                 owner_status=states.get(int(bid), "unclaimed"),
                 name=name,
                 address=address,
+                shading_loss=_shading_loss(lost, weight, mean_loss),
             )
         )
     if filters.owner_status:
         out = [p for p in out if p.owner_status == filters.owner_status]
     out.sort(key=lambda p: (-getattr(p, filters.sort), p.building_id))
     return out
+
+
+def _shading_loss(lost_kwh: Any, weight_kwh: Any, mean_loss: Any) -> float | None:
+    """A building's share of energy lost to building shade; the plain mean where no candidate has
+    energy to weigh by; None when no candidate's shade is computed."""
+    if mean_loss is None:
+        return None
+    if weight_kwh and float(weight_kwh) > 0:
+        return round(float(lost_kwh) / float(weight_kwh), 4)
+    return round(float(mean_loss), 4)
 
 
 def potential(

@@ -44,30 +44,70 @@
     var form = el.dataset.select ? document.getElementById("offer-form") : null;
     var listEl = document.getElementById("map-selected");
     var layer = L.featureGroup().addTo(map);
+    var shadeLayer = data.shade ? L.featureGroup() : null;
+    var selected = {};
     (data.markers || []).forEach(function (m) {
-      var base = { color: "#5d6b7a", weight: 0.8, fillColor: m.colour, fillOpacity: 0.85 };
+      addBuilding(m, m.colour, m.label, layer);
+      if (shadeLayer) {
+        addBuilding(m, m.shade_colour, m.label ? m.label + " · " + m.shade_label : m.shade_label, shadeLayer);
+      }
+    });
+    function addBuilding(m, colour, text, group) {
+      var base = { color: "#5d6b7a", weight: 0.8, fillColor: colour, fillOpacity: 0.85 };
       var shape = m.footprint
         ? L.geoJSON(m.footprint, { style: function () { return base; } })
         : L.circleMarker([m.lat, m.lon], Object.assign({ radius: 5 }, base));
-      if (m.label) { shape.bindTooltip(textElement(m.label), { sticky: true }); }
+      if (text) { shape.bindTooltip(textElement(text), { sticky: true }); }
       shape.feature_id = m.id;
       if (form) {
-        var on = false;
+        // one selection per building, whichever layer shows it: both of its shapes follow
+        selected[m.id] = selected[m.id] || { on: false, shapes: [] };
+        var state = selected[m.id];
+        state.shapes.push(shape);
         shape.on("click", function () {
-          on = !on;
-          shape.setStyle({ color: on ? "#1d2733" : "#5d6b7a", weight: on ? 3 : 0.8 });
-          toggle(form, listEl, m, on);
+          state.on = !state.on;
+          state.shapes.forEach(function (s) {
+            s.setStyle({ color: state.on ? "#1d2733" : "#5d6b7a", weight: state.on ? 3 : 0.8 });
+          });
+          toggle(form, listEl, m, state.on);
         });
       } else if (m.id && !el.dataset.single) {
         shape.on("click", function () { window.location.href = "/survey/buildings/" + encodeURIComponent(m.id); });
       }
-      shape.addTo(layer);
-    });
+      shape.addTo(group);
+    }
+    if (shadeLayer) { layerSwitch(map, [layer, shadeLayer], data.shade); }
     if (layer.getLayers().length) {
       map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: 18 });
     } else {
       map.setView(cfg.center, 13);
     }
+  }
+
+  // The "Building shade" layer (issue #19) beside the kWp classes, switched with Leaflet's layer
+  // control. Leaflet writes a layer's name as HTML, so the control gets a neutral key and the name
+  // (translated on the server) is set afterwards as text, again whenever Leaflet redraws the list;
+  // the legend under the map follows the layer shown.
+  function layerSwitch(map, layers, shade) {
+    var keyed = {};
+    layers.forEach(function (l, i) { keyed[String(i)] = l; });
+    var control = L.control.layers(keyed, null, { collapsed: false, position: "topright" }).addTo(map);
+    function name() {
+      control.getContainer().querySelectorAll(".leaflet-control-layers-base label").forEach(function (label, i) {
+        var span = label.querySelector("span > span");
+        if (span && shade.names[i] !== undefined) { span.textContent = " " + shade.names[i]; }
+      });
+    }
+    var legend = document.getElementById(shade.legend);
+    var other = document.getElementById("potential-legend");
+    map.on("baselayerchange", function (event) {
+      var shaded = event.layer === layers[1];
+      if (legend) { legend.hidden = !shaded; }
+      if (other) { other.hidden = shaded; }
+      name();
+    });
+    map.on("layeradd layerremove", name);
+    name();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
