@@ -183,7 +183,9 @@ def set_assumptions(
 ) -> Response:
     """The office sets the surface's shading loss, power density and losses; its estimate goes stale."""
     try:
-        shading = percent(str(form.get("shading_loss_pct") or ""), "shading_loss")
+        # empty: computed from the building stock (issue #19); a number: typed, it overrides
+        typed = str(form.get("shading_loss_pct") or "")
+        shading = percent(typed, "shading_loss") if typed.strip() else None
         density = optional_number(str(form.get("power_density_w_m2") or ""), "power_density_w_m2")
         losses = optional_number(str(form.get("losses_pct") or ""), "losses_pct")
         register.set_surface_assumptions(
