@@ -59,15 +59,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import pvlib
 
 from pvhub.yieldengine.assumptions import KindAssumptions
 from pvhub.yieldengine.engine import (
     BuildingShade,
     Sky,
     ac_monthly,
+    direct_and_circumsolar,
+    perez_components,
     plane_of_array,
     prepare_sky,
     specific_yield_exact,
@@ -140,15 +143,20 @@ def plane_reference(tilt: np.ndarray, azimuth: np.ndarray, step_deg: float) -> n
     """Elevation the plane itself hides the sky up to, at its highest across each bin: (k, A) float32.
 
     The plane of tilt β and azimuth γ hides direction (az, el) when
-    cos el · sin β · cos(az − γ) + sin el · cos β < 0, i.e. below atan2(−sin β cos(az − γ), cos β);
-    never below 0 (the sun is never below the horizontal in the lit hours that matter).
+    cos el · sin β · cos(az − γ) + sin el · cos β < 0, i.e. below atan2(−sin β cos(az − γ), cos β),
+    which grows as cos(az − γ) falls: its highest over a bin is where cos(az − γ) is least, at
+    one of the bin's edges or, in the bin holding γ + 180°, −1. Never below 0 (the sun is never
+    below the horizontal in the lit hours that matter).
     """
     bins = round(360.0 / step_deg)
-    offsets = np.linspace(-0.5, 0.5, 5) * step_deg
-    az = (np.arange(bins)[:, None] * step_deg + offsets)[None]  # (1, A, 5)
-    b, g = np.radians(tilt)[:, None, None], azimuth[:, None, None]
-    el = np.degrees(np.arctan2(-np.sin(b) * np.cos(np.radians(az - g)), np.cos(b)))
-    return np.maximum(el.max(axis=2), 0.0).astype(np.float32)
+    edges = (np.arange(bins + 1) - 0.5) * step_deg
+    c = np.cos(np.radians(edges[None, :] - azimuth[:, None]))
+    least = np.minimum(c[:, :-1], c[:, 1:])
+    back = np.rint(((azimuth + 180.0) % 360.0) / step_deg).astype(np.intp) % bins
+    least[np.arange(azimuth.size), back] = -1.0
+    b = np.radians(tilt)[:, None]
+    el = np.degrees(np.arctan2(-np.sin(b) * least, np.cos(b)))
+    return np.maximum(el, 0.0).astype(np.float32)
 
 
 def _obstruction(horizon: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -157,18 +165,24 @@ def _obstruction(horizon: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return np.where(h > reference + np.float32(PLANE_TOLERANCE_DEG), h, _NO_OBSTRUCTION)
 
 
-def _band_share(
-    obstruction: np.ndarray, reference: np.ndarray, azimuth: np.ndarray, step_deg: float
-) -> np.ndarray:
-    """Share of the Perez horizon band each point sees, relative to the bare plane: (p,)."""
-    bins = obstruction.shape[1]
+def _band_weights(reference: np.ndarray, azimuth: np.ndarray, step_deg: float) -> np.ndarray:
+    """Per-bin weights of the Perez horizon band of k planes, normalised to the bare plane: (k, A).
+
+    max(cos(bin azimuth − plane azimuth), 0) times the share of the band the bare plane sees,
+    divided by their sum; a point's band share is then Σ weight · (its seen share / bare share).
+    """
+    bins = reference.shape[1]
     weight = np.maximum(np.cos(np.radians(np.arange(bins) * step_deg - azimuth[:, None])), 0.0)
-    bare = np.clip((HORIZON_BAND_DEG - reference) / HORIZON_BAND_DEG, 0.0, 1.0)
-    seen = np.clip((HORIZON_BAND_DEG - np.maximum(obstruction, reference)) / HORIZON_BAND_DEG, 0.0, 1.0)
-    total = (weight * bare).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = (weight * seen).sum(axis=1) / total
-    return np.where(total > 0, share, 1.0)
+    total = (weight * np.clip((HORIZON_BAND_DEG - reference) / HORIZON_BAND_DEG, 0.0, 1.0)).sum(axis=1)
+    return (weight / np.where(total > 0, total, np.inf)[:, None]).astype(np.float32)
+
+
+def _band_share(obstruction: np.ndarray, reference: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Share of the Perez horizon band each point sees, relative to the bare plane: (p,)."""
+    seen = np.maximum(obstruction, reference)
+    np.subtract(np.float32(HORIZON_BAND_DEG), seen, out=seen)
+    np.clip(seen, 0.0, np.float32(HORIZON_BAND_DEG), out=seen)
+    return np.asarray((weights * seen).sum(axis=1) / HORIZON_BAND_DEG)
 
 
 @dataclass(frozen=True)
@@ -186,18 +200,26 @@ class SurfacePoints:
         start = np.searchsorted(profile.surface[order], np.arange(n))
         return cls(profile, order, start, np.bincount(profile.surface, minlength=n))
 
-    def rows(self, surfaces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Point indices of the given surfaces (grouped, in order) and each group's offset."""
-        c = self.count[surfaces]
-        offset = np.concatenate([[0], np.cumsum(c)[:-1]]).astype(np.intp)
-        return self.order[np.repeat(self.start[surfaces] - offset, c) + np.arange(int(c.sum()))], offset
-
 
 @dataclass(frozen=True)
 class _Block:
-    surfaces: np.ndarray  # indices into the estimate's n surfaces
-    shade: BuildingShade
-    sky_view: np.ndarray  # (k,) mean of the points' sky-view factors (uncapped, for the result)
+    """Building shade of a block of k listed surfaces."""
+
+    rows: slice  # into the listed surfaces
+    visible: np.ndarray  # (len(hours), k) float32: share of the points that see the sun
+    count: np.ndarray  # (k,) points
+    sky_view: np.ndarray  # (k,) mean of the points' sky-view factors
+    band: np.ndarray  # (k,) share of the horizon band left
+
+    def keep(self, mismatch: Mismatch) -> np.ndarray:
+        """Share of beam and circumsolar kept each hour (hours, k): irradiance or Martínez."""
+        if mismatch == "irradiance":
+            return self.visible
+        # direct_martinez of a unit beam with no diffuse is 1 minus its beam factor, eq. (6)
+        blocks = self.count.astype(np.float32)
+        shaded = np.float32(1.0) - self.visible
+        lost = pvlib.shading.direct_martinez(1.0, 1.0, shaded, np.rint(blocks * shaded), blocks)
+        return np.float32(1.0) - np.asarray(lost, dtype=np.float32)
 
 
 def _blocks(
@@ -206,36 +228,43 @@ def _blocks(
     surfaces: np.ndarray,
     tilt: np.ndarray,
     azimuth: np.ndarray,
-    mismatch: Mismatch,
     hours: np.ndarray,
 ) -> Iterator[_Block]:
-    """BuildingShade for consecutive blocks of surfaces (tilt, azimuth given per listed surface)."""
+    """Building shade of consecutive blocks of the listed surfaces (tilt, azimuth per listed surface).
+
+    The listed surfaces must come in descending order of their point counts: within a block,
+    the surfaces with more than r points are then a prefix, and the points are visited by
+    their rank r in their surface (a loop over at most the largest point count), each rank a
+    dense (hours × surfaces) comparison.
+    """
     step = pts.profile.step_deg
-    bins, el = _sun_bins(sky, step)[hours], sky.apparent_elevation[hours].astype(np.float32)
-    per_block = max(1, _BLOCK_CELLS // max(1, sky.ghi.size * max(1, int(pts.count[surfaces].max(initial=1)))))
+    bins, el = _sun_bins(sky, step)[hours], sky.apparent_elevation[hours].astype(np.float32)[:, None]
+    most = max(1, int(pts.count[surfaces].max(initial=1)))
+    per_block = max(1, _BLOCK_CELLS // max(1, hours.size * min(most, 4)))
     for lo in range(0, surfaces.size, per_block):
         sl = slice(lo, lo + per_block)
         s, t, g = surfaces[sl], tilt[sl], azimuth[sl]
-        rows, offset = pts.rows(s)
         count = pts.count[s]
-        owner = np.repeat(np.arange(s.size), count)
         ref = plane_reference(t, g, step)
-        obstruction = _obstruction(pts.profile.horizon[rows], ref[owner])
-        seen = np.add.reduceat(obstruction[:, bins] < el, offset, axis=0, dtype=np.float32)
-        visible = np.ones((s.size, sky.ghi.size), dtype=np.float32)
-        visible[:, hours] = seen / count[:, None]
-        svf = np.add.reduceat(pts.profile.sky_view[rows].astype(float), offset) / count
-        band = np.add.reduceat(_band_share(obstruction, ref[owner], g[owner], step), offset) / count
-        cap = 0.5 * (1.0 + np.cos(np.radians(t)))
-        shade = BuildingShade(
-            visible, np.minimum(svf, cap), band, count.astype(float) if mismatch == "martinez" else None
-        )
-        yield _Block(s, shade, svf)
+        weights = _band_weights(ref, g, step)
+        seen = np.zeros((hours.size, s.size), dtype=np.uint8 if count[0] < 256 else np.int32)
+        svf, band = np.zeros(s.size), np.zeros(s.size)
+        for rank in range(int(count[0])):
+            m = int(np.count_nonzero(count > rank))
+            idx = pts.order[pts.start[s[:m]] + rank]
+            obstruction = _obstruction(pts.profile.horizon[idx], ref[:m])
+            seen[:, :m] += np.ascontiguousarray(obstruction.T)[bins] < el
+            svf[:m] += pts.profile.sky_view[idx]
+            band[:m] += _band_share(obstruction, ref[:m], weights[:m])
+        visible = seen.astype(np.float32)
+        visible /= count.astype(np.float32)
+        yield _Block(sl, visible, count, svf / count, band / count)
 
 
 def _hours_needing_sun(sky: Sky) -> np.ndarray:
-    """Lit hours with beam or diffuse light (circumsolar): only there does the sun's visibility matter."""
-    return np.flatnonzero((sky.dni > 0) | (sky.dhi > 0))
+    """Lit hours with beam or circumsolar light: only there does the sun's visibility matter."""
+    _, circumsolar, _ = perez_components(sky)
+    return np.flatnonzero((sky.dni > 0) | (circumsolar > 0))
 
 
 @dataclass(frozen=True)
@@ -246,6 +275,74 @@ class ShadedYield:
     unshaded: np.ndarray
     sky_view: np.ndarray
     method: str
+
+
+def _exact_block(
+    sky: Sky, a: KindAssumptions, tilt: np.ndarray, azimuth: np.ndarray, block: _Block, **kw: Any
+) -> np.ndarray:
+    """Shaded monthly specific yield of a block by the full hourly chain, (k, 12)."""
+    hours, beam_mask, mismatch = kw["hours"], kw["beam_mask"], kw["mismatch"]
+    visible = np.ones((block.count.size, sky.ghi.size), dtype=np.float32)
+    visible[:, hours] = block.visible.T
+    cap = 0.5 * (1.0 + np.cos(np.radians(tilt)))
+    points = block.count.astype(float) if mismatch == "martinez" else None
+    shade = BuildingShade(visible, np.minimum(block.sky_view, cap), block.band, points)
+    poa_global, effective, _ = plane_of_array(sky, tilt, azimuth, a, beam_mask, shade)
+    return ac_monthly(sky, poa_global, effective, a)
+
+
+def _loss_block(
+    sky: Sky, a: KindAssumptions, tilt: np.ndarray, azimuth: np.ndarray, block: _Block, **kw: Any
+) -> np.ndarray:
+    """Monthly loss fraction of effective irradiance of a block, (k, 12).
+
+    ΔPOA_eff = (1 − kept) · (beam_eff + circumsolar) + ((1 + cos β)/2 − SVF) · iso + sin β · (1 − band) · hor,
+    over POA_eff = beam_eff + circumsolar + (1 + cos β)/2 · iso + sin β · hor + ground; the
+    orientation-free terms summed per month once (the Perez clip of negative sky diffuse, rare,
+    is left out here).
+    """
+    hours, beam_mask, mismatch, sums = kw["hours"], kw["beam_mask"], kw["mismatch"], kw["sums"]
+    months: _MonthRuns = kw["months"]
+    direct = direct_and_circumsolar(sky, tilt, azimuth, a, hours, beam_mask)  # (hours, k)
+    iso, hor, ground = sums
+    ct, st = np.cos(np.radians(tilt))[:, None], np.sin(np.radians(tilt))[:, None]
+    bare = 0.5 * (1 + ct)
+    total = months.sum(direct) + bare * iso + st * hor + 0.5 * (1 - ct) * ground
+    direct *= np.float32(1.0) - block.keep(mismatch)
+    svf = np.minimum(block.sky_view[:, None], bare)
+    lost = months.sum(direct) + (bare - svf) * iso + st * (1 - block.band[:, None]) * hor
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.where(total > 0, lost / total, 0.0))
+
+
+@dataclass(frozen=True)
+class _MonthRuns:
+    """Monthly sums over the listed hours as sums over runs of consecutive hours of one month.
+
+    A slice sum per run is far cheaper than a (12, H) matrix product on a busy machine (BLAS
+    threads), and the weather's hours are in time order, so a year has 12 runs.
+    """
+
+    bounds: list[tuple[int, int, int]]  # (first, stop, month)
+    hours_each: float  # the interval's length [h], the same for every record
+
+    @classmethod
+    def of(cls, sky: Sky, hours: np.ndarray) -> _MonthRuns:
+        weights = sky.month_weights[hours]
+        month = weights.argmax(axis=1)
+        cut = np.flatnonzero(np.diff(month)) + 1
+        first, stop = np.r_[0, cut], np.r_[cut, month.size]
+        step = float(weights.max()) if weights.size else 1.0
+        if weights.size and not np.allclose(weights.max(axis=1), step):
+            raise ValueError("records of unequal length: monthly sums need one interval length")
+        return cls([(int(f), int(e), int(month[f])) for f, e in zip(first, stop, strict=True)], step)
+
+    def sum(self, x: np.ndarray) -> np.ndarray:
+        """(hours, k) → (k, 12) weighted monthly sums."""
+        out = np.zeros((12, x.shape[1]))
+        for first, stop, month in self.bounds:  # runs of months, not surfaces or hours
+            out[month] += x[first:stop].sum(axis=0)
+        return (out * self.hours_each).T
 
 
 def shaded_specific_yield(
@@ -266,35 +363,31 @@ def shaded_specific_yield(
     reference is evaluated exactly per distinct orientation.
     """
     hours = _hours_needing_sun(sky)
-    shaded = np.empty((surfaces.size, 12))
+    out = np.empty((surfaces.size, 12))
     svf = np.empty(surfaces.size)
+    kw: dict[str, Any] = {"hours": hours, "beam_mask": beam_mask, "mismatch": mismatch}
     if unshaded is None:
         orient, inverse = np.unique(np.round(np.stack([tilt, azimuth]), 6), axis=1, return_inverse=True)
         reference = specific_yield_exact(sky, orient[0], orient[1], a, beam_mask)[np.ravel(inverse)]
-        method = "exact hourly chain per surface"
+        method, evaluate = "exact hourly chain per surface", _exact_block
     else:
-        reference, loss = unshaded, np.zeros((surfaces.size, 12))
+        reference, evaluate = unshaded, _loss_block
         method = "table yield x (1 - monthly loss of effective irradiance)"
-    lo = 0
-    for block in _blocks(sky, points, surfaces, tilt, azimuth, mismatch, hours):
-        sl = slice(lo, lo + block.surfaces.size)
-        lo = sl.stop
-        if unshaded is None:
-            poa_global, effective, _ = plane_of_array(sky, tilt[sl], azimuth[sl], a, beam_mask, block.shade)
-            shaded[sl] = ac_monthly(sky, poa_global, effective, a)
-        else:
-            _, effective, plain = plane_of_array(
-                sky, tilt[sl], azimuth[sl], a, beam_mask, block.shade, dtype=np.float32, unshaded=True
-            )
-            assert plain is not None  # asked for with unshaded=True
-            weights = sky.month_weights.astype(np.float32)
-            lost, total = (plain - effective) @ weights, plain @ weights
-            with np.errstate(invalid="ignore", divide="ignore"):
-                loss[sl] = np.where(total > 0, lost / total, 0.0)
-        svf[sl] = block.sky_view
+        iso, _, hor = perez_components(sky)
+        kw["sums"] = (
+            iso @ sky.month_weights,
+            hor @ sky.month_weights,
+            (sky.ghi * a.albedo) @ sky.month_weights,
+        )
+        kw["months"] = _MonthRuns.of(sky, hours)
+    order = np.argsort(-points.count[surfaces], kind="stable")  # most points first (see _blocks)
+    for block in _blocks(sky, points, surfaces[order], tilt[order], azimuth[order], hours):
+        rows = order[block.rows]
+        out[rows] = evaluate(sky, a, tilt[rows], azimuth[rows], block, **kw)
+        svf[rows] = block.sky_view
     if unshaded is not None:
-        shaded = reference * (1.0 - np.clip(loss, 0.0, 1.0))
-    return ShadedYield(shaded, reference, svf, method)
+        out = reference * (1.0 - np.clip(out, 0.0, 1.0))
+    return ShadedYield(out, reference, svf, method)
 
 
 def shaded_hours_by_month(weather: WeatherYear, horizon: np.ndarray, step_deg: float = 2.0) -> np.ndarray:
