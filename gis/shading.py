@@ -324,8 +324,10 @@ def horizons(
 
     Rays are limited to ``radius_m`` (Embree's ray length). ``convergence_deg`` (scalar or (P,)) turns
     true azimuths to the frame's grid (grid = true − convergence). The work runs in blocks of ~1 M
-    rays per Embree call, in ``workers`` threads: Embree releases the GIL during a call, and two
-    threads on a two-core machine measured 1.7× one (benchmarks/shading_rays.py).
+    rays per Embree call, in ``workers`` threads. embreex releases the GIL during a call (checked: a
+    Python thread keeps running while a call casts 3 M rays), so two threads use two cores; two threads
+    casting raw rays measured 1.7× one on this 2-core machine, but they gain nothing when other
+    processes already keep both cores busy (benchmarks/shading_rays.py prints wall and CPU time).
     """
     base = plane_horizon(points.normal, step_deg=step_deg, convergence_deg=convergence_deg)
     if scene.triangles == 0 or points.count == 0:
