@@ -329,23 +329,29 @@ def horizons(
     casting raw rays measured 1.7× one on this 2-core machine, but they gain nothing when other
     processes already keep both cores busy (benchmarks/shading_rays.py prints wall and CPU time).
     """
-    base = plane_horizon(points.normal, step_deg=step_deg, convergence_deg=convergence_deg)
-    if scene.triangles == 0 or points.count == 0:
-        return base.astype(np.float32)
-    grid_rad = _grid_azimuth_rad(points.count, step_deg, convergence_deg)
+    bins = len(azimuth_bins(step_deg))
+    conv = np.broadcast_to(np.asarray(convergence_deg, dtype=float), (points.count,))
+    out = np.empty((points.count, bins), dtype=np.float32)
     local = scene.local(points.xyz)
-    rows = max(1, CHUNK_RAYS // base.shape[1])
+    rows = max(1, CHUNK_RAYS // bins)
     blocks = [slice(i, min(i + rows, points.count)) for i in range(0, points.count, rows)]
 
-    def block(sl: slice) -> NDArray[np.float32]:
-        return _horizon_rows(scene, local[sl], base[sl], grid_rad[sl], radius_m, resolution_deg)
+    def block(sl: slice) -> None:
+        # per block, so that memory stays ~100 MB per thread whatever the number of points
+        base = plane_horizon(points.normal[sl], step_deg=step_deg, convergence_deg=conv[sl])
+        if scene.triangles == 0:
+            out[sl] = base
+            return
+        grid_rad = _grid_azimuth_rad(len(base), step_deg, conv[sl])
+        out[sl] = _horizon_rows(scene, local[sl], base, grid_rad, radius_m, resolution_deg)
 
-    if workers <= 1 or len(blocks) == 1:
-        parts = [block(sl) for sl in blocks]
+    if workers <= 1 or len(blocks) <= 1 or scene.triangles == 0:
+        for sl in blocks:
+            block(sl)
     else:
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(block, blocks))
-    return np.concatenate(parts)
+            list(pool.map(block, blocks))
+    return out
 
 
 # --- sky view --------------------------------------------------------------------------------------

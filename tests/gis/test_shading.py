@@ -27,6 +27,7 @@ from gis.shading import (
     sample_wall_bands,
     sky_view_factor,
 )
+from gis.stock import Face
 from tests.gis import prisms
 
 Ring = np.ndarray
@@ -434,3 +435,18 @@ def test_step_must_divide_the_circle() -> None:
     with pytest.raises(ValueError, match="step_deg: 7"):
         plane_horizon(np.array([[0.0, 0.0, 1.0]]), step_deg=7.0)
     assert len(azimuth_bins(1.0)) == 360
+
+
+def test_ground_faces_are_not_in_the_scene_and_no_points_is_no_work() -> None:
+    """A stock's ground faces hide nothing (a point just above one sees the whole sky); an empty
+    sampling gives an empty (0, A) horizon."""
+    building = prisms.prism("a", [(0, 0), (10, 0), (10, 10), (0, 10)], 10.0)
+    corners = [(-50, -50), (50, -50), (50, 50), (-50, 50)]
+    ground = np.array([(prisms.X0 + dx, prisms.Y0 + dy, 0.0) for dx, dy in corners])
+    building.faces.append(Face(None, (9,), "ground", None, (ground,)))
+    scene = Scene.from_stock(prisms.stock(building))
+    assert scene.triangles == 5 * 2
+    down = np.array([[0.0, 0.0, -1.0]])
+    assert not scene.occluded(np.array([[prisms.X0 + 30.0, prisms.Y0, 1.0]]), down, 10.0).any()
+    empty = horizons(scene, SamplePoints.concat([]))
+    assert empty.shape == (0, round(360 / AZIMUTH_STEP_DEG)) and empty.dtype == np.float32
