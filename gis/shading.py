@@ -17,7 +17,6 @@ whole vertical half-plane of that azimuth is hidden (behind a wall).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from gis.shading_scene import BoolArray, FloatArray, IntArray, Scene, newell, plane_axes
+from gis.shading_scene import BoolArray, FloatArray, IntArray, Scene, axes, flat_polygons, planes
 
 __all__ = [
     "AZIMUTH_STEP_DEG",
@@ -98,44 +97,43 @@ def _empty_points() -> SamplePoints:
 # --- sampling -------------------------------------------------------------------------------------
 
 
-def _grid_centres(polygon: shapely.Polygon, spacing: float) -> FloatArray:
-    """Centres of a square grid of ``spacing`` centred on the polygon's bounds, those inside it."""
-    minx, miny, maxx, maxy = polygon.bounds
-    nx = max(1, math.ceil((maxx - minx) / spacing))
-    ny = max(1, math.ceil((maxy - miny) / spacing))
-    xs = (minx + maxx) / 2.0 + (np.arange(nx) - (nx - 1) / 2.0) * spacing
-    ys = (miny + maxy) / 2.0 + (np.arange(ny) - (ny - 1) / 2.0) * spacing
-    gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
-    inside = shapely.contains_xy(polygon, gx, gy)
-    return np.column_stack([gx[inside], gy[inside]])
-
-
-def _sample_one(ring: FloatArray, max_points: int, min_spacing_m: float) -> tuple[FloatArray, FloatArray]:
-    """(k, 3) points on one planar ring, not yet lifted, and its unit normal (up for non-vertical)."""
-    ring = np.asarray(ring, dtype=float)
-    n = newell(ring)
-    length = float(np.linalg.norm(n))
-    if len(ring) < 3 or length < 1e-12:
-        raise ValueError("has no area (fewer than 3 distinct vertices, or all on one line)")
-    unit = n / length
-    if unit[2] < -1e-9:  # a roof drawn clockwise from above: its lit side is up all the same
-        unit = -unit
-    u, v = plane_axes(unit)
-    origin = ring[0]
-    flat = np.column_stack([(ring - origin) @ u, (ring - origin) @ v])
-    polygon = shapely.make_valid(shapely.Polygon(flat))
-    area = length / 2.0
-    spacing = max(min_spacing_m, math.sqrt(area / max(1, max_points)))
-    centres = _grid_centres(polygon, spacing)
-    # The grid is centred on the bounds, so an irregular outline can hold a few more centres than
-    # area / spacing²: widen the grid until the bound holds.
-    while len(centres) > max_points:
-        spacing *= 1.1
-        centres = _grid_centres(polygon, spacing)
-    if len(centres) == 0:
-        rep = polygon.representative_point()
-        centres = np.array([[rep.x, rep.y]])
-    return origin + centres[:, :1] * u + centres[:, 1:] * v, unit
+def _grid_points(
+    polygons: NDArray[np.object_], spacing: FloatArray, max_points: int
+) -> tuple[IntArray, FloatArray]:
+    """Centres of square grids (one spacing per polygon, centred on its bounds) inside each polygon,
+    for all polygons at once: (owner, xy). A polygon holding more than ``max_points`` centres (an
+    irregular outline) gets its grid widened by 10 % until it holds no more; one holding none, its
+    representative point."""
+    shapely.prepare(polygons)
+    spacing = spacing.copy()
+    bounds = shapely.bounds(polygons)
+    owners: list[IntArray] = []
+    xys: list[FloatArray] = []
+    todo = np.arange(len(polygons))
+    while len(todo):
+        b, s = bounds[todo], spacing[todo]
+        nx = np.maximum(1, np.ceil((b[:, 2] - b[:, 0]) / s - 1e-9)).astype(np.int64)
+        ny = np.maximum(1, np.ceil((b[:, 3] - b[:, 1]) / s - 1e-9)).astype(np.int64)
+        counts = nx * ny
+        own = np.repeat(np.arange(len(todo)), counts)
+        j = np.arange(len(own)) - np.repeat(np.cumsum(counts) - counts, counts)
+        x = (b[own, 0] + b[own, 2]) / 2.0 + (j % nx[own] - (nx[own] - 1) / 2.0) * s[own]
+        y = (b[own, 1] + b[own, 3]) / 2.0 + (j // nx[own] - (ny[own] - 1) / 2.0) * s[own]
+        inside = shapely.contains_xy(polygons[todo][own], x, y)
+        over = np.bincount(own[inside], minlength=len(todo)) > max_points
+        keep = inside & ~over[own]
+        owners.append(todo[own[keep]])
+        xys.append(np.column_stack([x[keep], y[keep]]))
+        spacing[todo[over]] *= 1.1
+        todo = todo[over]
+    owner = np.concatenate(owners)
+    xy = np.concatenate(xys)
+    empty = np.nonzero(np.bincount(owner, minlength=len(polygons)) == 0)[0]
+    if len(empty):
+        owner = np.concatenate([owner, empty])
+        xy = np.concatenate([xy, shapely.get_coordinates(shapely.point_on_surface(polygons[empty]))])
+    order = np.argsort(owner, kind="stable")
+    return owner[order], xy[order]
 
 
 def sample_polygons(
@@ -148,22 +146,32 @@ def sample_polygons(
     points are the grid's cell centres inside the polygon (the grid is widened if an irregular outline
     would hold more than ``max_points``), and a sliver with no centre inside gets its representative
     point. The normal is the ring's Newell normal turned up (n_z ≥ 0) for non-vertical planes; a
-    vertical ring keeps its own orientation (counter-clockwise seen from outside = outward).
+    vertical ring keeps its own orientation (counter-clockwise seen from outside = outward). All
+    polygons are sampled in vectorised batches (a city has 10⁵ of them).
     """
-    xyz: list[FloatArray] = []
-    normal: list[FloatArray] = []
-    surface: list[IntArray] = []
-    for i, ring in enumerate(rings):
-        try:
-            pts, unit = _sample_one(ring, max_points, min_spacing_m)
-        except ValueError as exc:
-            raise ValueError(f"polygon {i}: ring {exc}") from None
-        xyz.append(pts + unit * LIFT_M)
-        normal.append(np.broadcast_to(unit, pts.shape).copy())
-        surface.append(np.full(len(pts), i, dtype=np.int64))
-    if not xyz:
+    arrays = [np.asarray(r, dtype=float) for r in rings]
+    if not arrays:
         return _empty_points()
-    return SamplePoints(np.concatenate(xyz), np.concatenate(normal), np.concatenate(surface))
+    for i, ring in enumerate(arrays):
+        if ring.ndim != 2 or ring.shape[1] != 3 or len(ring) < 3:
+            raise ValueError(
+                f"polygon {i}: the ring needs at least 3 vertices (x, y, z), got shape {ring.shape}"
+            )
+    area, origin, unit = planes(arrays)
+    flat = np.nonzero(area < 1e-9)[0]
+    if len(flat):
+        raise ValueError(f"polygon {flat[0]}: the ring has no area (its vertices are on one line)")
+    # a roof drawn clockwise from above: its lit side is up all the same
+    unit = np.where(unit[:, 2:3] < -1e-9, -unit, unit)
+    u, v = axes(unit)
+    polygons = flat_polygons(arrays, origin, u, v)
+    invalid = ~shapely.is_valid(polygons)
+    if invalid.any():
+        polygons[invalid] = shapely.make_valid(polygons[invalid])
+    spacing = np.maximum(min_spacing_m, np.sqrt(area / max(1, max_points)))
+    owner, xy = _grid_points(polygons, spacing, max(1, max_points))
+    xyz = origin[owner] + xy[:, :1] * u[owner] + xy[:, 1:] * v[owner] + unit[owner] * LIFT_M
+    return SamplePoints(xyz, unit[owner], owner.astype(np.int64))
 
 
 def sample_wall_bands(

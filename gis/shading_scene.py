@@ -73,16 +73,16 @@ def _as_rings(face: FaceRings) -> list[FloatArray]:
     return [np.asarray(r, dtype=float) for r in face]
 
 
-def _planes(exteriors: list[FloatArray]) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Per ring at once: area (m²), origin (first vertex), unit normal and in-plane axes u, v.
+def planes(exteriors: list[FloatArray]) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per ring at once: area (m²), origin (its first vertex) and unit normal (Newell's; 0 if no area).
 
-    The vectorised form of :func:`newell` and :func:`plane_axes` (a city has 10⁵–10⁶ faces).
+    The vectorised form of :func:`newell` (a city has 10⁵–10⁶ faces). Rings need ≥ 1 vertex.
     """
     counts = np.fromiter((len(r) for r in exteriors), dtype=np.int64, count=len(exteriors))
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    pts = np.concatenate(exteriors) if exteriors else np.zeros((0, 3))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    pts = np.concatenate(exteriors).astype(float) if exteriors else np.zeros((0, 3))
     ring = np.repeat(np.arange(len(exteriors)), counts)
-    origin = pts[starts]
+    origin = pts[starts] if len(pts) else np.zeros((0, 3))
     p = pts - origin[ring]
     nxt = np.arange(len(p)) + 1
     nxt[starts + counts - 1] = starts
@@ -96,12 +96,29 @@ def _planes(exteriors: list[FloatArray]) -> tuple[FloatArray, FloatArray, FloatA
     )
     normal = np.add.reduceat(terms, starts, axis=0) if len(p) else np.zeros((0, 3))
     length = np.linalg.norm(normal, axis=1)
-    unit = normal / np.where(length > 0, length, 1.0)[:, None]
+    return length / 2.0, origin, normal / np.where(length > 0, length, 1.0)[:, None]
+
+
+def axes(unit: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """In-plane unit axes u (horizontal where the plane is not flat) and v = n × u per unit normal
+    (n, 3): the vectorised form of :func:`plane_axes`."""
     u = np.column_stack([-unit[:, 1], unit[:, 0], np.zeros(len(unit))])
-    flat = np.hypot(u[:, 0], u[:, 1]) < 1e-9
+    norm = np.hypot(u[:, 0], u[:, 1])
+    flat = norm < 1e-9
     u[flat] = (1.0, 0.0, 0.0)
-    u[~flat] /= np.hypot(u[~flat, 0], u[~flat, 1])[:, None]
-    return length / 2.0, origin, unit, u, np.cross(unit, u)
+    u[~flat] /= norm[~flat, None]
+    return u, np.cross(unit, u)
+
+
+def flat_polygons(
+    rings: list[FloatArray], origin: FloatArray, u: FloatArray, v: FloatArray
+) -> NDArray[np.object_]:
+    """2D polygons (no holes) of rings projected on their planes (origin, u, v per ring), in one call."""
+    counts = np.fromiter((len(r) for r in rings), dtype=np.int64, count=len(rings))
+    ring = np.repeat(np.arange(len(rings)), counts)
+    pts = np.concatenate(rings) - origin[ring]
+    flat = np.column_stack([np.einsum("ij,ij->i", pts, u[ring]), np.einsum("ij,ij->i", pts, v[ring])])
+    return shapely.polygons(shapely.linearrings(flat, indices=ring))
 
 
 def _triangles_2d(polygons: NDArray[np.object_]) -> tuple[FloatArray, IntArray]:
@@ -124,7 +141,8 @@ def _triangles_2d(polygons: NDArray[np.object_]) -> tuple[FloatArray, IntArray]:
 
 def _triangulate_group(faces: list[list[FloatArray]]) -> tuple[FloatArray, IntArray]:
     """Triangles (t, 3, 3) of faces with areas, and the index in ``faces`` of each."""
-    _, origin, _, u, v = _planes([f[0] for f in faces])
+    _, origin, unit = planes([f[0] for f in faces])
+    u, v = axes(unit)
     polygons = np.empty(len(faces), dtype=object)
     for i, rings in enumerate(faces):
         flat = [np.column_stack([(r - origin[i]) @ u[i], (r - origin[i]) @ v[i]]) for r in rings]
@@ -147,17 +165,6 @@ def _triangulate_group(faces: list[list[FloatArray]]) -> tuple[FloatArray, IntAr
     return tris, owner
 
 
-def _simple_polygons(
-    faces: list[FloatArray], origin: FloatArray, u: FloatArray, v: FloatArray
-) -> NDArray[np.object_]:
-    """2D polygons of faces without holes, built in one call from their projected vertices."""
-    counts = np.fromiter((len(r) for r in faces), dtype=np.int64, count=len(faces))
-    ring = np.repeat(np.arange(len(faces)), counts)
-    pts = np.concatenate(faces) - origin[ring]
-    flat = np.column_stack([np.einsum("ij,ij->i", pts, u[ring]), np.einsum("ij,ij->i", pts, v[ring])])
-    return shapely.polygons(shapely.linearrings(flat, indices=ring))
-
-
 def triangulate(faces: Iterable[FaceRings]) -> tuple[FloatArray, IntArray, list[int]]:
     """Triangles (t, 3, 3) of planar faces, the face index of each, and the faces left out.
 
@@ -169,7 +176,8 @@ def triangulate(faces: Iterable[FaceRings]) -> tuple[FloatArray, IntArray, list[
     usable = [i for i, rings in enumerate(all_rings) if len(rings[0]) >= 3]
     if not usable:
         return np.zeros((0, 3, 3)), np.zeros(0, dtype=np.int64), list(range(len(all_rings)))
-    area, origin, _, u, v = _planes([all_rings[i][0] for i in usable])
+    area, origin, unit = planes([all_rings[i][0] for i in usable])
+    u, v = axes(unit)
     usable_arr = np.asarray(usable, dtype=np.int64)
     ok = area >= MIN_FACE_AREA_M2
     simple = ok & np.fromiter((len(all_rings[i]) == 1 for i in usable), dtype=bool, count=len(usable))
@@ -177,7 +185,7 @@ def triangulate(faces: Iterable[FaceRings]) -> tuple[FloatArray, IntArray, list[
     owners: list[IntArray] = []
     sel = np.nonzero(simple)[0]
     if len(sel):
-        polygons = _simple_polygons([all_rings[i][0] for i in usable_arr[sel]], origin[sel], u[sel], v[sel])
+        polygons = flat_polygons([all_rings[i][0] for i in usable_arr[sel]], origin[sel], u[sel], v[sel])
         try:
             tri2, owner = _triangles_2d(polygons)
             tris.append(
