@@ -381,12 +381,28 @@ def sky_view_factor(
     and c is integrated over the bin exactly (2 sin β cos(a − γ) sin(Δ/2)), so an unobstructed plane
     gives (1 + cos β)/2 (to ~1e-4 at 2° bins, where the plane horizon varies within a bin).
     """
-    h = np.asarray(horizon, dtype=float)
+    h = np.asarray(horizon)
+    bins = azimuth_bins(step_deg)
+    if h.ndim != 2 or h.shape[1] != len(bins):
+        raise ValueError(f"horizon: shape {h.shape} is not (points, {len(bins)}) for step_deg {step_deg}")
     p = h.shape[0]
-    beta = np.radians(np.broadcast_to(np.asarray(tilt_deg, dtype=float), (p,)))[:, None]
-    gamma = np.radians(np.broadcast_to(np.asarray(azimuth_deg, dtype=float), (p,)))[:, None]
-    a = np.radians(azimuth_bins(step_deg))[None, :]
-    half = np.radians(360.0 / h.shape[1]) / 2.0
+    tilt = np.broadcast_to(np.asarray(tilt_deg, dtype=float), (p,))
+    azimuth = np.broadcast_to(np.asarray(azimuth_deg, dtype=float), (p,))
+    out = np.empty(p)
+    rows = 20_000  # blocks of rows keep the (rows, A) float64 temporaries ~30 MB each
+    for i in range(0, p, rows):
+        sl = slice(i, i + rows)
+        out[sl] = _sky_view_rows(h[sl].astype(float), tilt[sl], azimuth[sl], np.radians(bins))
+    return out
+
+
+def _sky_view_rows(
+    h: FloatArray, tilt_deg: FloatArray, azimuth_deg: FloatArray, bins_rad: FloatArray
+) -> FloatArray:
+    beta = np.radians(tilt_deg)[:, None]
+    gamma = np.radians(azimuth_deg)[:, None]
+    a = bins_rad[None, :]
+    half = np.pi / len(bins_rad)
     nz = np.cos(beta)
     c_mid = np.sin(beta) * np.cos(a - gamma)
     c_int = 2.0 * np.sin(beta) * np.cos(a - gamma) * np.sin(half)

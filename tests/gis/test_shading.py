@@ -450,3 +450,15 @@ def test_ground_faces_are_not_in_the_scene_and_no_points_is_no_work() -> None:
     assert not scene.occluded(np.array([[prisms.X0 + 30.0, prisms.Y0, 1.0]]), down, 10.0).any()
     empty = horizons(scene, SamplePoints.concat([]))
     assert empty.shape == (0, round(360 / AZIMUTH_STEP_DEG)) and empty.dtype == np.float32
+
+
+def test_sky_view_in_blocks_and_shape_checked() -> None:
+    """Many points (more than one block of rows) get the same factor as one; a horizon of the wrong
+    width is refused by name."""
+    many = np.zeros((45_001, 180), dtype=np.float32)
+    many[:, :90] = 30.0  # hidden up to 30° at azimuths 0–178°
+    svf = sky_view_factor(many, 20.0, 180.0)
+    assert svf.shape == (45_001,) and np.all(svf == svf[0])
+    assert svf[0] == pytest.approx(sky_view_factor(many[:1], 20.0, 180.0)[0])
+    with pytest.raises(ValueError, match="horizon: shape"):
+        sky_view_factor(np.zeros((3, 90)), 0.0, 180.0)
