@@ -11,7 +11,7 @@ from pvhub.core.http import SessionDep
 from pvhub.estimates import service as estimates
 from pvhub.monitoring import totals as programme_totals
 from pvhub.register import service as register
-from web import i18n, mapdata
+from web import i18n, mapdata, shade_scale
 from web.monitoring import progress_view
 from web.shell import LoggedIn, PageUser, base_context, job_view, safe_next
 from web.templating import render
@@ -32,6 +32,8 @@ def home(request: Request, user: PageUser, session: SessionDep) -> Response:
     context = base_context(request, user, session)
     context["totals"] = programme_totals.totals(session=session)
     context["markers"] = mapdata.overview(register.site_markers(session=session, user=user))
+    context["shade_layer"] = shade_scale.shade_layer(i18n.gettext("Sites"))
+    context["shade_legend"] = shade_scale.shade_legend()
     if user.role == Role.office:
         context["unestimated"] = len(
             estimates.surfaces_to_estimate(session=session, only_missing_or_stale=True)

@@ -34,13 +34,6 @@ def shade_colour(loss: float | None) -> str:
     return NOT_COMPUTED_COLOUR if cls is None else SHADE_COLOURS[cls]
 
 
-def shade_text(loss: float | None) -> str:
-    """A feature's tooltip part, in the page's language: the loss in per cent, or "not computed"."""
-    if loss is None:
-        return i18n.gettext("building shade not computed")
-    return i18n.gettext("building shade %(pct)s %%") % {"pct": f"{loss * 100:.1f}"}
-
-
 def shade_legend() -> list[dict[str, Any]]:
     """The legend's rows (class, colour, words), the grey "not computed" last."""
     pct = [f"{b * 100:g}" for b in SHADE_BREAKS]
@@ -58,6 +51,18 @@ def shade_legend() -> list[dict[str, Any]]:
 
 
 def shade_layer(base_name: str) -> dict[str, Any]:
-    """What a map's script needs for the layer switch: the two layers' names in the page's language
-    (set as text by the script) and the legend element it shows with the shade layer."""
-    return {"names": [base_name, i18n.gettext("Building shade")], "legend": "shade-legend"}
+    """What a map's script needs for the layer, once per map (the features carry only their
+    ``shading_loss``, a number or null): the two layers' names in the page's language, set as text by
+    the script; the scale (breaks, colours, grey); the tooltip's words with ``{pct}`` for the per cent;
+    and the id of the legend element shown with the layer."""
+    return {
+        "names": [base_name, i18n.gettext("Building shade")],
+        "breaks": list(SHADE_BREAKS),
+        "colours": list(SHADE_COLOURS),
+        "none_colour": NOT_COMPUTED_COLOUR,
+        "words": {
+            "pct": i18n.gettext("building shade %(pct)s %%") % {"pct": "{pct}"},
+            "none": i18n.gettext("building shade not computed"),
+        },
+        "legend": "shade-legend",
+    }

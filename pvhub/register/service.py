@@ -101,6 +101,7 @@ def site_markers(*, session: Session, user: User | None) -> list[dict[str, objec
         rows = session.exec(select(Site.id, Site.lon, Site.lat, Site.subdistrict)).all()
         return [{"lon": lon, "lat": lat, "subdistrict": sd} for _id, lon, lat, sd in rows]
     sites = session.exec(_visible_sites(user)).all()
+    shading = site_shading(session=session, site_ids=[s.id for s in sites if s.id is not None])
     return [
         {
             "id": s.id,
@@ -109,9 +110,43 @@ def site_markers(*, session: Session, user: User | None) -> list[dict[str, objec
             "lat": s.lat,
             "subdistrict": s.subdistrict,
             "footprint": s.footprint,
+            "shading_loss": shading.get(s.id) if s.id is not None else None,
         }
         for s in sites
     ]
+
+
+def shading_in_force(surface: Surface) -> float | None:
+    """A surface's shading loss when one is in force (typed, or computed from the building stock),
+    None while neither is (issue #19: ``shading_loss`` is then the default 0, not a result)."""
+    if surface.shading_manual or surface.sky_view_factor is not None:
+        return float(surface.shading_loss)
+    return None
+
+
+def site_shading(*, session: Session, site_ids: list[int]) -> dict[int, float]:
+    """Each site's shading loss in force (issue #19's map layer): the mean over its surfaces, weighted
+    by usable area, of the surfaces whose shading is typed or computed from the building stock (not
+    withdrawn); sites with no such surface are left out. A surface without area counts in the plain
+    mean only when none of the site's has area."""
+    if not site_ids:
+        return {}
+    in_force = sa.or_(col(Surface.shading_manual), col(Surface.sky_view_factor).is_not(None))
+    query = (
+        select(
+            Surface.site_id,
+            func.sum(col(Surface.shading_loss) * col(Surface.usable_area_m2)),
+            func.sum(Surface.usable_area_m2),
+            func.avg(Surface.shading_loss),
+        )
+        .where(in_force, col(Surface.site_id).in_(site_ids), col(Surface.status) != SurfaceStatus.withdrawn)
+        .group_by(col(Surface.site_id))
+    )
+    out: dict[int, float] = {}
+    for site_id, lost, area, mean in session.exec(query).all():
+        value = float(lost) / float(area) if area and float(area) > 0 else float(mean or 0.0)
+        out[int(site_id)] = round(value, 4)
+    return out
 
 
 def list_site_surfaces(*, session: Session, user: User, site_id: int) -> list[Surface]:

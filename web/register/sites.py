@@ -11,7 +11,7 @@ from pvhub.estimates import service as estimates
 from pvhub.register import service as register
 from pvhub.register.enums import SurfaceKind
 from pvhub.weather import service as weather
-from web import i18n
+from web import i18n, shade_scale
 from web.shell import LoggedIn, base_context
 from web.templating import render
 
@@ -61,8 +61,11 @@ def site_page(request: Request, site_id: int, user: LoggedIn, session: SessionDe
             "geometry": s.geometry,
             "lon": site.lon,
             "lat": site.lat,
+            "shading_loss": register.shading_in_force(s),  # the "Building shade" layer (issue #19)
         }
         for s in context["surfaces"]
         if s.geometry
     ]
+    context["shade_layer"] = shade_scale.shade_layer(i18n.gettext("Surface kinds"))
+    context["shade_legend"] = shade_scale.shade_legend()
     return render(request, "register/site.html", context)

@@ -28,7 +28,7 @@ from pvhub.survey import service as survey
 from pvhub.survey.potential import KINDS, OWNER_STATES, SECTORS, PotentialFilters
 from web import csrf, i18n
 from web.form_data import PageForm
-from web.shade_scale import shade_colour, shade_layer, shade_legend, shade_text
+from web.shade_scale import shade_layer, shade_legend
 from web.shell import LoggedIn, PageUser, base_context, flash_back, follow_job, page_context
 from web.survey import reasons, stock_words
 from web.survey.sketch import section_sketch
@@ -102,10 +102,7 @@ def _map_markers(doc: dict[str, Any], cuts: list[float], public: bool) -> list[d
                 "footprint": footprint,
                 "colour": colour_of(p["kwp"], cuts),
                 "label": f"{name} · {label}" if name else label,
-                # the "Building shade" layer (issue #19): the number, its colour, its words
-                "shading_loss": p.get("shading_loss"),
-                "shade_colour": shade_colour(p.get("shading_loss")),
-                "shade_label": shade_text(p.get("shading_loss")),
+                "shading_loss": p.get("shading_loss"),  # the "Building shade" layer (issue #19)
             }
         )
     return out

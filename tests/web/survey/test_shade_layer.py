@@ -17,7 +17,7 @@ from pvhub.core.enums import Role
 from pvhub.survey.models import Building, SurveyCandidate
 from tests.pvhub.survey.survey_world import seed_stock
 from tests.web.test_pages import login
-from web.shade_scale import NOT_COMPUTED_COLOUR, SHADE_COLOURS
+from web.shade_scale import NOT_COMPUTED_COLOUR, SHADE_COLOURS, shade_colour
 
 ZH = {"Accept-Language": "zh-CN"}
 EN = {"Accept-Language": "en"}
@@ -80,14 +80,17 @@ def test_the_potential_map_carries_each_buildings_building_shade(
     markers = {m["id"]: m for m in _map_data(page.text)["markers"]}
     # (0.10 × 10 kWp × 1000 + 0.30 × 30 kWp × 1200) / (10 × 1000 + 30 × 1200) = 11,800 / 46,000
     assert markers[a.id]["shading_loss"] == pytest.approx(11_800 / 46_000, abs=1e-4)
-    assert markers[a.id]["shade_colour"] == SHADE_COLOURS[3]  # 20–40 %
-    assert markers[b.id]["shading_loss"] is None and markers[b.id]["shade_colour"] == NOT_COMPUTED_COLOUR
+    assert shade_colour(markers[a.id]["shading_loss"]) == SHADE_COLOURS[3]  # 20–40 %
+    assert markers[b.id]["shading_loss"] is None and shade_colour(None) == NOT_COMPUTED_COLOUR
     assert markers[c.id]["shading_loss"] == pytest.approx(0.02)  # only the computed candidate counts
-    assert markers[c.id]["shade_colour"] == SHADE_COLOURS[0]
-    assert markers[a.id]["shade_label"] == "building shade 25.7 %"
-    assert markers[b.id]["shade_label"] == "building shade not computed"
+    assert shade_colour(markers[c.id]["shading_loss"]) == SHADE_COLOURS[0]
     data = _map_data(page.text)
     assert data["shade"]["names"] == ["Potential (kWp)", "Building shade"]
+    # the scale and the words once per map, for the script: names, breaks, colours, tooltip words
+    assert data["shade"]["breaks"] == [0.05, 0.1, 0.2, 0.4] and data["shade"]["colours"] == list(
+        SHADE_COLOURS
+    )
+    assert data["shade"]["words"] == {"pct": "building shade {pct} %", "none": "building shade not computed"}
     legend = page.text[page.text.index('id="shade-legend"') :]
     assert legend.startswith('id="shade-legend" hidden')
     for words in ("&lt; 5 %", "5–10 %", "10–20 %", "20–40 %", "≥ 40 %", "not computed"):
@@ -103,9 +106,7 @@ def test_the_public_map_and_the_export_carry_it_in_chinese_too(
     data = _map_data(page.text)
     markers = {m["id"]: m for m in data["markers"]}
     assert markers[a.id]["shading_loss"] == pytest.approx(0.2565, abs=1e-4)
-    assert (
-        markers[a.id]["shade_label"] == "建筑遮挡 25.7 %" and markers[b.id]["shade_label"] == "建筑遮挡未计算"
-    )
+    assert data["shade"]["words"] == {"pct": "建筑遮挡 {pct} %", "none": "建筑遮挡未计算"}
     assert data["shade"]["names"] == ["潜力（kWp）", "建筑遮挡"]
     assert "未计算" in page.text[page.text.index('id="shade-legend"') :]
     export = client.get("/potential/export.geojson").json()

@@ -18,6 +18,48 @@
 
   var KIND_COLOURS = { roof: "#e3a21a", curtain_wall: "#2f6fb3", corridor: "#8a4fbf", walkway: "#2e9e6a" };
 
+  // The "Building shade" map layer (issue #19), shared with the potential map (survey.js): a feature's
+  // shading_loss (0-1, or null while not computed) on the fixed scale the page sends (web/shade_scale.py).
+  var shade = {
+    colour: function (loss, cfg) {
+      if (loss === null || loss === undefined) { return cfg.none_colour; }
+      var k = 0;
+      cfg.breaks.forEach(function (b) { if (loss >= b) { k += 1; } });
+      return cfg.colours[k];
+    },
+    words: function (loss, cfg) {
+      if (loss === null || loss === undefined) { return cfg.words.none; }
+      return cfg.words.pct.replace("{pct}", (loss * 100).toFixed(1));
+    },
+    // Leaflet's layer control between the map's own layer and the shade layer. Leaflet writes a
+    // layer's name as HTML, so the control gets neutral keys and the names (translated on the server)
+    // are set afterwards as text, again whenever Leaflet redraws its list. The legend element named
+    // by cfg.legend shows with the shade layer, ``otherLegend`` (an element id or null) without it.
+    layerSwitch: function (map, layers, cfg, otherLegend) {
+      var keyed = {};
+      layers.forEach(function (l, i) { keyed[String(i)] = l; });
+      var control = L.control.layers(keyed, null, { collapsed: false, position: "topright" }).addTo(map);
+      function name() {
+        control.getContainer().querySelectorAll(".leaflet-control-layers-base label").forEach(function (label, i) {
+          var span = label.querySelector("span > span");
+          if (span && cfg.names[i] !== undefined) { span.textContent = " " + cfg.names[i]; }
+        });
+      }
+      var legend = document.getElementById(cfg.legend);
+      var other = otherLegend ? document.getElementById(otherLegend) : null;
+      map.on("baselayerchange", function (event) {
+        var shaded = event.layer === layers[1];
+        if (legend) { legend.hidden = !shaded; }
+        if (other) { other.hidden = shaded; }
+        name();
+      });
+      map.on("layeradd layerremove", name);
+      name();
+      return control;
+    }
+  };
+  window.pvhubShade = shade;
+
   function drawMap(el) {
     var dataEl = document.getElementById(el.dataset.map);
     if (!dataEl || typeof L === "undefined") { return; }
@@ -34,24 +76,40 @@
     }
     var layer = L.featureGroup().addTo(map);
     var style = { color: "#0f6e5a", weight: 1, fillColor: "#e3a21a", fillOpacity: 0.7 };
+    // With the "Building shade" layer (data.shade), every marker is drawn a second time in it: the
+    // ones with a shading_loss (a number or null) filled by the loss, the others as a grey outline
+    // (on a map one draws on, they let clicks through to the drawing tool as the others do).
+    var shadeLayer = data.shade ? L.featureGroup() : null;
     (data.markers || []).forEach(function (m) {
+      drawMarker(m, layer, null);
+      if (shadeLayer) {
+        drawMarker(m, shadeLayer, ("shading_loss" in m) ? shade.colour(m.shading_loss, data.shade) : "");
+      }
+    });
+    // fill: null = the marker's own colours; a colour = the shade layer's; "" = an outline only
+    function drawMarker(m, group, fill) {
       var shape;
+      var own = fill === null;
       if (m.geometry) {
-        var colour = KIND_COLOURS[m.kind] || "#0f6e5a";
-        shape = L.geoJSON(m.geometry, { interactive: !data.draw, style: function () {
-          return { color: colour, weight: m.geometry.type === "LineString" ? 5 : 1, fillColor: colour, fillOpacity: 0.6 };
+        var colour = own ? (KIND_COLOURS[m.kind] || "#0f6e5a") : (fill || "#5d6b7a");
+        shape = L.geoJSON(m.geometry, { interactive: !data.draw, pmIgnore: !own, style: function () {
+          return { color: own ? colour : "#5d6b7a", weight: m.geometry.type === "LineString" ? 5 : 1,
+                   fillColor: colour, fillOpacity: fill === "" ? 0 : (own ? 0.6 : 0.85) };
         } });
       } else if (m.footprint && m.footprint.type === "Polygon" && !m.colour) {
         // While drawing, existing shapes must let clicks through to the map (and to Geoman).
-        shape = L.geoJSON(m.footprint, { interactive: !data.draw, style: function () { return style; } });
-      } else if (m.colour) {
+        var outline = own ? style : { color: "#5d6b7a", weight: 1, fillColor: fill || "#ffffff", fillOpacity: fill ? 0.85 : 0 };
+        shape = L.geoJSON(m.footprint, { interactive: !data.draw, pmIgnore: !own, style: function () { return outline; } });
+      } else if (m.colour && own) {
         // A marker coloured by group (a bundle, a construction stage); an anchor is drawn larger, ringed.
         shape = L.circleMarker([m.lat, m.lon], {
           radius: m.anchor ? 8 : 5, color: m.anchor ? "#1d2733" : m.colour, weight: m.anchor ? 3 : 1,
           fillColor: m.colour, fillOpacity: 0.9
         });
-      } else {
+      } else if (own) {
         shape = L.circleMarker([m.lat, m.lon], { radius: 4, color: "#0f6e5a", weight: 1, fillColor: "#e3a21a", fillOpacity: 0.85 });
+      } else {
+        shape = L.circleMarker([m.lat, m.lon], { radius: 5, color: "#5d6b7a", weight: 1, fillColor: fill || "#ffffff", fillOpacity: fill ? 0.9 : 0, pmIgnore: true });
       }
       if (m.name) {
         var label = textElement(m.name);
@@ -63,10 +121,13 @@
         }
         // Leaflet inserts a string tooltip or popup as HTML; names are typed by users, so both get
         // a DOM node whose text is the name (never markup).
-        shape.bindTooltip(textElement(m.group ? m.name + " · " + m.group : m.name)).bindPopup(label);
+        var tip = m.group ? m.name + " · " + m.group : m.name;
+        if (!own && ("shading_loss" in m)) { tip += " · " + shade.words(m.shading_loss, data.shade); }
+        shape.bindTooltip(textElement(tip)).bindPopup(label);
       }
-      shape.addTo(layer);
-    });
+      shape.addTo(group);
+    }
+    if (shadeLayer) { shade.layerSwitch(map, [layer, shadeLayer], data.shade, null); }
     if (layer.getLayers().length) {
       // one building (drawing on it): one step closer, to see and draw its surfaces (about 0.85 m a
       // pixel in Shanghai); many sites: street level at most

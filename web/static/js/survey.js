@@ -46,10 +46,12 @@
     var layer = L.featureGroup().addTo(map);
     var shadeLayer = data.shade ? L.featureGroup() : null;
     var selected = {};
+    var shade = window.pvhubShade;  // app.js: the layer's scale, words and switch
     (data.markers || []).forEach(function (m) {
       addBuilding(m, m.colour, m.label, layer);
-      if (shadeLayer) {
-        addBuilding(m, m.shade_colour, m.label ? m.label + " · " + m.shade_label : m.shade_label, shadeLayer);
+      if (shadeLayer && shade) {
+        var words = shade.words(m.shading_loss, data.shade);
+        addBuilding(m, shade.colour(m.shading_loss, data.shade), m.label ? m.label + " · " + words : words, shadeLayer);
       }
     });
     function addBuilding(m, colour, text, group) {
@@ -76,38 +78,12 @@
       }
       shape.addTo(group);
     }
-    if (shadeLayer) { layerSwitch(map, [layer, shadeLayer], data.shade); }
+    if (shadeLayer && shade) { shade.layerSwitch(map, [layer, shadeLayer], data.shade, "potential-legend"); }
     if (layer.getLayers().length) {
       map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: 18 });
     } else {
       map.setView(cfg.center, 13);
     }
-  }
-
-  // The "Building shade" layer (issue #19) beside the kWp classes, switched with Leaflet's layer
-  // control. Leaflet writes a layer's name as HTML, so the control gets a neutral key and the name
-  // (translated on the server) is set afterwards as text, again whenever Leaflet redraws the list;
-  // the legend under the map follows the layer shown.
-  function layerSwitch(map, layers, shade) {
-    var keyed = {};
-    layers.forEach(function (l, i) { keyed[String(i)] = l; });
-    var control = L.control.layers(keyed, null, { collapsed: false, position: "topright" }).addTo(map);
-    function name() {
-      control.getContainer().querySelectorAll(".leaflet-control-layers-base label").forEach(function (label, i) {
-        var span = label.querySelector("span > span");
-        if (span && shade.names[i] !== undefined) { span.textContent = " " + shade.names[i]; }
-      });
-    }
-    var legend = document.getElementById(shade.legend);
-    var other = document.getElementById("potential-legend");
-    map.on("baselayerchange", function (event) {
-      var shaded = event.layer === layers[1];
-      if (legend) { legend.hidden = !shaded; }
-      if (other) { other.hidden = shaded; }
-      name();
-    });
-    map.on("layeradd layerremove", name);
-    name();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
