@@ -130,11 +130,9 @@ def shade_candidates(
     horizon = _cast(scene, points, convergence, radius_m, step_deg, progress)
     timings["rays_s"] = time.perf_counter() - start
     start = time.perf_counter()
-    sky = sky_view_factor(horizon, tilt[points.surface], azimuth[points.surface], step_deg=step_deg)
+    sky = _sky_view(horizon, tilt[points.surface], azimuth[points.surface], step_deg)
     timings["sky_view_s"] = time.perf_counter() - start
-    profile = ShadeProfile(
-        horizon=horizon, surface=points.surface, sky_view=np.asarray(sky, dtype=float), step_deg=step_deg
-    )
+    profile = ShadeProfile(horizon=horizon, surface=points.surface, sky_view=sky, step_deg=step_deg)
     return CandidateShade(candidates, profile, points.count, scene.triangles, radius_m, step_deg, timings)
 
 
@@ -159,6 +157,20 @@ def _cast(
         )
         if progress is not None:
             progress(hi / points.count)
+    return out
+
+
+#: Points per :func:`gis.shading.sky_view_factor` call: it works in float64 (P, A) arrays, a dozen of
+#: them at once; 300,000 points at 2° took 4.6 GB in one call, 16,384 points take about 250 MB.
+SKY_VIEW_POINTS = 16_384
+
+
+def _sky_view(horizon: np.ndarray, tilt: FloatArray, azimuth: FloatArray, step_deg: float) -> FloatArray:
+    """Each point's sky-view factor, :data:`SKY_VIEW_POINTS` points at a time (memory, not speed)."""
+    out = np.empty(len(horizon))
+    for lo in range(0, len(horizon), SKY_VIEW_POINTS):
+        hi = lo + SKY_VIEW_POINTS
+        out[lo:hi] = sky_view_factor(horizon[lo:hi], tilt[lo:hi], azimuth[lo:hi], step_deg=step_deg)
     return out
 
 
@@ -230,56 +242,78 @@ def face_source(building: StockBuilding, face: Face) -> SourceRef:
 
 
 def _band_points(walls: Sequence[tuple[StockBuilding, Face, Candidate]]) -> SamplePoints:
-    """Sample points of facade bands: each band's strip of its wall (ground line, bottom, top, normal)."""
+    """Sample points of facade bands: each band's strip of its wall (ground line, bottom, top, normal).
+
+    A wall is many bands (a tower's, dozens): its geometry is computed once per face, and the
+    rectangles (every wall of a footprint prism) all at once with numpy."""
     n = len(walls)
-    start = np.empty((n, 2))
-    end = np.empty((n, 2))
+    row_of: dict[int, int] = {}
+    faces: list[Face] = []
+    face_row = np.empty(n, dtype=np.int64)
     bottom = np.empty(n)
     top = np.empty(n)
-    normal = np.empty((n, 2))
     for j, (b, f, c) in enumerate(walls):
         assert c.band_m is not None  # a wall band (the caller sorted them)
-        lo, hi = b.base_m + c.band_m[0], b.base_m + c.band_m[1]
-        start[j], end[j], normal[j] = _strip(np.asarray(f.rings[0], dtype=float), f, lo, hi)
-        bottom[j], top[j] = lo, hi
-    return sample_wall_bands(start, end, bottom, top, normal, max_points=BAND_MAX_POINTS)
+        k = row_of.get(id(f))
+        if k is None:
+            k = row_of[id(f)] = len(faces)
+            faces.append(f)
+        face_row[j] = k
+        bottom[j], top[j] = b.base_m + c.band_m[0], b.base_m + c.band_m[1]
+    origin, u, h_n, smin, smax = _wall_axes(faces)
+    start = origin[face_row] + smin[face_row, None] * u[face_row]
+    end = origin[face_row] + smax[face_row, None] * u[face_row]
+    rect = np.array([len(f.rings) == 1 and len(f.rings[0]) == 4 for f in faces], dtype=bool)
+    for j in np.flatnonzero(~rect[face_row]).tolist():  # gables and walls with holes: clipped band by band
+        k = int(face_row[j])
+        lo, hi = _clipped(faces[k], origin[k], u[k], smin[k], smax[k], bottom[j], top[j])
+        start[j], end[j] = origin[k] + lo * u[k], origin[k] + hi * u[k]
+    return sample_wall_bands(start, end, bottom, top, h_n[face_row], max_points=BAND_MAX_POINTS)
 
 
-def _strip(ring: FloatArray, face: Face, lo: float, hi: float) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """A wall's ground line within the band [lo, hi] (start, end, walked with the wall on the right as
-    :mod:`gis.candidates` walks it) and its outward horizontal unit normal.
+def _wall_axes(faces: Sequence[Face]) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per wall face: the first vertex's plan point, the unit along the wall (with the wall on the right,
+    as :mod:`gis.candidates` walks it), the outward horizontal unit normal (Newell's normal of the
+    exterior ring), and the extent along the wall (min, max)."""
+    rings = [np.asarray(f.rings[0], dtype=float) for f in faces]
+    counts = np.fromiter((len(r) for r in rings), dtype=np.int64, count=len(rings))
+    pts = np.concatenate(rings) if rings else np.zeros((0, 3))
+    ring = np.repeat(np.arange(len(rings)), counts)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    rel = pts - pts[first][ring]
+    nxt = np.arange(len(pts)) + 1
+    nxt[first + counts - 1] = first
+    q = rel[nxt]
+    terms = np.stack(
+        [(rel[:, 1] - q[:, 1]) * (rel[:, 2] + q[:, 2]), (rel[:, 2] - q[:, 2]) * (rel[:, 0] + q[:, 0])], axis=1
+    )  # Newell's x and y: the horizontal normal is all a wall's strip needs
+    normal = np.zeros((len(rings), 2))
+    np.add.at(normal, ring, terms)
+    horiz = np.hypot(normal[:, 0], normal[:, 1])
+    h_n = np.where(horiz[:, None] > 0, normal / np.where(horiz > 0, horiz, 1.0)[:, None], [0.0, -1.0])
+    u = np.column_stack([-h_n[:, 1], h_n[:, 0]])
+    s = np.einsum("ij,ij->i", rel[:, :2], u[ring])
+    smin = np.full(len(rings), np.inf)
+    smax = np.full(len(rings), -np.inf)
+    np.minimum.at(smin, ring, s)
+    np.maximum.at(smax, ring, s)
+    return pts[first][:, :2], u, h_n, smin, smax
 
-    A rectangle's strip is its whole width; any other wall (a gable, a wall with a hole) is clipped to
-    the band in (along-wall, height) coordinates, so a gable's top band is sampled where it is.
-    """
-    n = _newell(ring)
-    horiz = float(np.hypot(n[0], n[1]))
-    h_n = n[:2] / horiz if horiz > 0 else np.array([0.0, -1.0])
-    u = np.array([-h_n[1], h_n[0]])
-    origin = ring[0, :2]
-    s = (ring[:, :2] - origin) @ u
-    smin, smax = float(s.min()), float(s.max())
-    if not (len(face.rings) == 1 and len(ring) == 4):
-        sz = [np.column_stack([(np.asarray(r)[:, :2] - origin) @ u, np.asarray(r)[:, 2]]) for r in face.rings]
-        poly = Polygon(sz[0], [r for r in sz[1:] if len(r) >= 3])
-        poly = poly if poly.is_valid else shapely.make_valid(poly)
-        clip = shapely.intersection(poly, shapely.box(smin - 1.0, lo, smax + 1.0, hi))
-        if not clip.is_empty:
-            smin, _, smax, _ = clip.bounds
-    return origin + smin * u, origin + smax * u, h_n
 
-
-def _newell(p: FloatArray) -> FloatArray:
-    """Newell's normal of a ring (length twice its area), vertices taken from the first."""
-    r = p - p[0]
-    q = np.roll(r, -1, axis=0)
-    return np.array(
-        [
-            np.sum((r[:, 1] - q[:, 1]) * (r[:, 2] + q[:, 2])),
-            np.sum((r[:, 2] - q[:, 2]) * (r[:, 0] + q[:, 0])),
-            np.sum((r[:, 0] - q[:, 0]) * (r[:, 1] + q[:, 1])),
-        ]
-    )
+def _clipped(
+    face: Face, origin: FloatArray, u: FloatArray, smin: float, smax: float, lo: float, hi: float
+) -> tuple[float, float]:
+    """The extent along the wall (from ``origin``) of a wall of any shape within the band [lo, hi]: the
+    face clipped to the band in (along-wall, height) coordinates, so a gable's top band is sampled
+    where it is; the whole width when the clip is empty."""
+    sz = [np.column_stack([(np.asarray(r)[:, :2] - origin) @ u, np.asarray(r)[:, 2]]) for r in face.rings]
+    poly = Polygon(sz[0], [r for r in sz[1:] if len(r) >= 3])
+    poly = poly if poly.is_valid else shapely.make_valid(poly)
+    clip = shapely.intersection(poly, shapely.box(smin - 1.0, lo, smax + 1.0, hi))
+    if clip.is_empty:
+        return smin, smax
+    left, _, right, _ = clip.bounds
+    return float(left), float(right)
 
 
 def _in_order(parts: Sequence[tuple[list[int], SamplePoints]], n: int) -> SamplePoints:
