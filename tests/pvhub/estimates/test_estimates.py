@@ -134,9 +134,12 @@ def test_each_estimate_records_the_surface_inputs_the_model_chain_and_its_config
         "azimuth_deg": 180,
         "usable_area_m2": 400,
         "shading_loss": 0,
+        "shading_manual": False,
+        "sky_view_factor": None,
         "power_density_w_m2": None,
         "losses_pct": None,
     }
+    assert used["shading"] == "none" and used["building_shade"] is None  # no drawn shape: no building shade
     assert used["transposition"] == "perez" and used["temperature_model"] == "sapm"
     assert used["dc_model"] == used["ac_model"] == used["losses_model"] == "pvwatts"
     assert used["temperature_params"] == {"a": -3.56, "b": -0.075, "deltaT": 3}
