@@ -25,7 +25,17 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from gis.shading_scene import BoolArray, FloatArray, IntArray, Scene, axes, flat_polygons, planes
+from gis.shading_scene import (
+    BoolArray,
+    FaceRings,
+    FloatArray,
+    IntArray,
+    Scene,
+    as_rings,
+    axes,
+    flat_polygons,
+    planes,
+)
 
 __all__ = [
     "AZIMUTH_STEP_DEG",
@@ -137,9 +147,10 @@ def _grid_points(
 
 
 def sample_polygons(
-    rings: Sequence[FloatArray], *, max_points: int = 16, min_spacing_m: float = 1.0
+    rings: Sequence[FaceRings], *, max_points: int = 16, min_spacing_m: float = 1.0
 ) -> SamplePoints:
-    """Sample points on planar polygons (exterior rings (k, 3) in the frame, not closed).
+    """Sample points on planar polygons: exterior rings (k, 3) in the frame, not closed, or sequences
+    (exterior, *holes) for polygons with holes (no point falls in a hole: a dormer's or skylight's).
 
     The grid spacing adapts to the polygon: s = max(min_spacing_m, √(area / max_points)), so a large
     roof gets ``max_points`` points and a small one fewer but no closer than ``min_spacing_m``; the
@@ -149,26 +160,35 @@ def sample_polygons(
     vertical ring keeps its own orientation (counter-clockwise seen from outside = outward). All
     polygons are sampled in vectorised batches (a city has 10⁵ of them).
     """
-    arrays = [np.asarray(r, dtype=float) for r in rings]
-    if not arrays:
+    faces = [as_rings(r) for r in rings]
+    if not faces:
         return _empty_points()
-    for i, ring in enumerate(arrays):
-        if ring.ndim != 2 or ring.shape[1] != 3 or len(ring) < 3:
-            raise ValueError(
-                f"polygon {i}: the ring needs at least 3 vertices (x, y, z), got shape {ring.shape}"
-            )
-    area, origin, unit = planes(arrays)
+    for i, face in enumerate(faces):
+        for ring in face:
+            if ring.ndim != 2 or ring.shape[1] != 3 or len(ring) < 3:
+                raise ValueError(
+                    f"polygon {i}: a ring needs at least 3 vertices (x, y, z), got shape {ring.shape}"
+                )
+    exteriors = [f[0] for f in faces]
+    area, origin, unit = planes(exteriors)
     flat = np.nonzero(area < 1e-9)[0]
     if len(flat):
         raise ValueError(f"polygon {flat[0]}: the ring has no area (its vertices are on one line)")
     # a roof drawn clockwise from above: its lit side is up all the same
     unit = np.where(unit[:, 2:3] < -1e-9, -unit, unit)
     u, v = axes(unit)
-    polygons = flat_polygons(arrays, origin, u, v)
+    polygons = flat_polygons(exteriors, origin, u, v)
+    for i in (i for i, f in enumerate(faces) if len(f) > 1):
+        holes = [np.column_stack([(h - origin[i]) @ u[i], (h - origin[i]) @ v[i]]) for h in faces[i][1:]]
+        polygons[i] = shapely.Polygon(shapely.get_exterior_ring(polygons[i]), holes=holes)
     invalid = ~shapely.is_valid(polygons)
     if invalid.any():
         polygons[invalid] = shapely.make_valid(polygons[invalid])
-    spacing = np.maximum(min_spacing_m, np.sqrt(area / max(1, max_points)))
+    net = shapely.area(polygons)
+    gone = np.nonzero(net < 1e-9)[0]
+    if len(gone):
+        raise ValueError(f"polygon {gone[0]}: no area is left outside its holes")
+    spacing = np.maximum(min_spacing_m, np.sqrt(net / max(1, max_points)))
     owner, xy = _grid_points(polygons, spacing, max(1, max_points))
     xyz = origin[owner] + xy[:, :1] * u[owner] + xy[:, 1:] * v[owner] + unit[owner] * LIFT_M
     return SamplePoints(xyz, unit[owner], owner.astype(np.int64))

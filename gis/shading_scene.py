@@ -67,7 +67,8 @@ def plane_axes(unit: FloatArray) -> tuple[FloatArray, FloatArray]:
     return u, np.cross(unit, u)
 
 
-def _as_rings(face: FaceRings) -> list[FloatArray]:
+def as_rings(face: FaceRings) -> list[FloatArray]:
+    """The rings of a face given as one (k, 3) ring or as (exterior, *holes), as float arrays."""
     if isinstance(face, np.ndarray) and face.ndim == 2:
         return [np.asarray(face, dtype=float)]
     return [np.asarray(r, dtype=float) for r in face]
@@ -172,7 +173,7 @@ def triangulate(faces: Iterable[FaceRings]) -> tuple[FloatArray, IntArray, list[
     triangulate it even after repair; the caller decides whether that is an error. Faces without
     holes (nearly all) are projected and triangulated in vectorised batches.
     """
-    all_rings = [_as_rings(f) for f in faces]
+    all_rings = [as_rings(f) for f in faces]
     usable = [i for i, rings in enumerate(all_rings) if len(rings[0]) >= 3]
     if not usable:
         return np.zeros((0, 3, 3)), np.zeros(0, dtype=np.int64), list(range(len(all_rings)))

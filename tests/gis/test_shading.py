@@ -462,3 +462,16 @@ def test_sky_view_in_blocks_and_shape_checked() -> None:
     assert svf[0] == pytest.approx(sky_view_factor(many[:1], 20.0, 180.0)[0])
     with pytest.raises(ValueError, match="horizon: shape"):
         sky_view_factor(np.zeros((3, 90)), 0.0, 180.0)
+
+
+def test_sample_polygons_keeps_points_out_of_holes() -> None:
+    """A 20 × 20 m roof with a 10 × 10 m hole in the middle (a dormer's, a skylight's): its points
+    are all on the roof around the hole, their spacing from the roof's net area (300 m²)."""
+    outer = square(20.0, 10.0)
+    hole = np.array([(5, 5, 10), (5, 15, 10), (15, 15, 10), (15, 5, 10)], float)
+    pts = sample_polygons([(outer, hole), outer], max_points=16)
+    with_hole = pts.xyz[pts.surface == 0]
+    inside_hole = (np.abs(with_hole[:, 0] - 10) < 5) & (np.abs(with_hole[:, 1] - 10) < 5)
+    assert len(with_hole) >= 8 and not inside_hole.any()
+    whole = pts.xyz[pts.surface == 1]
+    assert ((np.abs(whole[:, 0] - 10) < 5) & (np.abs(whole[:, 1] - 10) < 5)).any()
