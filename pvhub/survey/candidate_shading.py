@@ -81,6 +81,8 @@ class CandidateShade:
     radius_m: float
     step_deg: float
     timings: dict[str, float] = field(default_factory=dict)
+    #: the engine's shading loss of each of ``candidates`` (0–1), once the survey has estimated them
+    shading_loss: FloatArray | None = None
 
     def describe(self, mismatch: str) -> dict[str, object]:
         """The survey's ``provenance["shading"]``: how the shade was computed."""

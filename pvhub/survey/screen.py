@@ -283,6 +283,7 @@ def _shaded(
     sky[worth] = np.asarray(res.sky_view_factor, dtype=float)
     specific = unshaded.copy()
     specific[worth] = unshaded[worth] * (1.0 - loss[worth])
+    cast.shading_loss = loss[worth]
     described = {
         **cast.describe(shade.mismatch),
         "engine": res.provenance.get("building_shade"),
