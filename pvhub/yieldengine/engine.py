@@ -272,6 +272,7 @@ def plane_of_array(
     return poa_global, effective, plain_effective
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)  # a Sky hashes by identity (eq=False)
 def perez_components(sky: Sky) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-hour Perez terms before the orientation [W/m²], (H,) each: isotropic dhi·(1 − F1),
     circumsolar dhi·F1 / max(cos z, cos 85°) (times max(cos AOI, 0) on a plane) and horizon

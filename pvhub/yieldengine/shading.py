@@ -85,7 +85,7 @@ PLANE_TOLERANCE_DEG = 1.0
 HORIZON_BAND_DEG = 6.5
 #: ``auto`` evaluates at most this many shaded surfaces with the exact chain, more by table.
 EXACT_MAX_SURFACES = 256
-_BLOCK_CELLS = 4_000_000  # points × hours per block (a few float32 arrays of 16 MB)
+_BLOCK_CELLS = 4_000_000  # hours × surfaces × min(points, 4) per block: float32 arrays of ~4 MB
 _NO_OBSTRUCTION = np.float32(-90.0)
 
 
@@ -119,11 +119,15 @@ class ShadeProfile:
                 f"ShadeProfile: horizon must be (points, {bins}) and surface, sky_view (points,); "
                 f"got {self.horizon.shape}, {self.surface.shape}, {self.sky_view.shape}"
             )
+        if not np.issubdtype(self.surface.dtype, np.integer):
+            raise ValueError(
+                f"ShadeProfile.surface must hold integer surface indices, got {self.surface.dtype}"
+            )
         _first_bad("surface", (self.surface < 0) | (self.surface >= n), f"must index one of the {n} surfaces")
+        # min and max per point: NaN fails both comparisons, and no (P, A) temporaries
+        low, high = self.horizon.min(axis=1), self.horizon.max(axis=1)
         _first_bad(
-            "horizon",
-            ~np.all(np.isfinite(self.horizon) & (np.abs(self.horizon) <= 90), axis=1),
-            "elevations must be finite, within [-90, 90] degrees",
+            "horizon", ~((low >= -90) & (high <= 90)), "elevations must be finite, within [-90, 90] degrees"
         )
         _first_bad("sky_view", ~((self.sky_view >= 0) & (self.sky_view <= 1)), "must be within [0, 1]")
 
@@ -149,14 +153,15 @@ def plane_reference(tilt: np.ndarray, azimuth: np.ndarray, step_deg: float) -> n
     below the horizontal in the lit hours that matter).
     """
     bins = round(360.0 / step_deg)
-    edges = (np.arange(bins + 1) - 0.5) * step_deg
-    c = np.cos(np.radians(edges[None, :] - azimuth[:, None]))
+    edges = np.radians((np.arange(bins + 1) - 0.5) * step_deg).astype(np.float32)
+    c = np.cos(edges[None, :] - np.radians(azimuth).astype(np.float32)[:, None])  # float32: 4x faster
     least = np.minimum(c[:, :-1], c[:, 1:])
     back = np.rint(((azimuth + 180.0) % 360.0) / step_deg).astype(np.intp) % bins
     least[np.arange(azimuth.size), back] = -1.0
     b = np.radians(tilt)[:, None]
-    el = np.degrees(np.arctan2(-np.sin(b) * least, np.cos(b)))
-    return np.maximum(el, 0.0).astype(np.float32)
+    el = np.arctan2(least * (-np.sin(b)).astype(np.float32), np.cos(b).astype(np.float32))
+    el *= np.float32(180.0 / np.pi)
+    return np.maximum(el, np.float32(0.0))
 
 
 def _obstruction(horizon: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -171,8 +176,8 @@ def _band_weights(reference: np.ndarray, azimuth: np.ndarray, step_deg: float) -
     max(cos(bin azimuth − plane azimuth), 0) times the share of the band the bare plane sees,
     divided by their sum; a point's band share is then Σ weight · (its seen share / bare share).
     """
-    bins = reference.shape[1]
-    weight = np.maximum(np.cos(np.radians(np.arange(bins) * step_deg - azimuth[:, None])), 0.0)
+    centres = np.radians(np.arange(reference.shape[1]) * step_deg).astype(np.float32)
+    weight = np.maximum(np.cos(centres[None, :] - np.radians(azimuth).astype(np.float32)[:, None]), 0.0)
     total = (weight * np.clip((HORIZON_BAND_DEG - reference) / HORIZON_BAND_DEG, 0.0, 1.0)).sum(axis=1)
     return (weight / np.where(total > 0, total, np.inf)[:, None]).astype(np.float32)
 
