@@ -292,6 +292,27 @@ def _iam_lut32(model: str) -> np.ndarray:
     return _iam_lut(model).astype(np.float32)
 
 
+def _cos_aoi32(sky: Sky, tilt: np.ndarray, azimuth: np.ndarray, hours: np.ndarray) -> np.ndarray:
+    """cos(AOI) of k orientations at the listed hours, float32 (len(hours), k)."""
+    ct, st = np.cos(np.radians(tilt)), np.sin(np.radians(tilt))
+    ca, sa = np.cos(np.radians(azimuth)), np.sin(np.radians(azimuth))
+    zr, sunr = np.radians(sky.apparent_zenith[hours]), np.radians(sky.solar_azimuth[hours])
+    cz, sz = np.cos(zr), np.sin(zr)
+    sun = np.stack([cz, sz * np.cos(sunr), sz * np.sin(sunr)], axis=1).astype(np.float32)
+    normal = np.stack([ct, st * ca, st * sa]).astype(np.float32)
+    return np.einsum("hc,ck->hk", sun, normal)  # einsum beats BLAS for an inner size of 3
+
+
+def facing_hours(
+    sky: Sky, tilt: np.ndarray, azimuth: np.ndarray, hours: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The listed hours in which the sun is in front of at least one of the orientations, and
+    cos(AOI) at those hours, float32 (len(those hours), k)."""
+    cos_aoi = _cos_aoi32(sky, tilt, azimuth, hours)
+    front = cos_aoi.max(axis=1, initial=0.0) > 0
+    return hours[front], cos_aoi[front]
+
+
 def direct_and_circumsolar(
     sky: Sky,
     tilt: np.ndarray,
@@ -299,19 +320,15 @@ def direct_and_circumsolar(
     a: KindAssumptions,
     hours: np.ndarray,
     beam_mask: np.ndarray | None = None,
+    cos_aoi: np.ndarray | None = None,
 ) -> np.ndarray:
     """Effective beam (after IAM and the site mask) plus circumsolar diffuse [W/m²], float32.
 
     Shape (len(hours), k): hours × orientations, for the listed lit hours (indices into the
     sky's). The part of the plane-of-array light that building shade scales hour by hour.
+    ``cos_aoi``: the orientations' cos(AOI) at those hours if known (it is overwritten).
     """
-    ct, st = np.cos(np.radians(tilt)), np.sin(np.radians(tilt))
-    ca, sa = np.cos(np.radians(azimuth)), np.sin(np.radians(azimuth))
-    zr, sunr = np.radians(sky.apparent_zenith[hours]), np.radians(sky.solar_azimuth[hours])
-    cz, sz = np.cos(zr), np.sin(zr)
-    sun = np.stack([cz, sz * np.cos(sunr), sz * np.sin(sunr)], axis=1).astype(np.float32)
-    normal = np.stack([ct, st * ca, st * sa]).astype(np.float32)
-    proj = np.einsum("hc,ck->hk", sun, normal)  # cos AOI; einsum beats BLAS for an inner size of 3
+    proj = _cos_aoi32(sky, tilt, azimuth, hours) if cos_aoi is None else cos_aoi
     np.clip(proj, 0.0, 1.0, out=proj)
     _, cir, _ = perez_components(sky)
     dni = sky.dni[hours] * (1.0 if beam_mask is None else beam_mask[hours])

@@ -70,6 +70,7 @@ from pvhub.yieldengine.engine import (
     Sky,
     ac_monthly,
     direct_and_circumsolar,
+    facing_hours,
     perez_components,
     plane_of_array,
     prepare_sky,
@@ -85,7 +86,7 @@ PLANE_TOLERANCE_DEG = 1.0
 HORIZON_BAND_DEG = 6.5
 #: ``auto`` evaluates at most this many shaded surfaces with the exact chain, more by table.
 EXACT_MAX_SURFACES = 256
-_BLOCK_CELLS = 4_000_000  # hours × surfaces × min(points, 4) per block: float32 arrays of ~4 MB
+_BLOCK_CELLS = 8_000_000  # hours × surfaces × min(points, 4) per block: float32 arrays of ~8 MB
 _NO_OBSTRUCTION = np.float32(-90.0)
 
 
@@ -211,6 +212,8 @@ class _Block:
     """Building shade of a block of k listed surfaces."""
 
     rows: slice  # into the listed surfaces
+    hours: np.ndarray  # the lit hours ``visible`` covers (indices into the sky's); elsewhere all see the sun
+    cos_aoi: np.ndarray | None  # (len(hours), k) float32 when computed to pick the hours
     visible: np.ndarray  # (len(hours), k) float32: share of the points that see the sun
     count: np.ndarray  # (k,) points
     sky_view: np.ndarray  # (k,) mean of the points' sky-view factors
@@ -234,25 +237,29 @@ def _blocks(
     tilt: np.ndarray,
     azimuth: np.ndarray,
     hours: np.ndarray,
+    facing: bool,
 ) -> Iterator[_Block]:
     """Building shade of consecutive blocks of the listed surfaces (tilt, azimuth per listed surface).
 
     The listed surfaces must come in descending order of their point counts: within a block,
     the surfaces with more than r points are then a prefix, and the points are visited by
     their rank r in their surface (a loop over at most the largest point count), each rank a
-    dense (hours × surfaces) comparison.
+    dense (hours × surfaces) comparison. ``facing``: keep only the hours in which the sun is in
+    front of some surface of the block (a block of walls facing one way skips half the day).
     """
     step = pts.profile.step_deg
-    bins, el = _sun_bins(sky, step)[hours], sky.apparent_elevation[hours].astype(np.float32)[:, None]
+    sun_bins, sun_el = _sun_bins(sky, step), sky.apparent_elevation.astype(np.float32)
     most = max(1, int(pts.count[surfaces].max(initial=1)))
     per_block = max(1, _BLOCK_CELLS // max(1, hours.size * min(most, 4)))
     for lo in range(0, surfaces.size, per_block):
         sl = slice(lo, lo + per_block)
         s, t, g = surfaces[sl], tilt[sl], azimuth[sl]
+        at, cos_aoi = facing_hours(sky, t, g, hours) if facing else (hours, None)
+        bins, el = sun_bins[at], sun_el[at][:, None]
         count = pts.count[s]
         ref = plane_reference(t, g, step)
         weights = _band_weights(ref, g, step)
-        seen = np.zeros((hours.size, s.size), dtype=np.uint8 if count[0] < 256 else np.int32)
+        seen = np.zeros((at.size, s.size), dtype=np.uint8 if count[0] < 256 else np.int32)
         svf, band = np.zeros(s.size), np.zeros(s.size)
         for rank in range(int(count[0])):
             m = int(np.count_nonzero(count > rank))
@@ -263,7 +270,7 @@ def _blocks(
             band[:m] += _band_share(obstruction, ref[:m], weights[:m])
         visible = seen.astype(np.float32)
         visible /= count.astype(np.float32)
-        yield _Block(sl, visible, count, svf / count, band / count)
+        yield _Block(sl, at, cos_aoi, visible, count, svf / count, band / count)
 
 
 def _hours_needing_sun(sky: Sky) -> np.ndarray:
@@ -286,9 +293,9 @@ def _exact_block(
     sky: Sky, a: KindAssumptions, tilt: np.ndarray, azimuth: np.ndarray, block: _Block, **kw: Any
 ) -> np.ndarray:
     """Shaded monthly specific yield of a block by the full hourly chain, (k, 12)."""
-    hours, beam_mask, mismatch = kw["hours"], kw["beam_mask"], kw["mismatch"]
+    beam_mask, mismatch = kw["beam_mask"], kw["mismatch"]
     visible = np.ones((block.count.size, sky.ghi.size), dtype=np.float32)
-    visible[:, hours] = block.visible.T
+    visible[:, block.hours] = block.visible.T
     cap = 0.5 * (1.0 + np.cos(np.radians(tilt)))
     points = block.count.astype(float) if mismatch == "martinez" else None
     shade = BuildingShade(visible, np.minimum(block.sky_view, cap), block.band, points)
@@ -306,9 +313,11 @@ def _loss_block(
     orientation-free terms summed per month once (the Perez clip of negative sky diffuse, rare,
     is left out here).
     """
-    hours, beam_mask, mismatch, sums = kw["hours"], kw["beam_mask"], kw["mismatch"], kw["sums"]
-    months: _MonthRuns = kw["months"]
-    direct = direct_and_circumsolar(sky, tilt, azimuth, a, hours, beam_mask)  # (hours, k)
+    beam_mask, mismatch, sums = kw["beam_mask"], kw["mismatch"], kw["sums"]
+    months = _MonthRuns.of(sky, block.hours)
+    direct = direct_and_circumsolar(
+        sky, tilt, azimuth, a, block.hours, beam_mask, block.cos_aoi
+    )  # (hours, k)
     iso, hor, ground = sums
     ct, st = np.cos(np.radians(tilt))[:, None], np.sin(np.radians(tilt))[:, None]
     bare = 0.5 * (1 + ct)
@@ -370,7 +379,7 @@ def shaded_specific_yield(
     hours = _hours_needing_sun(sky)
     out = np.empty((surfaces.size, 12))
     svf = np.empty(surfaces.size)
-    kw: dict[str, Any] = {"hours": hours, "beam_mask": beam_mask, "mismatch": mismatch}
+    kw: dict[str, Any] = {"beam_mask": beam_mask, "mismatch": mismatch}
     if unshaded is None:
         orient, inverse = np.unique(np.round(np.stack([tilt, azimuth]), 6), axis=1, return_inverse=True)
         reference = specific_yield_exact(sky, orient[0], orient[1], a, beam_mask)[np.ravel(inverse)]
@@ -384,9 +393,10 @@ def shaded_specific_yield(
             hor @ sky.month_weights,
             (sky.ghi * a.albedo) @ sky.month_weights,
         )
-        kw["months"] = _MonthRuns.of(sky, hours)
-    order = np.argsort(-points.count[surfaces], kind="stable")  # most points first (see _blocks)
-    for block in _blocks(sky, points, surfaces[order], tilt[order], azimuth[order], hours):
+    # most points first (see _blocks), then like orientations together (fewer facing hours per block)
+    order = np.lexsort((azimuth, np.round(tilt), -points.count[surfaces]))
+    listed = (surfaces[order], tilt[order], azimuth[order])
+    for block in _blocks(sky, points, *listed, hours, facing=unshaded is not None):
         rows = order[block.rows]
         out[rows] = evaluate(sky, a, tilt[rows], azimuth[rows], block, **kw)
         svf[rows] = block.sky_view

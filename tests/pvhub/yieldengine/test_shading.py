@@ -137,16 +137,11 @@ def test_martinez_mismatch_loses_more_than_irradiance_for_a_partly_shaded_surfac
     assert b.annual_kwh == pytest.approx(a.annual_kwh, rel=1e-9)
 
 
-@pytest.mark.parametrize("mismatch", ["irradiance", "martinez"])
-def test_the_table_path_agrees_with_the_exact_chain_within_2_percent(shanghai, mismatch):
-    rng = np.random.default_rng(7)
-    n = 24
-    kinds = np.where(np.arange(n) % 2, "roof", "curtain_wall")
-    tilt = np.where(kinds == "roof", rng.uniform(0, 35, n), 90.0)
-    azimuth = rng.uniform(0, 360, n)
+def towered(tilt, azimuth, rng, points) -> ShadeProfile:
+    """Each surface's points (``points[s]`` of them) with three random towers in their skylines."""
     horizon, surface, svf = [], [], []
-    for s in range(n):
-        for _ in range(4):
+    for s in range(len(tilt)):
+        for _ in range(points[s]):
             h = plane_horizon(tilt[s], azimuth[s])
             for _tower in range(3):  # towers of random width, height and bearing around each point
                 c, w, el = rng.uniform(0, 360), rng.uniform(10, 60), rng.uniform(10, 60)
@@ -155,7 +150,21 @@ def test_the_table_path_agrees_with_the_exact_chain_within_2_percent(shanghai, m
             horizon.append(h)
             surface.append(s)
             svf.append(bare_svf(tilt[s]) * rng.uniform(0.5, 0.9))
-    shade = ShadeProfile(np.array(horizon, np.float32), np.array(surface), np.array(svf), STEP)
+    return ShadeProfile(np.array(horizon, np.float32), np.array(surface), np.array(svf), STEP)
+
+
+def mixed_surfaces(n, rng):
+    kinds = np.where(np.arange(n) % 2, "roof", "curtain_wall")
+    tilt = np.where(kinds == "roof", rng.uniform(0, 35, n), 90.0)
+    return kinds, tilt, rng.uniform(0, 360, n)
+
+
+@pytest.mark.parametrize("mismatch", ["irradiance", "martinez"])
+def test_the_table_path_agrees_with_the_exact_chain_within_2_percent(shanghai, mismatch):
+    rng = np.random.default_rng(7)
+    n = 24
+    kinds, tilt, azimuth = mixed_surfaces(n, rng)
+    shade = towered(tilt, azimuth, rng, rng.integers(1, 7, n))  # 1 to 6 points per surface
     kw = dict(weather=shanghai, shade=shade, mismatch=mismatch)
     exact = estimate(kinds, tilt, azimuth, [50.0] * n, method="exact", **kw)
     table = estimate(kinds, tilt, azimuth, [50.0] * n, method="table", **kw)
@@ -243,3 +252,37 @@ def test_a_profile_that_does_not_fit_is_refused_with_the_point_and_field(shangha
         )
     with pytest.raises(ValueError, match="mismatch"):
         estimate(["curtain_wall"], [90], [180], [50], shade=good, mismatch="bypass")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("method", ["exact", "table"])
+def test_surfaces_estimated_together_get_what_each_gets_alone(shanghai, method):
+    """Blocks, the ordering by point count and orientation, and the facing hours change nothing."""
+    rng = np.random.default_rng(11)
+    n = 9
+    kinds, tilt, azimuth = mixed_surfaces(n, rng)
+    counts = rng.integers(1, 6, n)
+    shade = towered(tilt, azimuth, rng, counts)
+    together = estimate(kinds, tilt, azimuth, [50.0] * n, weather=shanghai, shade=shade, method=method)
+    for s in range(n):
+        mine = shade.surface == s
+        alone = ShadeProfile(shade.horizon[mine], np.zeros(counts[s], int), shade.sky_view[mine], STEP)
+        one = estimate(kinds[s : s + 1], tilt[s : s + 1], azimuth[s : s + 1], [50.0], weather=shanghai,
+                       shade=alone, method=method)  # fmt: skip
+        assert one.annual_kwh[0] == pytest.approx(together.annual_kwh[s], rel=1e-6)
+        assert one.shading_loss[0] == pytest.approx(together.shading_loss[s], rel=1e-6)
+        assert one.sky_view_factor[0] == pytest.approx(shade.sky_view[mine].mean())
+
+
+def test_the_table_path_keeps_the_site_horizon(shanghai):
+    rng = np.random.default_rng(3)
+    n = 6
+    kinds, tilt, azimuth = mixed_surfaces(n, rng)
+    shade = towered(tilt, azimuth, rng, [3] * n)
+    kw = dict(
+        weather=shanghai, shade=shade, site=["s"] * n, horizons={"s": ([0, 90, 180, 270], [20, 20, 20, 20])}
+    )
+    exact = estimate(kinds, tilt, azimuth, [50.0] * n, method="exact", **kw)
+    table = estimate(kinds, tilt, azimuth, [50.0] * n, method="table", **kw)
+    assert np.abs(table.annual_kwh / exact.annual_kwh - 1).max() < 0.02
+    no_hill = estimate(kinds, tilt, azimuth, [50.0] * n, weather=shanghai, shade=shade, method="table")
+    assert np.all(table.annual_kwh < no_hill.annual_kwh)
