@@ -146,9 +146,11 @@ def main() -> None:
     print(f"measured: {points.count:,} points ({share:.0%} on walls), radius {args.radius:,.0f} m")
 
     speed: dict[int, float] = {}
+    per_cpu = 0.0
     for workers in (1, 2):
         secs, cpu, rays = run(scene, points, args.radius, workers)
         speed[workers] = points.count / secs
+        per_cpu = max(per_cpu, points.count / cpu)
         print(f"horizons, {workers} thread(s): {secs:.1f} s wall, {cpu:.1f} s CPU, {rays:,} rays", end="")
         print(f" ({rays / points.count:.0f} per point): {rays / secs / 1e6:.2f} M rays/s, ", end="")
         print(f"{speed[workers]:,.0f} points/s")
@@ -165,7 +167,10 @@ def main() -> None:
     print(f" ({speed[1] / (few.count / secs):.1f}x slower than batched on 1 thread)")
     target = 400_000
     print(f"extrapolated to {target:,} points at this wall share: ", end="")
-    print(f"{target / speed[2]:.0f} s on 2 threads, {target / speed[1]:.0f} s on 1")
+    print(
+        f"{target / speed[2]:.0f} s on 2 threads, {target / speed[1]:.0f} s on 1 (wall, as loaded); ", end=""
+    )
+    print(f"{target / per_cpu:.0f} CPU seconds ({per_cpu:,.0f} points per CPU second)")
 
 
 if __name__ == "__main__":
