@@ -15,6 +15,9 @@ Prints both figures and their ratio and, with ``--write``, records them in the
   ``estimate(..., shade=profile)`` (the table path: more than 256 shaded surfaces). Peak memory
   is the child's maximum resident set; the resident set before the estimate (inputs, libraries)
   is printed alongside.
+* Where the time goes: a third child runs the shaded case under cProfile and splits it into
+  stages by the engine functions' cumulative times (profiling adds a little; the split, not
+  its sum, is the figure).
 * Accuracy of the table path: ``--sample`` of the surfaces estimated by both paths (exact hourly
   chain per surface vs table × monthly irradiance loss), difference in annual energy.
 """
@@ -22,9 +25,11 @@ Prints both figures and their ratio and, with ``--write``, records them in the
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import platform
+import pstats
 import re
 import resource
 import subprocess
@@ -104,15 +109,43 @@ def child(n: int, points: int, shaded: bool) -> dict[str, Any]:
     }
 
 
-def run_child(n: int, points: int, shaded: bool) -> dict[str, Any]:
-    cmd = [
-        sys.executable,
-        __file__,
-        "--child",
-        "on" if shaded else "off",
-        f"--surfaces={n}",
-        f"--points={points}",
-    ]
+#: stage: (function, module file) whose cumulative time it is; "visibility" is the rest of _blocks
+STAGES = {
+    "unshaded yield (table lookup)": ("_specific_monthly", "estimate.py"),
+    "hours the sun faces a block (cos AOI)": ("facing_hours", "engine.py"),
+    "beam + circumsolar per hour and surface": ("direct_and_circumsolar", "engine.py"),
+    "monthly sums": ("sum", "shading.py"),
+    "plane reference, horizon band": ("plane_reference|_band_weights|_band_share|_obstruction", "shading.py"),
+}
+
+
+def profile_child(n: int, points: int) -> dict[str, Any]:
+    """The shaded case under cProfile: seconds per stage."""
+    s = surfaces(n)
+    shade = profile(s, points)
+    weather = synthetic_year()
+    prof = cProfile.Profile()
+    prof.enable()
+    estimate(s["kind"], s["tilt"], s["azimuth"], s["area"], weather=weather, shade=shade)
+    prof.disable()
+    stats: dict[Any, Any] = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    cum = {(k[0].rsplit("/", 1)[-1], k[2]): v[3] for k, v in stats.items()}
+
+    def total(names: str, file: str) -> float:
+        return float(sum(t for (f, fn), t in cum.items() if f == file and fn in names.split("|")))
+
+    out = {stage: total(fn, file) for stage, (fn, file) in STAGES.items()}
+    inside = (STAGES["hours the sun faces a block (cos AOI)"], STAGES["plane reference, horizon band"])
+    out["visibility of the sun per point and hour"] = total("_blocks", "shading.py") - sum(
+        total(*part) for part in inside
+    )
+    out["total"] = total("estimate", "estimate.py")
+    return out
+
+
+def run_child(n: int, points: int, shaded: bool | None) -> dict[str, Any]:
+    case = "profile" if shaded is None else "on" if shaded else "off"
+    cmd = [sys.executable, __file__, "--child", case, f"--surfaces={n}", f"--points={points}"]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -141,15 +174,22 @@ def main() -> None:
     p.add_argument("--points", type=int, default=4, help="sample points per surface")
     p.add_argument("--sample", type=int, default=300, help="surfaces for the table-vs-exact check")
     p.add_argument("--write", action="store_true", help="record the figures in benchmarks/README.md")
-    p.add_argument("--child", choices=["on", "off"], help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=["on", "off", "profile"], help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.child == "profile":
+        print(json.dumps(profile_child(args.surfaces, args.points)))
+        return
     if args.child:
         print(json.dumps(child(args.surfaces, args.points, args.child == "on")))
         return
     off = run_child(args.surfaces, args.points, False)
     on = run_child(args.surfaces, args.points, True)
+    stages = run_child(args.surfaces, args.points, None)
     acc = accuracy(args.sample, args.points)
     n = f"{args.surfaces:,} surfaces"
+    print("where the shaded case's time goes (cProfile, cumulative):")
+    for stage, seconds in stages.items():
+        print(f"  {stage:<45} {seconds:6.1f} s")
     for label, r in (("shading off", off), ("shading on", on)):
         print(
             f"{label}: {n}, {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU, peak {r['peak_mb']:,.0f} MB "
@@ -166,11 +206,15 @@ def main() -> None:
         f"(mean loss {acc['mean_loss_pct']:.1f} %)"
     )
     if args.write:
-        write_readme(args, off, on, acc)
+        write_readme(args, off, on, acc, stages)
 
 
 def write_readme(
-    args: argparse.Namespace, off: dict[str, Any], on: dict[str, Any], acc: dict[str, float]
+    args: argparse.Namespace,
+    off: dict[str, Any],
+    on: dict[str, Any],
+    acc: dict[str, float],
+    stages: dict[str, float],
 ) -> None:
     lines = [
         SECTION,
@@ -202,6 +246,12 @@ def write_readme(
         f"Table path vs the exact hourly chain on {acc['n']} shaded surfaces of the same mix: annual energy "
         f"within {acc['max_pct']:.2f} % (mean {acc['mean_pct']:.2f} %), shading loss within "
         f"{acc['loss_max_pts']:.2f} percentage points (mean loss {acc['mean_loss_pct']:.1f} %).",
+        "",
+        "Where the shaded case's time goes (a third run under cProfile, cumulative seconds):",
+        "",
+        "| stage | time |",
+        "|---|---:|",
+        *(f"| {stage} | {seconds:.1f} s |" for stage, seconds in stages.items()),
         "",
     ]
     text = README.read_text()
