@@ -328,6 +328,21 @@ def _horizon_rows(
     return out
 
 
+def _checked(points: SamplePoints, convergence_deg: float | FloatArray) -> FloatArray:
+    """The convergence per point, after refusing input Embree would silently mishandle (NaN, ∞)."""
+    conv = np.asarray(convergence_deg, dtype=float)
+    if conv.ndim and conv.shape != (points.count,):
+        raise ValueError(f"convergence_deg: {conv.shape[0]} values for {points.count} points")
+    bad = ~(np.isfinite(points.xyz).all(axis=1) & np.isfinite(points.normal).all(axis=1))
+    if conv.ndim:
+        bad |= ~np.isfinite(conv)
+    elif not np.isfinite(conv):
+        raise ValueError(f"convergence_deg: {float(conv)} is not a finite angle")
+    if bad.any():
+        raise ValueError(f"point {int(np.argmax(bad))}: its position, normal or convergence is not finite")
+    return np.broadcast_to(conv, (points.count,))
+
+
 def horizons(
     scene: Scene,
     points: SamplePoints,
@@ -365,7 +380,7 @@ def horizons(
     processes already keep both cores busy (benchmarks/shading_rays.py prints wall and CPU time).
     """
     bins = len(azimuth_bins(step_deg))
-    conv = np.broadcast_to(np.asarray(convergence_deg, dtype=float), (points.count,))
+    conv = _checked(points, convergence_deg)
     out = np.empty((points.count, bins), dtype=np.float32)
     local = scene.local(points.xyz)
     rows = max(1, CHUNK_RAYS // bins)

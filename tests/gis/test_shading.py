@@ -516,3 +516,16 @@ def test_real_lod2_horizons_match_a_dense_scan() -> None:
         azimuth = np.degrees(np.arctan2(pts.normal[:, 0], pts.normal[:, 1])) % 360
         svf = sky_view_factor(h, tilt, azimuth)
         assert (svf <= (1 + np.cos(np.radians(tilt))) / 2 + 1e-9).all() and (svf >= 0).all()
+
+
+def test_horizons_refuse_points_embree_would_mishandle() -> None:
+    scene = Scene.from_rings(box(10, 10, 20, 20, 0, 10))
+    pts = SamplePoints.concat([point((0.0, 0.0, 0.0), (0, 0, 1)), point((1.0, 0.0, 0.0), (0, 0, 1))])
+    broken = SamplePoints(pts.xyz.copy(), pts.normal, pts.surface)
+    broken.xyz[1, 2] = np.nan
+    with pytest.raises(ValueError, match="point 1: its position, normal or convergence is not finite"):
+        horizons(scene, broken)
+    with pytest.raises(ValueError, match="convergence_deg: 3 values for 2 points"):
+        horizons(scene, pts, convergence_deg=np.zeros(3))
+    with pytest.raises(ValueError, match="convergence_deg: nan"):
+        horizons(scene, pts, convergence_deg=float("nan"))
