@@ -16,7 +16,8 @@ each point's sky-view factor. The engine applies it to the Perez/PVWatts chain o
   :data:`PLANE_TOLERANCE_DEG` above the plane's own horizon across the bin. The tolerance
   covers the 0.5° storage and bisection resolution of the horizons; an obstruction lower than
   that hides the sun only at angles of incidence beyond 89°, where the beam is nil. So an
-  unobstructed profile gives exactly the unshaded engine.
+  unobstructed profile gives exactly the unshaded engine. (In the bin that holds the plane's
+  own edge the plane decides, obstruction or not: the sun there is within a bin of grazing.)
 * **Beam and circumsolar diffuse** are scaled by f(h): Perez's circumsolar term comes from
   the disc around the sun and is hidden with it.
 * **Isotropic sky diffuse** is dhi·(1 − F1)·SVF instead of dhi·(1 − F1)·(1 + cos β)/2, SVF
@@ -39,20 +40,26 @@ each point's sky-view factor. The engine applies it to the Perez/PVWatts chain o
   elementwise maximum — and building shade is measured against the same surface with
   terrain but without buildings.
 * **Mismatch.** ``"irradiance"`` (default): energy follows irradiance. ``"martinez"``:
-  ``pvlib.shading.direct_martinez`` (Martínez-Moreno, Muñoz and Lorenzo 2010) with the
-  surface's sample points as the blocks: each hour the beam and circumsolar lose the shaded
-  share and, per shaded point, another 1/(points + 1), so a partly shaded string loses more
-  than its shaded area.
+  ``pvlib.shading.direct_martinez`` (Martínez-Moreno, Muñoz and Lorenzo 2010, eqs. 6 and 8)
+  with the surface's sample points as the blocks: each hour the beam and circumsolar are
+  multiplied by the share of points that see the sun and by 1 − (shaded points)/(points + 1),
+  so a partly shaded string loses more than its shaded area; all points lit or all shaded, it
+  is the irradiance loss.
 
 Two paths, neither looping in Python over surfaces × hours:
 
-* ``exact``: the full hourly chain (temperature, DC, inverter) per surface, in blocks, with
-  the unshaded reference evaluated exactly per distinct orientation.
-* ``table``: the unshaded yield (the 2° table, or the exact site-horizon path) times
-  (1 − monthly loss), the loss per surface and month being Σ ΔPOA_eff / Σ POA_eff over the
-  month's hours, from the irradiance chain alone in float32 blocks. Temperature and the
-  inverter clip are not re-evaluated: shade lowers cell temperature a little, which the table
-  path ignores (the tests bound the difference to exact).
+* ``exact`` (``auto`` up to :data:`EXACT_MAX_SURFACES` shaded surfaces): the full hourly
+  chain (temperature, DC, inverter) per surface, in blocks, with the unshaded reference
+  evaluated exactly per distinct orientation.
+* ``table`` (``auto`` above that): the unshaded yield (the 2° table, or the exact
+  site-horizon path) times (1 − monthly loss), the loss per surface and month being
+  Σ ΔPOA_eff / Σ POA_eff over the month's hours, from the irradiance chain alone in float32:
+  beam + circumsolar per (hour, surface), only in the hours the sun faces some surface of the
+  block; the orientation-free sky terms summed per month once. Temperature and the inverter
+  clip are not re-evaluated (shade lowers cell temperature a little, which this ignores), nor
+  the Perez clip of negative sky diffuse; the tests bound the difference to ``exact`` (2 %).
+* Visibility is (points × hours) comparisons of the sun's elevation with each point's horizon
+  in the sun's bin, visited per point rank so each is a dense (hours × surfaces) array.
 """
 
 from __future__ import annotations
@@ -260,12 +267,17 @@ def _blocks(
         ref = plane_reference(t, g, step)
         weights = _band_weights(ref, g, step)
         seen = np.zeros((at.size, s.size), dtype=np.uint8 if count[0] < 256 else np.int32)
+        sees = np.empty((at.size, s.size), dtype=bool)
         svf, band = np.zeros(s.size), np.zeros(s.size)
         for rank in range(int(count[0])):
             m = int(np.count_nonzero(count > rank))
             idx = pts.order[pts.start[s[:m]] + rank]
             obstruction = _obstruction(pts.profile.horizon[idx], ref[:m])
-            seen[:, :m] += np.ascontiguousarray(obstruction.T)[bins] < el
+            # take(mode="clip") skips the bounds check (bins are valid): ~40 % faster than indexing
+            np.less(
+                np.take(np.ascontiguousarray(obstruction.T), bins, axis=0, mode="clip"), el, out=sees[:, :m]
+            )
+            seen[:, :m] += sees[:, :m]
             svf[:m] += pts.profile.sky_view[idx]
             band[:m] += _band_share(obstruction, ref[:m], weights[:m])
         visible = seen.astype(np.float32)
@@ -321,10 +333,11 @@ def _loss_block(
     iso, hor, ground = sums
     ct, st = np.cos(np.radians(tilt))[:, None], np.sin(np.radians(tilt))[:, None]
     bare = 0.5 * (1 + ct)
-    total = months.sum(direct) + bare * iso + st * hor + 0.5 * (1 - ct) * ground
-    direct *= np.float32(1.0) - block.keep(mismatch)
+    beam = months.sum(direct)
+    total = beam + bare * iso + st * hor + 0.5 * (1 - ct) * ground
+    direct *= block.keep(mismatch)  # what the points still get
     svf = np.minimum(block.sky_view[:, None], bare)
-    lost = months.sum(direct) + (bare - svf) * iso + st * (1 - block.band[:, None]) * hor
+    lost = beam - months.sum(direct) + (bare - svf) * iso + st * (1 - block.band[:, None]) * hor
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(np.where(total > 0, lost / total, 0.0))
 
