@@ -22,7 +22,9 @@ each point's sky-view factor. The engine applies it to the Perez/PVWatts chain o
   the disc around the sun and is hidden with it.
 * **Isotropic sky diffuse** is dhi·(1 − F1)·SVF instead of dhi·(1 − F1)·(1 + cos β)/2, SVF
   the mean sky-view factor of the surface's points (cosine-weighted sky share of the tilted
-  plane's hemisphere), capped at (1 + cos β)/2: buildings only ever remove sky.
+  plane's hemisphere), capped at (1 + cos β)/2: buildings only ever remove sky. A point
+  whose horizon nowhere rises above its plane's counts (1 + cos β)/2 exactly (a numerical
+  SVF of the bare plane is off by ~1e-4 at 2° bins).
 * **Horizon brightening** (Perez F2·sin β) is the light of a band along the horizon, 6.5°
   high in the Perez model (Perez et al. 1987, Solar Energy 39(3) 221–231; kept in the 1990
   coefficients). It is scaled by the share of that band the points still see: per bin, the
@@ -223,7 +225,8 @@ class _Block:
     cos_aoi: np.ndarray | None  # (len(hours), k) float32 when computed to pick the hours
     visible: np.ndarray  # (len(hours), k) float32: share of the points that see the sun
     count: np.ndarray  # (k,) points
-    sky_view: np.ndarray  # (k,) mean of the points' sky-view factors
+    sky_view: np.ndarray  # (k,) mean of the points' sky-view factors (the result's)
+    sky_view_used: np.ndarray  # (k,) the same with unobstructed points at the bare plane's, capped
     band: np.ndarray  # (k,) share of the horizon band left
 
     def keep(self, mismatch: Mismatch) -> np.ndarray:
@@ -266,9 +269,10 @@ def _blocks(
         count = pts.count[s]
         ref = plane_reference(t, g, step)
         weights = _band_weights(ref, g, step)
+        bare = 0.5 * (1.0 + np.cos(np.radians(t)))
         seen = np.zeros((at.size, s.size), dtype=np.uint8 if count[0] < 256 else np.int32)
         sees = np.empty((at.size, s.size), dtype=bool)
-        svf, band = np.zeros(s.size), np.zeros(s.size)
+        svf, used, band = np.zeros(s.size), np.zeros(s.size), np.zeros(s.size)
         for rank in range(int(count[0])):
             m = int(np.count_nonzero(count > rank))
             idx = pts.order[pts.start[s[:m]] + rank]
@@ -278,11 +282,15 @@ def _blocks(
                 np.take(np.ascontiguousarray(obstruction.T), bins, axis=0, mode="clip"), el, out=sees[:, :m]
             )
             seen[:, :m] += sees[:, :m]
+            # a point nothing rises above sees the bare plane's sky, whatever its SVF's rounding
+            free = obstruction.max(axis=1) == _NO_OBSTRUCTION
             svf[:m] += pts.profile.sky_view[idx]
+            used[:m] += np.where(free, bare[:m], pts.profile.sky_view[idx])
             band[:m] += _band_share(obstruction, ref[:m], weights[:m])
         visible = seen.astype(np.float32)
         visible /= count.astype(np.float32)
-        yield _Block(sl, at, cos_aoi, visible, count, svf / count, band / count)
+        used = np.minimum(used / count, bare)
+        yield _Block(sl, at, cos_aoi, visible, count, svf / count, used, band / count)
 
 
 def _hours_needing_sun(sky: Sky) -> np.ndarray:
@@ -308,9 +316,8 @@ def _exact_block(
     beam_mask, mismatch = kw["beam_mask"], kw["mismatch"]
     visible = np.ones((block.count.size, sky.ghi.size), dtype=np.float32)
     visible[:, block.hours] = block.visible.T
-    cap = 0.5 * (1.0 + np.cos(np.radians(tilt)))
     points = block.count.astype(float) if mismatch == "martinez" else None
-    shade = BuildingShade(visible, np.minimum(block.sky_view, cap), block.band, points)
+    shade = BuildingShade(visible, block.sky_view_used, block.band, points)
     poa_global, effective, _ = plane_of_array(sky, tilt, azimuth, a, beam_mask, shade)
     return ac_monthly(sky, poa_global, effective, a)
 
@@ -336,7 +343,7 @@ def _loss_block(
     beam = months.sum(direct)
     total = beam + bare * iso + st * hor + 0.5 * (1 - ct) * ground
     direct *= block.keep(mismatch)  # what the points still get
-    svf = np.minimum(block.sky_view[:, None], bare)
+    svf = block.sky_view_used[:, None]
     lost = beam - months.sum(direct) + (bare - svf) * iso + st * (1 - block.band[:, None]) * hor
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(np.where(total > 0, lost / total, 0.0))
