@@ -40,6 +40,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import LineString, Polygon, shape
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlmodel import Session, col, delete, func, select
 
@@ -107,17 +108,19 @@ def surfaces_to_shade(session: Session, surface_ids: Sequence[int]) -> list[int]
     version = stock_version(session)
     out: list[int] = []
     for chunk in _chunks(sorted(set(surface_ids))):
-        rows = session.exec(
-            select(Surface.id, Surface.updated_at, SurfaceShade.stock_version, SurfaceShade.computed_at)
-            .outerjoin(SurfaceShade, col(SurfaceShade.surface_id) == col(Surface.id))
-            .where(
-                col(Surface.id).in_(chunk),
-                col(Surface.shading_manual).is_(False),
-                col(Surface.geometry).is_not(None),
+        rows = session.execute(  # five columns: SQLAlchemy's select (SQLModel's types stop at four)
+            sa_select(
+                col(Surface.id),
+                col(Surface.geometry),
+                col(Surface.updated_at),
+                col(SurfaceShade.stock_version),
+                col(SurfaceShade.computed_at),
             )
+            .outerjoin(SurfaceShade, col(SurfaceShade.surface_id) == col(Surface.id))
+            .where(col(Surface.id).in_(chunk), col(Surface.shading_manual).is_(False))
         ).all()
-        for surface_id, updated_at, version_of, computed_at in rows:
-            if surface_id is None:
+        for surface_id, geometry, updated_at, version_of, computed_at in rows:
+            if surface_id is None or not geometry:  # a JSON null is not SQL NULL: checked here
                 continue
             if version_of != version or computed_at is None or computed_at < updated_at:
                 out.append(int(surface_id))
@@ -159,7 +162,9 @@ def compute_shades(
         return []
     sites = {
         s.id: s
-        for s in session.exec(select(Site).where(col(Site.id).in_({x.site_id for x in surfaces}))).all()
+        for s in session.exec(
+            select(Site).where(col(Site.id).in_(sorted({x.site_id for x in surfaces})))
+        ).all()
     }
     buildings = _buildings_near(session, list(sites.values()), radius_m)
     frame, stock = _frame_and_stock(buildings, list(sites.values()))
