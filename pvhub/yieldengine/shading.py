@@ -95,6 +95,8 @@ PLANE_TOLERANCE_DEG = 1.0
 HORIZON_BAND_DEG = 6.5
 #: ``auto`` evaluates at most this many shaded surfaces with the exact chain, more by table.
 EXACT_MAX_SURFACES = 256
+#: The table path drops the hours the sun is behind every surface of a block as steep as this.
+FACING_MIN_TILT_DEG = 60.0
 _BLOCK_CELLS = 8_000_000  # hours × surfaces × min(points, 4) per block: float32 arrays of ~8 MB
 _NO_OBSTRUCTION = np.float32(-90.0)
 
@@ -255,7 +257,7 @@ def _blocks(
     the surfaces with more than r points are then a prefix, and the points are visited by
     their rank r in their surface (a loop over at most the largest point count), each rank a
     dense (hours × surfaces) comparison. ``facing``: keep only the hours in which the sun is in
-    front of some surface of the block (a block of walls facing one way skips half the day).
+    front of some surface of a block of steep planes (walls facing one way skip half the day).
     """
     step = pts.profile.step_deg
     sun_bins, sun_el = _sun_bins(sky, step), sky.apparent_elevation.astype(np.float32)
@@ -264,7 +266,9 @@ def _blocks(
     for lo in range(0, surfaces.size, per_block):
         sl = slice(lo, lo + per_block)
         s, t, g = surfaces[sl], tilt[sl], azimuth[sl]
-        at, cos_aoi = facing_hours(sky, t, g, hours) if facing else (hours, None)
+        # steep planes (walls) face the sun a part of the day; roofs nearly all of it: not worth a pass
+        steep = facing and t.min() >= FACING_MIN_TILT_DEG
+        at, cos_aoi = facing_hours(sky, t, g, hours) if steep else (hours, None)
         bins, el = sun_bins[at], sun_el[at][:, None]
         count = pts.count[s]
         ref = plane_reference(t, g, step)
