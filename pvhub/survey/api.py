@@ -79,6 +79,13 @@ class BuildingPotentialOut(BaseModel):
     owner_status: str | None = Field(default=None, description="unclaimed, offered or owned (office only)")
     name: str | None = Field(default=None, description="Office only")
     address: str | None = Field(default=None, description="Office only")
+    shading_loss: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Share of the candidates' annual energy lost to building shade, weighted by their "
+        "unshaded energy; null while no candidate's shade is computed",
+    )
 
 
 class PotentialOut(BaseModel):

@@ -113,3 +113,12 @@ def test_the_public_map_and_the_export_carry_it_in_chinese_too(
     props = {f["id"]: f["properties"] for f in export["features"]}
     assert props[a.id]["shading_loss"] == pytest.approx(0.2565, abs=1e-4)
     assert props[b.id]["shading_loss"] is None
+
+
+def test_the_potential_api_carries_the_buildings_shading_loss(
+    client: TestClient, shaded_stock: list[Building]
+) -> None:
+    a, b, _c = shaded_stock
+    items = {i["building_id"]: i for i in client.get("/api/v1/survey/potential").json()["items"]}
+    assert items[a.id]["shading_loss"] == pytest.approx(0.2565, abs=1e-4)
+    assert items[b.id]["shading_loss"] is None
