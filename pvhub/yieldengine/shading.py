@@ -376,10 +376,11 @@ class _MonthRuns:
         return cls([(int(f), int(e), int(month[f])) for f, e in zip(first, stop, strict=True)], step)
 
     def sum(self, x: np.ndarray) -> np.ndarray:
-        """(hours, k) → (k, 12) weighted monthly sums."""
+        """(hours, k) → (k, 12) weighted monthly sums, accumulated in float64 (float32 would
+        lose ~1e-5 over a month's hours, and the loss is a difference of two such sums)."""
         out = np.zeros((12, x.shape[1]))
         for first, stop, month in self.bounds:  # runs of months, not surfaces or hours
-            out[month] += x[first:stop].sum(axis=0)
+            out[month] += x[first:stop].sum(axis=0, dtype=np.float64)
         return (out * self.hours_each).T
 
 

@@ -301,3 +301,36 @@ def test_the_table_path_keeps_the_site_horizon(shanghai):
     assert np.abs(table.annual_kwh / exact.annual_kwh - 1).max() < 0.02
     no_hill = estimate(kinds, tilt, azimuth, [50.0] * n, weather=shanghai, shade=shade, method="table")
     assert np.all(table.annual_kwh < no_hill.annual_kwh)
+
+
+def test_many_surfaces_in_several_blocks_get_what_each_gets_alone(shanghai):
+    """500 surfaces of 4 points fill more than one block of the table path (8 M hour-point cells)."""
+    rng = np.random.default_rng(5)
+    n = 500
+    kinds, tilt, azimuth = mixed_surfaces(n, rng)
+    horizon = np.repeat(
+        np.stack([plane_horizon(t, g) for t, g in zip(tilt, azimuth, strict=True)]), 4, axis=0
+    )
+    towers = rng.uniform(0, 50, (n * 4, 1)) * (
+        np.abs((AZ - rng.uniform(0, 360, (n * 4, 1)) + 180) % 360 - 180) < 20
+    )
+    horizon = np.maximum(horizon, towers).astype(np.float32)
+    svf = np.repeat([bare_svf(t) for t in tilt], 4) * 0.8
+    shade = ShadeProfile(horizon, np.repeat(np.arange(n), 4), svf, STEP)
+    # method="table" for both: "auto" would take the unshaded yield of 500 orientations exactly
+    together = estimate(kinds, tilt, azimuth, [50.0] * n, weather=shanghai, shade=shade, method="table")
+    assert "table" in building_shade(together)["method"]
+    for s in rng.choice(n, 8, replace=False):
+        mine = shade.surface == s
+        alone = ShadeProfile(shade.horizon[mine], np.zeros(4, int), shade.sky_view[mine], STEP)
+        one = estimate(kinds[s : s + 1], tilt[s : s + 1], azimuth[s : s + 1], [50.0], weather=shanghai,
+                       shade=alone, method="table")  # fmt: skip
+        assert one.annual_kwh[0] == pytest.approx(together.annual_kwh[s], rel=1e-6)
+
+
+def test_an_empty_profile_shades_nothing(shanghai):
+    empty = ShadeProfile(np.zeros((0, 180), np.float32), np.zeros(0, int), np.zeros(0), STEP)
+    res = estimate(["roof"], [22], [180], [50], weather=shanghai, shade=empty)
+    plain = estimate(["roof"], [22], [180], [50], weather=shanghai)
+    assert res.annual_kwh == pytest.approx(plain.annual_kwh, rel=1e-12)
+    assert building_shade(res)["surfaces"] == 0 and np.isnan(res.shading_loss[0])
