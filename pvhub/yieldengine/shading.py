@@ -58,8 +58,12 @@ Two paths, neither looping in Python over surfaces × hours:
   Σ ΔPOA_eff / Σ POA_eff over the month's hours, from the irradiance chain alone in float32:
   beam + circumsolar per (hour, surface), only in the hours the sun faces some surface of the
   block; the orientation-free sky terms summed per month once. Temperature and the inverter
-  clip are not re-evaluated (shade lowers cell temperature a little, which this ignores), nor
-  the Perez clip of negative sky diffuse; the tests bound the difference to ``exact`` (2 %).
+  are not re-evaluated, nor the Perez clip of negative sky diffuse. Shade cools the cells a
+  little (the DC loss is ~0.3 points below the irradiance loss), and PVWatts' inverter
+  efficiency falls at part load (the AC loss ~1 point above it on a dim north wall with 17 %
+  irradiance loss), so this path underestimates the loss of dimly lit surfaces most; the tests
+  and ``benchmarks/shading_engine.py`` bound the difference to ``exact`` (within 2 % of annual
+  energy, mean 0.2 %).
 * Visibility is (points × hours) comparisons of the sun's elevation with each point's horizon
   in the sun's bin, visited per point rank so each is a dense (hours × surfaces) array.
 """
