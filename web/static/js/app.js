@@ -34,8 +34,8 @@
     // Leaflet's layer control between the map's own layer and the shade layer. Leaflet writes a
     // layer's name as HTML, so the control gets neutral keys and the names (translated on the server)
     // are set afterwards as text, again whenever Leaflet redraws its list. The legend element named
-    // by cfg.legend shows with the shade layer, ``otherLegend`` (an element id or null) without it.
-    layerSwitch: function (map, layers, cfg, otherLegend) {
+    // by cfg.legend shows with the shade layer, the elements ``others`` names (ids) without it.
+    layerSwitch: function (map, layers, cfg, others) {
       var keyed = {};
       layers.forEach(function (l, i) { keyed[String(i)] = l; });
       var control = L.control.layers(keyed, null, { collapsed: false, position: "topright" }).addTo(map);
@@ -46,11 +46,11 @@
         });
       }
       var legend = document.getElementById(cfg.legend);
-      var other = otherLegend ? document.getElementById(otherLegend) : null;
+      var other = (others || []).map(function (id) { return document.getElementById(id); });
       map.on("baselayerchange", function (event) {
         var shaded = event.layer === layers[1];
         if (legend) { legend.hidden = !shaded; }
-        if (other) { other.hidden = shaded; }
+        other.forEach(function (el) { if (el) { el.hidden = shaded; } });
         name();
       });
       map.on("layeradd layerremove", name);
@@ -127,7 +127,7 @@
       }
       shape.addTo(group);
     }
-    if (shadeLayer) { shade.layerSwitch(map, [layer, shadeLayer], data.shade, null); }
+    if (shadeLayer) { shade.layerSwitch(map, [layer, shadeLayer], data.shade, []); }
     if (layer.getLayers().length) {
       // one building (drawing on it): one step closer, to see and draw its surfaces (about 0.85 m a
       // pixel in Shanghai); many sites: street level at most

@@ -78,7 +78,7 @@
       }
       shape.addTo(group);
     }
-    if (shadeLayer && shade) { shade.layerSwitch(map, [layer, shadeLayer], data.shade, "potential-legend"); }
+    if (shadeLayer && shade) { shade.layerSwitch(map, [layer, shadeLayer], data.shade, ["potential-legend", "potential-hint"]); }
     if (layer.getLayers().length) {
       map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: 18 });
     } else {
