@@ -102,6 +102,7 @@ EXACT_MAX_SURFACES = 256
 #: The table path drops the hours the sun is behind every surface of a block as steep as this.
 FACING_MIN_TILT_DEG = 60.0
 _BLOCK_CELLS = 8_000_000  # hours × surfaces × min(points, 4) per block: float32 arrays of ~8 MB
+_EXACT_BLOCK_CELLS = 1_500_000  # hours × surfaces per block of the exact chain (~20 float64 arrays of 12 MB)
 _NO_OBSTRUCTION = np.float32(-90.0)
 
 
@@ -254,6 +255,7 @@ def _blocks(
     azimuth: np.ndarray,
     hours: np.ndarray,
     facing: bool,
+    cells: int = _BLOCK_CELLS,
 ) -> Iterator[_Block]:
     """Building shade of consecutive blocks of the listed surfaces (tilt, azimuth per listed surface).
 
@@ -262,11 +264,12 @@ def _blocks(
     their rank r in their surface (a loop over at most the largest point count), each rank a
     dense (hours × surfaces) comparison. ``facing``: keep only the hours in which the sun is in
     front of some surface of a block of steep planes (walls facing one way skip half the day).
+    ``cells``: hours × surfaces × min(points, 4) per block.
     """
     step = pts.profile.step_deg
     sun_bins, sun_el = _sun_bins(sky, step), sky.apparent_elevation.astype(np.float32)
     most = max(1, int(pts.count[surfaces].max(initial=1)))
-    per_block = max(1, _BLOCK_CELLS // max(1, hours.size * min(most, 4)))
+    per_block = max(1, cells // max(1, hours.size * min(most, 4)))
     for lo in range(0, surfaces.size, per_block):
         sl = slice(lo, lo + per_block)
         s, t, g = surfaces[sl], tilt[sl], azimuth[sl]
@@ -425,7 +428,10 @@ def shaded_specific_yield(
     # most points first (see _blocks), then like orientations together (fewer facing hours per block)
     order = np.lexsort((azimuth, np.round(tilt), -points.count[surfaces]))
     listed = (surfaces[order], tilt[order], azimuth[order])
-    for block in _blocks(sky, points, *listed, hours, facing=unshaded is not None):
+    # the exact chain holds ~20 float64 (hours × surfaces) arrays: blocks as small as the engine's
+    most = min(4, max(1, int(points.count[surfaces].max(initial=1))))
+    cells = _BLOCK_CELLS if unshaded is not None else _EXACT_BLOCK_CELLS * most
+    for block in _blocks(sky, points, *listed, hours, facing=unshaded is not None, cells=cells):
         rows = order[block.rows]
         out[rows] = evaluate(sky, a, tilt[rows], azimuth[rows], block, **kw)
         svf[rows] = block.sky_view
