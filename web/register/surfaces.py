@@ -29,7 +29,7 @@ from pvhub.register import service as register
 from pvhub.register.enums import SurfaceStatus
 from pvhub.register.models import Site, Surface
 from pvhub.survey import stock as building_stock
-from web import charts, csrf, i18n
+from web import charts, csrf, i18n, shade_scale
 from web.form_data import PageForm
 from web.shell import LoggedIn, base_context, follow_job
 from web.templating import render
@@ -58,6 +58,7 @@ def _markers(site: Site, surface: Surface) -> list[dict[str, Any]]:
                 "geometry": surface.geometry,
                 "lon": site.lon,
                 "lat": site.lat,
+                "shading_loss": register.shading_in_force(surface),  # the "Building shade" layer
             }
         )
     return markers
@@ -103,6 +104,8 @@ def _surface_context(request: Request, user: User, session: Session, surface_id:
         and surface.status != SurfaceStatus.withdrawn,
         flash_error=request.session.pop("flash_error", None),
         markers=_markers(site, surface),
+        shade_layer=shade_scale.shade_layer(i18n.gettext("Surface kinds")),
+        shade_legend=shade_scale.shade_legend(),
     )
     context.update(_sun_and_shade(session, site, surface, request.app.state.settings.timezone))
     return context

@@ -91,3 +91,13 @@ def test_the_sites_map_carries_each_drawn_surfaces_shading_loss(client: TestClie
     assert [m["shading_loss"] for m in drawn if m["shading_loss"] is not None] == [pytest.approx(0.10)]
     assert "shading_loss" not in data["markers"][0]  # the site's outline: drawn grey in the layer
     assert data["shade"]["names"] == ["Surface kinds", "Building shade"]
+
+
+def test_the_surfaces_map_carries_its_shading_loss(client: TestClient, sites) -> None:
+    _a, _b, (computed, _typed, pending) = sites
+    login(client, "w@x.cn")
+    for surface, expected in ((computed, 0.10), (pending, None)):
+        data = _map_data(client.get(f"/surfaces/{surface.id}", headers=EN).text, "surface-map")
+        (drawn,) = [m for m in data["markers"] if "kind" in m]
+        assert drawn["shading_loss"] == (pytest.approx(expected) if expected is not None else None)
+        assert data["shade"]["names"] == ["Surface kinds", "Building shade"]
