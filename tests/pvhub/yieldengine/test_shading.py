@@ -115,6 +115,37 @@ def test_a_skyline_of_90_degrees_leaves_only_ground_reflected_light(shanghai):
     assert res.shading_loss[0] > 0.8
 
 
+def test_a_flat_roof_walled_off_to_the_east_loses_its_morning_beam_and_circumsolar(shanghai):
+    """Independent chain: pvlib's Perez components, AOI and IAM, the hours the sun stands in the
+    walled-off bins (nearest bin, the documented rule) losing beam and circumsolar, then pvlib's
+    SAPM, PVWatts DC and inverter."""
+    a = DEFAULT_ASSUMPTIONS["roof"]
+    horizon = np.where(AZ < 180, 90.0, 0.0).astype(np.float32)  # bins 0..178 degrees: walled off
+    walled = ShadeProfile(np.tile(horizon, (3, 1)), np.zeros(3, int), np.ones(3), STEP)
+    area = [1000 / a.power_density_w_m2]  # 1 kWp
+    res = estimate(["roof"], [0.0], [180.0], area, weather=shanghai, shade=walled, method="exact")
+    sky = prepare_sky(shanghai)
+    parts = pvlib.irradiance.perez(
+        0.0, 180.0, sky.dhi, sky.dni, sky.dni_extra, sky.apparent_zenith, sky.solar_azimuth, sky.airmass,
+        return_components=True,
+    )  # fmt: skip
+    aoi = pvlib.irradiance.aoi(0.0, 180.0, sky.apparent_zenith, sky.solar_azimuth)
+    beam = sky.dni * np.maximum(np.cos(np.radians(aoi)), 0.0)
+    hidden = (np.rint(sky.solar_azimuth / STEP) % 180) < 90
+    kept = np.where(hidden, 0.0, 1.0)
+    ground = pvlib.irradiance.get_ground_diffuse(0.0, sky.ghi, albedo=a.albedo)
+    diffuse = np.nan_to_num(parts["poa_sky_diffuse"] - parts["poa_circumsolar"] * (1 - kept)) + ground
+    poa = beam * kept + diffuse
+    effective = beam * kept * np.nan_to_num(pvlib.iam.physical(aoi)) + diffuse
+    tp = a.temperature_params
+    cell = pvlib.temperature.sapm_cell(poa, sky.temp_air, sky.wind_speed, tp["a"], tp["b"], tp["deltaT"])
+    dc = pvlib.pvsystem.pvwatts_dc(effective, cell, 1000.0, a.gamma_pdc) * (1 - a.losses_pct / 100)
+    ac = pvlib.inverter.pvwatts(dc, 1000.0 / a.dc_ac_ratio / a.eta_inv_nom, a.eta_inv_nom)
+    expected = np.asarray(ac) @ sky.month_weights / 1000
+    assert res.monthly_kwh[0] == pytest.approx(expected, rel=1e-6)
+    assert 0.2 < res.shading_loss[0] < 0.5  # the morning's beam, not the afternoon's nor the sky
+
+
 def test_a_tower_in_front_of_a_south_wall_takes_more_winter_than_summer_sun(shanghai):
     tower = (150.0, 210.0, 40.0)  # a block of skyline 40 degrees high over the south
     plain = estimate(["curtain_wall"], [90], [180], [50], weather=shanghai, method="exact")
