@@ -146,3 +146,9 @@ def test_no_ray_is_cast_for_a_candidate_under_the_minimum_even_unshaded(tower_st
     assert shaded_ids == worth and len(worth) < len(plain.candidates)  # east and west walls: no rays
     assert result.provenance["shading"]["points"] == result.shade.points
     assert all(s.kwh_per_kwp >= 600.0 for s in result.candidates)
+
+
+def test_a_minimum_nothing_reaches_casts_no_ray(tower_stock: Stock) -> None:
+    result = survey(tower_stock, min_kwh_per_kwp=1500.0)  # no surface in Shanghai yields that much
+    assert result.candidates == [] and result.shade is not None and result.shade.points == 0
+    assert any("under the minimum 1500 kWh/kWp" in s.reason for s in result.skipped)
