@@ -146,6 +146,32 @@ def test_a_flat_roof_walled_off_to_the_east_loses_its_morning_beam_and_circumsol
     assert 0.2 < res.shading_loss[0] < 0.5  # the morning's beam, not the afternoon's nor the sky
 
 
+def test_a_wall_in_a_deep_canyon_gets_the_isotropic_sky_its_sky_view_factor_says(shanghai):
+    """Skyline 90° in front (beam, circumsolar and horizon band gone), sky-view factor 0.2 given:
+    pvlib's isotropic Perez component scaled from the bare wall's 0.5 to 0.2, plus ground light."""
+    a = DEFAULT_ASSUMPTIONS["curtain_wall"]
+    canyon = ShadeProfile(np.full((2, 180), 90.0, np.float32), np.zeros(2, int), np.full(2, 0.2), STEP)
+    area = [1000 / a.power_density_w_m2]  # 1 kWp
+    res = estimate(["curtain_wall"], [90.0], [180.0], area, weather=shanghai, shade=canyon, method="exact")
+    sky = prepare_sky(shanghai)
+    parts = pvlib.irradiance.perez(
+        90.0, 180.0, sky.dhi, sky.dni, sky.dni_extra, sky.apparent_zenith, sky.solar_azimuth, sky.airmass,
+        return_components=True,
+    )  # fmt: skip
+    isotropic = np.nan_to_num(
+        0.5 * sky.dhi * 2 * np.asarray(parts["poa_isotropic"]) / np.maximum(sky.dhi, 1e-9)
+    )
+    poa = isotropic * 0.2 / 0.5 + pvlib.irradiance.get_ground_diffuse(90.0, sky.ghi, albedo=a.albedo)
+    tp = a.temperature_params
+    cell = pvlib.temperature.sapm_cell(poa, sky.temp_air, sky.wind_speed, tp["a"], tp["b"], tp["deltaT"])
+    dc = pvlib.pvsystem.pvwatts_dc(poa, cell, 1000.0, a.gamma_pdc) * (1 - a.losses_pct / 100)
+    ac = pvlib.inverter.pvwatts(dc, 1000.0 / a.dc_ac_ratio / a.eta_inv_nom, a.eta_inv_nom)
+    expected = np.asarray(ac) @ sky.month_weights / 1000
+    # the plane decides in the bins of its own edges (the sun grazing it): within 0.1 %
+    assert res.monthly_kwh[0] == pytest.approx(expected, rel=1e-3)
+    assert res.sky_view_factor[0] == pytest.approx(0.2)
+
+
 def test_a_tower_in_front_of_a_south_wall_takes_more_winter_than_summer_sun(shanghai):
     tower = (150.0, 210.0, 40.0)  # a block of skyline 40 degrees high over the south
     plain = estimate(["curtain_wall"], [90], [180], [50], weather=shanghai, method="exact")
