@@ -158,9 +158,7 @@ def test_a_wall_in_a_deep_canyon_gets_the_isotropic_sky_its_sky_view_factor_says
         90.0, 180.0, sky.dhi, sky.dni, sky.dni_extra, sky.apparent_zenith, sky.solar_azimuth, sky.airmass,
         return_components=True,
     )  # fmt: skip
-    isotropic = np.nan_to_num(
-        0.5 * sky.dhi * 2 * np.asarray(parts["poa_isotropic"]) / np.maximum(sky.dhi, 1e-9)
-    )
+    isotropic = np.nan_to_num(np.asarray(parts["poa_isotropic"]))  # dhi (1 - F1) (1 + cos 90°) / 2
     poa = isotropic * 0.2 / 0.5 + pvlib.irradiance.get_ground_diffuse(90.0, sky.ghi, albedo=a.albedo)
     tp = a.temperature_params
     cell = pvlib.temperature.sapm_cell(poa, sky.temp_air, sky.wind_speed, tp["a"], tp["b"], tp["deltaT"])
