@@ -17,6 +17,7 @@ The office may do nearly everything by design, so it is asked only to read, and 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from pvhub.bundling.enums import BundleStatus
 from pvhub.bundling.models import Bundle, BundlingRun
 from pvhub.construction import documents as milestone_documents
 from pvhub.construction.models import Construction, Milestone, MilestoneDocument
+from pvhub.core.enums import RunStatus
 from pvhub.core.settings import Settings
 from pvhub.demo.loader import DEMO_PASSWORD, OFFICE_EMAIL, load_demo
 from pvhub.jobs.models import Job
@@ -265,8 +267,25 @@ def matrix(database_url: str, engine: Engine, tmp_path_factory: pytest.TempPathF
             schema = schemathesis.openapi.from_asgi("/openapi.json", app)
             yield Matrix(app, engine, actors, schema, {})
     finally:
+        _wait_for_running_jobs(engine)
         app.state.engine.dispose()
         _empty(engine)
+
+
+def _wait_for_running_jobs(engine: Engine, limit_s: float = 600.0) -> None:
+    """Let the jobs the app runs in its threads finish before the tables are emptied: the demo's
+    start-up survey (building shade since issue #19) can outlast the module, and a job left running
+    would then write its progress into the next test's job of the same id."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            running = session.exec(
+                select(sa.func.count()).select_from(Job).where(Job.status == RunStatus.running)
+            ).one()
+        if not running:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"jobs still running after {limit_s:.0f} s")
 
 
 def _add_documents(session: Session, office: User, data_dir: Path) -> None:
