@@ -10,12 +10,15 @@ from typing import Any
 import numpy as np
 import pytest
 from pyproj import Transformer
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from pvhub.accounts.models import Organisation
-from pvhub.core.enums import Role
+from pvhub.core.enums import Role, RunStatus
 from pvhub.estimates.models import Estimate, SurfaceShade
 from pvhub.estimates.shade import unpack_horizon
+from pvhub.jobs import service as jobs
+from pvhub.jobs.models import Job
 from pvhub.register import service as register
 from pvhub.register.enums import SurfaceKind, SurfaceStatus
 from pvhub.register.models import Site, Surface
@@ -223,3 +226,22 @@ def test_a_surface_without_geometry_has_no_building_shade(session: Session, worl
     assert rows[roof.id].assumptions["shading"] == "none"
     assert rows[roof.id].assumptions["shading_reason"] == "no_geometry"
     assert session.exec(select(SurfaceShade).where(SurfaceShade.surface_id == roof.id)).first() is None
+
+
+def test_the_estimate_job_shades_then_estimates_while_reporting_progress(
+    session: Session, engine: Engine, world: dict[str, Any]
+) -> None:
+    """Run as a job (progress committed on its own connection): nothing is written before the last
+    progress report, so SQLite's one writer never keeps the progress waiting."""
+    wall = world["low_wall"]
+    job = jobs.submit(session=session, actor=None, kind="estimate", parameters={"surface_ids": [wall]})
+    session.commit()
+    assert job.id is not None
+    jobs.run(engine, job.id)
+    session.expire_all()
+    done = session.get(Job, job.id)
+    assert done is not None and done.status == RunStatus.succeeded, done.error
+    assert done.result is not None and done.result["shaded"] == 1 and done.result["surfaces"] == 1
+    assert session.exec(select(SurfaceShade).where(SurfaceShade.surface_id == wall)).one().points >= 1
+    # shaded once: a second run finds nothing to shade and estimates again
+    assert surface_shading.surfaces_to_shade(session, [wall]) == []
