@@ -1089,7 +1089,7 @@ def _build_surfaces(
                 gross=gross,
                 usable=gross * float(rng.uniform(0.4, 0.6)),
                 shading=float(rng.uniform(0.12, 0.35)),
-                height=round(mid, 1),
+                height=round(h_from, 1),  # a wall sits at its band's bottom, as the register draws it
                 storey=max(1, math.ceil(mid / b.storey_h)),
                 h_from=h_from,
                 h_to=h_to,

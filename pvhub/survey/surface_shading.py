@@ -13,9 +13,10 @@ Placing a surface in 3D (the register keeps plan geometry, WGS84):
   the site's building (``Building.base_m`` of a linked building; else the nearest building's; else 0),
   tilted by ``tilt_deg`` towards ``azimuth_deg`` about its plan centroid (each vertex lifted vertically
   onto that plane), then :func:`gis.shading.sample_polygons`.
-* **Curtain wall** (a LineString ground line): a vertical band whose middle is ``height_m`` above the
-  ground and whose height is ``gross_area_m2`` / the line's length (its bottom kept at or above the
-  ground), facing ``azimuth_deg``; :func:`gis.shading.sample_wall_bands`.
+* **Curtain wall** (a LineString ground line): a vertical band whose bottom is ``height_m`` above the
+  ground (the register stores a drawn wall's ``height_from_m`` there, and an offered candidate's band
+  bottom) and whose height is ``gross_area_m2`` / the line's length, facing ``azimuth_deg``;
+  :func:`gis.shading.sample_wall_bands`.
 * **A point inside a building** must not come out fully shaded: a surface typed a little off (a roof a
   metre below the stock's roof, a wall line drawn just inside the footprint) would otherwise see only
   the inside of its own building. A roof point below a roof face of a building it stands in (in plan
@@ -417,14 +418,14 @@ def _plane(
 def _wall(
     surface: Surface, line: LineString, ground: float, to_frame: Transformer, convergence: float
 ) -> SamplePoints | None:
-    """A vertical band on the ground line: middle at ``height_m``, height gross area / length."""
+    """A vertical band on the ground line: bottom at ``height_m``, height gross area / length."""
     xy = _metric(line.coords, to_frame)
     start, end = xy[0], xy[-1]
     length = float(np.hypot(*(end - start)))
     if length <= 0.01:
         return None
     band = max(0.1, surface.gross_area_m2 / length)
-    bottom = max(0.0, surface.height_m - band / 2.0)
+    bottom = max(0.0, surface.height_m)
     facing = np.radians(surface.azimuth_deg - convergence)
     return sample_wall_bands(
         start.reshape(1, 2),

@@ -220,7 +220,10 @@ def test_demo_point_candidates(district: DemoDistrict) -> None:
         heights: dict[str, set[float]] = {}
         for s in district.surfaces:
             if s.site_key in cluster:
-                heights.setdefault(s.kind, set()).add(s.height_m)
+                # a wall stands for its band's middle (its height_m is the band's bottom)
+                band = (s.height_from_m, s.height_to_m)
+                level = (band[0] + band[1]) / 2 if band[0] is not None and band[1] is not None else s.height_m
+                heights.setdefault(s.kind, set()).add(level)
         assert len(heights) >= 3
         # one surface per kind at pairwise different heights
         lowest = sorted(min(h) for h in heights.values())

@@ -93,7 +93,7 @@ def world(session: Session) -> dict[str, Any]:
             azimuth_deg=180,
             gross_area_m2=40 * 6,
             usable_area_m2=200,
-            height_m=6,
+            height_m=3,  # the band's bottom: it spans 3–9 m, its points at 6 m
             status=SurfaceStatus.approved,
         )
         session.add(wall)
