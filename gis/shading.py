@@ -55,8 +55,8 @@ __all__ = [
 ]
 
 AZIMUTH_STEP_DEG = 2.0
-#: How far buildings are looked for, m: a 250 m tower (Shanghai Tower's neighbours in Lujiazui; the tallest
-#: in Huangpu are ~250–290 m) casts a shadow 250 / tan(9.5°) ≈ 1,490 m long when the sun stands at 9.5°,
+#: How far buildings are looked for, m: a 250 m tower (issue #19's figure for the tallest that shade Huangpu's
+#: facades) casts a shadow 250 / tan(9.5°) ≈ 1,490 m long when the sun stands at 9.5°,
 #: its elevation at 08:00 and 16:00 solar time on the winter solstice at latitude 31.2° N
 #: (sin h = sin φ sin δ + cos φ cos δ cos ω with δ = −23.44°, ω = ±60°).
 DEFAULT_RADIUS_M = 1500.0

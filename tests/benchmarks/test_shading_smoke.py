@@ -23,6 +23,7 @@ def test_the_shading_benchmark_runs_on_a_small_city() -> None:
             "--buildings=300",
             "--demo-buildings=100",
             "--sample=5",
+            "--surfaces=500",  # a disc of the city: the rest shades as neighbours
         ],
         capture_output=True,
         text=True,
@@ -34,6 +35,7 @@ def test_the_shading_benchmark_runs_on_a_small_city() -> None:
     assert re.search(r"^demo: [\d,]+ buildings; unshaded survey \d+\.\d s", out, re.M)
     assert re.search(r"^demo shade: \d+\.\d% of the kept candidates' energy", out, re.M)
     assert "city: 300 buildings" in out
+    assert re.search(r"disc of [\d,]+ surfaces", out), out
     for stage in ("read_stock_file", "derive", "estimate", "scene", "sampling", "rays", "engine", "screen"):
         assert re.search(rf"^{stage} +\d+\.\d s", out, re.M), stage
     # the figures are printed; how fast or how big they are is the benchmark's to record, not a test's
