@@ -12,8 +12,10 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
 from starlette.responses import Response
 
+from pvhub.yieldengine.shading import EXACT_METHOD, TABLE_METHOD
 from web import i18n
 from web.mapdata import markers_for_display, to_display
+from web.vocabulary import N_
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -50,6 +52,12 @@ def weather_label(label: str | None) -> str:
     return i18n.gettext(text) if text else ""
 
 
+#: The engine's fixed method names (pvhub.yieldengine) and their catalogue entries.
+_METHOD_WORDS = {
+    "exact per distinct orientation": N_("exact per distinct orientation"),
+    EXACT_METHOD: N_("the exact hourly chain per surface"),
+    TABLE_METHOD: N_("the table's yield times one minus the month's loss of effective irradiance"),
+}
 _TABLE_METHOD = re.compile(r"^bilinear ([0-9.]+)° \(tilt, azimuth\) table$")
 
 
@@ -63,8 +71,8 @@ def yield_method(method: str | None) -> str:
                 i18n.gettext("bilinear interpolation in a %(step)s° (tilt, azimuth) table")
                 % {"step": table[1]}
             )
-        elif part == "exact per distinct orientation":
-            parts.append(i18n.gettext("exact per distinct orientation"))
+        elif part in _METHOD_WORDS:
+            parts.append(i18n.gettext(_METHOD_WORDS[part]))
         else:
             parts.append(part)
     return "; ".join(parts)

@@ -105,6 +105,10 @@ _BLOCK_CELLS = 8_000_000  # hours × surfaces × min(points, 4) per block: float
 _EXACT_BLOCK_CELLS = 1_500_000  # hours × surfaces per block of the exact chain (~20 float64 arrays of 12 MB)
 _NO_OBSTRUCTION = np.float32(-90.0)
 
+#: How a run's building shade was computed, as its provenance records it (pages translate these).
+EXACT_METHOD = "exact hourly chain per surface"
+TABLE_METHOD = "table yield x (1 - monthly loss of effective irradiance)"
+
 
 @dataclass(frozen=True)
 class ShadeProfile:
@@ -415,10 +419,10 @@ def shaded_specific_yield(
     if unshaded is None:
         orient, inverse = np.unique(np.round(np.stack([tilt, azimuth]), 6), axis=1, return_inverse=True)
         reference = specific_yield_exact(sky, orient[0], orient[1], a, beam_mask)[np.ravel(inverse)]
-        method, evaluate = "exact hourly chain per surface", _exact_block
+        method, evaluate = EXACT_METHOD, _exact_block
     else:
         reference, evaluate = unshaded, _loss_block
-        method = "table yield x (1 - monthly loss of effective irradiance)"
+        method = TABLE_METHOD
         iso, _, hor = perez_components(sky)
         kw["sums"] = (
             iso @ sky.month_weights,

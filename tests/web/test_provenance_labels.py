@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from pvhub.yieldengine.shading import EXACT_METHOD, TABLE_METHOD
 from web import i18n
 from web.templating import weather_label, yield_method
 
@@ -39,3 +40,11 @@ def test_the_method_of_a_run_is_translated_part_by_part() -> None:
     shown = yield_method("bilinear 2° (tilt, azimuth) table; exact per distinct orientation")
     assert shown == "按 2° 间隔的（倾角，方位角）发电量表双线性插值; 按每个不同朝向逐一精确计算"
     assert yield_method("something new") == "something new"
+
+
+def test_the_building_shade_methods_are_translated() -> None:
+    i18n.set_locale("zh_CN")
+    assert (
+        yield_method(f"{TABLE_METHOD}; {EXACT_METHOD}")
+        == "发电量表结果乘以（1 − 当月有效辐照损失）; 逐表面逐时完整计算"
+    )
