@@ -59,7 +59,8 @@ from gis.shading import (
     sample_wall_bands,
     sky_view_factor,
 )
-from gis.stock import MetricFrame, Stock, StockBuilding
+from gis.shading_inside import buildings_at, push_out_of_footprints, roof_above
+from gis.stock import MetricFrame, Stock
 from pvhub.core.errors import Phrase
 from pvhub.estimates import service as estimates
 from pvhub.estimates.models import Estimate, SurfaceShade
@@ -77,7 +78,6 @@ WALL_MAX_POINTS = 8
 #: A wall point inside a building is moved out along its normal at most this far, m: a line drawn a
 #: little inside the footprint, not a wall of another building's inside.
 MAX_WALL_PUSH_M = 10.0
-_PUSH_STEP_M = 0.25
 #: Ids per IN (...) query.
 _CHUNK = 5_000
 #: Decimals stored: lon/lat 1e-7° (about 1 cm), heights cm, sky view 1e-4.
@@ -446,12 +446,12 @@ def _out_of_buildings(placed: _Placed, stock: Stock) -> None:
     unless all of them are inside (then lifted as a roof's); a wall's are moved out along the normal.
     Changes ``placed.points`` (in place, or a copy without the points left out)."""
     points = placed.points
-    near = _buildings_at(stock, points.xyz[:, :2])
+    near = buildings_at(stock, points.xyz[:, :2])
     if not near:
         return
     kinds = np.array([s.kind.value for s in placed.surfaces])[points.surface]
     walls = kinds == SurfaceKind.curtain_wall.value
-    target = _roof_above(points.xyz, ~walls, near)
+    target = roof_above(points.xyz, ~walls, near)
     inside = np.isfinite(target)
     canopy = (kinds == SurfaceKind.corridor.value) | (kinds == SurfaceKind.walkway.value)
     # a canopy keeps the points outside buildings when it has any
@@ -459,129 +459,10 @@ def _out_of_buildings(placed: _Placed, stock: Stock) -> None:
     drop = inside & canopy & (outside_per_surface[points.surface] > 0)
     lift = inside & ~drop
     points.xyz[lift, 2] = target[lift] + LIFT_M
-    _push_out_of_footprints(points, walls, near)
+    push_out_of_footprints(points, walls, near, max_push_m=MAX_WALL_PUSH_M)
     if drop.any():
         keep = ~drop
         placed.points = SamplePoints(points.xyz[keep], points.normal[keep], points.surface[keep])
-
-
-def _buildings_at(stock: Stock, xy: np.ndarray) -> list[StockBuilding]:
-    """The buildings with faces whose plan bounding box holds one of the points ``xy``."""
-    with_faces = [b for b in stock.buildings if b.faces]
-    if not with_faces or len(xy) == 0:
-        return []
-    boxes = []
-    for building in with_faces:
-        vertices = np.concatenate(
-            [np.asarray(r, dtype=float)[:, :2] for f in building.faces for r in f.rings]
-        )
-        boxes.append(shapely.box(*vertices.min(axis=0), *vertices.max(axis=0)))
-    tree = shapely.STRtree(shapely.points(xy))
-    _box, _point = tree.query(boxes, predicate="intersects")
-    return [with_faces[i] for i in sorted(set(_box.tolist()))]
-
-
-def _roof_planes(buildings: Sequence[StockBuilding]) -> tuple[list[Polygon], np.ndarray, np.ndarray]:
-    """The plan polygon of every non-vertical roof face, its plane (point, unit normal) stacked
-    as (n, 6), and the bottom (lowest z) of the building it belongs to."""
-    plans: list[Polygon] = []
-    planes: list[np.ndarray] = []
-    bottoms: list[float] = []
-    for building in buildings:
-        bottom = min(float(np.min(r[:, 2])) for f in building.faces for r in f.rings if len(r))
-        for face in building.faces:
-            if face.kind != "roof" or not face.rings or len(face.rings[0]) < 3:
-                continue
-            ring = np.asarray(face.rings[0], dtype=float)
-            normal = _newell(ring)
-            if abs(normal[2]) < 0.1:
-                continue
-            plan = Polygon(ring[:, :2])
-            if not plan.is_valid or plan.area <= 0:
-                continue
-            plans.append(plan)
-            planes.append(np.concatenate([ring.mean(axis=0), normal]))
-            bottoms.append(bottom)
-    return plans, np.array(planes, dtype=float).reshape(-1, 6), np.array(bottoms, dtype=float)
-
-
-def _newell(ring: np.ndarray) -> np.ndarray:
-    nxt = np.roll(ring, -1, axis=0)
-    normal = np.array(
-        [
-            np.sum((ring[:, 1] - nxt[:, 1]) * (ring[:, 2] + nxt[:, 2])),
-            np.sum((ring[:, 2] - nxt[:, 2]) * (ring[:, 0] + nxt[:, 0])),
-            np.sum((ring[:, 0] - nxt[:, 0]) * (ring[:, 1] + nxt[:, 1])),
-        ]
-    )
-    norm = float(np.linalg.norm(normal))
-    return normal / norm if norm > 0 else normal
-
-
-def _roof_above(xyz: np.ndarray, which: np.ndarray, buildings: Sequence[StockBuilding]) -> np.ndarray:
-    """Per point: the z of the lowest roof face above it of a building it stands in (in plan within
-    the face, above the building's bottom); inf where it is inside none, or not in ``which``."""
-    target = np.full(len(xyz), np.inf)
-    chosen = np.flatnonzero(which)
-    plans, planes, bottoms = _roof_planes(buildings)
-    if chosen.size == 0 or not plans:
-        return target
-    tree = shapely.STRtree(plans)
-    hit_point, hit_face = tree.query(shapely.points(xyz[chosen, :2]), predicate="within")
-    for p, f in zip(hit_point.tolist(), hit_face.tolist(), strict=True):
-        i = chosen[p]
-        x, y, z = xyz[i]
-        px, py, pz, nx, ny, nz = planes[f]
-        roof_z = pz - (nx * (x - px) + ny * (y - py)) / nz
-        if bottoms[f] - 0.01 <= z < roof_z - 0.01:  # under this roof, within its building
-            target[i] = min(target[i], roof_z)
-    return target
-
-
-def _push_out_of_footprints(
-    points: SamplePoints, which: np.ndarray, buildings: Sequence[StockBuilding]
-) -> None:
-    chosen = np.flatnonzero(which)
-    if chosen.size == 0:
-        return
-    shells: list[Polygon] = []
-    ranges: list[tuple[float, float]] = []
-    for building in buildings:
-        rings = [np.asarray(r, dtype=float) for f in building.faces for r in f.rings if len(r)]
-        if not rings:
-            continue
-        zs = np.concatenate([r[:, 2] for r in rings])
-        plans = [
-            Polygon(np.asarray(f.rings[0])[:, :2]) for f in building.faces if f.kind == "roof" and f.rings
-        ]
-        outline = shapely.union_all([p for p in plans if p.is_valid and p.area > 0])
-        if outline.is_empty:
-            continue
-        shells.append(outline)
-        ranges.append((float(zs.min()), float(zs.max())))
-    if not shells:
-        return
-    tree = shapely.STRtree(shells)
-    xyz, normal = points.xyz, points.normal
-    hit_point, hit_shell = tree.query(shapely.points(xyz[chosen, :2]), predicate="within")
-    inside: dict[int, list[int]] = {}
-    for p, s in zip(hit_point.tolist(), hit_shell.tolist(), strict=True):
-        low, high = ranges[s]
-        if low <= xyz[chosen[p], 2] <= high:
-            inside.setdefault(chosen[p], []).append(s)
-    steps = np.arange(_PUSH_STEP_M, MAX_WALL_PUSH_M + _PUSH_STEP_M, _PUSH_STEP_M)
-    for i, owners in inside.items():
-        direction = normal[i, :2] / max(1e-9, float(np.hypot(*normal[i, :2])))
-        xs = xyz[i, 0] + steps * direction[0]
-        ys = xyz[i, 1] + steps * direction[1]
-        covered = np.zeros(steps.size, dtype=bool)
-        for s in owners:
-            covered |= shapely.contains_xy(shells[s], xs, ys)
-        free = np.flatnonzero(~covered)
-        if free.size:
-            distance = steps[free[0]] + LIFT_M
-            xyz[i, 0] += distance * direction[0]
-            xyz[i, 1] += distance * direction[1]
 
 
 # --- casting ---------------------------------------------------------------------------------------
