@@ -100,6 +100,13 @@
         // While drawing, existing shapes must let clicks through to the map (and to Geoman).
         var outline = own ? style : { color: "#5d6b7a", weight: 1, fillColor: fill || "#ffffff", fillOpacity: fill ? 0.85 : 0 };
         shape = L.geoJSON(m.footprint, { interactive: !data.draw, pmIgnore: !own, style: function () { return outline; } });
+        if (!own && m.lat != null && m.lon != null) {
+          // at district zoom a footprint is a few pixels: a dot at the site carries its colour too
+          shape = L.featureGroup([shape, L.circleMarker([m.lat, m.lon], {
+            radius: 5, color: "#5d6b7a", weight: 1, fillColor: fill || "#ffffff", fillOpacity: fill ? 0.9 : 0,
+            interactive: !data.draw, pmIgnore: true
+          })]);
+        }
       } else if (m.colour && own) {
         // A marker coloured by group (a bundle, a construction stage); an anchor is drawn larger, ringed.
         shape = L.circleMarker([m.lat, m.lon], {
