@@ -71,6 +71,16 @@ def run(shanghai, shade=None, **kw):
     return estimate(KINDS, TILTS, AZIMUTHS, [50.0] * 6, weather=shanghai, shade=shade, **kw)
 
 
+def monthly_ac(poa: Any, effective: Any, sky: Any, a: Any) -> np.ndarray:
+    """pvlib's SAPM cell temperature, PVWatts DC (with the kind's losses) and inverter, summed by month
+    [kWh per kWp]: the tail of the independent chains below."""
+    tp = a.temperature_params
+    cell = pvlib.temperature.sapm_cell(poa, sky.temp_air, sky.wind_speed, tp["a"], tp["b"], tp["deltaT"])
+    dc = pvlib.pvsystem.pvwatts_dc(effective, cell, 1000.0, a.gamma_pdc) * (1 - a.losses_pct / 100)
+    ac = pvlib.inverter.pvwatts(dc, 1000.0 / a.dc_ac_ratio / a.eta_inv_nom, a.eta_inv_nom)
+    return np.asarray(ac) @ sky.month_weights / 1000
+
+
 def test_an_unobstructed_profile_gives_the_unshaded_engine(shanghai):
     bare = profile(TILTS, AZIMUTHS)
     plain = run(shanghai, method="exact")
@@ -104,11 +114,7 @@ def test_a_skyline_of_90_degrees_leaves_only_ground_reflected_light(shanghai):
     res = estimate(["curtain_wall"], [tilt], [azimuth], area, weather=shanghai, shade=walled, method="exact")
     sky = prepare_sky(shanghai)
     poa = pvlib.irradiance.get_ground_diffuse(tilt, sky.ghi, albedo=a.albedo)
-    tp = a.temperature_params
-    cell = pvlib.temperature.sapm_cell(poa, sky.temp_air, sky.wind_speed, tp["a"], tp["b"], tp["deltaT"])
-    dc = pvlib.pvsystem.pvwatts_dc(poa, cell, 1000.0, a.gamma_pdc) * (1 - a.losses_pct / 100)
-    ac = pvlib.inverter.pvwatts(dc, 1000.0 / a.dc_ac_ratio / a.eta_inv_nom, a.eta_inv_nom)
-    expected = np.asarray(ac) @ sky.month_weights / 1000
+    expected = monthly_ac(poa, poa, sky, a)
     # the plane itself decides in the two bins its edges fall in (the sun within 1 degree of grazing):
     # what little light comes from there is within 0.1 %
     assert res.monthly_kwh[0] == pytest.approx(expected, rel=1e-3)
@@ -137,11 +143,7 @@ def test_a_flat_roof_walled_off_to_the_east_loses_its_morning_beam_and_circumsol
     diffuse = np.nan_to_num(parts["poa_sky_diffuse"] - parts["poa_circumsolar"] * (1 - kept)) + ground
     poa = beam * kept + diffuse
     effective = beam * kept * np.nan_to_num(pvlib.iam.physical(aoi)) + diffuse
-    tp = a.temperature_params
-    cell = pvlib.temperature.sapm_cell(poa, sky.temp_air, sky.wind_speed, tp["a"], tp["b"], tp["deltaT"])
-    dc = pvlib.pvsystem.pvwatts_dc(effective, cell, 1000.0, a.gamma_pdc) * (1 - a.losses_pct / 100)
-    ac = pvlib.inverter.pvwatts(dc, 1000.0 / a.dc_ac_ratio / a.eta_inv_nom, a.eta_inv_nom)
-    expected = np.asarray(ac) @ sky.month_weights / 1000
+    expected = monthly_ac(poa, effective, sky, a)
     assert res.monthly_kwh[0] == pytest.approx(expected, rel=1e-6)
     assert 0.2 < res.shading_loss[0] < 0.5  # the morning's beam, not the afternoon's nor the sky
 
@@ -160,11 +162,7 @@ def test_a_wall_in_a_deep_canyon_gets_the_isotropic_sky_its_sky_view_factor_says
     )  # fmt: skip
     isotropic = np.nan_to_num(np.asarray(parts["poa_isotropic"]))  # dhi (1 - F1) (1 + cos 90°) / 2
     poa = isotropic * 0.2 / 0.5 + pvlib.irradiance.get_ground_diffuse(90.0, sky.ghi, albedo=a.albedo)
-    tp = a.temperature_params
-    cell = pvlib.temperature.sapm_cell(poa, sky.temp_air, sky.wind_speed, tp["a"], tp["b"], tp["deltaT"])
-    dc = pvlib.pvsystem.pvwatts_dc(poa, cell, 1000.0, a.gamma_pdc) * (1 - a.losses_pct / 100)
-    ac = pvlib.inverter.pvwatts(dc, 1000.0 / a.dc_ac_ratio / a.eta_inv_nom, a.eta_inv_nom)
-    expected = np.asarray(ac) @ sky.month_weights / 1000
+    expected = monthly_ac(poa, poa, sky, a)
     # the plane decides in the bins of its own edges (the sun grazing it): within 0.1 %
     assert res.monthly_kwh[0] == pytest.approx(expected, rel=1e-3)
     assert res.sky_view_factor[0] == pytest.approx(0.2)
