@@ -17,7 +17,7 @@ whole vertical half-plane of that azimuth is hidden (behind a wall).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -352,6 +352,7 @@ def horizons(
     convergence_deg: float | FloatArray = 0.0,
     resolution_deg: float = 0.5,
     workers: int = 2,
+    progress: Callable[[float], None] | None = None,
 ) -> NDArray[np.float32]:
     """(P, A) float32: per point and true azimuth bin, the elevation (degrees) below which the sky is hidden.
 
@@ -378,6 +379,8 @@ def horizons(
     Python thread keeps running while a call casts 3 M rays), so two threads use two cores; two threads
     casting raw rays measured 1.7× one on this 2-core machine, but they gain nothing when other
     processes already keep both cores busy (benchmarks/shading_rays.py prints wall and CPU time).
+    ``progress``, when given, is told the share of the points done after each block (a city's rays
+    take minutes).
     """
     bins = len(azimuth_bins(step_deg))
     conv = _checked(points, convergence_deg)
@@ -395,12 +398,18 @@ def horizons(
         grid_rad = _grid_azimuth_rad(len(base), step_deg, conv[sl])
         out[sl] = _horizon_rows(scene, local[sl], base, grid_rad, radius_m, resolution_deg)
 
+    def done(sl: slice) -> None:
+        if progress is not None:
+            progress(sl.stop / max(points.count, 1))
+
     if workers <= 1 or len(blocks) <= 1 or scene.triangles == 0:
         for sl in blocks:
             block(sl)
+            done(sl)
     else:
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(block, blocks))
+            for sl, _ in zip(blocks, pool.map(block, blocks), strict=True):  # in order, as each ends
+                done(sl)
     return out
 
 

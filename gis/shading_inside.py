@@ -14,8 +14,8 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+from gis.plane import newell_vector
 from gis.shading import LIFT_M, SamplePoints
-from gis.shading_scene import newell
 from gis.stock import Stock, StockBuilding
 
 #: A point is moved out in steps of this length, m.
@@ -24,7 +24,7 @@ PUSH_STEP_M = 0.25
 
 def unit_normal(ring: np.ndarray) -> np.ndarray:
     """The unit normal of a planar ring (Newell's vector normalised; zero for a degenerate ring)."""
-    normal = newell(ring)
+    normal = newell_vector(ring)
     norm = float(np.linalg.norm(normal))
     return normal / norm if norm > 0 else normal
 

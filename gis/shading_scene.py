@@ -39,23 +39,6 @@ FaceRings = FloatArray | Sequence[FloatArray]
 MIN_FACE_AREA_M2 = 1e-6
 
 
-def newell(ring: FloatArray) -> FloatArray:
-    """Newell's vector of a ring (3,): normal to its plane, length twice its area.
-
-    Counter-clockwise seen from a side, it points to that side. Vertices are shifted to the first one
-    first so that large projected coordinates do not cancel.
-    """
-    p = np.asarray(ring, dtype=float) - np.asarray(ring, dtype=float)[0]
-    q = np.roll(p, -1, axis=0)
-    return np.array(
-        [
-            np.sum((p[:, 1] - q[:, 1]) * (p[:, 2] + q[:, 2])),
-            np.sum((p[:, 2] - q[:, 2]) * (p[:, 0] + q[:, 0])),
-            np.sum((p[:, 0] - q[:, 0]) * (p[:, 1] + q[:, 1])),
-        ]
-    )
-
-
 def plane_axes(unit: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Two in-plane unit axes (u horizontal where the plane is not flat, v = n × u) for a unit normal.
 
@@ -77,7 +60,7 @@ def as_rings(face: FaceRings) -> list[FloatArray]:
 def planes(exteriors: list[FloatArray]) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per ring at once: area (m²), origin (its first vertex) and unit normal (Newell's; 0 if no area).
 
-    The vectorised form of :func:`newell` (a city has 10⁵–10⁶ faces). Rings need ≥ 1 vertex.
+    The vectorised form of :func:`gis.plane.newell_vector` (a city has 10⁵–10⁶ faces). Rings need ≥ 1 vertex.
     """
     counts = np.fromiter((len(r) for r in exteriors), dtype=np.int64, count=len(exteriors))
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)

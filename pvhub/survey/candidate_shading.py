@@ -13,9 +13,9 @@ For a :class:`gis.stock.Stock` and the candidates :func:`gis.candidates.derive_c
   part shading a lower roof) and their neighbours, whether inside the district or not. Rays travel at
   most ``radius_m``.
 * **Horizons.** Per point, the obstruction elevation over 2° bins of *true* azimuth
-  (:func:`gis.shading.horizons`, with the frame's meridian convergence at each candidate), cast
-  :data:`BLOCKS_PER_CALL` blocks of rays at a time so that a caller can report progress (the rays are
-  where the time goes); then each point's sky-view factor for its candidate's tilt and azimuth.
+  (:func:`gis.shading.horizons`, with the frame's meridian convergence at each candidate), which
+  reports progress block by block (the rays are where the time goes); then each point's sky-view
+  factor for its candidate's tilt and azimuth.
 
 The result is a :class:`pvhub.yieldengine.ShadeProfile` whose ``surface`` indexes the candidates in the
 order given (every candidate has at least one point), which :func:`pvhub.yieldengine.estimate` applies
@@ -41,7 +41,6 @@ from shapely.geometry import Polygon
 from gis.candidates import Candidate
 from gis.shading import (
     AZIMUTH_STEP_DEG,
-    CHUNK_RAYS,
     DEFAULT_RADIUS_M,
     SamplePoints,
     Scene,
@@ -60,10 +59,6 @@ FloatArray = NDArray[np.float64]
 ROOF_MAX_POINTS = 16
 #: Sample points along a facade band at most (the contract's default for wall bands).
 BAND_MAX_POINTS = 8
-#: Blocks of rays per call of :func:`gis.shading.horizons` (which casts a block of ~1 M rays per Embree
-#: call, :data:`gis.shading.CHUNK_RAYS`, in two threads): four blocks keep both threads busy and report
-#: progress every ~22,000 points at 2° (seconds of rays each).
-BLOCKS_PER_CALL = 4
 
 #: Told the share of the rays cast (0–1) as they are cast.
 RayProgress = Callable[[float], None]
@@ -146,20 +141,10 @@ def _cast(
     step_deg: float,
     progress: RayProgress | None,
 ) -> np.ndarray:
-    """The horizons of all points into one float32 (P, A) array, :data:`BLOCKS_PER_CALL` blocks of rays
-    at a time."""
-    bins = round(360.0 / step_deg)
-    size = BLOCKS_PER_CALL * max(1, CHUNK_RAYS // bins)
-    out = np.empty((points.count, bins), dtype=np.float32)
-    for lo in range(0, points.count, size):
-        hi = min(lo + size, points.count)
-        chunk = SamplePoints(points.xyz[lo:hi], points.normal[lo:hi], points.surface[lo:hi])
-        out[lo:hi] = horizons(
-            scene, chunk, step_deg=step_deg, radius_m=radius_m, convergence_deg=convergence[lo:hi]
-        )
-        if progress is not None:
-            progress(hi / points.count)
-    return out
+    """The horizons of all points (one float32 (P, A) array), telling ``progress`` block by block."""
+    return horizons(
+        scene, points, step_deg=step_deg, radius_m=radius_m, convergence_deg=convergence, progress=progress
+    )
 
 
 #: Points per :func:`gis.shading.sky_view_factor` call: it works in float64 (P, A) arrays, a dozen of

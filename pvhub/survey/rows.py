@@ -272,3 +272,16 @@ def iter_chunks(items: Iterable[Building], size: int) -> Iterable[list[Building]
             chunk = []
     if chunk:
         yield chunk
+
+
+def footprint_polygon(raw: Any) -> Polygon | MultiPolygon | None:
+    """A stored GeoJSON footprint (a site's or a building's) as a valid shapely (Multi)Polygon, else None."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        geom = shape(raw)
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+        return None
+    if not isinstance(geom, Polygon | MultiPolygon) or geom.is_empty:
+        return None
+    return geom if geom.is_valid else None

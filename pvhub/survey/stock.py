@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
@@ -51,7 +51,7 @@ from pvhub.jobs.progress import ProgressFn
 from pvhub.programme.service import get_programme
 from pvhub.register.models import Site
 from pvhub.survey.models import Building, SiteBuilding, StockImport
-from pvhub.survey.rows import building_values
+from pvhub.survey.rows import building_values, footprint_polygon
 from pvhub.survey.surface_shading import mark_shade_outdated
 
 #: The permission to import building files (the office's).
@@ -296,7 +296,7 @@ def _site_subdistricts(session: Session, points: np.ndarray) -> list[str]:
     if not sites:
         return out
     query = shapely.points(points)
-    outlined = [(name, _polygon(fp)) for name, _lon, _lat, fp in sites]
+    outlined = [(name, footprint_polygon(fp)) for name, _lon, _lat, fp in sites]
     outlined = [(name, poly) for name, poly in outlined if poly is not None]
     if outlined:
         tree = shapely.STRtree([poly for _name, poly in outlined])
@@ -313,18 +313,6 @@ def _site_subdistricts(session: Session, points: np.ndarray) -> list[str]:
         for p, s in zip(hit_point, hit_site, strict=True):
             out[rest[int(p)]] = out[rest[int(p)]] or str(sites[int(s)][0])
     return out
-
-
-def _polygon(raw: Any) -> Polygon | MultiPolygon | None:
-    if not isinstance(raw, dict):
-        return None
-    try:
-        geom = shape(raw)
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
-        return None
-    if not isinstance(geom, Polygon | MultiPolygon) or geom.is_empty:
-        return None
-    return geom if geom.is_valid else None
 
 
 # --- writing --------------------------------------------------------------------------------------
@@ -391,7 +379,7 @@ def link_sites(session: Session) -> int:
     links: set[tuple[int, int]] = set()
     for site_id, lon, lat, raw in sites:
         assert site_id is not None
-        footprint = _polygon(raw)
+        footprint = footprint_polygon(raw)
         if footprint is None:
             for j in tree.query(shapely.points(lon, lat), predicate="within"):
                 links.add((site_id, ids[int(j)]))
@@ -419,7 +407,7 @@ def _buildings_around(session: Session, sites: Sequence[Any]) -> Iterator[tuple[
         )
     )
     for building_id, raw in rows:
-        poly = _polygon(raw)
+        poly = footprint_polygon(raw)
         if poly is not None and building_id is not None:
             yield building_id, poly
 

@@ -69,7 +69,7 @@ from pvhub.jobs.progress import ProgressFn
 from pvhub.register.enums import SurfaceKind
 from pvhub.register.models import Site, Surface
 from pvhub.survey.models import Building, SiteBuilding, StockImport
-from pvhub.survey.rows import stock_from_rows
+from pvhub.survey.rows import footprint_polygon, stock_from_rows
 
 #: Sample points of a roof, corridor or walkway at most (the contract's default for polygons).
 POLYGON_MAX_POINTS = 16
@@ -273,20 +273,8 @@ def _building_geometry(building: Building) -> Any:
 
 def _lonlat_geometry(lon: float, lat: float, footprint: Any) -> Any:
     """The footprint (GeoJSON, lon/lat) as a shapely geometry, else the point."""
-    polygon = _polygon(footprint)
+    polygon = footprint_polygon(footprint)
     return polygon if polygon is not None else shapely.Point(lon, lat)
-
-
-def _polygon(raw: Any) -> Any:
-    if not isinstance(raw, dict):
-        return None
-    try:
-        geom = shape(raw)
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
-        return None
-    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty or not geom.is_valid:
-        return None
-    return geom
 
 
 def _within(near_to: Sequence[Any], candidates: Sequence[Any], radius_m: float) -> set[int]:
@@ -467,9 +455,6 @@ def _out_of_buildings(placed: _Placed, stock: Stock) -> None:
 
 # --- casting ---------------------------------------------------------------------------------------
 
-#: Points per call of :func:`gis.shading.horizons`, so that progress moves while the rays are cast.
-_CAST_CHUNK = 2048
-
 
 def _horizons(
     stock: Stock,
@@ -487,16 +472,10 @@ def _horizons(
             plane_horizon(points.normal, step_deg=step_deg, convergence_deg=convergence), dtype=np.float32
         )
     scene = Scene.from_stock(stock)
-    out = np.empty((points.count, round(360.0 / step_deg)), dtype=np.float32)
-    for lo in range(0, points.count, _CAST_CHUNK):
-        hi = min(lo + _CAST_CHUNK, points.count)
-        chunk = SamplePoints(points.xyz[lo:hi], points.normal[lo:hi], points.surface[lo:hi])
-        out[lo:hi] = horizons(
-            scene, chunk, step_deg=step_deg, radius_m=radius_m, convergence_deg=convergence[lo:hi]
-        )
-        if progress is not None:
-            progress(0.1 + 0.85 * hi / points.count)
-    return out
+    report = None if progress is None else (lambda share: progress(0.1 + 0.85 * share))
+    return horizons(
+        scene, points, step_deg=step_deg, radius_m=radius_m, convergence_deg=convergence, progress=report
+    )
 
 
 # --- staleness -------------------------------------------------------------------------------------
