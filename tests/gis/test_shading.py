@@ -425,11 +425,13 @@ def test_threads_give_the_same_horizons_as_one() -> None:
     saved = shading.CHUNK_RAYS
     try:
         shading.CHUNK_RAYS = 500
+        told: list[float] = []
         one = horizons(Scene.from_rings(faces), band, workers=1)
-        two = horizons(Scene.from_rings(faces), band, workers=2)
+        two = horizons(Scene.from_rings(faces), band, workers=2, progress=told.append)
     finally:
         shading.CHUNK_RAYS = saved
     assert np.array_equal(one, two)
+    assert len(told) > 1 and told == sorted(told) and told[-1] == 1.0  # told after each block, in order
     assert (one > plane_horizon(band.normal) + 5).any()
 
 
