@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 from pvhub.accounts import models as accounts_models
 from pvhub.bundling import models as bundling_models
 from pvhub.construction import models as construction_models
+from pvhub.economics import models as economics_models
 from pvhub.core import audit_events
 from pvhub.estimates import models as estimates_models
 from pvhub.jobs import models as jobs_models
@@ -29,6 +30,7 @@ DOMAIN_MODELS = (
     weather_models,
     register_models,
     estimates_models,
+    economics_models,
     bundling_models,
     survey_models,
     tendering_models,

@@ -25,6 +25,12 @@ class SiteBase(SQLModel):
     lat: float = Field(ge=-90, le=90, description="WGS84 latitude of the site's centroid, degrees")
     business_model: BusinessModel = Field(default=BusinessModel.epc, sa_type=enum_column(BusinessModel))
     heritage_protected: bool = False
+    self_use_share: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Share of the PV energy the site uses itself, 0–1 (None: its tariff class's default)",
+    )
 
 
 class Site(SiteBase, table=True):

@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel
 
 from pvhub.core.columns import Text, UTCDateTime, enum_column, utcnow
 from pvhub.core.enums import RunStatus
+from pvhub.register.enums import BusinessModel
 from pvhub.tendering.enums import AwardStatus, BidStatus, ObjectionStatus, TenderStatus
 
 
@@ -66,6 +67,11 @@ class TenderLot(SQLModel, table=True):
     number: int = Field(default=1, ge=1, description="Lot number within the tender, from 1")
     capacity_kwp: float = Field(default=0, ge=0, description="DC nameplate of the lot's surfaces, kWp")
     annual_kwh: float = Field(default=0, ge=0, description="Estimated AC energy per year, kWh")
+    business_model: BusinessModel = Field(
+        default=BusinessModel.epc,
+        sa_type=enum_column(BusinessModel),
+        description="What is bid and scored: EPC price, EMC tariff discount or lease rent (issue #20)",
+    )
     snapshot: dict[str, Any] | None = Field(
         default=None, sa_type=sa.JSON, description="Sites and surfaces as published (what bidders saw)"
     )
