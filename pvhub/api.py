@@ -9,6 +9,7 @@ from pvhub.accounts.api import auth, users
 from pvhub.bundling import api as bundling
 from pvhub.construction import api as construction
 from pvhub.core import json_text
+from pvhub.economics import api as economics
 from pvhub.estimates import api as estimates
 from pvhub.jobs import api as jobs
 from pvhub.monitoring.api import programme, progress
@@ -45,6 +46,7 @@ def build_router() -> APIRouter:
     router.include_router(assumptions.router)
     router.include_router(jobs.router)
     router.include_router(estimates.router)
+    router.include_router(economics.router)
     router.include_router(imports.router)
     router.include_router(exports.router)
     router.include_router(sites.router)

@@ -348,6 +348,7 @@ def combine(parts: Sequence[Economics]) -> Economics:
     if any(p.business_model != first.business_model for p in parts):
         raise ValueError("the parts have different business models")
     names = sorted({name for p in parts for name in p.parties})
+    energy = np.sum([p.energy_kwh for p in parts], axis=0)
     years = len(first.energy_kwh)
     parties = {}
     for name in names:
@@ -355,14 +356,14 @@ def combine(parts: Sequence[Economics]) -> Economics:
         for part in parts:
             if name in part.parties:
                 lines = _added(lines, part.parties[name].lines)
-        parties[name] = Party(lines, sum(p.energy_kwh for p in parts), first.discount_rate)
+        parties[name] = Party(lines, energy, first.discount_rate)
     return Economics(
         business_model=first.business_model,
         assumptions=first.assumptions,
         capacity_kwp=sum(p.capacity_kwp for p in parts),
         parties=parties,
-        energy_kwh=sum(p.energy_kwh for p in parts),
-        system_cost_cny=sum(p.system_cost_cny for p in parts),
+        energy_kwh=energy,
+        system_cost_cny=np.sum([p.system_cost_cny for p in parts], axis=0),
         discount_rate=first.discount_rate,
         inputs=first.inputs if len(parts) == 1 else None,
     )

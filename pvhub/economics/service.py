@@ -1,0 +1,190 @@
+"""Economics of registered surfaces, sites and groups of sites, from their estimates.
+
+Computed on read, never stored: a figure always rests on the estimate shown next to it and on the
+assumptions in force (:mod:`pvhub.economics.settings`). A surface counts once it has an estimate;
+a site is the sum of its live surfaces (not rejected or withdrawn) — for bundles and lots, of its
+approved ones, as bundling counts kWp. The site's tariff follows its use
+(:func:`pvhub.economics.assumptions.tariff_class`), its self-use share is its own or its class's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from pvhub.accounts.models import User
+from pvhub.core.errors import InvalidInput
+from pvhub.economics.assumptions import EconomicAssumptions, tariff_class
+from pvhub.economics.cashflow import (
+    BUSINESS_MODELS,
+    Economics,
+    SystemInputs,
+    Terms,
+    combine,
+    compare,
+    evaluate,
+)
+from pvhub.economics.settings import current_economics
+from pvhub.estimates.models import Estimate
+from pvhub.register import service as register
+from pvhub.register.enums import SurfaceStatus
+from pvhub.register.models import Site, Surface
+
+_LIVE = (SurfaceStatus.draft, SurfaceStatus.submitted, SurfaceStatus.approved)
+
+
+def checked_model(model: str | None) -> str | None:
+    """A business model named by a caller, checked (None: the site's own)."""
+    if model is not None and model not in BUSINESS_MODELS:
+        raise InvalidInput(
+            "{field}: unknown business model {model}; expected one of {models}.",
+            field="model",
+            model=model,
+            models=", ".join(BUSINESS_MODELS),
+        )
+    return model
+
+
+def _site_terms(site: Site, a: EconomicAssumptions) -> tuple[float, float]:
+    """The tariff the site's owner pays and the share of PV energy it uses itself."""
+    tariff_cls = tariff_class(site.use)
+    share = site.self_use_share if site.self_use_share is not None else a.self_use_share[tariff_cls]
+    return a.tariff_cny_per_kwh[tariff_cls], share
+
+
+def _surface_inputs(surface: Surface, estimate: Estimate, site: Site, a: EconomicAssumptions) -> SystemInputs:
+    tariff, share = _site_terms(site, a)
+    return SystemInputs(
+        capacity_kwp_by_kind={surface.kind.value: estimate.capacity_kwp},
+        annual_kwh=estimate.annual_kwh,
+        usable_area_m2=surface.usable_area_m2,
+        tariff_cny_per_kwh=tariff,
+        self_use_share=share,
+    )
+
+
+def _estimated_surfaces(
+    session: Session, site_ids: Sequence[int], *, approved_only: bool
+) -> dict[int, list[tuple[Surface, Estimate]]]:
+    """Each site's counted surfaces that have an estimate, by site id."""
+    statuses = (SurfaceStatus.approved,) if approved_only else _LIVE
+    rows = session.exec(
+        select(Surface, Estimate)
+        .join(Estimate, col(Estimate.surface_id) == col(Surface.id))
+        .where(col(Surface.site_id).in_(list(site_ids)), col(Surface.status).in_(statuses))
+        .order_by(col(Surface.id))
+    ).all()
+    by_site: dict[int, list[tuple[Surface, Estimate]]] = defaultdict(list)
+    for surface, estimate in rows:
+        by_site[surface.site_id].append((surface, estimate))
+    return by_site
+
+
+def _sites_inputs(
+    session: Session, site_ids: Sequence[int], a: EconomicAssumptions, *, approved_only: bool
+) -> dict[int, tuple[Site, SystemInputs]]:
+    surfaces = _estimated_surfaces(session, site_ids, approved_only=approved_only)
+    sites = session.exec(select(Site).where(col(Site.id).in_(list(surfaces)))).all()
+    return {
+        site.id: (site, SystemInputs.add([_surface_inputs(s, e, site, a) for s, e in surfaces[site.id]]))
+        for site in sites
+        if site.id is not None
+    }
+
+
+def surface_economics(
+    *, session: Session, user: User, surface_id: int, model: str | None = None
+) -> Economics:
+    """One surface as a system of its own, under the site's business model or the one named."""
+    model = checked_model(model)
+    surface = register.get_surface(session=session, user=user, surface_id=surface_id)
+    site = register.get_site(session=session, user=user, site_id=surface.site_id)
+    estimate = session.exec(select(Estimate).where(Estimate.surface_id == surface_id)).first()
+    if estimate is None:
+        raise InvalidInput(
+            "Surface {surface_id} has no estimate yet: its economics follow from it.", surface_id=surface_id
+        )
+    a = current_economics(session=session).values
+    return evaluate(model or site.business_model.value, _surface_inputs(surface, estimate, site, a), a)
+
+
+def _site_inputs(
+    session: Session, user: User, site_id: int
+) -> tuple[Site, SystemInputs, EconomicAssumptions]:
+    site = register.get_site(session=session, user=user, site_id=site_id)
+    a = current_economics(session=session).values
+    found = _sites_inputs(session, [site_id], a, approved_only=False)
+    if site_id not in found:
+        raise InvalidInput(
+            "Site {site_id} has no estimated surface yet: its economics follow from them.", site_id=site_id
+        )
+    return site, found[site_id][1], a
+
+
+def site_economics(*, session: Session, user: User, site_id: int, model: str | None = None) -> Economics:
+    """The site's live surfaces as one system, under its business model or the one named."""
+    model = checked_model(model)
+    site, inputs, a = _site_inputs(session, user, site_id)
+    return evaluate(model or site.business_model.value, inputs, a)
+
+
+def site_comparison(*, session: Session, user: User, site_id: int) -> dict[str, Economics]:
+    """The site under each business model at the programme's default terms."""
+    _site, inputs, a = _site_inputs(session, user, site_id)
+    return compare(inputs, a)
+
+
+def predominant_model(sites: Sequence[tuple[Site, SystemInputs]]) -> str:
+    """The business model of the sites with the most kWp (ties: EPC, then EMC, then lease)."""
+    kwp = dict.fromkeys(BUSINESS_MODELS, 0.0)
+    for site, inputs in sites:
+        kwp[site.business_model.value] += inputs.capacity_kwp
+    return max(BUSINESS_MODELS, key=lambda m: (kwp[m], -BUSINESS_MODELS.index(m)))
+
+
+def sites_economics(
+    *,
+    session: Session,
+    site_ids: Sequence[int],
+    model: str | None = None,
+    terms: Terms | None = None,
+    approved_only: bool = True,
+) -> Economics | None:
+    """Several sites (a bundle, a lot) as one, all under one business model and terms: the one named,
+    else the model of the sites with the most kWp. None when none of them has an estimated surface.
+    No access check: the callers (bundles, tenders) decide who may read what."""
+    model = checked_model(model)
+    a = current_economics(session=session).values
+    found = list(_sites_inputs(session, site_ids, a, approved_only=approved_only).values())
+    if not found:
+        return None
+    chosen = model or predominant_model(found)
+    return combine([evaluate(chosen, inputs, a, terms) for _site, inputs in found])
+
+
+def site_values(*, session: Session, site_ids: Sequence[int]) -> dict[int, float]:
+    """Each site's value for bankable bundling: the investing party's NPV at the discount rate (the
+    hurdle), under the site's own business model at the default terms, from its approved estimated
+    surfaces. Sites with none are left out."""
+    a = current_economics(session=session).values
+    found = _sites_inputs(session, site_ids, a, approved_only=True)
+    return {
+        site_id: evaluate(site.business_model.value, inputs, a).value_cny
+        for site_id, (site, inputs) in found.items()
+    }
+
+
+def programme_economics(*, session: Session, site_ids: Sequence[int] | None = None) -> dict[str, float]:
+    """The dashboard's money: the investment in these sites' approved, estimated surfaces (all sites
+    when None) and the owners' saving or income in the first year, each site under its own model."""
+    a = current_economics(session=session).values
+    ids = list(site_ids) if site_ids is not None else list(session.exec(select(Site.id)).all())
+    found = _sites_inputs(session, [i for i in ids if i is not None], a, approved_only=True)
+    investment = saving = 0.0
+    for site, inputs in found.values():
+        economics = evaluate(site.business_model.value, inputs, a)
+        investment += economics.investment_cny
+        saving += economics.parties["owner"].first_year_net_cny
+    return {"investment_cny": investment, "owner_saving_cny_per_year": saving}
