@@ -20,8 +20,10 @@ from pvhub.core import policy
 from pvhub.core.enums import RunStatus
 from pvhub.core.errors import NotFound
 from pvhub.core.http import SessionDep
+from pvhub.economics.schemas import EconomicsPublic
 from pvhub.jobs import service as jobs
 from pvhub.jobs.deps import StartJob
+from pvhub.register.enums import BusinessModel
 
 router = APIRouter(tags=["bundling"], responses={409: {"description": "Not allowed in the bundle's status"}})
 
@@ -142,6 +144,26 @@ def list_bundles(
 @router.get("/bundles/{bundle_id}", response_model=BundlePublic)
 def read_bundle(bundle_id: int, user: CurrentUser, session: SessionDep) -> BundlePublic:
     return _public(bundles.get_bundle(session=session, user=user, bundle_id=bundle_id))
+
+
+@router.get(
+    "/bundles/{bundle_id}/economics",
+    response_model=EconomicsPublic,
+    responses={422: {"description": "No approved surface of the bundle has a current estimate"}},
+)
+def read_bundle_economics(
+    bundle_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    model: Annotated[
+        BusinessModel | None,
+        Query(description="Business model; default: its lot's, else that of most of its sites' kWp"),
+    ] = None,
+) -> dict[str, Any]:
+    """A bundle's investment, LCOE and each party's yearly cash flows, NPV, IRR and payback, at the
+    programme's default terms (office: every bundle; suppliers: published ones)."""
+    found = bundles.bundle_economics(session=session, user=user, bundle_id=bundle_id, model=model)
+    return found.to_dict()
 
 
 def _after(session: SessionDep, user: User, bundle_id: int) -> BundlePublic:

@@ -20,10 +20,13 @@ from pvhub.accounts.models import User
 from pvhub.bundling.enums import BundleStatus
 from pvhub.bundling.models import Bundle, BundleSite, BundlingRun
 from pvhub.core import audit, policy
-from pvhub.core.errors import Conflict, NotFound
+from pvhub.core.errors import Conflict, InvalidInput, NotFound
+from pvhub.economics.cashflow import Economics
+from pvhub.economics.service import sites_economics
 from pvhub.estimates.models import Estimate
-from pvhub.register.enums import SurfaceStatus
+from pvhub.register.enums import BusinessModel, SurfaceStatus
 from pvhub.register.models import Site, Surface
+from pvhub.tendering.models import TenderLot
 
 # Colour per bundle on the map: a qualitative palette readable on light tiles (ColorBrewer-like
 # hues chosen by hand; twelve are enough to tell neighbours apart).
@@ -311,3 +314,49 @@ def runs(*, session: Session, user: User, limit: int = 20) -> list[BundlingRun]:
     """Latest runs first (office)."""
     policy.require(user, "bundle:run")
     return list(session.exec(select(BundlingRun).order_by(col(BundlingRun.id).desc()).limit(limit)).all())
+
+
+def offered_model(session: Session, bundle_id: int) -> BusinessModel | None:
+    """The business model of the lot the bundle was last offered as; None while it was never tendered.
+
+    A read of the tendering table below it (listed in pyproject.toml's import-linter contracts): the lot
+    decides what is bid, so the bundle's figures follow it.
+    """
+    lot = session.exec(
+        select(TenderLot).where(TenderLot.bundle_id == bundle_id).order_by(col(TenderLot.id).desc())
+    ).first()
+    return lot.business_model if lot is not None else None
+
+
+def bundle_economics(
+    *, session: Session, user: User, bundle_id: int, model: BusinessModel | None = None
+) -> Economics:
+    """What a bundle is worth under one business model, at the programme's default terms.
+
+    Readable as the bundle is (office: all; suppliers: published). Without ``model``: the model of the
+    lot it was offered as, else the one of most kWp among its sites (the economics service's rule).
+    """
+    view = get_bundle(session=session, user=user, bundle_id=bundle_id)
+    chosen = model or offered_model(session, bundle_id)
+    found = sites_economics(
+        session=session, site_ids=view.site_ids, model=chosen.value if chosen is not None else None
+    )
+    if found is None:
+        raise InvalidInput(
+            "Bundle {code} has no approved surface with a current estimate: re-estimate first.",
+            code=view.code,
+        )
+    return found
+
+
+def bundles_economics(session: Session, views: list[BundleView]) -> dict[int, Economics]:
+    """Each bundle's economics for the bundles page (bundles without a current estimate are left out)."""
+    found = {}
+    for view in views:
+        chosen = offered_model(session, view.id)
+        economics = sites_economics(
+            session=session, site_ids=view.site_ids, model=chosen.value if chosen is not None else None
+        )
+        if economics is not None:
+            found[view.id] = economics
+    return found

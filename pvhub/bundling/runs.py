@@ -18,7 +18,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
@@ -35,6 +35,7 @@ from optimiser.bundling import (
 from optimiser.bundling import (
     Site as UnitSite,
 )
+from optimiser.bundling.instance import MAX_VALUE_CNY
 from pvhub.accounts.models import User
 from pvhub.bundling.enums import BundleStatus
 from pvhub.bundling.models import Bundle, BundleSite, BundlingRun
@@ -42,6 +43,7 @@ from pvhub.core import audit, policy
 from pvhub.core.enums import RunStatus
 from pvhub.core.errors import Conflict, InvalidInput, Phrase
 from pvhub.core.ids import ascii_id
+from pvhub.economics.service import site_values
 from pvhub.estimates.models import Estimate
 from pvhub.jobs import service as jobs
 from pvhub.jobs.models import Job
@@ -51,6 +53,7 @@ from pvhub.register.enums import SurfaceStatus
 from pvhub.register.models import Site, Surface
 
 CODE_PREFIX = "BDL-"
+SameGroup = Literal["none", "business_model", "subdistrict"]
 SERIES_POINTS = 240  # enough for a smooth live chart; older points are thinned out
 
 
@@ -73,6 +76,18 @@ class BundlingParameters(BaseModel):
     require_all: bool = False
     time_limit_s: float = Field(default=30.0, ge=1, le=600)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    min_value_cny: float | None = Field(
+        default=None,
+        ge=-MAX_VALUE_CNY,
+        le=MAX_VALUE_CNY,
+        description=(
+            "Bankability floor: every bundle's sites' values (NPV at the hurdle rate of the investing "
+            "party, CNY) must add up to at least this; 0 means IRR ≥ hurdle; null: no floor"
+        ),
+    )
+    same_group: SameGroup = Field(
+        default="none", description="Keep every bundle to one business model or one subdistrict"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> BundlingParameters:
@@ -93,6 +108,7 @@ class RegisterSnapshot:
 
     instance: BundlingInstance
     site_kwh: dict[int, float]
+    site_value: dict[int, float]
     published_kwp: float
     skipped: list[dict[str, Any]]
 
@@ -137,6 +153,8 @@ def snapshot_register(session: Session, params: BundlingParameters) -> RegisterS
     ids = [s for s in ids if not (s in member and member[s].status == BundleStatus.published)]
     sites = {s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(ids))).all()}
     xy = project_points([(sites[s].lon, sites[s].lat) for s in ids]) if ids else np.zeros((0, 2))
+    # every run records each site's value (the bundles page sums them); the floor is the office's choice
+    values = site_values(session=session, site_ids=ids) if ids else {}
     units = [
         UnitSite(
             id=str(sid),
@@ -147,6 +165,8 @@ def snapshot_register(session: Session, params: BundlingParameters) -> RegisterS
             locked_bundle=member[sid].code
             if sid in member and member[sid].status == BundleStatus.locked
             else None,
+            value=round(values.get(sid, 0.0), 2),
+            group=_group(sites[sid], params.same_group),
         )
         for sid, (x, y) in zip(ids, xy, strict=True)
     ]
@@ -161,8 +181,21 @@ def snapshot_register(session: Session, params: BundlingParameters) -> RegisterS
         max_distance_m=params.max_distance_m,
         bundle_cost_m=params.bundle_cost_m,
         require_all=params.require_all,
+        min_value=params.min_value_cny,
+        same_group_only=params.same_group != "none",
     )
-    return RegisterSnapshot(instance, {s: kwh[s] for s in ids}, published_kwp, skipped)
+    kept = {s: round(values.get(s, 0.0), 2) for s in ids}
+    return RegisterSnapshot(instance, {s: kwh[s] for s in ids}, kept, published_kwp, skipped)
+
+
+def _group(site: Site, same_group: SameGroup) -> str | None:
+    """The site's label when bundles are kept to one group (a site without a subdistrict: null, which
+    the optimiser bundles only with other null-group sites)."""
+    if same_group == "business_model":
+        return str(site.business_model.value)
+    if same_group == "subdistrict":
+        return site.subdistrict.strip() or None
+    return None
 
 
 def submit_run(*, session: Session, actor: User, params: BundlingParameters) -> BundlingRun:

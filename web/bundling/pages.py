@@ -22,6 +22,7 @@ from pvhub.core.enums import RunStatus
 from pvhub.core.errors import DomainError, NotFound
 from pvhub.core.http import SessionDep
 from pvhub.core.ids import parse_id, parse_ids
+from pvhub.economics.cashflow import Economics
 from pvhub.jobs import service as jobs
 from pvhub.jobs.deps import StartJob
 from pvhub.monitoring import demonstration
@@ -29,6 +30,7 @@ from pvhub.weather import service as weather
 from web import csrf, i18n
 from web.bundling.reasons import translate_reason, translate_run_message
 from web.charts import line_chart
+from web.economics import format as money
 from web.form_data import PageForm
 from web.shell import LoggedIn, base_context
 from web.templating import render
@@ -48,6 +50,14 @@ FIELDS = {
     "bundle_count": N_("Number of bundles (empty: the optimiser chooses)"),
     "bundle_cost_m": N_("Cost per bundle (m of distance)"),
     "time_limit_s": N_("Time limit (s)"),
+    "min_value_cny": N_("Bankability floor: each bundle's value, at least (CNY; empty: no floor)"),
+    "same_group": N_("Keep each bundle to one"),
+}
+# What a bundle may be kept to (BundlingParameters.same_group), in the order the page offers them.
+SAME_GROUP = {
+    "none": N_("no restriction"),
+    "business_model": N_("business model"),
+    "subdistrict": N_("subdistrict"),
 }
 
 
@@ -129,8 +139,28 @@ def bundles_page(request: Request, user: LoggedIn, session: SessionDep) -> Respo
         candidates=demonstration.propose_candidates(session, limit=5),
         flash_error=request.session.pop("flash_error", None),
         weather=weather.current_summary(session=session),
+        economics=economics_rows(bundles.bundles_economics(session, views)),
+        same_group_choices=SAME_GROUP,
     )
     return render(request, "bundling/bundles.html", context)
+
+
+def economics_rows(found: dict[int, Economics]) -> dict[int, dict[str, Any]]:
+    """Per bundle what the table shows: the model, the investment, the LCOE, the IRR of the party that
+    invests (the owners under EPC, the investor otherwise) and the owners' first-year saving or income."""
+    rows = {}
+    for bundle_id, e in found.items():
+        investing = e.parties.get("investor") or e.parties["owner"]
+        rows[bundle_id] = {
+            "model": e.business_model,
+            "investment": money.cny(e.investment_cny),
+            "lcoe": money.cny_per_kwh(e.lcoe_cny_per_kwh),
+            "irr": money.share(investing.irr),
+            "irr_missing": investing.irr is None,
+            "value": money.cny(e.value_cny),
+            "owner_year": money.cny(e.parties["owner"].first_year_net_cny),
+        }
+    return rows
 
 
 def _form_values(request: Request, latest: BundlingRun | None) -> dict[str, str]:
@@ -143,7 +173,8 @@ def _form_values(request: Request, latest: BundlingRun | None) -> dict[str, str]
     if latest is not None:
         with contextlib.suppress(ValidationError):
             params = BundlingParameters.model_validate(latest.parameters)
-    shown = {k: _plain(getattr(params, k)) for k in FIELDS}
+    shown = {k: _plain(getattr(params, k)) for k in FIELDS if k != "same_group"}
+    shown["same_group"] = params.same_group
     return shown | {"require_all": "on" if params.require_all else ""}
 
 
@@ -156,7 +187,7 @@ def _plain(value: float | int | None) -> str:
 
 def _parameters(form: dict[str, str], require_all: bool) -> BundlingParameters:
     values: dict[str, Any] = {k: form[k].strip() for k in FIELDS if k in form and form[k].strip() != ""}
-    for optional in ("max_sites", "max_distance_m", "bundle_count"):
+    for optional in ("max_sites", "max_distance_m", "bundle_count", "min_value_cny"):
         values.setdefault(optional, None)
     return BundlingParameters.model_validate({**values, "require_all": require_all})
 
