@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from fastapi import APIRouter, Depends, Request
 from fastapi import UploadFile as ReadableUpload
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
@@ -24,6 +24,8 @@ from pvhub.core import policy
 from pvhub.core.errors import DomainError, InvalidInput
 from pvhub.core.http import SessionDep
 from pvhub.core.uploads import read_limited
+from pvhub.economics import assumptions as economic_assumptions
+from pvhub.economics import settings as economic_settings
 from pvhub.estimates import service as estimates
 from pvhub.programme import assumptions
 from pvhub.programme import service as programme_service
@@ -40,7 +42,7 @@ from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/programme/settings"
-SECTIONS = ("targets", "boundary", "weather", "assumptions")
+SECTIONS = ("targets", "boundary", "weather", "assumptions", "economics")
 OUTSIDE_COLOUR = "#c0392b"  # a site outside the boundary: the error colour of the stylesheet
 INSIDE_COLOUR = "#0f6e5a"
 WEATHER_COLOUR = "#2f6fb3"  # where the weather year was recorded
@@ -70,7 +72,111 @@ def settings_page(request: Request, user: LoggedIn, session: SessionDep) -> Resp
     context["co2_field"] = assumptions.CO2_FIELD
     context["kinds"] = SURFACE_KINDS
     context["out_of_date"] = estimates.out_of_date_count(session=session)
+    context.update(_economics_context(request, session))
     return render(request, "programme/settings.html", context)
+
+
+# The fractions among the economic assumptions (no unit): the form shows and takes them in per cent.
+PERCENT_FIELDS = frozenset(spec.name for spec in economic_assumptions.EDITABLE_FIELDS if not spec.unit)
+ECONOMICS_TYPED = "economics_typed"  # session key: what was typed when a save was refused
+
+
+def _economics_context(request: Request, session: Session) -> dict[str, Any]:
+    """The economics section: every field with its value (fractions in %), unit, range, source and the
+    versions saved, who saved each; after a refusal the values typed and the refused field."""
+    current = economic_settings.current_economics(session=session)
+    history = economic_settings.economics_history(session=session, limit=10)
+    who = _emails(session, {h.set_by_id for h in history if h.set_by_id is not None})
+    typed = request.session.pop(ECONOMICS_TYPED, None)
+    shown = _economic_inputs(current.values)
+    if isinstance(typed, dict):
+        shown.update({k: str(v) for k, v in typed.items() if k in shown})
+    return {
+        "economics": current,
+        "economics_inputs": shown,
+        "economics_error_field": request.session.pop("economics_error_field", None),
+        "economic_fields": [
+            {
+                "name": spec.name,
+                "unit": "%" if spec.name in PERCENT_FIELDS else spec.unit,
+                "range": _range_text(spec),
+                "per": spec.per,
+                # the sources' sentences hold "%" signs, so they are translated here rather than by the template
+                "source": i18n.gettext(economic_assumptions.SOURCES.get(spec.name, "")),
+            }
+            for spec in economic_assumptions.EDITABLE_FIELDS
+        ],
+        "economics_history": [{"version": h, "by": who.get(h.set_by_id)} for h in history],
+        "tax_note": i18n.gettext(economic_assumptions.TAX_NOTE),
+        "tariff_classes": economic_assumptions.USE_TARIFF_CLASS,
+    }
+
+
+def _emails(session: Session, user_ids: set[int]) -> dict[int | None, str]:
+    """Who saved each version, by e-mail as the weather year's history names them."""
+    rows = session.exec(select(User.id, User.email).where(col(User.id).in_(user_ids))).all()
+    return {uid: email for uid, email in rows}
+
+
+def _range_text(spec: economic_assumptions.FieldSpec) -> str:
+    scale = 100 if spec.name in PERCENT_FIELDS else 1
+    return f"{spec.minimum * scale:g} … {spec.maximum * scale:g}"
+
+
+def _economic_inputs(values: economic_assumptions.EconomicAssumptions) -> dict[str, str]:
+    """Each input's text, keyed by its form name (``tariff_cny_per_kwh.office``)."""
+    data = values.as_dict()
+    shown: dict[str, str] = {}
+    for spec in economic_assumptions.EDITABLE_FIELDS:
+        scale = 100 if spec.name in PERCENT_FIELDS else 1
+        items = [(f"{spec.name}.{k}", data[spec.name][k]) for k in spec.per] or [(spec.name, data[spec.name])]
+        shown.update({name: f"{round(value * scale, 6):g}" for name, value in items})
+    return shown
+
+
+def _economics_form(form: FormData) -> dict[str, Any]:
+    """The form's values as :func:`set_economics` takes them (fractions from per cent); a value that is
+    not a number, or a per-cent value out of its range, is refused naming its field."""
+    changes: dict[str, Any] = {}
+    for spec in economic_assumptions.EDITABLE_FIELDS:
+        names = [f"{spec.name}.{k}" for k in spec.per] or [spec.name]
+        for name in names:
+            value = parse_number(str(form.get(name, "")), name, integer=spec.integer)
+            if value is None:
+                continue
+            if spec.name in PERCENT_FIELDS:
+                if not spec.minimum * 100 <= value <= spec.maximum * 100:
+                    raise InvalidInput(
+                        "{field}: {value} % is outside {range} %.",
+                        field=name,
+                        value=value,
+                        range=_range_text(spec),
+                    )
+                value = round(value / 100, 8)
+            if spec.per:
+                changes.setdefault(spec.name, {})[name.split(".", 1)[1]] = value
+            else:
+                changes[spec.name] = value
+    return changes
+
+
+@router.post(f"{PAGE}/economics", dependencies=[Depends(csrf.verify)])
+def set_economics(request: Request, user: LoggedIn, session: SessionDep, form: PageForm) -> Response:
+    """Save the economic assumptions as a new version; a refusal keeps what was typed and marks the field."""
+    request.session["programme_section"] = "economics"
+    try:
+        before = economic_settings.current_economics(session=session)
+        after = economic_settings.set_economics(session=session, actor=user, changes=_economics_form(form))
+    except DomainError as exc:
+        session.rollback()
+        request.session[ECONOMICS_TYPED] = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+        request.session["economics_error_field"] = exc.field
+        return flash_back(request, f"{PAGE}#economics", error=i18n.error_text(exc))
+    if after.version_id == before.version_id:
+        said = i18n.gettext("Nothing changed: the economic assumptions are as they were.")
+    else:
+        said = i18n.gettext("The economic assumptions are saved; every economic figure now uses them.")
+    return flash_back(request, f"{PAGE}#economics", message=said)
 
 
 def _boundary_markers(session: Session, user: User, outside: set[int]) -> list[dict[str, Any]]:
