@@ -135,6 +135,12 @@ class SiteCreate(SQLModel):
     lat: Number | None = Field(default=None, ge=-90, le=90, description="WGS84 latitude, degrees")
     business_model: BusinessModel = BusinessModel.epc
     heritage_protected: Flag = False
+    self_use_share: Number | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Share of the PV energy the site uses itself, 0–1 (null: its tariff class's default)",
+    )
     footprint: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon, WGS84 lon/lat")
     organisation_id: Integer | None = Field(
         default=None, description="Owner organisation (office only; an owner registers for its own)"
@@ -157,6 +163,9 @@ class SiteUpdate(SQLModel):
     lat: Number | None = Field(default=None, ge=-90, le=90)
     business_model: BusinessModel | None = None
     heritage_protected: Flag | None = None
+    self_use_share: Number | None = Field(
+        default=None, ge=0, le=1, description="0–1; null returns the site to its tariff class's default"
+    )
     footprint: dict[str, Any] | None = None
     external_ref: Text | None = Field(default=None, max_length=100)
     horizon: Horizon | None = Field(default=None, description="Horizon profile; null removes it")

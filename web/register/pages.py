@@ -18,13 +18,15 @@ from pvhub.core import policy
 from pvhub.core.enums import Role
 from pvhub.core.errors import DomainError, InvalidInput, Phrase
 from pvhub.core.http import SessionDep
+from pvhub.economics.assumptions import TARIFF_CLASSES
+from pvhub.economics.settings import current_economics
 from pvhub.register import service as register
 from pvhub.register.api import exports as api_exports
 from pvhub.register.enums import SITE_USES, BusinessModel
 from pvhub.register.geometry import surface_shape
 from pvhub.register.models import SiteCreate, SiteUpdate, SurfaceCreate
 from web import csrf, i18n
-from web.binding import bind
+from web.binding import bind, parse_number
 from web.form_data import PageForm
 from web.mapdata import from_display
 from web.shell import LoggedIn, base_context
@@ -162,7 +164,24 @@ def _site_fields(form: FormData, values: dict[str, str], datum: str) -> dict[str
         fields["footprint"] = footprint
     if "horizon" in values:  # on the form: empty means an open horizon (and removes a stored one)
         fields["horizon"] = horizon_from_text(values["horizon"])
+    if "self_use_share" in values:  # typed in %; empty returns the site to its tariff class's default
+        fields["self_use_share"] = share_from_percent(values["self_use_share"], "self_use_share")
     return fields
+
+
+def share_from_percent(text: str, field: str) -> float | None:
+    """A share typed in % (0–100) as the fraction the service takes; None when left empty."""
+    value = parse_number(text.replace("%", ""), field)
+    if value is None:
+        return None
+    if not 0 <= value <= 100:
+        raise InvalidInput("{field}: {value} % is not a share; enter 0 to 100.", field=field, value=value)
+    return round(value / 100, 6)
+
+
+def percent_text(share: float | None) -> str:
+    """A stored fraction as the form shows it, in %; empty for none."""
+    return "" if share is None else f"{share * 100:g}"
 
 
 def horizon_from_text(text: str) -> dict[str, list[float]] | None:
@@ -192,8 +211,15 @@ def _site_form_context(request: Request, user: Any, session: Any, values: dict[s
         business_models=[m.value for m in BusinessModel],
         subdistricts=register.known_subdistricts(session=session),
         markers=[],
+        self_use_defaults=_self_use_defaults(session),
     )
     return context
+
+
+def _self_use_defaults(session: Any) -> dict[str, float]:
+    """Per tariff class, the self-use share (%) a site gets when the form leaves it empty."""
+    shares = current_economics(session=session).values.self_use_share
+    return {name: round(shares.get(name, 0.0) * 100, 1) for name in TARIFF_CLASSES}
 
 
 @router.post("/sites/new", dependencies=[Depends(csrf.verify)])
@@ -236,6 +262,7 @@ def edit_site_form(request: Request, site_id: int, user: LoggedIn, session: Sess
         **site.model_dump(),
         "footprint": json.dumps(site.footprint) if site.footprint else "",
         "horizon": horizon_to_text(site.horizon),
+        "self_use_share": percent_text(site.self_use_share),
     }
     context = _site_form_context(request, user, session, values)
     context.update(site=site, markers=[{"lon": site.lon, "lat": site.lat, "footprint": site.footprint}])
