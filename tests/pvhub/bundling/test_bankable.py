@@ -46,6 +46,7 @@ def _sites(session: Session, make_user: Any, layout: list[tuple[str, dict[str, A
         site, (row,) = add_site(session, owner.organisation_id, name, surface)
         site.lon, site.lat, site.business_model = lon, 31.22, BusinessModel(model)
         session.add(site)
+        assert row.id is not None
         surface_ids.append(row.id)
     estimates.estimate_surfaces(session=session, actor=None, surface_ids=surface_ids)
     session.commit()
