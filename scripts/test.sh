@@ -137,12 +137,12 @@ lint
 
 # ---- 3. db tests on PostgreSQL ---------------------------------------------------------------------
 export PVHUB_TEST_DATABASE_URL=$PG_URL
-pytest_step pytest-postgresql -m db -n 2  # one database per worker (tests/conftest.py)
+pytest_step pytest-postgresql -m db -n 2 --durations=30  # one database per worker (tests/conftest.py)
 unset PVHUB_TEST_DATABASE_URL
 stop_pg
 trap - EXIT
 
 # ---- 4. whole suite on SQLite ----------------------------------------------------------------------
-pytest_step pytest-sqlite -n 2
+pytest_step pytest-sqlite -n 2 --durations=40  # the slowest tests, to keep the suite fast
 
 finish
