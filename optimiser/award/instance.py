@@ -1,6 +1,9 @@
 """Award instance: the lots of one tender, the bidding suppliers and their bids; JSON parsing and validation.
 
-Units: kWp for capacities (lots and suppliers), CNY per Wp for prices, 0-100 for scores.
+Units: kWp for capacities (lots and suppliers), CNY per Wp for prices, 0-100 for scores. A lot has a
+business model (``epc`` by default, ``emc`` or ``lease``): EPC bids carry a price per Wp (checked against
+the ceiling, breaking ties); EMC and lease bids may omit it and carry ``terms`` instead (echoed in the
+result; their discount or rent breaks ties). See optimiser/README.md, "Award".
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,10 @@ CEILING_TOLERANCE = 1e-9
 MAX_LOT_KW = 1e7
 MAX_SUPPLIER_KW = 1e9
 MAX_PRICE_CNY_PER_W = 1e3
+BUSINESS_MODELS = ("epc", "emc", "lease")
+# The term of an EMC or lease bid that breaks ties between equal scores (higher is better for the owners)
+# and its upper limit: a discount is a percentage below 100; a rent per m² a year is far below 10⁶ CNY.
+TERM_KEYS = {"emc": ("discount_pct", 100.0), "lease": ("rent_cny_per_m2_year", 1e6)}
 TOP_LEVEL_KEYS = frozenset(
     {"tender", "lots", "suppliers", "bids", "ceiling_cny_per_w", "share_cap", "fixed_awards", "excluded_bids"}
 )
@@ -31,10 +39,11 @@ class InstanceError(ValueError):
 
 @dataclass(frozen=True)
 class Lot:
-    """One lot (a published bundle): DC capacity in kWp, > 0."""
+    """One lot (a published bundle): DC capacity in kWp, > 0, and its business model (what is bid)."""
 
     id: str
     capacity_kw: float
+    business_model: str = "epc"
 
 
 @dataclass(frozen=True)
@@ -47,13 +56,23 @@ class Supplier:
 
 @dataclass(frozen=True)
 class Bid:
-    """A sealed bid, opened: its lot, supplier, price in CNY/Wp and the application's score (0-100)."""
+    """A sealed bid, opened: its lot, supplier, price in CNY/Wp (required for EPC lots only), the
+    application's score (0-100) and, for EMC and lease lots, its ``terms`` (echoed in the award; the
+    discount or rent in them breaks ties)."""
 
     id: str
     lot: str
     supplier: str
-    price_cny_per_w: float
+    price_cny_per_w: float | None
     score: float
+    terms: Mapping[str, Any] | None = field(default=None, hash=False)
+
+    def term(self) -> float | None:
+        """The tie-breaking term of an EMC or lease bid (``discount_pct`` or ``rent_cny_per_m2_year``)."""
+        for key, _limit in TERM_KEYS.values():
+            if self.terms and key in self.terms:
+                return float(self.terms[key])
+        return None
 
 
 @dataclass(frozen=True)
@@ -83,10 +102,18 @@ class AwardInstance:
         """Total kWp of the tender's lots, the base of the share cap."""
         return sum(lot.capacity_kw for lot in self.lots)
 
+    @cached_property
+    def models(self) -> dict[str, str]:
+        """Each lot's business model, by lot id."""
+        return {lot.id: lot.business_model for lot in self.lots}
+
     def above_ceiling(self, bid: Bid) -> bool:
-        """Whether the bid's price per Wp is above the ceiling (beyond rounding)."""
+        """Whether an EPC bid's price per Wp is above the ceiling (beyond rounding); the ceiling does
+        not apply to EMC and lease lots."""
         ceiling = self.ceiling_cny_per_w
-        return ceiling is not None and bid.price_cny_per_w > ceiling + CEILING_TOLERANCE * max(1.0, ceiling)
+        if ceiling is None or bid.price_cny_per_w is None or self.models.get(bid.lot, "epc") != "epc":
+            return False
+        return bid.price_cny_per_w > ceiling + CEILING_TOLERANCE * max(1.0, ceiling)
 
 
 def _finite(value: float) -> bool:
@@ -111,6 +138,11 @@ def validate(inst: AwardInstance) -> None:
             raise InstanceError(
                 f"lot {lot.id!r}: capacity_kw must be a finite number > 0 and <= {MAX_LOT_KW:g}"
             )
+        if lot.business_model not in BUSINESS_MODELS:
+            raise InstanceError(
+                f"lot {lot.id!r}: business_model must be one of {', '.join(BUSINESS_MODELS)}, "
+                f"got {lot.business_model!r}"
+            )
     for sup in inst.suppliers:
         if sup.capacity_kw is not None and not (
             _finite(sup.capacity_kw) and 0 <= sup.capacity_kw <= MAX_SUPPLIER_KW
@@ -128,10 +160,8 @@ def validate(inst: AwardInstance) -> None:
             raise InstanceError(f"{where}: unknown lot {bid.lot!r}")
         if bid.supplier not in suppliers:
             raise InstanceError(f"{where}: unknown supplier {bid.supplier!r}")
-        if not (_finite(bid.price_cny_per_w) and 0 < bid.price_cny_per_w <= MAX_PRICE_CNY_PER_W):
-            raise InstanceError(
-                f"{where}: price_cny_per_w must be a finite number > 0 and <= {MAX_PRICE_CNY_PER_W:g}"
-            )
+        _check_price(bid, inst.models[bid.lot], where)
+        _check_terms(bid, inst.models[bid.lot], where)
         if not (_finite(bid.score) and 0 <= bid.score <= 100):
             raise InstanceError(f"{where}: score must be a finite number from 0 to 100")
         other = bid_of.setdefault((bid.supplier, bid.lot), bid.id)
@@ -166,6 +196,43 @@ def validate(inst: AwardInstance) -> None:
             raise InstanceError(f"{where}: bid {bid_id!r} is also in excluded_bids")
         if inst.above_ceiling(bids[bid_id]):
             raise InstanceError(f"{where}: bid {bid_id!r} is above the ceiling")
+
+
+def _check_price(bid: Bid, model: str, where: str) -> None:
+    """EPC bids need a price per Wp; EMC and lease bids may give one (checked the same way)."""
+    price = bid.price_cny_per_w
+    if price is None:
+        if model == "epc":
+            raise InstanceError(f"{where}: missing field 'price_cny_per_w' (lot {bid.lot!r} is epc)")
+        return
+    if not (_finite(price) and 0 < price <= MAX_PRICE_CNY_PER_W):
+        raise InstanceError(
+            f"{where}: price_cny_per_w must be a finite number > 0 and <= {MAX_PRICE_CNY_PER_W:g}"
+        )
+
+
+def _check_terms(bid: Bid, model: str, where: str) -> None:
+    """``terms`` is an object (or absent); for an EMC or lease lot its discount or rent, when given,
+    is a number > 0 (a discount below 100 %)."""
+    if bid.terms is None:
+        return
+    if not isinstance(bid.terms, Mapping):
+        raise InstanceError(f"{where}: field 'terms' must be an object or null")
+    if model not in TERM_KEYS:
+        return
+    key, limit = TERM_KEYS[model]
+    if key not in bid.terms:
+        return
+    value = bid.terms[key]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (_finite(value) and 0 < value < limit)
+    ):
+        raise InstanceError(
+            f"{where}: terms.{key} must be a finite number > 0 and < {limit:g} (lot {bid.lot!r} is {model}), "
+            f"got {value!r}"
+        )
 
 
 # --- JSON parsing -------------------------------------------------------------------------------------------
@@ -216,17 +283,36 @@ def _elements(data: Mapping[str, Any], key: str) -> list[tuple[str, Mapping[str,
 
 
 def _bid(bid_id: str, obj: Mapping[str, Any]) -> Bid:
+    """A bid; whether its lot's model needs ``price_cny_per_w`` is checked by :func:`validate`."""
     where = f"bid {bid_id!r}"
     for key in ("lot", "supplier"):
         if key not in obj:
             raise InstanceError(f"{where}: missing field {key!r}")
+    price = _number(obj, "price_cny_per_w", where, nullable=True) if "price_cny_per_w" in obj else None
+    terms = obj.get("terms")
+    if terms is not None and not isinstance(terms, dict):
+        raise InstanceError(f"{where}: field 'terms' must be an object or null")
     return Bid(
         bid_id,
         _id(obj["lot"], f"{where}: field 'lot'"),
         _id(obj["supplier"], f"{where}: field 'supplier'"),
-        _required(obj, "price_cny_per_w", where),
+        price,
         _required(obj, "score", where),
+        None if terms is None else dict(terms),
     )
+
+
+def _lot(lot_id: str, obj: Mapping[str, Any]) -> Lot:
+    """A lot: its kWp and its business model (absent or null: epc)."""
+    where = f"lot {lot_id!r}"
+    model = obj.get("business_model")
+    if model is None:
+        model = "epc"
+    if not isinstance(model, str) or model not in BUSINESS_MODELS:
+        raise InstanceError(
+            f"{where}: field 'business_model' must be one of {', '.join(BUSINESS_MODELS)}, got {model!r}"
+        )
+    return Lot(lot_id, _required(obj, "capacity_kw", where), model)
 
 
 def _excluded(value: Any) -> dict[str, str]:
@@ -264,7 +350,7 @@ def parse_instance(data: Any) -> AwardInstance:
     unknown = sorted(set(data) - TOP_LEVEL_KEYS)
     if unknown:
         raise InstanceError(f"unknown field {unknown[0]!r} (known: {', '.join(sorted(TOP_LEVEL_KEYS))})")
-    lots = tuple(Lot(i, _required(o, "capacity_kw", f"lot {i!r}")) for i, o in _elements(data, "lots"))
+    lots = tuple(_lot(i, o) for i, o in _elements(data, "lots"))
     suppliers = tuple(
         Supplier(i, _number(o, "capacity_kw", f"supplier {i!r}", nullable=True))
         for i, o in _elements(data, "suppliers")

@@ -1,6 +1,7 @@
 """CP-SAT model of winner determination: a Boolean per valid bid, one method per constraint family.
 
-Quantities enter as integers: kWp as whole Wp, scores in millionths of a point, prices in whole CNY.
+Quantities enter as integers: kWp as whole Wp, scores in millionths of a point, prices in whole CNY, an
+EMC or lease bid's discount or rent in millionths of the best one of its lot.
 The share cap is soft: a supplier's awarded Wp above it is an ``excess`` variable, which the staged
 objective (see :mod:`optimiser.award.solve`) keeps at the least the most awarded kWp requires.
 """
@@ -49,6 +50,11 @@ class AwardModel:
         self.lot_w = {lot.id: watts(lot.capacity_kw) for lot in inst.lots}
         self.cap_w = limit_watts(inst.share_cap * sum(self.lot_w.values()) / W_PER_KW)
         self.x = {b: self.model.new_bool_var(f"x[{b}]") for b in self.bids}
+        self.best_term: dict[str, float] = {}
+        for b in self.bids.values():
+            term = b.term() if inst.models[b.lot] != "epc" else None
+            if term is not None:
+                self.best_term[b.lot] = max(self.best_term.get(b.lot, term), term)
         self.excess: dict[str, cp_model.IntVar] = {}
         self._one_winner_per_lot()
         self._fixed_awards()
@@ -105,9 +111,38 @@ class AwardModel:
         """Total score of the winning bids, in millionths of a point."""
         return sum(round(b.score * SCORE_SCALE) * self.x[i] for i, b in self.bids.items())
 
+    def _price(self, b: Bid) -> int:
+        """An EPC bid's total in whole CNY (CNY/Wp times the lot's Wp); 0 for EMC and lease bids."""
+        if b.price_cny_per_w is None or self.inst.models[b.lot] != "epc":
+            return 0
+        return round(b.price_cny_per_w * self.lot_w[b.lot])
+
+    def _terms(self, b: Bid) -> int:
+        """An EMC or lease bid's discount or rent relative to the best of its lot's valid bids, in
+        millionths (1,000,000 = the best); 0 for EPC bids and bids without the term."""
+        term = b.term() if self.inst.models[b.lot] != "epc" else None
+        best = self.best_term.get(b.lot)
+        if term is None or not best:
+            return 0
+        return round(SCORE_SCALE * term / best)
+
+    @property
+    def has_prices(self) -> bool:
+        """Whether any valid bid is an EPC bid with a price (else the price stage has nothing to do)."""
+        return any(self._price(b) for b in self.bids.values())
+
+    @property
+    def has_terms(self) -> bool:
+        """Whether any valid bid is an EMC or lease bid with its term."""
+        return any(self._terms(b) for b in self.bids.values())
+
     def price_expr(self) -> cp_model.LinearExprT:
-        """Total price of the winning bids in CNY (CNY/Wp times the lot's Wp)."""
-        return sum(round(b.price_cny_per_w * self.lot_w[b.lot]) * self.x[i] for i, b in self.bids.items())
+        """Total price of the winning EPC bids in CNY (CNY/Wp times the lot's Wp)."""
+        return sum(self._price(b) * self.x[i] for i, b in self.bids.items())
+
+    def terms_expr(self) -> cp_model.LinearExprT:
+        """Sum over the winning EMC and lease bids of their term relative to the best in the lot."""
+        return sum(self._terms(b) * self.x[i] for i, b in self.bids.items())
 
     def value_of(self, chosen: Iterable[str], stage: str) -> int:
         """A stage's objective value for a set of winning bids, as the model counts it."""
@@ -119,7 +154,9 @@ class AwardModel:
             return sum(self._excess_of(ids).values())
         if stage == "score":
             return sum(round(b.score * SCORE_SCALE) for b in bids)
-        return sum(round(b.price_cny_per_w * self.lot_w[b.lot]) for b in bids)
+        if stage == "terms":
+            return sum(self._terms(b) for b in bids)
+        return sum(self._price(b) for b in bids)
 
     def _excess_of(self, chosen: set[str]) -> dict[str, int]:
         load: dict[str, int] = {}

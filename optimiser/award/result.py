@@ -5,6 +5,7 @@ Each reason carries a stable ``code`` (for the application to translate) and an 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -13,10 +14,12 @@ from optimiser.status import SolveStatus
 
 @dataclass(frozen=True)
 class Award:
-    """A winning bid: its lot and supplier, score, the lot's kWp and the bid's CNY/Wp.
+    """A winning bid: its lot and supplier, score, the lot's kWp and the bid's CNY/Wp (``None`` for an
+    EMC or lease bid without one).
 
     ``cap_relaxed``: the supplier's awarded kWp exceeds the share cap and this lot is one the cap was
     relaxed for (see optimiser/README.md). ``fixed``: the award came from ``fixed_awards``.
+    ``business_model``: the lot's; ``terms``: the bid's terms as given (``None`` when it had none).
     """
 
     lot: str
@@ -24,9 +27,11 @@ class Award:
     supplier: str
     score: float
     kw: float
-    price_cny_per_w: float
+    price_cny_per_w: float | None
     cap_relaxed: bool = False
     fixed: bool = False
+    business_model: str = "epc"
+    terms: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ Stages, each holding the previous ones at their values:
 1. most awarded kWp (supplier capacities hard, share cap ignored);
 2. least kWp above the share cap, summed over suppliers (0 unless the cap would cost awarded kWp);
 3. highest total score;
-4. lowest total price (a tie-break between equal scores).
+4. lowest total price of the EPC lots (a tie-break between equal scores);
+5. best terms of the EMC and lease lots: the highest sum of each winning bid's discount or rent relative
+   to the best valid one of its lot (the tie-break there, since they bid no price).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from optimiser.award.reasons import rejected_bids, relaxed_lots, unawarded_lot
 from optimiser.award.result import Award, AwardResult, SupplierLoad
 from optimiser.status import SolveStatus
 
-STAGES = ("kw", "excess", "score", "price")
-MAXIMISED = {"kw": True, "excess": False, "score": True, "price": False}
+STAGES = ("kw", "excess", "score", "price", "terms")
+MAXIMISED = {"kw": True, "excess": False, "score": True, "price": False, "terms": True}
 
 
 def _greedy(model: AwardModel) -> frozenset[str]:
@@ -75,7 +77,8 @@ def _staged(
     """Run the stages; returns the winning bids (``None``: no solution) and whether every stage was proven."""
     chosen = _greedy(model)
     proven = True
-    stages = [s for s in STAGES if s != "excess" or model.excess]
+    needed = {"excess": bool(model.excess), "price": model.has_prices, "terms": model.has_terms}
+    stages = [s for s in STAGES if needed.get(s, True)]
     for k, stage in enumerate(stages):
         expr = getattr(model, f"{stage}_expr")()
         model.hint(chosen)
@@ -155,6 +158,8 @@ def _fill(result: AwardResult, model: AwardModel, chosen: frozenset[str]) -> Non
             b.price_cny_per_w,
             b.lot in relaxed,
             b.id in fixed,
+            inst.models[b.lot],
+            None if b.terms is None else dict(b.terms),
         )
         for b in winners
     ]

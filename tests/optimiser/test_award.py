@@ -427,5 +427,7 @@ def test_to_dict_holds_the_contracts_keys() -> None:
         "price_cny_per_w",
         "cap_relaxed",
         "fixed",
+        "business_model",
+        "terms",
     }
     assert set(data["suppliers"][0]) == {"id", "awarded_kw", "capacity_kw", "cap_kw", "over_cap_kw"}
