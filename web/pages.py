@@ -35,6 +35,7 @@ def home(request: Request, user: PageUser, session: SessionDep) -> Response:
     context["shade_layer"] = shade_scale.shade_layer(i18n.gettext("Sites"))
     context["shade_legend"] = shade_scale.shade_legend()
     if user.role == Role.office:
+        context["money"] = programme_totals.money(session=session)  # issue #20: beside the kWp
         context["unestimated"] = len(
             estimates.surfaces_to_estimate(session=session, only_missing_or_stale=True)
         )

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from pvhub.yieldengine.shading import EXACT_METHOD, TABLE_METHOD
 from web import i18n
+from web.economics import format as money
 from web.mapdata import markers_for_display, to_display
 from web.vocabulary import N_
 
@@ -30,6 +31,8 @@ def build_templates() -> Jinja2Blocks:
     env.globals["localized"] = localized
     env.filters["weather_label"] = weather_label
     env.filters["yield_method"] = yield_method
+    # issue #20: money, shares and years in the page's language
+    env.filters.update(cny=money.cny, cny_per_kwh=money.cny_per_kwh, share=money.share, years=money.years)
     return templates
 
 

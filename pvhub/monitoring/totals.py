@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, func, select
 
+from pvhub.economics.service import programme_economics
 from pvhub.estimates.models import Estimate
 from pvhub.monitoring import progress
 from pvhub.programme.models import DemonstrationPoint
@@ -54,3 +55,18 @@ def totals(*, session: Session) -> ProgrammeTotals:
         estimated_kwp=float(estimated),
         connected_kwp=progress.connected_kwp(session),
     )
+
+
+@dataclass(frozen=True)
+class ProgrammeMoney:
+    """The dashboard's money (issue #20), beside the kWp: what the approved, estimated surfaces cost to
+    build and what their owners save or earn in the first year, each site under its business model."""
+
+    investment_cny: float
+    owner_saving_cny_per_year: float
+
+
+def money(*, session: Session) -> ProgrammeMoney:
+    """Read from :func:`pvhub.economics.service.programme_economics` (computed on read, never stored)."""
+    figures = programme_economics(session=session)
+    return ProgrammeMoney(figures["investment_cny"], figures["owner_saving_cny_per_year"])

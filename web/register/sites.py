@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlmodel import Session
 from starlette.responses import Response
 
 from pvhub.core import policy
 from pvhub.core.http import SessionDep
+from pvhub.economics import service as economics
+from pvhub.economics.cashflow import Economics
 from pvhub.estimates import service as estimates
 from pvhub.register import service as register
 from pvhub.register.enums import SurfaceKind
 from pvhub.weather import service as weather
 from web import i18n, shade_scale
+from web.economics import view as economics_view
 from web.shell import LoggedIn, base_context
 from web.templating import render
 
@@ -33,7 +37,20 @@ def sites_page(request: Request, user: LoggedIn, session: SessionDep, page: int 
     )
     context["totals"] = estimates.register_yields(session=session, user=user)
     context["weather"] = weather.current_summary(session=session)
+    context["money"] = _money_by_site(session, [s.id for s in result.items if s.id is not None])
     return render(request, "register/sites.html", context, block="sitetable")
+
+
+def _money_by_site(session: Session, site_ids: list[int]) -> dict[int, economics_view.PartyFigures]:
+    """The page's sites' investment and payback (issue #20), each under its own business model, from
+    its approved estimated surfaces as the yield columns beside them: the investing party's figures
+    (the owner in EPC, the investor in EMC and lease), whose payback is the one people ask about."""
+    out = {}
+    for site_id in site_ids:
+        found = economics.sites_economics(session=session, site_ids=[site_id])
+        if found is not None:
+            out[site_id] = economics_view.investing_party(found)
+    return out
 
 
 @router.get("/sites/{site_id}")
@@ -68,4 +85,14 @@ def site_page(request: Request, site_id: int, user: LoggedIn, session: SessionDe
     ]
     context["shade_layer"] = shade_scale.shade_layer(i18n.gettext("Surface kinds"))
     context["shade_legend"] = shade_scale.shade_legend()
+    own = site.business_model.value
+    model = economics_view.chosen_model(request.query_params.get("model"), own)
+
+    def load(m: str | None) -> Economics:
+        return economics.site_economics(session=session, user=user, site_id=site_id, model=m)
+
+    context["econ"] = economics_view.page_economics(
+        load, lambda: economics.site_comparison(session=session, user=user, site_id=site_id), model
+    )
+    context.update(econ_path=f"/sites/{site_id}", econ_own=own, econ_subject="site")
     return render(request, "register/site.html", context)

@@ -21,6 +21,8 @@ from pvhub.accounts.models import User
 from pvhub.core import policy
 from pvhub.core.errors import InvalidInput
 from pvhub.core.http import SessionDep
+from pvhub.economics import service as economics
+from pvhub.economics.cashflow import Economics
 from pvhub.estimates import service as estimates
 from pvhub.estimates import sunpath
 from pvhub.jobs.deps import StartJob
@@ -30,6 +32,7 @@ from pvhub.register.enums import SurfaceStatus
 from pvhub.register.models import Site, Surface
 from pvhub.survey import stock as building_stock
 from web import charts, csrf, i18n, shade_scale
+from web.economics import view as economics_view
 from web.form_data import PageForm
 from web.shell import LoggedIn, base_context, follow_job
 from web.templating import render
@@ -108,7 +111,27 @@ def _surface_context(request: Request, user: User, session: Session, surface_id:
         shade_legend=shade_scale.shade_legend(),
     )
     context.update(_sun_and_shade(session, site, surface, request.app.state.settings.timezone))
+    context.update(_economics(request, user, session, site, surface_id))
     return context
+
+
+def _economics(request: Request, user: User, session: Session, site: Site, surface_id: int) -> dict[str, Any]:
+    """The economics panel (issue #20): the surface as a system of its own, under the site's business
+    model or the one ``?model=`` names, beside the three models at the programme's default terms."""
+    own = site.business_model.value
+    model = economics_view.chosen_model(request.query_params.get("model"), own)
+
+    def load(m: str | None) -> Economics:
+        return economics.surface_economics(session=session, user=user, surface_id=surface_id, model=m)
+
+    return {
+        "econ": economics_view.page_economics(
+            load, lambda: {m: load(m) for m in economics_view.MODELS}, model
+        ),
+        "econ_path": f"/surfaces/{surface_id}",
+        "econ_own": own,
+        "econ_subject": "surface",
+    }
 
 
 def _sun_and_shade(session: Session, site: Site, surface: Surface, timezone: str) -> dict[str, Any]:

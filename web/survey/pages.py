@@ -21,12 +21,15 @@ from pvhub.core.enums import Role
 from pvhub.core.errors import DomainError
 from pvhub.core.http import SessionDep
 from pvhub.core.ids import parse_id
+from pvhub.economics.settings import current_economics
 from pvhub.jobs.deps import StartJob
 from pvhub.survey import grouping, offers, potential
 from pvhub.survey import rules as survey_rules
 from pvhub.survey import service as survey
 from pvhub.survey.potential import KINDS, OWNER_STATES, SECTORS, PotentialFilters
 from web import csrf, i18n
+from web.economics import format as money
+from web.economics.potential import building_money
 from web.form_data import PageForm
 from web.shade_scale import shade_layer, shade_legend
 from web.shell import LoggedIn, PageUser, base_context, flash_back, follow_job, page_context
@@ -85,14 +88,19 @@ def colour_of(value: float, cuts: list[float]) -> str:
     return COLOURS[class_of(value, cuts)]
 
 
-def _map_markers(doc: dict[str, Any], cuts: list[float], public: bool) -> list[dict[str, Any]]:
-    """The buildings as map markers: footprint (few buildings) or dot, class colour, plain text."""
+def _map_markers(
+    doc: dict[str, Any], cuts: list[float], public: bool, money_of: tuple[Any, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The buildings as map markers: footprint (few buildings) or dot, class colour, plain text;
+    ``money_of`` (investment and EPC payback arrays, in the features' order) adds them to the text."""
     shapes = len(doc["features"]) <= SHAPES_UP_TO
     out = []
-    for feature in doc["features"]:
+    for i, feature in enumerate(doc["features"]):
         p = feature["properties"]
         footprint = feature["geometry"] if shapes and feature["geometry"]["type"] != "Point" else None
         label = f"{p['kwp']:,.0f} kWp · {p['annual_mwh']:,.0f} MWh · {p['kwh_per_kwp']:,.0f} kWh/kWp"
+        if money_of is not None:
+            label += " · " + _money_words(float(money_of[0][i]), float(money_of[1][i]))
         name = None if public else (p.get("name") or None)
         out.append(
             {
@@ -108,6 +116,14 @@ def _map_markers(doc: dict[str, Any], cuts: list[float], public: bool) -> list[d
     return out
 
 
+def _money_words(investment: float, payback: float) -> str:
+    """A building's investment and EPC payback as the popup's plain text (issue #20)."""
+    return i18n.gettext("investment %(cny)s, payback (EPC) %(years)s") % {
+        "cny": money.cny(investment),
+        "years": money.years(payback) if payback == payback else i18n.gettext("never"),  # NaN: never
+    }
+
+
 def _potential_context(
     request: Request, user: User | None, session: Session, *, public: bool
 ) -> dict[str, Any]:
@@ -120,7 +136,14 @@ def _potential_context(
     )
     doc = potential.map_features(session=session, filters=filters, public=public)
     cuts = breaks([f["properties"]["kwp"] for f in doc["features"]])
-    context["markers"] = _map_markers(doc, cuts, public)
+    assumptions = current_economics(session=session).values
+    map_money = building_money([f["properties"] for f in doc["features"]], assumptions)
+    context["markers"] = _map_markers(doc, cuts, public, map_money)
+    investment, payback = building_money([b.__dict__ for b in result.items], assumptions)
+    context["money"] = {  # issue #20: the table's investment and EPC payback (None: never paid back)
+        b.building_id: (float(investment[i]), None if payback[i] != payback[i] else float(payback[i]))
+        for i, b in enumerate(result.items)
+    }
     context["legend"] = _legend(cuts)
     context["shade_legend"] = shade_legend()
     context["shade_layer"] = shade_layer(i18n.gettext("Potential (kWp)"))
