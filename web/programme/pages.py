@@ -101,7 +101,7 @@ def _economics_context(request: Request, session: Session) -> dict[str, Any]:
                 "unit": "%" if spec.name in PERCENT_FIELDS else spec.unit,
                 "range": _range_text(spec),
                 "per": spec.per,
-                # the sources' sentences hold "%" signs, so they are translated here rather than by the template
+                # the sources hold "%" signs, so they are translated here rather than by the template
                 "source": i18n.gettext(economic_assumptions.SOURCES.get(spec.name, "")),
             }
             for spec in economic_assumptions.EDITABLE_FIELDS
@@ -147,7 +147,7 @@ def _economics_form(form: FormData) -> dict[str, Any]:
             if spec.name in PERCENT_FIELDS:
                 if not spec.minimum * 100 <= value <= spec.maximum * 100:
                     raise InvalidInput(
-                        "{field}: {value} % is outside {range} %.",
+                        "{field}: {value} is outside {range} (per cent).",
                         field=name,
                         value=value,
                         range=_range_text(spec),

@@ -175,7 +175,9 @@ def share_from_percent(text: str, field: str) -> float | None:
     if value is None:
         return None
     if not 0 <= value <= 100:
-        raise InvalidInput("{field}: {value} % is not a share; enter 0 to 100.", field=field, value=value)
+        raise InvalidInput(
+            "{field}: {value} is not a share in per cent; enter 0 to 100.", field=field, value=value
+        )
     return round(value / 100, 6)
 
 
