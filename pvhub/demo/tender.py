@@ -7,6 +7,10 @@ optimiser, publicised (公示) with one objection answered, and confirmed — ex
 whose publicity is over but which still waits for the office, so the award page has work to show.
 The last published bundle (when there are two or more) is kept out of the round for the office's
 next tender. Prices and scores come from a seeded generator, so every load is the same.
+
+Each lot takes the business model of its sites with the most kWp (the tenders' default rule), and
+bids in it: an EPC lot a total price, an EMC lot a tariff discount and term, a lease lot a rent per
+m² and term. The demo's figures are drawn at random in plausible ranges, not market data.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from pvhub.accounts.models import Organisation, User
 from pvhub.core.enums import Role
+from pvhub.register.enums import BusinessModel
 from pvhub.tendering import awards, tenders
 from pvhub.tendering import bids as tenders_bids
 from pvhub.tendering import scores as tender_scores
@@ -138,7 +143,7 @@ def _bid(
         session=session,
         actor=reviser,
         tender_id=tender_id,
-        data=_content(lot, base[reviser.organisation_id] * 0.97, rng, notes="修订报价 / revised price"),
+        data=_content(lot, base[reviser.organisation_id] * 0.97, rng, notes="修订报价 / revised bid"),
         now=t0 + timedelta(days=20),
     )
     quitter, quit_lot = placed[-1]
@@ -153,15 +158,25 @@ def _bid(
 
 
 def _content(lot: TenderLot, per_w: float, rng: np.random.Generator, notes: str = "") -> BidCreate:
-    total = round(per_w * lot.capacity_kwp * 1000, -2)
-    return BidCreate(
-        lot_id=lot.id or 0,
-        total_price_cny=total,
-        schedule_days=int(rng.integers(90, 200)),
-        module_tier=TIERS[int(rng.integers(0, len(TIERS)))],  # type: ignore[arg-type]
-        inverter_tier=TIERS[int(rng.integers(0, len(TIERS)))],  # type: ignore[arg-type]
-        warranty_years=int(rng.choice([5, 8, 10, 12])),
-        notes=notes,
+    """A bid in the lot's business model; ``per_w`` (about 3–3.7 CNY/W) sets how keen the bidder is."""
+    keen = (3.7 - per_w) / 0.7  # 0 (dear) to about 1 (keen)
+    terms: dict[str, float | int] = {}
+    if lot.business_model == BusinessModel.emc:
+        terms = {"discount_pct": round(8 + 12 * keen, 1), "term_years": int(rng.choice([15, 20, 25]))}
+    elif lot.business_model == BusinessModel.lease:
+        terms = {"rent_cny_per_m2_year": round(4 + 6 * keen, 1), "term_years": int(rng.choice([15, 20, 25]))}
+    else:
+        terms = {"total_price_cny": round(per_w * lot.capacity_kwp * 1000, -2)}
+    return BidCreate.model_validate(
+        {
+            "lot_id": lot.id or 0,
+            **terms,
+            "schedule_days": int(rng.integers(90, 200)),
+            "module_tier": TIERS[int(rng.integers(0, len(TIERS)))],
+            "inverter_tier": TIERS[int(rng.integers(0, len(TIERS)))],
+            "warranty_years": int(rng.choice([5, 8, 10, 12])),
+            "notes": notes,
+        }
     )
 
 

@@ -42,7 +42,7 @@ from pvhub.notifications import service as notifications
 from pvhub.tendering import handover
 from pvhub.tendering.enums import AwardStatus, BidStatus, ObjectionStatus, TenderStatus
 from pvhub.tendering.models import Award, AwardRun, Bid, Objection, Tender, TenderLot
-from pvhub.tendering.scores import is_valid
+from pvhub.tendering.scores import bid_model, is_valid
 from pvhub.tendering.tenders import (
     TenderRules,
     bidder_ids,
@@ -55,6 +55,9 @@ from pvhub.tendering.tenders import (
 )
 
 LIVE = (AwardStatus.proposed, AwardStatus.publicised, AwardStatus.confirmed)
+# The terms of an EMC or lease bid passed to the optimiser (echoed in its awards; discount or rent
+# breaks ties between equal scores).
+TERM_KEYS = ("discount_pct", "rent_cny_per_m2_year", "term_years")
 
 
 # --- the instance -----
@@ -101,12 +104,15 @@ def build_instance(
     """The optimiser's JSON instance for ``tender`` (ids are database ids as strings).
 
     Valid bids take part with their total score; bids waiting for re-confirmation are listed as
-    excluded with that reason (so the result names them); withdrawn versions are left out.
+    excluded with that reason (so the result names them); withdrawn versions are left out, and so are
+    bids placed in another business model than their lot's now (the office changed it; they cannot be
+    re-confirmed in it and never compete).
     """
     assert tender.id is not None
     lots = [lot for lot in _lots(session, tender.id) if lot.capacity_kwp > 0]
+    models = {lot.id: lot.business_model.value for lot in lots}
     bids = _current_bids(session, [lot.id for lot in lots if lot.id is not None])
-    live = [b for b in bids if b.status != BidStatus.withdrawn]
+    live = [b for b in bids if b.status != BidStatus.withdrawn and bid_model(b.content) == models[b.lot_id]]
     excluded = dict(excluded or {})
     for bid in live:
         if not is_valid(bid, tender) and bid.id is not None:
@@ -117,23 +123,39 @@ def build_instance(
     ).all()
     return {
         "tender": tender.code,
-        "lots": [{"id": str(lot.id), "capacity_kw": lot.capacity_kwp} for lot in lots],
-        "suppliers": [{"id": str(s.id), "capacity_kw": s.annual_capacity_kw} for s in suppliers],
-        "bids": [
-            {
-                "id": str(b.id),
-                "lot": str(b.lot_id),
-                "supplier": str(b.supplier_id),
-                "price_cny_per_w": float(b.content["price_cny_per_w"]),
-                "score": b.total_score if b.total_score is not None else 0.0,
-            }
-            for b in live
+        "lots": [
+            {"id": str(lot.id), "capacity_kw": lot.capacity_kwp, "business_model": lot.business_model.value}
+            for lot in lots
         ],
+        "suppliers": [{"id": str(s.id), "capacity_kw": s.annual_capacity_kw} for s in suppliers],
+        "bids": [_instance_bid(b) for b in live],
         "ceiling_cny_per_w": tender.ceiling_price_cny_per_w,
         "share_cap": tender.share_cap,
         "fixed_awards": {str(lot): (None if bid is None else str(bid)) for lot, bid in (fixed or {}).items()},
         "excluded_bids": {str(bid): reason for bid, reason in excluded.items()},
     }
+
+
+def _instance_bid(bid: Bid) -> dict[str, Any]:
+    """A bid in the optimiser's contract: an EPC bid's price per W, an EMC or lease bid's terms (a bid
+    re-placed under a changed model is excluded anyway, :func:`build_instance`)."""
+    out: dict[str, Any] = {
+        "id": str(bid.id),
+        "lot": str(bid.lot_id),
+        "supplier": str(bid.supplier_id),
+        "score": bid.total_score if bid.total_score is not None else 0.0,
+    }
+    if "price_cny_per_w" in bid.content:
+        out["price_cny_per_w"] = float(bid.content["price_cny_per_w"])
+    terms = bid_terms(bid)
+    if terms:
+        out["terms"] = terms
+    return out
+
+
+def bid_terms(bid: Bid) -> dict[str, Any]:
+    """An EMC or lease bid's terms (discount or rent, and term); empty for an EPC bid."""
+    return {key: bid.content[key] for key in TERM_KEYS if key in bid.content}
 
 
 def solve(instance: dict[str, Any], *, time_limit_s: float) -> dict[str, Any]:

@@ -9,7 +9,7 @@ viewer may read (DESIGN, "Tenders") —
   deadline never opens): nobody else anything, the office included;
 - after opening, the office: all of it, to score and award;
 - after opening, each supplier that bid (had a live bid at the deadline): each live bid's bidder and
-  total (:data:`OPENING_KEYS`), as read out at a public bid opening (唱标) — not the schedule,
+  total or terms (:data:`OPENING_KEYS`), as read out at a public bid opening (唱标) — not the schedule,
   tiers, notes or scores, which stay with the office;
 - anyone else (owners, suppliers that did not bid): nothing; they see the winners as the award's
   publication (公示) shows them (:func:`pvhub.tendering.awards.overview`).
@@ -21,8 +21,11 @@ SHA-256 of the canonical content. The content includes a random ``nonce`` so tha
 reversed by trying plausible prices; the nonce stays with the bidder and the office, who can check
 the receipt.
 
-Bid content keys (other parts of pvhub rely on them): ``total_price_cny``, ``price_cny_per_w``
-(= total / (lot kWp × 1000), the total binds), ``schedule_days`` (award to grid connection),
+Bid content keys (other parts of pvhub rely on them): ``business_model`` (the lot's when the bid was
+placed; absent on bids placed before issue #20, which are EPC), the terms of that model
+(:data:`MODEL_TERMS`: EPC ``total_price_cny`` and ``price_cny_per_w`` (= total / (lot kWp × 1000),
+the total binds); EMC ``discount_pct`` (% off the owners' tariff) and ``term_years``; lease
+``rent_cny_per_m2_year`` and ``term_years``), then ``schedule_days`` (award to grid connection),
 ``module_tier``, ``inverter_tier``, ``warranty_years``, ``notes``, ``nonce``.
 """
 
@@ -42,6 +45,7 @@ from pvhub.accounts.models import Organisation, User
 from pvhub.core import audit, policy
 from pvhub.core.enums import Role
 from pvhub.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pvhub.register.enums import BusinessModel
 from pvhub.tendering.enums import BidStatus, TenderStatus
 from pvhub.tendering.models import Bid, BidCreate, Tender, TenderLot
 from pvhub.tendering.scores import is_valid, total_score
@@ -56,18 +60,22 @@ from pvhub.tendering.tenders import (
     utc_now,
 )
 
-CONTENT_KEYS = (
-    "total_price_cny",
-    "price_cny_per_w",
-    "schedule_days",
-    "module_tier",
-    "inverter_tier",
-    "warranty_years",
-    "notes",
-    "nonce",
-)
+# The terms each business model bids (DESIGN, "Tenders"); the rest of a bid is common to all models.
+MODEL_TERMS: dict[str, tuple[str, ...]] = {
+    BusinessModel.epc.value: ("total_price_cny", "price_cny_per_w"),
+    BusinessModel.emc.value: ("discount_pct", "term_years"),
+    BusinessModel.lease.value: ("rent_cny_per_m2_year", "term_years"),
+}
+COMMON_KEYS = ("schedule_days", "module_tier", "inverter_tier", "warranty_years", "notes", "nonce")
+# The keys of an EPC bid's content (bids placed before issue #20 lack ``business_model``: EPC).
+CONTENT_KEYS = ("business_model", *MODEL_TERMS["epc"], *COMMON_KEYS)
 # A given per-W price may differ from the derived one by rounding only.
 PER_W_TOLERANCE = 0.0005
+
+
+def content_keys(model: str) -> tuple[str, ...]:
+    """The keys of the content of a bid in ``model``."""
+    return ("business_model", *MODEL_TERMS[model], *COMMON_KEYS)
 
 
 def canonical(content: dict[str, Any]) -> bytes:
@@ -106,10 +114,17 @@ class BidReceipt:
         }
 
 
-# What a public bid opening (唱标) reads out of each bid besides the bidder's name: the total that
-# binds, and the per-W price derived from it and the lot's public kWp. (EMC and lease terms — the
-# tariff discount, the rent — would be read out too once bids carry them; today they do not.)
-OPENING_KEYS = ("total_price_cny", "price_cny_per_w")
+# What a public bid opening (唱标) reads out of each bid besides the bidder's name: the model and what
+# is bid in it — an EPC bid's total (and the per-W price derived from it and the lot's public kWp), an
+# EMC bid's tariff discount and term, a lease bid's rent and term.
+OPENING_KEYS = (
+    "business_model",
+    "total_price_cny",
+    "price_cny_per_w",
+    "discount_pct",
+    "rent_cny_per_m2_year",
+    "term_years",
+)
 
 
 @dataclass
@@ -224,9 +239,66 @@ def _current(session: Session, lot_id: int, supplier_id: int) -> Bid | None:
 
 
 def _content(data: BidCreate, lot: TenderLot, tender: Tender) -> dict[str, Any]:
+    """The content stored (and hashed) for a bid: the terms of the lot's model and the common fields."""
+    model = BusinessModel(lot.business_model).value
+    _check_fields(data, lot, model)
+    if model == BusinessModel.epc.value:
+        terms = _epc_terms(data, lot, tender)
+    elif model == BusinessModel.emc.value:
+        terms = {"discount_pct": round(float(data.discount_pct or 0), 4), "term_years": data.term_years}
+    else:
+        terms = {
+            "rent_cny_per_m2_year": round(float(data.rent_cny_per_m2_year or 0), 2),
+            "term_years": data.term_years,
+        }
+    return {
+        "business_model": model,
+        **terms,
+        "schedule_days": data.schedule_days,
+        "module_tier": data.module_tier,
+        "inverter_tier": data.inverter_tier,
+        "warranty_years": data.warranty_years,
+        "notes": data.notes,
+        "nonce": secrets.token_hex(16),
+    }
+
+
+# The input fields each model needs; the others must be left out.
+_REQUIRED = {
+    BusinessModel.epc.value: ("total_price_cny",),
+    BusinessModel.emc.value: ("discount_pct", "term_years"),
+    BusinessModel.lease.value: ("rent_cny_per_m2_year", "term_years"),
+}
+_TERM_FIELDS = ("total_price_cny", "price_cny_per_w", "discount_pct", "rent_cny_per_m2_year", "term_years")
+
+
+def _check_fields(data: BidCreate, lot: TenderLot, model: str) -> None:
+    """Refuse a bid whose terms are not those of its lot's business model, naming the field."""
+    for name in _REQUIRED[model]:
+        if getattr(data, name) is None:
+            raise InvalidInput(
+                "Lot {lot} is let as {model}: its bids need {field}.",
+                lot=lot.number,
+                model=model,
+                field=name,
+            )
+    for name in _TERM_FIELDS:
+        if getattr(data, name) is not None and name not in MODEL_TERMS[model]:
+            raise InvalidInput(
+                "Lot {lot} is let as {model}: {field} is not bid in it (it takes {wanted}).",
+                lot=lot.number,
+                model=model,
+                wanted=", ".join(_REQUIRED[model]),
+                field=name,
+            )
+
+
+def _epc_terms(data: BidCreate, lot: TenderLot, tender: Tender) -> dict[str, Any]:
+    """An EPC bid's total and the per-W price derived from it, within the ceiling."""
     if lot.capacity_kwp <= 0:
         raise Conflict("Lot {lot} has no capacity estimate; it cannot be priced per W.", lot=lot.number)
-    per_w = round(data.total_price_cny / (lot.capacity_kwp * 1000), 4)
+    total = float(data.total_price_cny or 0)
+    per_w = round(total / (lot.capacity_kwp * 1000), 4)
     if data.price_cny_per_w is not None and abs(data.price_cny_per_w - per_w) > PER_W_TOLERANCE:
         raise InvalidInput(
             "price_cny_per_w must equal total_price_cny / (lot kWp × 1000) = {per_w} CNY/W "
@@ -243,16 +315,7 @@ def _content(data: BidCreate, lot: TenderLot, tender: Tender) -> dict[str, Any]:
             ceiling=tender.ceiling_price_cny_per_w,
             field="total_price_cny",
         )
-    return {
-        "total_price_cny": round(data.total_price_cny, 2),
-        "price_cny_per_w": per_w,
-        "schedule_days": data.schedule_days,
-        "module_tier": data.module_tier,
-        "inverter_tier": data.inverter_tier,
-        "warranty_years": data.warranty_years,
-        "notes": data.notes,
-        "nonce": secrets.token_hex(16),
-    }
+    return {"total_price_cny": round(total, 2), "price_cny_per_w": per_w}
 
 
 def _supplier(session: Session, actor: User) -> Organisation:
@@ -364,8 +427,12 @@ def confirm_bid(*, session: Session, actor: User, bid_id: int, now: datetime | N
     tender = _open_for_bids(session, lot.tender_id, now)
     session.refresh(bid)
     check_reconfirmable(bid)
+    # the same terms under the lot's (possibly changed) model: a model change refuses them, naming the field
     data = BidCreate.model_validate(
-        {**{k: bid.content[k] for k in CONTENT_KEYS if k != "nonce"}, "lot_id": lot.id}
+        {
+            **{k: v for k, v in bid.content.items() if k not in ("nonce", "business_model")},
+            "lot_id": lot.id,
+        }
     )
     return _store_version(session, actor, tender, lot, _content(data, lot, tender), now)
 

@@ -35,7 +35,10 @@ class Tender(SQLModel, table=True):
         default=0.6, ge=0, le=1, description="Weight of the price score; rest is technical"
     )
     price_score_exponent: float = Field(
-        default=1.0, gt=0, description="price score = 100 × (lowest valid total / this total) ** exponent"
+        default=1.0,
+        gt=0,
+        description="price score = 100 × (lowest valid total / this total) ** exponent (EPC lots); "
+        "100 × (this discount or rent / highest valid) ** exponent (EMC and lease lots)",
     )
     share_cap: float = Field(
         default=0.4, gt=0, le=1, description="Largest share of the tender's lot kWp one supplier may win"
@@ -182,6 +185,11 @@ class TenderCreate(SQLModel):
     ceiling_price_cny_per_w: Number | None = Field(default=None, gt=0, le=100, description="CNY per Wp")
     price_weight: Number | None = Field(default=None, ge=0, le=1, description="Default from settings (0.6)")
     bundle_ids: list[Integer] = Field(min_length=1, max_length=200)
+    business_models: dict[int, BusinessModel] | None = Field(
+        default=None,
+        description="Per bundle id, the lot's business model (epc, emc, lease); a bundle not named takes "
+        "the model of its sites with the most kWp",
+    )
 
 
 class TenderUpdate(SQLModel):
@@ -194,6 +202,11 @@ class TenderUpdate(SQLModel):
     ceiling_price_cny_per_w: Number | None = Field(default=None, gt=0, le=100)
     price_weight: Number | None = Field(default=None, ge=0, le=1)
     bundle_ids: list[Integer] | None = Field(default=None, min_length=1, max_length=200)
+    business_models: dict[int, BusinessModel] | None = Field(
+        default=None,
+        description="Per bundle id, the lot's business model; after publication a change is a change "
+        "of conditions (the bids placed need re-confirming)",
+    )
 
 
 class TenderCancel(SQLModel):
@@ -203,13 +216,27 @@ class TenderCancel(SQLModel):
 
 
 class BidCreate(SQLModel):
-    """A bid (or a new version of it) for one lot. The total binds; the per-W price is derived."""
+    """A bid (or a new version of it) for one lot, in the lot's business model (DESIGN, "Tenders"):
+
+    * EPC: ``total_price_cny`` (binds; the per-W price is derived);
+    * EMC: ``discount_pct`` off the owners' tariff for the PV energy they use, and ``term_years``;
+    * lease: ``rent_cny_per_m2_year`` per m² of usable area, and ``term_years``.
+
+    A field of another model is refused (:func:`pvhub.tendering.bids.submit_bid` names it).
+    """
 
     lot_id: Integer
-    total_price_cny: Number = Field(gt=0, le=1e11, description="Total price, CNY")
+    total_price_cny: Number | None = Field(default=None, gt=0, le=1e11, description="EPC: total price, CNY")
     price_cny_per_w: Number | None = Field(
-        default=None, gt=0, description="Optional check: must equal total / (lot kWp × 1000)"
+        default=None, gt=0, description="EPC, optional check: must equal total / (lot kWp × 1000)"
     )
+    discount_pct: Number | None = Field(
+        default=None, gt=0, lt=100, description="EMC: % off the owner's tariff for the PV energy it uses"
+    )
+    rent_cny_per_m2_year: Number | None = Field(
+        default=None, gt=0, le=1000, description="Lease: rent per m² of usable area per year, CNY"
+    )
+    term_years: Integer | None = Field(default=None, ge=1, le=30, description="EMC and lease: contract term")
     schedule_days: Integer = Field(ge=1, le=3650, description="Days from award to grid connection")
     module_tier: Tier
     inverter_tier: Tier

@@ -12,6 +12,15 @@ under publicity name the winners and their values. Proposed awards are the offic
 state and are left out; awards under publicity (公示) are ``pending``, confirmed ones ``active``
 with a ``pending`` contract (signing happens outside pvhub), declined ones ``cancelled``. Each
 surface of a lot is an item (CPV 09332000, solar installation, quantity in kWp).
+
+Business models (issue #20). An OCDS ``value`` is an amount, so only EPC bids carry one (the total in
+CNY). Two fields of pvhub's own, outside the core schema (which allows them), say the rest:
+
+* each lot's ``pvhubBusinessModel``: ``"epc"``, ``"emc"`` (energy-management contract, the bidder
+  offers the owners a tariff discount) or ``"lease"`` (roof lease, the bidder offers rent);
+* an EMC or lease bid's (and award's) ``pvhubTerms`` instead of a ``value``:
+  ``{"businessModel": "emc", "discountPercent": 12.0, "termYears": 20}`` or
+  ``{"businessModel": "lease", "rentCnyPerM2Year": 8.0, "termYears": 20}``.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from pvhub.accounts.models import Organisation, User
 from pvhub.core.enums import Role
+from pvhub.register.enums import BusinessModel
 from pvhub.tendering import bids as tenders_bids
 from pvhub.tendering import documents as tenders_documents
 from pvhub.tendering import scores as tender_scores
@@ -138,8 +148,10 @@ def _tender(session: Session, tender: Tender, view: tenders.TenderView, opened: 
         "awardCriteria": "ratedCriteria",
         "awardCriteriaDetails": (
             f"Total score = {weight:g} × price score + {1 - weight:g} × technical score; price score = "
-            f"100 × (lowest valid total / this total)^{tender.price_score_exponent:g}. At most one winning "
-            f"bid per lot; no bid above {ceiling if ceiling else 'no'} CNY/W; a supplier's awarded kWp "
+            f"100 × (lowest valid total / this total)^{tender.price_score_exponent:g} on EPC lots, "
+            f"100 × (this discount or rent / highest valid)^{tender.price_score_exponent:g} on EMC and "
+            f"lease lots (pvhubBusinessModel). At most one winning bid per lot; no EPC bid above "
+            f"{ceiling if ceiling else 'no'} CNY/W; a supplier's awarded kWp "
             f"within its annual capacity and {tender.share_cap * 100:g}% of the tender's kWp."
         ),
         "submissionMethod": ["electronicSubmission"],
@@ -154,9 +166,10 @@ def _tender(session: Session, tender: Tender, view: tenders.TenderView, opened: 
                 "status": "complete"
                 if tender.status == TenderStatus.awarded
                 else _TENDER_STATUS[tender.status],
+                "pvhubBusinessModel": lot.business_model.value,
                 **(
                     {"value": {"amount": round(ceiling * lot.capacity_kwp * 1000, 2), "currency": "CNY"}}
-                    if ceiling
+                    if ceiling and lot.business_model == BusinessModel.epc
                     else {}
                 ),
             }
@@ -237,13 +250,28 @@ def _bids(
                 "date": _iso(bid.received_at),
                 "status": _bid_status(bid, tender),
                 "tenderers": [_party(parties, org, "tenderer")],
-                "value": {"amount": view.content["total_price_cny"], "currency": "CNY"},
+                **_value_or_terms(view.content),
                 "relatedLots": [_lot_id(by_id[bid.lot_id])],
             }
         )
     if details:
         out["details"] = details
     return out
+
+
+def _value_or_terms(content: dict[str, Any]) -> dict[str, Any]:
+    """An EPC bid's ``value`` (its total in CNY), or an EMC or lease bid's ``pvhubTerms`` (see above)."""
+    model = tender_scores.bid_model(content)
+    if model == BusinessModel.epc.value:
+        return {"value": {"amount": content["total_price_cny"], "currency": "CNY"}}
+    terms: dict[str, Any] = {"businessModel": model}
+    if "discount_pct" in content:
+        terms["discountPercent"] = content["discount_pct"]
+    if "rent_cny_per_m2_year" in content:
+        terms["rentCnyPerM2Year"] = content["rent_cny_per_m2_year"]
+    if content.get("term_years") is not None:
+        terms["termYears"] = content["term_years"]
+    return {"pvhubTerms": terms}
 
 
 def _bid_status(bid: Bid, tender: Tender) -> str:
@@ -268,7 +296,7 @@ def _awards(
         if bid is None or org is None:
             continue
         lot = by_id[award.lot_id]
-        value = {"amount": bid.content["total_price_cny"], "currency": "CNY"}
+        value = _value_or_terms(bid.content)
         date = award.confirmed_at or award.declined_at or award.created_at
         dates.append(date)
         awards.append(
@@ -277,7 +305,7 @@ def _awards(
                 "title": f"Lot {lot.number}",
                 "status": _AWARD_STATUS[award.status],
                 "date": _iso(date),
-                "value": value,
+                **value,
                 "suppliers": [_party(parties, org, "supplier")],
                 "relatedLots": [_lot_id(lot)],
             }
@@ -289,7 +317,7 @@ def _awards(
                     "awardID": f"award-{award.id}",
                     "title": f"Lot {lot.number}",
                     "status": "pending",
-                    "value": value,
+                    **value,
                 }
             )
     return awards, contracts, dates

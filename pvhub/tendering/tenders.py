@@ -6,7 +6,11 @@ Rules (DESIGN.md, "Tenders"; numbers from :class:`TenderRules`, i.e. the ``PVHUB
   (:attr:`TenderLot.snapshot` holds what bidders were shown). A bundle is a lot of one live tender
   at a time; after a cancellation or a lot left without a winner it may be offered again.
 * The deadline is stored in UTC and must leave at least ``min_bid_days`` after publication.
-* After publication, a change of *conditions* (description, ceiling, price weight, documents)
+* Each lot has one business model (DESIGN), which decides what is bid and scored
+  (:mod:`pvhub.tendering.scores`): by default that of the bundle's sites with the most kWp
+  (:func:`default_model`); the office may choose another per lot (``business_models``).
+* After publication, a change of *conditions* (description, ceiling, price weight, a lot's business
+  model, documents)
   raises ``conditions_version``, turns every current bid into ``needs_confirmation`` and notifies
   its bidder; when the deadline is closer than ``extension_days`` it moves to now + ``extension_days``.
   The deadline itself may only be extended after publication (bids already placed stay valid).
@@ -41,13 +45,14 @@ from pvhub.core.errors import Conflict, InvalidInput, NotFound
 from pvhub.core.settings import Settings
 from pvhub.estimates.models import Estimate
 from pvhub.notifications import service as notifications
-from pvhub.register.enums import SurfaceStatus
+from pvhub.register.enums import BusinessModel, SurfaceStatus
 from pvhub.register.models import Site, Surface
 from pvhub.tendering.enums import AwardStatus, BidStatus, TenderStatus
 from pvhub.tendering.models import Award, Bid, Tender, TenderCancel, TenderCreate, TenderLot, TenderUpdate
 from pvhub.tendering.scores import compute_price_scores
 
-# Fields whose change after publication invalidates the bids placed (they change what is bid for).
+# Fields whose change after publication invalidates the bids placed (they change what is bid for);
+# a lot's business model (``business_models``) is one too.
 CONDITION_FIELDS = ("description", "ceiling_price_cny_per_w", "price_weight")
 
 
@@ -350,7 +355,31 @@ def lot_snapshot(session: Session, bundle: Bundle) -> dict[str, Any]:
     }
 
 
-def _set_lots(session: Session, tender: Tender, bundles: list[Bundle]) -> None:
+def default_model(snapshot: dict[str, Any]) -> BusinessModel:
+    """The business model of a lot by default: the one of its sites holding the most kWp (as lots
+    count kWp: estimates of approved surfaces); ties go to the first of EPC, EMC, lease."""
+    kwp = dict.fromkeys(BusinessModel, 0.0)
+    for site in snapshot.get("sites", []):
+        kwp[BusinessModel(site["business_model"])] += float(site.get("capacity_kwp") or 0)
+    return max(BusinessModel, key=lambda model: (kwp[model], -list(BusinessModel).index(model)))
+
+
+def _check_models(models: dict[int, BusinessModel] | None, bundle_ids: list[int]) -> dict[int, BusinessModel]:
+    """The office's business model per bundle, each naming a bundle among the lots."""
+    for bundle_id in models or {}:
+        if bundle_id not in bundle_ids:
+            raise InvalidInput(
+                "business_models: bundle {bundle_id} is not a lot of this tender.",
+                bundle_id=bundle_id,
+                field="business_models",
+            )
+    return dict(models or {})
+
+
+def _set_lots(
+    session: Session, tender: Tender, bundles: list[Bundle], models: dict[int, BusinessModel] | None = None
+) -> None:
+    """Replace the tender's lots by ``bundles``, each with its model from ``models`` or the default."""
     existing = session.exec(select(TenderLot).where(TenderLot.tender_id == tender.id)).all()
     for lot in existing:
         session.delete(lot)
@@ -358,6 +387,8 @@ def _set_lots(session: Session, tender: Tender, bundles: list[Bundle]) -> None:
     assert tender.id is not None
     for number, bundle in enumerate(bundles, start=1):
         assert bundle.id is not None
+        snapshot = lot_snapshot(session, bundle)
+        model = (models or {}).get(bundle.id) or default_model(snapshot)
         session.add(
             TenderLot(
                 tender_id=tender.id,
@@ -365,10 +396,34 @@ def _set_lots(session: Session, tender: Tender, bundles: list[Bundle]) -> None:
                 number=number,
                 capacity_kwp=bundle.capacity_kwp,
                 annual_kwh=bundle.annual_kwh,
-                snapshot=lot_snapshot(session, bundle),
+                business_model=model,
+                snapshot={**snapshot, "business_model": model.value},
             )
         )
     session.flush()
+
+
+def _lot_models(session: Session, tender: Tender) -> dict[int, BusinessModel]:
+    """The business model of each lot of the tender, by bundle id."""
+    lots = session.exec(select(TenderLot).where(TenderLot.tender_id == tender.id)).all()
+    return {lot.bundle_id: BusinessModel(lot.business_model) for lot in lots}
+
+
+def _change_models(session: Session, tender: Tender, models: dict[int, BusinessModel]) -> list[int]:
+    """Set the lots' business models (snapshot included); returns the bundle ids whose model changed."""
+    lots = session.exec(select(TenderLot).where(TenderLot.tender_id == tender.id)).all()
+    _check_models(models, [lot.bundle_id for lot in lots])
+    changed = []
+    for lot in lots:
+        model = models.get(lot.bundle_id)
+        if model is None or model == lot.business_model:
+            continue
+        lot.business_model = model
+        lot.snapshot = {**(lot.snapshot or {}), "business_model": model.value}  # a new dict: JSON change
+        session.add(lot)
+        changed.append(lot.bundle_id)
+    session.flush()
+    return changed
 
 
 def _check_deadline(deadline: datetime, *, earliest: datetime, rules: TenderRules) -> datetime:
@@ -395,6 +450,7 @@ def create_tender(
     policy.require(actor, "tender:manage")
     rules, now = rules or TenderRules(), utc_now(now)
     bundles = _check_bundles(session, data.bundle_ids, None)
+    models = _check_models(data.business_models, data.bundle_ids)
     if data.deadline <= now:
         raise InvalidInput("The deadline is in the past.", field="deadline")
     tender = Tender(
@@ -414,14 +470,18 @@ def create_tender(
     )
     session.add(tender)
     session.flush()
-    _set_lots(session, tender, bundles)
+    _set_lots(session, tender, bundles, models)
     audit.record(
         session,
         actor=actor,
         entity="tender",
         entity_id=tender.id,
         action="create",
-        after={**(audit.snapshot(tender) or {}), "bundle_ids": data.bundle_ids},
+        after={
+            **(audit.snapshot(tender) or {}),
+            "bundle_ids": data.bundle_ids,
+            "business_models": {str(k): v.value for k, v in _lot_models(session, tender).items()},
+        },
     )
     return tender
 
@@ -448,7 +508,7 @@ def publish_tender(
     bundles = _check_bundles(
         session, [lot.bundle_id for lot in sorted(lots, key=lambda x: x.number)], tender.id
     )
-    _set_lots(session, tender, bundles)
+    _set_lots(session, tender, bundles, _lot_models(session, tender))  # the office's models stay
     before = audit.snapshot(tender)
     tender.status, tender.published_at, tender.updated_at = TenderStatus.published, now, now
     session.add(tender)
@@ -500,9 +560,15 @@ def update_tender(
         if name in values and values[name] is None:
             raise InvalidInput("{field} cannot be empty (null).", field=name)
     before = audit.snapshot(tender)
+    models = values.pop("business_models", None) or {}
     if tender.status == TenderStatus.draft:
         if "bundle_ids" in values:
-            _set_lots(session, tender, _check_bundles(session, values.pop("bundle_ids"), tender.id))
+            bundle_ids = values.pop("bundle_ids")
+            bundles = _check_bundles(session, bundle_ids, tender.id)
+            kept = {**_lot_models(session, tender), **_check_models(models, bundle_ids)}
+            _set_lots(session, tender, bundles, kept)
+        elif models:
+            _change_models(session, tender, models)
         if "deadline" in values and values["deadline"] <= now:
             raise InvalidInput("The deadline is in the past.", field="deadline")
         _apply(tender, values)
@@ -514,7 +580,7 @@ def update_tender(
             entity_id=tender.id,
             action="update",
             before=before,
-            after=audit.snapshot(tender),
+            after=_with_models(session, tender),
         )
         return tender
     check_conditions_changeable(tender, now)
@@ -527,6 +593,9 @@ def update_tender(
             raise InvalidInput("After publication the deadline can only be extended.", field="deadline")
         values["deadline"] = new_deadline
     changed = [k for k in CONDITION_FIELDS if k in values and values[k] != getattr(tender, k)]
+    old_models = _lot_models(session, tender)
+    if models and _change_models(session, tender, models):
+        changed.append("business_models")
     _apply(tender, values)
     tender.updated_at = now
     if changed:
@@ -537,12 +606,18 @@ def update_tender(
         entity="tender",
         entity_id=tender.id,
         action="update",
-        before=before,
-        after=audit.snapshot(tender),
+        before={**(before or {}), "business_models": {str(k): v.value for k, v in old_models.items()}},
+        after=_with_models(session, tender),
     )
     if "deadline" in values and not changed:
         _tell_suppliers(session, tender, "tender_changed", now, changed=["deadline"])
     return tender
+
+
+def _with_models(session: Session, tender: Tender) -> dict[str, Any]:
+    """The tender's audit snapshot with its lots' business models (by bundle id)."""
+    models = {str(k): v.value for k, v in _lot_models(session, tender).items()}
+    return {**(audit.snapshot(tender) or {}), "business_models": models}
 
 
 def conditions_final(tender: Tender, now: datetime) -> bool:

@@ -60,8 +60,14 @@ class AwardPublic(BaseModel):
     supplier_name: str
     status: AwardStatus
     score: float | None
-    total_price_cny: float
-    price_cny_per_w: float
+    business_model: str = Field(description="The lot's business model: epc, emc or lease")
+    total_price_cny: float | None = Field(description="EPC: the winning total; null for EMC and lease")
+    price_cny_per_w: float | None = Field(description="EPC: derived from the total; null for EMC and lease")
+    terms: dict[str, Any] | None = Field(
+        default=None,
+        description="EMC: discount_pct and term_years; lease: rent_cny_per_m2_year and term_years; "
+        "null for EPC",
+    )
     reason: str | None = Field(description="best_score, best_combination, kept or next_best")
     share_cap_relaxed: bool
     override_reason: str | None
@@ -105,10 +111,16 @@ def award_public(view: awards.AwardView) -> AwardPublic:
         bundle_code=view.bundle_code,
         supplier_id=view.supplier.id,
         supplier_name=view.supplier.name,
-        total_price_cny=float(view.bid.content["total_price_cny"]),
-        price_cny_per_w=float(view.bid.content["price_cny_per_w"]),
+        business_model=view.lot.business_model.value,
+        total_price_cny=_number(view.bid.content.get("total_price_cny")),
+        price_cny_per_w=_number(view.bid.content.get("price_cny_per_w")),
+        terms=awards.bid_terms(view.bid) or None,
         objections=[ObjectionPublic.model_validate(o, from_attributes=True) for o in view.objections],
     )
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _run_public(run: Any, job_status: RunStatus | None = None) -> AwardRunPublic:

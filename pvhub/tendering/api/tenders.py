@@ -61,6 +61,10 @@ class LotPublic(BaseModel):
     bundle_code: str
     capacity_kwp: float = Field(description="DC nameplate, kWp")
     annual_kwh: float = Field(description="Estimated AC energy per year, kWh")
+    business_model: str = Field(
+        description="What is bid and scored: epc (total price), emc (tariff discount % and term) or "
+        "lease (rent per m² per year and term)"
+    )
     bid_count: int = Field(description="Suppliers with a live bid (public; the content is sealed)")
     sites: list[dict[str, Any]] | None = Field(default=None, description="As published: sites and surfaces")
 
@@ -150,6 +154,7 @@ def _detail(view: tenders.TenderView, settings: Settings, session: SessionDep) -
                 bundle_code=lot.bundle_code,
                 capacity_kwp=lot.lot.capacity_kwp,
                 annual_kwh=lot.lot.annual_kwh,
+                business_model=lot.lot.business_model.value,
                 bid_count=lot.bid_count,
                 sites=(lot.lot.snapshot or {}).get("sites"),
             )
@@ -317,7 +322,8 @@ class BidPublic(BaseModel):
     sealed: bool
     content: dict[str, Any] | None = Field(
         description="null while sealed to you; another bidder's bid after opening shows only what a "
-        "public bid opening reads out (total_price_cny, price_cny_per_w), its scores null"
+        "public bid opening reads out (business_model and total_price_cny, price_cny_per_w for EPC; "
+        "discount_pct or rent_cny_per_m2_year and term_years for EMC or lease), its scores null"
     )
 
 
@@ -353,7 +359,9 @@ def submit_bid(
     tender_id: int, data: BidCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> BidReceiptPublic:
     """Submit a sealed bid for a lot (supplier), or a new version of it; returns this version's receipt.
-    Refused after the deadline. The total price binds; ``price_cny_per_w`` is derived from it."""
+    Refused after the deadline. What is bid follows the lot's ``business_model``: EPC
+    ``total_price_cny`` (binds; ``price_cny_per_w`` is derived from it), EMC ``discount_pct`` and
+    ``term_years``, lease ``rent_cny_per_m2_year`` and ``term_years``; another model's field is refused."""
     return _receipt(
         tenders_bids.submit_bid(session=session, actor=user, tender_id=tender_id, data=data), settings
     )
