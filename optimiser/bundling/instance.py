@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# a site's or bundle's value beyond any real PV project (CNY); also keeps the CP-SAT sums in int64 (in fen)
+MAX_VALUE_CNY = 1e11
+
 
 class InstanceError(ValueError):
     """The instance is malformed (missing field, wrong type, negative capacity, duplicate id, min > max)."""
@@ -23,6 +26,8 @@ class Site:
     capacity_kw: float
     keep_with: str | None = None
     locked_bundle: str | None = None
+    value: float = 0.0  # CNY: the site's NPV at the hurdle rate (optimiser/README.md, "Bankable bundles")
+    group: str | None = None  # label that ``same_group_only`` keeps together (e.g. a business model)
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class BundlingInstance:
     max_distance_m: float | None = None
     bundle_cost_m: float = 0.0
     require_all: bool = False
+    min_value: float | None = None  # CNY: every bundle's summed site value is at least this
+    same_group_only: bool = False  # every bundle's sites share one ``group`` (null is a group of its own)
 
     def __post_init__(self) -> None:
         validate(self)
@@ -64,6 +71,12 @@ def validate(inst: BundlingInstance) -> None:
             raise InstanceError(f"site {site.id!r}: coordinates must be finite numbers")
         if not math.isfinite(site.capacity_kw) or site.capacity_kw < 0:
             raise InstanceError(f"site {site.id!r}: capacity_kw must be a finite number >= 0")
+        if not (math.isfinite(site.value) and abs(site.value) <= MAX_VALUE_CNY):
+            raise InstanceError(
+                f"site {site.id!r}: value must be a finite number of CNY within ±{MAX_VALUE_CNY:g}"
+            )
+        if site.group is not None and not isinstance(site.group, str):
+            raise InstanceError(f"site {site.id!r}: group must be a string or null")
     if inst.min_capacity_kw < 0:
         raise InstanceError("min_capacity_kw must be >= 0")
     if inst.min_capacity_kw > inst.max_capacity_kw:
@@ -82,6 +95,11 @@ def validate(inst: BundlingInstance) -> None:
         raise InstanceError("max_distance_m must be >= 0")
     if not (math.isfinite(inst.bundle_cost_m) and inst.bundle_cost_m >= 0):
         raise InstanceError("bundle_cost_m must be a finite number >= 0")
+    mv = inst.min_value
+    if mv is not None and not (math.isfinite(mv) and abs(mv) <= MAX_VALUE_CNY):
+        raise InstanceError(f"min_value must be a finite number of CNY within ±{MAX_VALUE_CNY:g} or null")
+    if not isinstance(inst.same_group_only, bool):
+        raise InstanceError("same_group_only must be true or false")
 
 
 def _number(obj: dict[str, Any], key: str, where: str, *, required: bool = True) -> float | None:
@@ -126,7 +144,17 @@ def parse_site(obj: Any, index: int) -> Site:
     where = f"site {site_id!r}"
     x, y, cap = (_number(obj, k, where) for k in ("x", "y", "capacity_kw"))
     assert x is not None and y is not None and cap is not None
-    return Site(site_id, x, y, cap, _label(obj, "keep_with", where), _label(obj, "locked_bundle", where))
+    value = _number(obj, "value", where, required=False)
+    return Site(
+        site_id,
+        x,
+        y,
+        cap,
+        _label(obj, "keep_with", where),
+        _label(obj, "locked_bundle", where),
+        value=0.0 if value is None else value,
+        group=_label(obj, "group", where),
+    )
 
 
 def parse_instance(data: Any) -> BundlingInstance:
@@ -143,6 +171,9 @@ def parse_instance(data: Any) -> BundlingInstance:
     require_all = data.get("require_all", False)
     if not isinstance(require_all, bool):
         raise InstanceError("field 'require_all' must be true or false")
+    same_group_only = data.get("same_group_only", False)
+    if not isinstance(same_group_only, bool):
+        raise InstanceError("field 'same_group_only' must be true or false")
     return BundlingInstance(
         sites=sites,
         min_capacity_kw=_number(data, "min_capacity_kw", "instance", required=False) or 0.0,
@@ -154,6 +185,8 @@ def parse_instance(data: Any) -> BundlingInstance:
         max_distance_m=max_dist,
         bundle_cost_m=_number(data, "bundle_cost_m", "instance", required=False) or 0.0,
         require_all=require_all,
+        min_value=_number(data, "min_value", "instance", required=False),
+        same_group_only=same_group_only,
     )
 
 

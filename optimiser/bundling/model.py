@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
+from optimiser.bundling.bankable import scaled_values
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.progress import Tracker
 from optimiser.bundling.units import Prepared
@@ -123,6 +124,7 @@ class BundlingModel:
         self._site_count()
         self._bundle_count()
         self._one_lock_per_bundle()
+        self._value()
 
     def _assignment(self, required: set[int]) -> None:
         for u, row in self.by_unit.items():
@@ -172,6 +174,19 @@ class BundlingModel:
             locked = [v for u, v in self.by_anchor[j] if self.prep.units[u].locked_bundle is not None]
             if len(locked) > 1:
                 self.model.add(sum(locked) <= 1)
+
+    def _value(self) -> None:
+        """Bankable bundles: each open bundle's values (fen, rounded down) reach ``min_value`` (fen, up).
+
+        Never looser than the float rule (:mod:`optimiser.bundling.bankable`); a closed bundle holds no
+        unit, so it is not "bankable" by being empty: the row reads 0 >= 0.
+        """
+        if self.inst.min_value is None:
+            return
+        fen, low, _ = scaled_values(self.prep.unit_value.tolist(), self.inst.min_value)
+        for j, open_j in self.y.items():
+            total = sum(fen[u] * v for u, v in self.by_anchor[j])
+            self.model.add(total >= low * open_j)
 
     # --- objectives -----------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from optimiser.bundling.bankable import reaches
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.units import Prepared
 
@@ -35,7 +36,8 @@ def solution_key(inst: BundlingInstance, prep: Prepared, assign: np.ndarray) -> 
 
 
 def is_valid(inst: BundlingInstance, prep: Prepared, assign: np.ndarray) -> bool:
-    """Every limit of the instance holds (capacity, sites, distance, count, locks, anchors in own bundle)."""
+    """Every limit of the instance holds (capacity, sites, distance, count, locks, anchors in own bundle,
+    ``min_value`` and ``same_group_only``)."""
     lo, hi = inst.bundle_count_range
     anchors = set(assign[assign >= 0].tolist())
     if not lo <= len(anchors) <= hi:
@@ -54,5 +56,7 @@ def is_valid(inst: BundlingInstance, prep: Prepared, assign: np.ndarray) -> bool
         if inst.max_sites is not None and size > inst.max_sites:
             return False
         if any(math.isinf(prep.pair_cost(int(u), j)) for u in members):
+            return False  # distance, anchor, or (same_group_only) another group
+        if not reaches(sum(prep.units[u].value for u in members), inst.min_value):
             return False
     return True

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optimiser.bundling.bankable import scaled_values
 from optimiser.bundling.bounds.background import BoundProcess
 from optimiser.bundling.bounds.fixing import Fixing
 from optimiser.bundling.instance import BundlingInstance
@@ -46,6 +47,8 @@ class RunState:
     candidate_anchors: int | None  # nearest anchors kept per unit; None: every anchor (complete model)
     deadline: float  # end of the search phases: the time after it is the bound's
     required: set[int]  # units every solution bundles (all with require_all, else the locked ones)
+    # CP-SAT's integer min_value rule is the instance's (whole fen): its bounds and proofs hold
+    values_exact: bool = True
     # warm start and improvement
     first_found_s: float | None = None  # when the greedy found its first valid solution (s into the run)
     base: np.ndarray | None = None  # the greedy's solution, the baseline the result reports
@@ -103,6 +106,7 @@ class RunState:
             candidate_anchors=candidate_anchors,
             deadline=deadline,
             required=set(range(len(prep.units))) if inst.require_all else set(locked),
+            values_exact=inst.min_value is None or scaled_values(prep.unit_value.tolist(), inst.min_value)[2],
         )
 
     @property

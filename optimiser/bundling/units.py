@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from optimiser.bundling.bankable import group_ids, prune
 from optimiser.bundling.instance import BundlingInstance
 
 
@@ -25,6 +26,8 @@ class Unit:
     capacity_kw: float
     locked_bundle: str | None
     label: str  # how reasons name it: "site 'a'" or "keep_with group 'g'"
+    value: float = 0.0  # summed site values, CNY
+    groups: tuple[str | None, ...] = (None,)  # its sites' distinct ``group`` labels
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Prepared:
     limit_m: float  # max_distance_m, inf when unset
     # per unit: least summed distance of a feasible anchor left out by ``candidates`` (inf: none left out)
     cut_m: np.ndarray | None = None
+    # per unit: group id under same_group_only (-1: its sites' groups differ); None without it
+    unit_gid: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.xs: list[float] = self.xy[:, 0].tolist()
@@ -51,6 +56,7 @@ class Prepared:
         self.unit_cap = np.array([u.capacity_kw for u in self.units], dtype=float)
         self.unit_sites = np.array([len(u.members) for u in self.units], dtype=np.int64)
         self.unit_locked = np.array([u.locked_bundle is not None for u in self.units], dtype=bool)
+        self.unit_value = np.array([u.value for u in self.units], dtype=float)
         self.unit_first = self.xy[[u.members[0] for u in self.units]].reshape(n, 2)  # first site's x, y
         # single-site, unlocked units: their pair cost is the plain distance (see pair_costs)
         self.unit_simple = (self.unit_sites == 1) & ~self.unit_locked
@@ -69,6 +75,9 @@ class Prepared:
         first, at = self.unit_first[units], self.xy[sites]
         d = np.hypot(first[:, 0][:, None] - at[:, 0][None, :], first[:, 1][:, None] - at[:, 1][None, :])
         d[(d > self.limit_m + 1e-9) | ~self.anchor_ok[sites][None, :]] = math.inf
+        if self.unit_gid is not None:  # same_group_only: an anchor's unit and the unit share a group
+            gid = self.unit_gid
+            d[gid[units][:, None] != gid[self.unit_of_site[sites]][None, :]] = math.inf
         for r in np.flatnonzero(~self.unit_simple[units]).tolist():
             d[r] = [self.pair_cost(int(units[r]), int(j)) for j in sites.tolist()]
         return d
@@ -80,6 +89,8 @@ class Prepared:
         host = int(self.unit_of_site[j])
         both_locked = self.units[ui].locked_bundle is not None and self.units[host].locked_bundle is not None
         if host != ui and both_locked:
+            return math.inf
+        if self.unit_gid is not None and self.unit_gid[host] != self.unit_gid[ui]:
             return math.inf
         members = self.units[ui].members
         if len(members) == 1:  # fast path: most units are single sites
@@ -132,7 +143,17 @@ def build_units(inst: BundlingInstance) -> tuple[list[Unit], np.ndarray, list[st
         for i in members:
             unit_of_site[i] = len(units)
         lock = locks[0] if locks else None
-        units.append(Unit(tuple(members), sum(s.capacity_kw for s in sites), lock, label))
+        labels = tuple(sorted({s.group for s in sites}, key=lambda g: (g is not None, g or "")))
+        units.append(
+            Unit(
+                tuple(members),
+                sum(s.capacity_kw for s in sites),
+                lock,
+                label,
+                value=sum(s.value for s in sites),
+                groups=labels,
+            )
+        )
     return units, unit_of_site, conflicts
 
 
@@ -153,11 +174,12 @@ def prepare(
     xy = np.array([[s.x, s.y] for s in inst.sites], dtype=float).reshape(n, 2)
     limit = math.inf if inst.max_distance_m is None else inst.max_distance_m
     tree = cKDTree(xy) if n else None
-    # an anchor j can open only if its own unit is within reach of j and small enough
+    gid = group_ids([u.groups for u in units]) if inst.same_group_only else None
+    # an anchor j can open only if its own unit is within reach of j and small enough (and of one group)
     anchor_ok = np.zeros(n, dtype=bool)
     own_cost = np.zeros(n)
-    for u in units:
-        if not _unit_size_ok(inst, u.capacity_kw, len(u.members)):
+    for ui, u in enumerate(units):
+        if not _unit_size_ok(inst, u.capacity_kw, len(u.members)) or (gid is not None and gid[ui] < 0):
             continue
         pts = xy[list(u.members)]
         for j in u.members:
@@ -190,6 +212,7 @@ def prepare(
             unit_cap,
             unit_size,
             unit_locked,
+            gid,
         )
         for ui, (a, d, c) in fast.items():
             anchors[ui], dists[ui], cut[ui] = a, d, c
@@ -225,6 +248,8 @@ def prepare(
                 fits &= host_size + len(u.members) <= inst.max_sites
             if u.locked_bundle is not None:
                 fits &= ~unit_locked[host]
+            if gid is not None:
+                fits &= gid[host] == gid[ui]
             keep = ~other | fits
             cand, d = cand[keep], d[keep]
         if candidates is not None and len(cand) > candidates:
@@ -237,7 +262,53 @@ def prepare(
     for ui, u in enumerate(units):
         if not len(anchors[ui]):
             unfit[ui] = _unfit_reason(inst, u)
-    return Prepared(units, unit_of_site, xy, anchors, dists, unfit, conflicts, anchor_ok, limit, cut)
+    if inst.min_value is not None or gid is not None:
+        _prune(inst, units, unit_of_site, xy, anchors, dists, anchor_ok, unfit, gid, limit)
+    return Prepared(
+        units, unit_of_site, xy, anchors, dists, unfit, conflicts, anchor_ok, limit, cut, unit_gid=gid
+    )
+
+
+def _prune(
+    inst: BundlingInstance,
+    units: list[Unit],
+    unit_of_site: np.ndarray,
+    xy: np.ndarray,
+    anchors: list[np.ndarray],
+    dists: list[np.ndarray],
+    anchor_ok: np.ndarray,
+    unfit: dict[int, str],
+    gid: np.ndarray | None,
+    limit: float,
+) -> None:
+    """Units no bundle satisfying ``min_value`` / ``same_group_only`` can hold become unfit (in place):
+    no anchors, their sites anchor nothing (:func:`optimiser.bundling.bankable.prune`)."""
+    alive = np.array([ui not in unfit for ui in range(len(units))], dtype=bool)
+    first = xy[[u.members[0] for u in units]].reshape(len(units), 2)
+    pruned = prune(
+        first,
+        np.array([u.capacity_kw for u in units], dtype=float),
+        np.array([u.value for u in units], dtype=float),
+        gid,
+        alive,
+        limit_m=limit,
+        min_value=inst.min_value,
+        min_capacity_kw=inst.min_capacity_kw,
+    )
+    if not pruned:
+        return
+    gone = np.zeros(len(units), dtype=bool)
+    for ui, why in pruned.items():
+        unfit[ui] = f"{units[ui].label}: {why}"
+        gone[ui] = True
+        anchors[ui], dists[ui] = np.zeros(0, dtype=np.int64), np.zeros(0)
+        anchor_ok[list(units[ui].members)] = False
+    for ui in np.flatnonzero(~gone).tolist():
+        keep = ~gone[unit_of_site[anchors[ui]]]
+        if not keep.all():
+            anchors[ui], dists[ui] = anchors[ui][keep], dists[ui][keep]
+            if not len(anchors[ui]):
+                unfit[ui] = _unfit_reason(inst, units[ui])
 
 
 def _nearest_singletons(
@@ -252,6 +323,7 @@ def _nearest_singletons(
     unit_cap: np.ndarray,
     unit_size: np.ndarray,
     unit_locked: np.ndarray,
+    gid: np.ndarray | None,
 ) -> dict[int, tuple[np.ndarray, np.ndarray, float]]:
     """Nearest feasible anchors of single-site units in one k-d tree query (the common case, fast).
 
@@ -275,6 +347,8 @@ def _nearest_singletons(
     if inst.max_sites is not None:
         fits &= unit_size[host] + 1 <= inst.max_sites
     fits &= ~(unit_locked[host] & unit_locked[ids][:, None])
+    if gid is not None:
+        fits &= gid[host] == gid[ids][:, None]
     keep = valid & anchor_ok[jj] & (own | fits)
     rank = np.cumsum(keep, axis=1)
     total = rank[:, -1]
@@ -299,8 +373,13 @@ def _nearest_singletons(
 
 
 def _unfit_reason(inst: BundlingInstance, u: Unit) -> str:
+    if inst.same_group_only and len(u.groups) > 1:
+        names = ", ".join("null" if g is None else repr(g) for g in u.groups)
+        return f"{u.label}: its sites carry different groups ({names}) and same_group_only is set"
     if u.capacity_kw > inst.max_capacity_kw + 1e-9:
         return f"{u.label}: {u.capacity_kw:g} kWp exceeds max_capacity_kw {inst.max_capacity_kw:g}"
     if inst.max_sites is not None and len(u.members) > inst.max_sites:
         return f"{u.label}: {len(u.members)} sites exceed max_sites {inst.max_sites}"
+    if inst.max_distance_m is None:  # only same_group_only can leave a unit without anchors then
+        return f"{u.label}: no other site of its group can share a bundle with it (same_group_only)"
     return f"{u.label}: no site lies within max_distance_m {inst.max_distance_m:g} of all its sites"

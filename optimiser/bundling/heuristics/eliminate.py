@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
+from optimiser.bundling.bankable import reaches
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.solution import bundles_of, is_valid, solution_key
 from optimiser.bundling.units import Prepared
@@ -255,8 +256,28 @@ def _try_eliminate(st: _State, b: int, k: int) -> bool:
     return _commit(st, b, plan)
 
 
+def _values_hold(st: _State, moves: list[tuple[int, int]], gone: int) -> bool:
+    """After ``moves`` (unit, bundle id) every bundle they touch but ``gone`` still reaches min_value."""
+    if st.inst.min_value is None:
+        return True
+    delta: dict[int, float] = {}
+    for u, r in moves:  # each unit moves once, from the bundle it is in now
+        v = float(st.prep.unit_value[u])
+        a = int(st.bof[u])
+        delta[a] = delta.get(a, 0.0) - v
+        delta[r] = delta.get(r, 0.0) + v
+    value = st.prep.unit_value
+    return all(
+        reaches(float(sum(value[u] for u in st.members[r])) + d, st.inst.min_value)
+        for r, d in delta.items()
+        if r != gone
+    )
+
+
 def _commit(st: _State, b: int, plan: _Plan) -> bool:
     if plan.delta >= -EPS:
+        return False
+    if not _values_hold(st, [(u, plan.bundles[col]) for u, col in plan.moves], b):
         return False
     for u, col in plan.moves:
         st.move(u, plan.bundles[col])
@@ -307,6 +328,7 @@ def _pack(st: _State, units: list[int], kept: list[int]) -> list[tuple[int, int]
     inst = st.inst
     hosts = {st.host(r): r for r in kept}
     load = {r: 0.0 for r in kept}
+    value = {r: 0.0 for r in kept}
     size = {r: 0 for r in kept}
     lock = {r: False for r in kept}
     out: list[tuple[int, int]] = []
@@ -326,10 +348,13 @@ def _pack(st: _State, units: list[int], kept: list[int]) -> list[tuple[int, int]
             if r < 0:
                 return None
         load[r] += st.cap[u]
+        value[r] += float(st.prep.unit_value[u])
         size[r] += int(st.nsites[u])
         lock[r] |= bool(st.locked[u])
         out.append((u, r))
     if any(v < inst.min_capacity_kw - 1e-9 for v in load.values()):
+        return None
+    if not all(reaches(v, inst.min_value) for v in value.values()):
         return None
     return out
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.spatial import cKDTree
 
+from optimiser.bundling.bankable import reaches
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.solution import bundles_of, is_valid, solution_key
 from optimiser.bundling.units import Prepared
@@ -66,11 +67,13 @@ def _assign(inst: BundlingInstance, prep: Prepared, seeds: list[int]) -> np.ndar
     assign = np.full(len(units), -1, dtype=np.int64)
     load: dict[int, float] = {}
     size: dict[int, int] = {}
+    value: dict[int, float] = {}  # summed site values (CNY), for min_value
+    min_value = inst.min_value
     for j in seeds:
         u = int(prep.unit_of_site[j])
         if assign[u] < 0:
             assign[u] = j
-            load[j], size[j] = units[u].capacity_kw, len(units[u].members)
+            load[j], size[j], value[j] = units[u].capacity_kw, len(units[u].members), units[u].value
     anchors = np.array(sorted(load), dtype=np.int64)
     if not len(anchors):
         return assign
@@ -81,14 +84,18 @@ def _assign(inst: BundlingInstance, prep: Prepared, seeds: list[int]) -> np.ndar
         key=lambda u: (units[u].locked_bundle is None, -units[u].capacity_kw, u),
     )
 
-    def place(u: int) -> bool:
+    def place(u: int, keep_value: bool = False) -> bool:
+        """Put ``u`` in its nearest anchor with room; ``keep_value``: never take a bundle below min_value."""
         first = prep.xy[units[u].members[0]]
         idx = np.atleast_1d(tree.query(first, k=min(len(anchors), NEAREST))[1])
         best, best_d = -1, math.inf
+        guard = keep_value and min_value is not None and units[u].value < 0
         for j in anchors[idx].tolist():
             if load[j] + units[u].capacity_kw > inst.max_capacity_kw + 1e-9:
                 continue
             if size[j] + len(units[u].members) > max_sites:
+                continue
+            if guard and not reaches(value[j] + units[u].value, min_value):
                 continue
             d = prep.pair_cost(u, j)
             if d < best_d:
@@ -98,27 +105,29 @@ def _assign(inst: BundlingInstance, prep: Prepared, seeds: list[int]) -> np.ndar
         assign[u] = best
         load[best] += units[u].capacity_kw
         size[best] += len(units[u].members)
+        value[best] += units[u].value
         return True
 
     for u in order:
         place(u)
-    # dissolve bundles below the minimum, smallest first, and re-place their units
+    # dissolve bundles below the minimum (kWp or value), smallest first, and re-place their units
     locked_units = [u for u in range(len(units)) if units[u].locked_bundle is not None]
     while True:
         locked_at = {int(assign[u]) for u in locked_units if assign[u] >= 0}
-        under = [j for j in load if load[j] < inst.min_capacity_kw - 1e-9 and j not in locked_at]
+        short = [j for j in load if load[j] < inst.min_capacity_kw - 1e-9 or not reaches(value[j], min_value)]
+        under = [j for j in short if j not in locked_at]
         if not under:
             break
         j = min(under, key=lambda a: (load[a], a))
         freed = np.flatnonzero(assign == j).tolist()
         assign[freed] = -1
-        del load[j], size[j]
+        del load[j], size[j], value[j]
         anchors = np.array(sorted(load), dtype=np.int64)
         if not len(anchors):
             break
         tree = cKDTree(prep.xy[anchors])
         for u in sorted(freed, key=lambda u: -units[u].capacity_kw):
-            place(u)
+            place(u, keep_value=True)
     return assign
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.spatial import cKDTree
 
+from optimiser.bundling.bankable import reaches
 from optimiser.bundling.heuristics.greedy import NEAREST, medoids
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.solution import bundles_of, is_valid, solution_key
@@ -44,15 +45,18 @@ def local_search(
         return cost_cache[key]
 
     max_sites = inst.max_sites if inst.max_sites is not None else math.inf
+    mv = inst.min_value
     for _ in range(20):
         anchors = np.array(sorted(set(cur[cur >= 0].tolist())), dtype=np.int64)
         if len(anchors) < 2:
             break
         load = {int(j): 0.0 for j in anchors}
         size = {int(j): 0 for j in anchors}
+        value = {int(j): 0.0 for j in anchors}  # CNY, for min_value
         for u in np.flatnonzero(cur >= 0).tolist():
             load[int(cur[u])] += units[u].capacity_kw
             size[int(cur[u])] += len(units[u].members)
+            value[int(cur[u])] += units[u].value
         tree = cKDTree(prep.xy[anchors])
         improved = False
         members_of = {j: set(m) for j, m in bundles_of(cur).items()}
@@ -74,10 +78,13 @@ def local_search(
                     units[v].locked_bundle is not None for v in members_of[b]
                 ):
                     continue
+                vu = units[u].value
                 shift_ok = (
                     load[a] - cu >= inst.min_capacity_kw - 1e-9
                     and load[b] + cu <= inst.max_capacity_kw + 1e-9
                     and size[b] + su <= max_sites
+                    and reaches(value[a] - vu, mv)
+                    and reaches(value[b] + vu, mv)
                 )
                 if shift_ok:
                     cur[u] = b
@@ -87,6 +94,8 @@ def local_search(
                     load[b] += cu
                     size[a] -= su
                     size[b] += su
+                    value[a] -= vu
+                    value[b] += vu
                     improved = True
                     break
                 # swap with a unit v of bundle b that is better off in a
@@ -103,11 +112,14 @@ def local_search(
                     la, lb = load[a] - cu + cv, load[b] - cv + cu
                     sa, sb = size[a] - su + sv, size[b] - sv + su
                     lo, hi = inst.min_capacity_kw - 1e-9, inst.max_capacity_kw + 1e-9
-                    if lo <= la <= hi and lo <= lb <= hi and sa <= max_sites and sb <= max_sites:
+                    va, vb = value[a] - vu + units[v].value, value[b] - units[v].value + vu
+                    ok = lo <= la <= hi and lo <= lb <= hi and sa <= max_sites and sb <= max_sites
+                    if ok and reaches(va, mv) and reaches(vb, mv):
                         cur[u], cur[v] = b, a
                         members_of[a] ^= {u, v}
                         members_of[b] ^= {u, v}
                         load[a], load[b], size[a], size[b] = la, lb, sa, sb
+                        value[a], value[b] = va, vb
                         improved = done = True
                         break
                 if done:

@@ -33,6 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from optimiser.bundling.bankable import reaches
 from optimiser.bundling.instance import BundlingInstance
 from optimiser.bundling.solution import bundles_of, is_valid, solution_key
 from optimiser.bundling.units import Prepared
@@ -121,6 +122,8 @@ class _Search:
             if plan is None:
                 continue
             loc.improve(plan)
+            if not self._bankable(units, plan):
+                continue
             n_cols = len(plan.anchor)
             if not lo <= others + n_cols <= hi:
                 continue
@@ -134,6 +137,17 @@ class _Search:
                 return True
             return False
         return False
+
+    def _bankable(self, units: np.ndarray, plan: _Plan) -> bool:
+        """Every bundle of the plan reaches min_value (the moves above do not look at values)."""
+        if self.inst.min_value is None:
+            return True
+        values = self.prep.unit_value[units]
+        return all(
+            reaches(float(values[plan.col == c].sum()), self.inst.min_value)
+            for c in range(len(plan.anchor))
+            if np.any(plan.col == c)
+        )
 
     def _apply(self, dropped: list[int], units: np.ndarray, sites: np.ndarray, plan: _Plan) -> None:
         for b in dropped:

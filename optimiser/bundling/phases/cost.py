@@ -61,7 +61,10 @@ def _capacity_phase(state: RunState) -> None:
     state.tracker.check()
     if state.capacity.assign is not None:
         state.hint = state.capacity.assign
-        state.capacity_proven = state.complete and state.capacity.status == SolveStatus.OPTIMAL
+        # a model tighter than the min_value rule (values not in whole fen) proves nothing for the instance
+        state.capacity_proven = (
+            state.complete and state.values_exact and state.capacity.status == SolveStatus.OPTIMAL
+        )
         model.hold_capacity(round(state.capacity.objective))
     elif state.warm is not None:
         model.hold_capacity(sum(model.cap[u] for u in np.flatnonzero(state.warm >= 0)))
@@ -72,13 +75,14 @@ def _cost(state: RunState) -> PhaseResult:
     model, hint = state.model, state.hint
     if state.complete and model is not None:
         state.scale = model.scale
-        if state.capacity is None and hint is not None and is_valid(state.inst, state.prep, hint):
+        fixable = state.capacity is None and state.values_exact
+        if fixable and hint is not None and is_valid(state.inst, state.prep, hint):
             # every unit that fits is bundled: the cost phase alone, proven with reduced-cost fixing
             result, state.fixing = cost_with_fixing(state, model, hint)
             return result
         model.minimize_cost()
         model.hint(hint)
-        return _solve(state, model, bound_valid=True)
+        return _solve(state, model, bound_valid=state.values_exact)
     if hint is not None:
         # large instance: neighbourhood search around the incumbent instead of one restricted model
         better = region_search(

@@ -55,11 +55,22 @@ def no_solution(state: RunState) -> BundlingResult:
     assert state.cost is not None
     statuses = (state.cost.status, state.capacity.status if state.capacity else None)
     infeasible = SolveStatus.INFEASIBLE in statuses
+    inst = state.inst
     msg = (
         "no bundling satisfies every limit (bundle count, capacity, sites, distance, locks"
-        + (", require_all" if state.inst.require_all else "")
+        + (", require_all" if inst.require_all else "")
+        + (f", min_value {inst.min_value:g} CNY" if inst.min_value is not None else "")
+        + (", same_group_only" if inst.same_group_only else "")
         + ")"
     )
+    if infeasible and state.complete and not state.values_exact:
+        # the model was tighter than the min_value rule (values not in whole fen): no proof
+        return BundlingResult(
+            SolveStatus.UNKNOWN,
+            message=f"{msg} in CP-SAT's model, which rounds values to whole fen (tighter than the rule)",
+            bound_note="no solution",
+            wall_s=state.elapsed_s(),
+        )
     if infeasible and state.complete:
         return infeasible_result(msg, state.start)
     return BundlingResult(

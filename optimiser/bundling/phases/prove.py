@@ -32,13 +32,18 @@ def prove(state: RunState) -> None:
             f"{len(fixing.anchors)} anchors (Lagrangian bound {fixing.bound:.6g} m, incumbent "
             f"{fixing.upper:.6g} m)"
         )
-    if state.complete and state.cost.assign is not None:
+    if not state.values_exact:
+        notes.append(
+            "some values or min_value are not whole fen, so CP-SAT's model is tighter than the min_value "
+            "rule and its bound is not used"
+        )
+    elif state.complete and state.cost.assign is not None:
         cp_bound = state.cost.bound / state.scale
         bounds.append(cp_bound if fixing is None else min(cp_bound, fixing.upper))
         state.tracker.bound(bounds[-1])
     elif not state.complete:
         notes.append("CP-SAT saw only the nearest candidate anchors, so its bound is not used")
-    cp_proven = state.complete and state.cost.status == SolveStatus.OPTIMAL
+    cp_proven = state.complete and state.values_exact and state.cost.status == SolveStatus.OPTIMAL
     cp_gap = gap_of(cost, min(cost, max(bounds))) if bounds else None
     if state.background is not None:
         outcome = state.background.result()
