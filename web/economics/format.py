@@ -34,11 +34,13 @@ def cny(value: float | None) -> str:
 
 
 def cny_per_kwh(value: float | None) -> str:
-    """A price of energy, to the fen's tenth: ``0.415 CNY/kWh`` / ``0.415 元/kWh``."""
+    """A price of energy to four decimals at most, two at least, as tariffs are stated (the export
+    price is 0.4155): ``0.4155 CNY/kWh``, ``0.85 元/kWh``."""
     if value is None or _missing(value):
         return DASH
     unit = "CNY/kWh" if i18n.current_locale() == "en" else "元/kWh"
-    return f"{value:,.3f} {unit}"
+    whole, _dot, decimals = f"{value:,.4f}".partition(".")
+    return f"{whole}.{decimals.rstrip('0').ljust(2, '0')} {unit}"
 
 
 def share(value: float | None, digits: int = 1) -> str:

@@ -173,7 +173,7 @@ class CashFlowChart:
 LEFT, RIGHT_PAD, TOP, BOTTOM_PAD = 70.0, 8.0, 10.0, 22.0
 
 
-def cash_flow_chart(economics: Economics, *, width: int = 720, height: int = 260) -> CashFlowChart:
+def cash_flow_chart(economics: Economics, *, width: int = 960, height: int = 280) -> CashFlowChart:
     """Scale every party's yearly net and cumulative sum into one frame that always holds zero."""
     parties = [f.key for f in party_figures(economics)]
     flows = {p: economics.parties[p].cash_flows for p in parties}

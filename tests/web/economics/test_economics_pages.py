@@ -144,7 +144,7 @@ def test_the_surface_page_shows_the_surface_as_a_system_of_its_own(
         expected = economics.surface_economics(session=session, user=owner, surface_id=surface.id)
         text = client.get(f"/surfaces/{surface.id}", headers=EN).text
         assert f'id="econ-investment">{cny_en(expected.investment_cny)}<' in text
-        assert f"{expected.lcoe_cny_per_kwh:,.3f} CNY/kWh" in text
+        assert f"{expected.lcoe_cny_per_kwh:,.4f}".rstrip("0") + " CNY/kWh" in text
     # a curtain wall costs more per kWp than a roof: its LCOE is higher
     roof_e = economics.surface_economics(session=session, user=owner, surface_id=roof.id)
     wall_e = economics.surface_economics(session=session, user=owner, surface_id=wall.id)
