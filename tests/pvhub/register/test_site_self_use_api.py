@@ -29,6 +29,7 @@ def test_a_share_outside_zero_to_one_is_refused_naming_the_field(client: TestCli
     refused = client.post("/api/v1/sites", json=body | {"self_use_share": 1.5}, headers=users["owner"])
     assert refused.status_code == 422 and "self_use_share" in refused.text
     site = add_site(client, users["owner"])
-    patched = client.patch(f"/api/v1/sites/{site['id']}", json={"self_use_share": -0.1}, headers=users["owner"])
+    url = f"/api/v1/sites/{site['id']}"
+    patched = client.patch(url, json={"self_use_share": -0.1}, headers=users["owner"])
     assert patched.status_code == 422 and "self_use_share" in patched.text
-    assert client.get(f"/api/v1/sites/{site['id']}", headers=users["owner"]).json()["self_use_share"] is None
+    assert client.get(url, headers=users["owner"]).json()["self_use_share"] is None
