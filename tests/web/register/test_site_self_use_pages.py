@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -31,8 +32,8 @@ def _site(session: Session) -> Site:
 
 
 def test_an_owner_sets_changes_and_clears_the_self_use_share(
-    client: TestClient, session: Session, make_user
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, session: Session, make_user: Any
+) -> None:
     make_user("w@x.cn", Role.owner, "外滩物业")
     login(client, "w@x.cn")
     form = client.get("/sites/new", headers=ZH).text
