@@ -15,6 +15,7 @@ from web.i18n import gettext as _
 from web.vocabulary import N_
 
 _NUMBER = r"[0-9][0-9.e+]*"
+_SIGNED = r"-?[0-9][0-9.e+-]*"  # a site's value may be negative (CNY)
 
 _WHO = [
     (re.compile(r"^site '[^']*'$"), lambda m: ""),
@@ -47,6 +48,49 @@ _WHY: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         lambda m: (
             _("no site lies within %(d)s m of all of them, so none can anchor their bundle") % {"d": m["d"]}
         ),
+    ),
+    # bankable bundles (issue #20; optimiser/bundling/bankable.py and units.py)
+    (
+        re.compile(
+            rf"^(?P<who>.+): no bundle that can hold it reaches min_value (?P<min>{_SIGNED}) CNY "
+            rf"\(its value (?P<value>{_SIGNED}) CNY plus every positive value [^:]*share its bundle: "
+            rf"(?P<best>{_SIGNED}) CNY\)$"
+        ),
+        lambda m: (
+            _(
+                "no bundle it may join reaches the bankability floor of %(min)s CNY: its value, "
+                "%(value)s CNY, plus every positive value that may share its bundle comes to %(best)s CNY"
+            )
+            % {"min": m["min"], "value": m["value"], "best": m["best"]}
+        ),
+    ),
+    (
+        re.compile(
+            rf"^(?P<who>.+): its group's sites [^:]*share its bundle add up to (?P<kw>{_NUMBER}) kWp, "
+            rf"below min_capacity_kw (?P<min>{_NUMBER})$"
+        ),
+        lambda m: (
+            _(
+                "the sites of its group that may share its bundle add up to %(kw)s kWp, "
+                "below the minimum of %(min)s kWp"
+            )
+            % {"kw": m["kw"], "min": m["min"]}
+        ),
+    ),
+    (
+        re.compile(
+            r"^(?P<who>.+): its sites carry different groups \((?P<names>.*)\) and same_group_only is set$"
+        ),
+        lambda m: (
+            _("its sites belong to different groups (%(names)s), but each bundle must keep to one")
+            % {"names": m["names"]}
+        ),
+    ),
+    (
+        re.compile(
+            r"^(?P<who>.+): no other site of its group can share a bundle with it \(same_group_only\)$"
+        ),
+        lambda m: _("no other site of its group may share a bundle with it (one group per bundle)"),
     ),
 ]
 
@@ -95,8 +139,10 @@ def _who(label: str) -> str:
 
 _NO_BUNDLING = re.compile(
     r"^no bundling satisfies every limit "
-    r"\(bundle count, capacity, sites, distance, locks(?P<all>, require_all)?\)"
-    r"(?: with each site's (?P<k>\d+) nearest anchors; the others were not tried)?$"
+    r"\(bundle count, capacity, sites, distance, locks(?P<all>, require_all)?"
+    rf"(?:, min_value (?P<floor>{_SIGNED}) CNY)?(?P<group>, same_group_only)?\)"
+    r"(?: with each site's (?P<k>\d+) nearest anchors; the others were not tried)?"
+    r"(?P<fen> in CP-SAT's model, which rounds values to whole fen \(tighter than the rule\))?$"
 )
 _NO_SOLUTION = re.compile(rf"^no solution found within (?P<s>{_NUMBER}) s$")
 _BLOCKED = re.compile(r"^(?P<why>require_all|locked_bundle): (?P<reasons>.+)$")
@@ -124,10 +170,16 @@ def translate_run_message(message: str) -> str:
                 "no bundling meets every limit (bundle count, capacity, sites per bundle, distance, locks)"
             )
         )
+        if match["floor"]:
+            text += _(", with a bankability floor of %(floor)s CNY per bundle") % {"floor": match["floor"]}
+        if match["group"]:
+            text += _(", with one group per bundle")
         if match["k"]:
             text += _(" among each site's %(k)s nearest anchor sites (the others were not tried)") % {
                 "k": match["k"]
             }
+        if match["fen"]:
+            text += _(" in the solver's model, which rounds values to whole fen (stricter than the rule)")
         return text
     match = _BLOCKED.match(message)
     if match:
