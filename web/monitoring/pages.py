@@ -24,6 +24,7 @@ from pvhub.core.uploads import read_limited
 from pvhub.jobs.deps import StartJob
 from pvhub.monitoring import exports as progress_exports
 from pvhub.monitoring import progress
+from pvhub.monitoring import totals as programme_totals
 from pvhub.weather import measured, service
 from web import csrf, i18n
 from web.monitoring import progress_view
@@ -50,6 +51,7 @@ def dashboard(request: Request, user: LoggedIn, session: SessionDep) -> Response
         normalised=progress.weather_normalised_ratios(session, user=user),
         ratio_band=progress.RATIO_BAND,
         markers=stage_markers(result.site_stages, with_names=True),
+        money=programme_totals.money(session=session),  # issue #20: beside the kWp
     )
     return render(request, "monitoring/index.html", context)
 

@@ -80,6 +80,9 @@ def test_the_office_dashboard_shows_investment_and_owners_saving(
     text = client.get("/", headers=EN).text
     assert f'id="kpi-investment">{cny_en(expected["investment_cny"])}<' in text
     assert f'id="kpi-owner-saving">{cny_en(expected["owner_saving_cny_per_year"])}<' in text
+    dashboard = client.get("/dashboard", headers=EN).text
+    assert f'id="kpi-investment">{cny_en(expected["investment_cny"])}<' in dashboard
+    assert "Yearly saving to owners" in dashboard
 
 
 def test_the_potential_maps_figures_are_epc_batchs(client: TestClient, session: Session, make_user) -> None:  # type: ignore[no-untyped-def]
