@@ -50,6 +50,7 @@ def test_the_page_offers_the_floor_and_groups_and_shows_each_bundles_economics(
     form = {**FORM, "csrf_token": token, "min_value_cny": "0", "same_group": "business_model"}
     assert client.post("/bundles/runs", data=form, follow_redirects=False).status_code == 303
     run_id = session.exec(select(BundlingRun.id)).one()
+    assert run_id is not None
     run = finished(client, run_id, api_token(client, "office@x.cn"))
     assert run["status"] == "succeeded", run
     assert run["parameters"]["min_value_cny"] == 0 and run["parameters"]["same_group"] == "business_model"
