@@ -279,7 +279,7 @@ def _check_fields(data: BidCreate, lot: TenderLot, model: str) -> None:
             raise InvalidInput(
                 "Lot {lot} is let as {model}: its bids need {field}.",
                 lot=lot.number,
-                model=model,
+                model=BusinessModel(model),
                 field=name,
             )
     for name in _TERM_FIELDS:
@@ -287,7 +287,7 @@ def _check_fields(data: BidCreate, lot: TenderLot, model: str) -> None:
             raise InvalidInput(
                 "Lot {lot} is let as {model}: {field} is not bid in it (it takes {wanted}).",
                 lot=lot.number,
-                model=model,
+                model=BusinessModel(model),
                 wanted=", ".join(_REQUIRED[model]),
                 field=name,
             )

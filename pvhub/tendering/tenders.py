@@ -364,6 +364,12 @@ def default_model(snapshot: dict[str, Any]) -> BusinessModel:
     return max(BusinessModel, key=lambda model: (kwp[model], -list(BusinessModel).index(model)))
 
 
+def default_models(session: Session, bundles: list[Bundle]) -> dict[int, BusinessModel]:
+    """Each bundle's default business model as a lot (:func:`default_model`), by bundle id: what the
+    new-tender page proposes."""
+    return {b.id: default_model(lot_snapshot(session, b)) for b in bundles if b.id is not None}
+
+
 def _check_models(models: dict[int, BusinessModel] | None, bundle_ids: list[int]) -> dict[int, BusinessModel]:
     """The office's business model per bundle, each naming a bundle among the lots."""
     for bundle_id in models or {}:

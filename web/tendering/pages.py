@@ -24,9 +24,11 @@ from pvhub.core.errors import DomainError, InvalidInput
 from pvhub.core.http import SessionDep
 from pvhub.core.ids import ascii_id
 from pvhub.core.uploads import read_limited
+from pvhub.register.enums import BusinessModel
 from pvhub.tendering import actions as tender_actions
 from pvhub.tendering import bids as tenders_bids
 from pvhub.tendering import documents as tenders_documents
+from pvhub.tendering import economics as tender_economics
 from pvhub.tendering import scores as tender_scores
 from pvhub.tendering import suppliers as tenders_suppliers
 from pvhub.tendering import tenders
@@ -51,6 +53,7 @@ from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 TIERS = ("tier1", "tier2", "tier3")
+MODELS = tuple(m.value for m in BusinessModel)
 # One colour per lot on the map (qualitative, readable on light tiles).
 LOT_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
@@ -120,8 +123,22 @@ def _new_context(request: Request, user: User, session: Session, values: dict[st
     policy.require(user, "tender:manage")
     context = page_context(request, user, session)
     rules = rules_of(request)
-    context.update(bundles=tenders.free_bundles(session), values=values, rules=rules)
+    bundles = tenders.free_bundles(session)
+    context.update(bundles=bundles, values=values, rules=rules, models=MODELS)
+    context["default_models"] = {k: v.value for k, v in tenders.default_models(session, bundles).items()}
     return context
+
+
+def _chosen_models(form: Any, bundle_ids: set[int]) -> dict[int, str]:
+    """The office's business model per chosen bundle, from the ``business_model_<bundle id>`` selects."""
+    out: dict[int, str] = {}
+    for name, value in form.items():
+        bundle_id = (
+            ascii_id(name.removeprefix("business_model_")) if name.startswith("business_model_") else None
+        )
+        if bundle_id in bundle_ids and isinstance(value, str) and value:
+            out[bundle_id] = value
+    return out
 
 
 @router.get("/tenders/new")
@@ -135,7 +152,9 @@ def create_tender(request: Request, user: LoggedIn, session: SessionDep, form: P
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     try:
         deadline = _local_deadline(request, values.get("deadline", ""))
-        data = bind(TenderCreate, form, deadline=deadline)
+        chosen = {ascii_id(b) for b in form.getlist("bundle_ids")} - {None}
+        models = _chosen_models(form, {b for b in chosen if b is not None})
+        data = bind(TenderCreate, form, deadline=deadline, business_models=models or None)
         tender = tenders.create_tender(session=session, actor=user, data=data, rules=rules_of(request))
         if values.get("action") == "publish":
             tenders.publish_tender(
@@ -186,6 +205,9 @@ def tender_page(request: Request, tender_id: int, user: LoggedIn, session: Sessi
         office=policy.can(user, "tender:manage"),
         actions=tender_actions.tender_actions(session=session, user=user, tender=view.tender),
         tiers=TIERS,
+        economics={
+            lot.lot.id: tender_economics.lot_economics(session=session, lot=lot.lot) for lot in view.lots
+        },
     )
     context["opening"] = tenders_bids.opening_record(session=session, user=user, tender_id=tender_id)
     if user.role == Role.supplier:
