@@ -21,6 +21,7 @@ from optimiser.bundling import (
     BundlingResult,
     InstanceError,
     Site,
+    bankable,
     parse_instance,
     solve_bundling,
 )
@@ -374,3 +375,19 @@ def test_one_worker_and_a_seed_reproduce_a_small_run() -> None:
     for r in runs:
         r.pop("wall_s"), r.pop("first_feasible_s")
     assert runs[0] == runs[1]
+
+
+def test_the_coarse_reach_of_large_instances_prunes_only_what_the_exact_one_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(1)
+    n = 1500
+    xy, cap = rng.uniform(0, 6000, (n, 2)), rng.uniform(20, 800, n)
+    value, gid = rng.normal(0, 1, n) * 1e5, rng.integers(0, 3, n)
+    xy[0], value[0] = (-10_000.0, -10_000.0), -5.0  # alone, far from everyone: pruned by both
+    args = (xy, cap, value, gid, np.ones(n, dtype=bool))
+    limits = {"limit_m": 300.0, "min_value": 0.0, "min_capacity_kw": 1000.0}
+    exact = bankable.prune(*args, **limits)  # type: ignore[arg-type]
+    monkeypatch.setattr(bankable, "EXACT_REACH_UNITS", 0)
+    coarse = bankable.prune(*args, **limits)  # type: ignore[arg-type]
+    assert 0 in coarse and set(coarse) <= set(exact) and len(exact) > len(coarse)
