@@ -39,3 +39,19 @@ def building_money(
     share = np.fromiter((a.self_use_share[c] for c in classes), float, n)
     annual_kwh = np.fromiter((b["annual_mwh"] for b in buildings), float, n) * 1000.0
     return epc_batch(kwp, annual_kwh, investment, tariff, share, a)
+
+
+def kind_money(
+    parts: Sequence[tuple[str, float, float]], use: str, a: EconomicAssumptions
+) -> tuple[np.ndarray, np.ndarray]:
+    """Investment and EPC payback of parts of one building given as (surface kind, kWp, annual kWh):
+    the faces of a building's drill-down, at its use's tariff and self-use share."""
+    n = len(parts)
+    if n == 0:
+        return np.zeros(0), np.zeros(0)
+    kwp = np.fromiter((p[1] for p in parts), float, n)
+    price = np.fromiter((a.investment_cny_per_kwp.get(p[0], 0.0) for p in parts), float, n)
+    annual_kwh = np.fromiter((p[2] for p in parts), float, n)
+    cls = tariff_class(use or "")
+    tariff, share = np.full(n, a.tariff_cny_per_kwh[cls]), np.full(n, a.self_use_share[cls])
+    return epc_batch(kwp, annual_kwh, kwp * price, tariff, share, a)

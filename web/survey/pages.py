@@ -29,7 +29,7 @@ from pvhub.survey import service as survey
 from pvhub.survey.potential import KINDS, OWNER_STATES, SECTORS, PotentialFilters
 from web import csrf, i18n
 from web.economics import format as money
-from web.economics.potential import building_money
+from web.economics.potential import building_money, kind_money
 from web.form_data import PageForm
 from web.shade_scale import shade_layer, shade_legend
 from web.shell import LoggedIn, PageUser, base_context, flash_back, follow_job, page_context
@@ -225,7 +225,15 @@ def building_page(request: Request, building_id: int, user: PageUser, session: S
         session=session, building_id=building_id, public=not office
     )
     context["office"] = office
-    context["faces"] = grouping.group_candidates(detail.candidates)
+    context["faces"] = faces = grouping.group_candidates(detail.candidates)
+    investment, payback = kind_money(
+        [(f.kind, f.kwp, f.annual_mwh * 1000.0) for f in faces],
+        detail.building.use,
+        current_economics(session=session).values,
+    )
+    context["face_money"] = [  # issue #20: each face's investment and EPC payback (None: never)
+        (float(inv), None if pb != pb else float(pb)) for inv, pb in zip(investment, payback, strict=True)
+    ]
     context["skipped_lines"] = [reasons.skipped_line(g) for g in grouping.group_skipped(detail.skipped)]
     context["sketch"] = section_sketch(detail.building, detail.candidates)
     b = detail.building

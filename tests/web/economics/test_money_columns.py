@@ -18,7 +18,7 @@ from pvhub.economics.assumptions import DEFAULTS, tariff_class
 from pvhub.economics.cashflow import epc_batch
 from pvhub.estimates import service as estimates
 from pvhub.register.enums import BusinessModel
-from pvhub.survey import potential
+from pvhub.survey import grouping, potential
 from pvhub.survey import service as survey
 from pvhub.survey.potential import PotentialFilters
 from tests.conftest import ROOF_22_SOUTH, add_site
@@ -115,6 +115,23 @@ def test_the_potential_maps_figures_are_epc_batchs(client: TestClient, session: 
         years = "never" if math.isnan(pb) else f"{pb:,.1f} years"
         assert (f'data-col="payback">{years}' in row) or (math.isnan(pb) and "—" in row)
         assert f"investment {cny_en(inv)}, payback (EPC) {years}" in labels[b.building_id]
+    # a building's drill-down: each face priced by its kind, at the building's tariff class
+    detail = potential.building_detail(session=session, building_id=items[0].building_id)
+    faces = grouping.group_candidates(detail.candidates)
+    cls = tariff_class(detail.building.use)
+    face_kwp = np.array([f.kwp for f in faces])
+    face_inv, face_pb = epc_batch(
+        face_kwp,
+        np.array([f.annual_mwh * 1000 for f in faces]),
+        face_kwp * np.array([prices[f.kind] for f in faces]),
+        np.full(len(faces), DEFAULTS.tariff_cny_per_kwh[cls]),
+        np.full(len(faces), DEFAULTS.self_use_share[cls]),
+        DEFAULTS,
+    )
+    drill = client.get(f"/survey/buildings/{items[0].building_id}", headers=EN).text
+    found = re.findall(r'data-col="investment">([^<]+)<', drill)
+    assert found == [cny_en(v) for v in face_inv]
+    assert len(re.findall(r'data-col="payback">', drill)) == len(faces) and not np.all(np.isnan(face_pb))
     # the public map carries the same figures
     public = client.get("/potential", headers=EN).text
     assert f'data-col="investment">{cny_en(want_inv[0])}<' in public
