@@ -75,6 +75,8 @@ def test_a_supplier_bids_the_deadline_passes_and_the_office_awards(
     page.fill("input[name=title]", "黄浦区分布式光伏项目第二批招标")
     page.fill("input[name=deadline]", deadline.strftime("%Y-%m-%dT%H:%M:%S"))
     page.fill("input[name=ceiling_price_cny_per_w]", "4.2")
+    for select in page.locator("select[name^=business_model_]").all():
+        select.select_option("epc")  # bid as a total price (an EMC lot: test_tender_business_models.py)
     expect(page.locator("input[name=bundle_ids]").first).to_be_checked()
     page.click("button[value=publish]")
     expect(page.locator("h1")).to_contain_text("第二批")
