@@ -16,7 +16,7 @@ from pvhub.register.enums import BusinessModel
 from pvhub.tendering import tenders
 from pvhub.tendering.models import Bid, Tender, TenderCreate, TenderLot
 from tests.pvhub.tendering.test_tenders_api import pass_deadline
-from tests.pvhub.tenderworld import World, build_world
+from tests.pvhub.tenderworld import SECRET_NOTE, World, build_world
 from tests.web.test_pages import csrf_of, login
 
 
@@ -122,13 +122,26 @@ def test_a_supplier_bids_a_tariff_discount_on_an_emc_lot_and_the_bidders_hear_it
     assert "标段 2 的商业模式为合同能源管理（电价折扣）：不接受总价（元）" in refused
     assert session.exec(select(Bid)).first() is None
 
-    receipt = emc_bid(client, tender, emc, "12.5")
+    receipt = emc_bid(client, tender, emc, "12.5", notes=SECRET_NOTE)
     assert "SHA-256" in receipt and "给业主的电价折扣 (%)" in receipt and "12.5" in receipt
     client.cookies.clear()
     login(client, "s2@t.cn")
     emc_bid(client, tender, emc, "9")
+    # sealed: before the deadline nobody else reads the discount or the notes, on any page
+    for email in ("s2@t.cn", "s3@t.cn", "office@t.cn", "owner@t.cn"):
+        client.cookies.clear()
+        login(client, email)
+        for path in (
+            f"/tenders/{tender.id}",
+            f"/tenders/{tender.id}/bids",
+            f"/tenders/{tender.id}/ocds.json",
+        ):
+            body = client.get(path).text
+            assert SECRET_NOTE not in body and "12.5" not in body, f"{email} read sealed content at {path}"
 
     pass_deadline(session, tender)
+    client.cookies.clear()
+    login(client, "s2@t.cn")
     opening = client.get(f"/tenders/{tender.id}", headers={"Accept-Language": "en"}).text
     heard = opening[opening.index('id="opening"') :]
     assert re.search(r"12\.5% off the tariff", heard) and re.search(r"9(\.0)?% off the tariff", heard)
