@@ -6,6 +6,7 @@ Times are returned in UTC (ISO 8601 with offset) plus, for deadlines, the progra
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -22,6 +23,7 @@ from pvhub.core.settings import Settings
 from pvhub.core.uploads import read_limited
 from pvhub.tendering import bids as tenders_bids
 from pvhub.tendering import documents as tenders_documents
+from pvhub.tendering import economics as tender_economics
 from pvhub.tendering import ocds, tenders
 from pvhub.tendering import suppliers as tenders_suppliers
 from pvhub.tendering.enums import BidStatus, TenderStatus
@@ -67,6 +69,13 @@ class LotPublic(BaseModel):
     )
     bid_count: int = Field(description="Suppliers with a live bid (public; the content is sealed)")
     sites: list[dict[str, Any]] | None = Field(default=None, description="As published: sites and surfaces")
+    economics: dict[str, Any] | None = Field(
+        default=None,
+        description="The lot at the programme's default terms in its business model: investment_cny, "
+        "lcoe_cny_per_kwh, investor_irr (the investing party's, fraction), owners_cny_per_year (the "
+        "owners' year-1 saving or income), discount_rate; assumptions at GET /api/v1/programme/economics. "
+        "null without estimates",
+    )
 
 
 class DocumentPublic(BaseModel):
@@ -157,6 +166,7 @@ def _detail(view: tenders.TenderView, settings: Settings, session: SessionDep) -
                 business_model=lot.lot.business_model.value,
                 bid_count=lot.bid_count,
                 sites=(lot.lot.snapshot or {}).get("sites"),
+                economics=_lot_economics(session, lot.lot),
             )
             for lot in view.lots
         ],
@@ -170,6 +180,11 @@ def _detail(view: tenders.TenderView, settings: Settings, session: SessionDep) -
             for d in tenders_documents.list_documents(session=session, tender_id=tender_id)
         ],
     )
+
+
+def _lot_economics(session: SessionDep, lot: TenderLot) -> dict[str, Any] | None:
+    found = tender_economics.lot_economics(session=session, lot=lot)
+    return None if found is None else asdict(found)
 
 
 @router.get("/tenders", response_model=list[TenderSummary])

@@ -11,12 +11,17 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from pvhub.bundling.models import BundleSite
 from pvhub.core.audit_events import AuditEvent
 from pvhub.core.errors import Conflict, InvalidInput
+from pvhub.economics.service import sites_economics
+from pvhub.estimates.models import Estimate
 from pvhub.notifications.models import Notification
 from pvhub.register.enums import BusinessModel
+from pvhub.register.models import Surface
 from pvhub.tendering import awards, ocds, tenders
 from pvhub.tendering import bids as tenders_bids
+from pvhub.tendering.economics import lot_economics
 from pvhub.tendering.enums import BidStatus
 from pvhub.tendering.models import Award, Bid, BidCreate, Tender, TenderLot, TenderUpdate
 from tests.conftest import SHARED_DATA
@@ -287,3 +292,38 @@ def test_changing_a_lots_model_after_publication_asks_bidders_to_bid_again(sessi
     session.rollback()
     again = place(session, world, tender, 0, emc, rent_cny_per_m2_year=9.0, term_years=20)
     assert again.version == 2 and again.status == BidStatus.submitted
+
+
+def test_each_lot_shows_its_economics_in_its_model_at_the_default_terms(session: Session, world) -> None:  # type: ignore[no-untyped-def]
+    site_id = session.exec(
+        select(BundleSite.site_id).where(BundleSite.bundle_id == world.bundles[1].id)
+    ).one()
+    surface = session.exec(select(Surface).where(Surface.site_id == site_id)).first()
+    assert surface is not None and surface.id is not None
+    session.add(
+        Estimate(
+            surface_id=surface.id,
+            capacity_kwp=300.0,
+            annual_kwh=330_000.0,
+            specific_yield_kwh_per_kwp=1100.0,
+            monthly_kwh=[27_500.0] * 12,
+            co2_avoided_t=190.0,
+            assumptions={},
+            weather_source="test",
+            weather_hash="0" * 64,
+            pvlib_version="test",
+        )
+    )
+    session.commit()
+    tender = models_round(session, world)
+    lots = session.exec(
+        select(TenderLot).where(TenderLot.tender_id == tender.id).order_by(col(TenderLot.number))
+    ).all()
+    assert lot_economics(session=session, lot=lots[0]) is None  # no estimate among its surfaces
+    shown = lot_economics(session=session, lot=lots[1])
+    expected = sites_economics(session=session, site_ids=[site_id], model="emc")
+    assert shown is not None and expected is not None and shown.business_model == "emc"
+    assert shown.investment_cny == pytest.approx(expected.investment_cny) and shown.investment_cny > 0
+    assert shown.investor_irr == expected.parties["investor"].irr
+    assert shown.owners_cny_per_year == pytest.approx(expected.parties["owner"].first_year_net_cny)
+    assert shown.owners_cny_per_year > 0  # the owner saves the discount on the PV energy it uses
