@@ -235,7 +235,11 @@ def test_at_the_opening_each_bidder_reads_every_bidders_name_and_total_and_no_mo
     by_supplier = {v.supplier_name: v for v in heard}
     assert set(by_supplier) == {"Supplier 1", "Supplier 2"}  # the withdrawn bid is not read out
     other = by_supplier["Supplier 1"]
-    assert other.content == {"business_model": "epc", "total_price_cny": SECRET_TOTAL, "price_cny_per_w": 3.0864}
+    assert other.content == {
+        "business_model": "epc",
+        "total_price_cny": SECRET_TOTAL,
+        "price_cny_per_w": 3.0864,
+    }
     assert not other.own and not other.full
     assert other.scores == {"technical_score": None, "price_score": None, "total_score": None}
     own = by_supplier["Supplier 2"]

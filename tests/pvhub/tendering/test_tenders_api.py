@@ -378,7 +378,11 @@ def test_after_opening_bidders_read_each_bidders_name_and_total_and_nobody_else_
 
     heard = client.get(url, headers=headers["s2"], params={"current_only": True}).json()
     other = next(b for b in heard if b["supplier_name"] == "Supplier 1")
-    assert other["content"] == {"business_model": "epc", "total_price_cny": SECRET_TOTAL, "price_cny_per_w": 3.0864}
+    assert other["content"] == {
+        "business_model": "epc",
+        "total_price_cny": SECRET_TOTAL,
+        "price_cny_per_w": 3.0864,
+    }
     assert (other["price_score"], other["technical_score"], other["total_score"]) == (None, None, None)
     assert next(b for b in heard if b["supplier_name"] == "Supplier 2")["content"]["schedule_days"] == 150
     details = client.get(ocds_url, headers=headers["s2"]).json()["releases"][0]["bids"]["details"]
