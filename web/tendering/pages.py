@@ -248,7 +248,8 @@ def cancel(request: Request, tender_id: int, user: LoggedIn, session: SessionDep
 def edit_tender(
     request: Request, tender_id: int, user: LoggedIn, session: SessionDep, form: PageForm
 ) -> Response:
-    """Change the conditions; after publication the bidders re-confirm (see the service)."""
+    """Change the conditions (a lot's business model among them); after publication the bidders
+    re-confirm (see the service)."""
     try:
         # A number or deadline left empty changes nothing; an emptied description is cleared.
         given: dict[str, Any] = {
@@ -258,6 +259,10 @@ def edit_tender(
         if deadline is not None:
             given["deadline"] = deadline
         typed = {k: v for k, v in form.items() if k not in given and k != "deadline" and str(v).strip()}
+        lots = tenders.get_tender(session=session, user=user, tender_id=tender_id).lots
+        models = _chosen_models(form, {lv.lot.bundle_id for lv in lots})
+        if models:
+            given["business_models"] = models  # an unchanged model changes nothing
         changes = bind(TenderUpdate, typed, **given)
         tenders.update_tender(
             session=session, actor=user, tender_id=tender_id, changes=changes, rules=rules_of(request)

@@ -147,3 +147,35 @@ def test_a_supplier_bids_a_tariff_discount_on_an_emc_lot_and_the_bidders_hear_it
     assert re.search(r"12\.5% off the tariff", heard) and re.search(r"9(\.0)?% off the tariff", heard)
     bids = session.exec(select(Bid).order_by(col(Bid.id))).all()
     assert [b.price_score for b in bids] == [100.0, 72.0]  # 100 × 9 / 12.5
+
+
+def test_the_office_changes_a_lots_model_and_its_bidders_are_asked_to_bid_again(
+    client: TestClient,
+    session: Session,
+    world,  # type: ignore[no-untyped-def]
+) -> None:
+    tender, (_epc, emc, _lease) = emc_round(session, world)
+    login(client, "s1@t.cn")
+    emc_bid(client, tender, emc, "11")
+    client.cookies.clear()
+    login(client, "office@t.cn")
+    page = client.get(f"/tenders/{tender.id}")
+    select_name = f"business_model_{world.bundles[1].id}"
+    assert f'name="{select_name}"' in page.text
+    saved = client.post(
+        f"/tenders/{tender.id}/edit",
+        data={
+            "csrf_token": csrf_of(page.text),
+            select_name: "lease",
+            f"business_model_{world.bundles[0].id}": "epc",
+        },
+        follow_redirects=True,
+    )
+    assert saved.status_code == 200 and "屋顶租赁" in lot_section(saved.text, emc)
+    session.expire_all()
+    lot = session.get(TenderLot, emc)
+    bid = session.exec(select(Bid)).one()
+    assert lot is not None and lot.business_model == BusinessModel.lease
+    assert bid.status.value == "needs_confirmation"
+    stored = session.get(Tender, tender.id)
+    assert stored is not None and stored.conditions_version == 2
