@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 from sqlmodel import Session, col, select
 
 from pvhub.accounts.models import User
@@ -25,6 +27,7 @@ from pvhub.economics.cashflow import (
     combine,
     compare,
     evaluate,
+    owner_first_year_batch,
 )
 from pvhub.economics.settings import current_economics
 from pvhub.estimates.models import Estimate
@@ -190,13 +193,44 @@ def site_values(*, session: Session, site_ids: Sequence[int]) -> dict[int, float
 
 def programme_economics(*, session: Session, site_ids: Sequence[int] | None = None) -> dict[str, float]:
     """The dashboard's money: the investment in these sites' approved, estimated surfaces (all sites
-    when None) and the owners' saving or income in the first year, each site under its own model."""
+    when None) and the owners' saving or income in the first year, each site under its own model.
+
+    Read as plain columns and computed in closed form (:func:`owner_first_year_batch`), because the
+    dashboard shows it for ten thousand surfaces on every visit; a test holds it equal to the cash
+    flows of :func:`evaluate`."""
     a = current_economics(session=session).values
-    ids = list(site_ids) if site_ids is not None else list(session.exec(select(Site.id)).all())
-    found = _sites_inputs(session, [i for i in ids if i is not None], a, approved_only=True)
-    investment = saving = 0.0
-    for site, inputs in found.values():
-        economics = evaluate(site.business_model.value, inputs, a)
-        investment += economics.investment_cny
-        saving += economics.parties["owner"].first_year_net_cny
-    return {"investment_cny": investment, "owner_saving_cny_per_year": saving}
+    columns: tuple[Any, ...] = (
+        Surface.site_id,
+        Surface.kind,
+        Surface.usable_area_m2,
+        Estimate.capacity_kwp,
+        Estimate.annual_kwh,
+        Site.use,
+        Site.self_use_share,
+        Site.business_model,
+    )
+    query = (
+        select(*columns)
+        .join(Estimate, col(Estimate.surface_id) == col(Surface.id))
+        .join(Site, col(Site.id) == col(Surface.site_id))
+        .where(Surface.status == SurfaceStatus.approved)
+    )
+    if site_ids is not None:
+        query = query.where(col(Surface.site_id).in_(list(site_ids)))
+    sites: dict[int, list[Any]] = {}
+    investment = 0.0
+    for site_id, kind, area, kwp, kwh, use, own_share, model in session.exec(query).all():
+        investment += kwp * a.investment_cny_per_kwp[kind.value]
+        tariff_cls = tariff_class(use)
+        share = own_share if own_share is not None else a.self_use_share[tariff_cls]
+        row = sites.setdefault(site_id, [model.value, 0.0, 0.0, 0.0, a.tariff_cny_per_kwh[tariff_cls], share])
+        row[1] += kwp
+        row[2] += kwh
+        row[3] += area
+    if not sites:
+        return {"investment_cny": 0.0, "owner_saving_cny_per_year": 0.0}
+    models, kwp_, kwh_, area_, tariff_, share_ = (
+        np.array(column) for column in zip(*sites.values(), strict=True)
+    )
+    saving = owner_first_year_batch(models, kwp_, kwh_, area_, tariff_, share_, a)
+    return {"investment_cny": investment, "owner_saving_cny_per_year": float(saving.sum())}

@@ -13,7 +13,16 @@ import numpy_financial as npf
 import pytest
 
 from pvhub.economics.assumptions import DEFAULTS, EconomicAssumptions
-from pvhub.economics.cashflow import LINES, SystemInputs, Terms, combine, compare, epc_batch, evaluate
+from pvhub.economics.cashflow import (
+    LINES,
+    SystemInputs,
+    Terms,
+    combine,
+    compare,
+    epc_batch,
+    evaluate,
+    owner_first_year_batch,
+)
 
 A = EconomicAssumptions(
     investment_cny_per_kwp={"roof": 1000.0, "curtain_wall": 4000.0, "corridor": 2000.0, "walkway": 2000.0},
@@ -141,3 +150,17 @@ def test_the_vectorised_epc_payback_equals_the_cash_flow_model() -> None:
 def test_an_unknown_model_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown business model 'ppa'"):
         evaluate("ppa", ROOF, A)
+
+
+@pytest.mark.parametrize("assumptions", [DEFAULTS, A], ids=["defaults", "hand-worked"])
+def test_the_owners_first_year_in_closed_form_equals_the_cash_flows(assumptions: EconomicAssumptions) -> None:
+    rng = np.random.default_rng(5)
+    n = 90
+    models = np.array(["epc", "emc", "lease"] * (n // 3))
+    kwp, area = rng.uniform(5, 500, n), rng.uniform(20, 3_000, n)
+    kwh, tariff, share = kwp * rng.uniform(300, 1_300, n), rng.uniform(0.5, 1.2, n), rng.uniform(0.2, 1.0, n)
+    batch = owner_first_year_batch(models, kwp, kwh, area, tariff, share, assumptions)
+    for i in range(n):
+        inputs = SystemInputs({"roof": kwp[i]}, kwh[i], area[i], tariff[i], share[i])
+        expected = evaluate(str(models[i]), inputs, assumptions).parties["owner"].first_year_net_cny
+        assert batch[i] == pytest.approx(expected)

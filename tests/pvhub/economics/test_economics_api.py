@@ -150,5 +150,9 @@ def test_site_values_and_several_sites_as_one(session: Session, world, make_user
     assert other.id not in service.site_values(session=session, site_ids=[other.id])
     totals = service.programme_economics(session=session)
     assert totals["investment_cny"] == pytest.approx(one.investment_cny)
+    own = service.sites_economics(session=session, site_ids=[site.id], model="emc")
+    assert own is not None  # Tower A is an EMC site: its owner saves the discount
+    assert totals["owner_saving_cny_per_year"] == pytest.approx(own.parties["owner"].first_year_net_cny)
+    assert service.programme_economics(session=session, site_ids=[other.id])["investment_cny"] == 0
     with pytest.raises(InvalidInput):
         service.checked_model("ppa")
