@@ -4,6 +4,7 @@ real solves with values, groups, a bankability floor and one group per bundle.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -28,12 +29,12 @@ def _reasons(inst: BundlingInstance) -> dict[str, str]:
     return {u.id: translate_reason(u.reason) for u in result.unbundled}
 
 
-LIMITS = {"min_capacity_kw": 500, "max_capacity_kw": 5000, "max_distance_m": 2000}
+LIMITS: dict[str, Any] = {"min_capacity_kw": 500, "max_capacity_kw": 5000, "max_distance_m": 2000}
 
 
 def test_a_facade_no_bundle_can_make_bankable() -> None:
     sites = (_site("f", 0, value=-1e6), _site("r", 100, value=1e5), _site("r2", 200, value=2e5))
-    shown = _reasons(BundlingInstance(sites, **LIMITS, min_value=0))["f"]  # type: ignore[arg-type]
+    shown = _reasons(BundlingInstance(sites, **LIMITS, min_value=0))["f"]
     assert (
         shown.startswith("它可加入的任何项目包都达不到 0 元的可融资下限：其价值 -1e+06 元")
         and "CNY" not in shown
@@ -46,14 +47,14 @@ def test_groups_too_small_or_mixed() -> None:
         _site("b", 50, kw=100.0, group="lease"),
         _site("c", 200, group="epc"),
     )
-    shown = _reasons(BundlingInstance(small, **LIMITS, same_group_only=True))["a"]  # type: ignore[arg-type]
+    shown = _reasons(BundlingInstance(small, **LIMITS, same_group_only=True))["a"]
     assert shown == "可与其同包的同组站点合计 200 kWp，低于每包容量下限 500 kWp"
     mixed = (
         _site("a", 0, keep_with="campus", group="epc"),
         _site("b", 100, keep_with="campus", group="emc"),
         _site("c", 200, group="epc"),
     )
-    shown = _reasons(BundlingInstance(mixed, **LIMITS, same_group_only=True))["a"]  # type: ignore[arg-type]
+    shown = _reasons(BundlingInstance(mixed, **LIMITS, same_group_only=True))["a"]
     assert shown == "须同包的站点（campus）：其站点属于不同的组（'emc', 'epc'），但每个项目包只能限于一组"
 
 
@@ -61,7 +62,7 @@ def test_a_run_no_bankable_bundling_can_satisfy() -> None:
     sites = (_site("f", 0, value=-1.5e5), _site("r", 100, value=1e5), _site("r2", 200, value=1e5))
     inst = BundlingInstance(
         sites,
-        **LIMITS,  # type: ignore[arg-type]
+        **LIMITS,
         max_sites=2,
         min_value=0,
         same_group_only=True,
