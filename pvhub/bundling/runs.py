@@ -9,7 +9,10 @@ What the instance holds, following DESIGN.md (Conventions, Optimiser results):
 - published bundles are not in the instance at all: their sites are left out and their kWp is
   reported as already bundled;
 - a locked draft bundle pins its sites (``locked_bundle`` = the bundle's code) and may take in more;
-- the sites of one demonstration point share a ``keep_with`` group, so a point is tendered whole.
+- the sites of one demonstration point share a ``keep_with`` group, so a point is tendered whole;
+- each site carries its ``value`` (issue #20: the investing party's NPV at the hurdle rate under the
+  site's own business model, :func:`pvhub.economics.service.site_values`) and, when the office keeps
+  bundles to one business model or subdistrict, that as its ``group``; ``min_value_cny`` is the floor.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The programme settings page (office only): the targets and their date, the district boundary, the
-programme's weather year and the estimating assumptions per surface kind, one form per section.
+programme's weather year, the estimating assumptions per surface kind and the economic assumptions
+(issue #20: shares in per cent on the form, fractions in the service), one form per section.
 
 Handlers only read the form, call the service that owns the rule and flash what it did, naming the
 field of a refusal. A change that outdates estimates (the weather year, the assumptions) says how many
 and the page offers the existing re-estimate (``/estimates/run``). Rules live in
 :mod:`pvhub.programme.service`, :mod:`pvhub.programme.assumptions`, :mod:`pvhub.weather.service`,
-:mod:`pvhub.register.service` and :mod:`pvhub.estimates.service`.
+:mod:`pvhub.register.service`, :mod:`pvhub.estimates.service` and :mod:`pvhub.economics.settings`.
 """
 
 from __future__ import annotations
