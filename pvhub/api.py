@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from pvhub.accounts.api import auth, users
+from pvhub.audit import api as audit
 from pvhub.bundling import api as bundling
 from pvhub.construction import api as construction
 from pvhub.core import json_text
@@ -60,4 +61,5 @@ def build_router() -> APIRouter:
     router.include_router(users.router)
     router.include_router(building_stock.router)
     router.include_router(survey.router)
+    router.include_router(audit.router)
     return router
