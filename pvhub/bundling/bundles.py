@@ -22,7 +22,7 @@ from pvhub.bundling.models import Bundle, BundleSite, BundlingRun
 from pvhub.core import audit, policy
 from pvhub.core.errors import Conflict, InvalidInput, NotFound
 from pvhub.economics.cashflow import Economics
-from pvhub.economics.service import sites_economics
+from pvhub.economics.service import groups_economics, sites_economics
 from pvhub.estimates.models import Estimate
 from pvhub.register.enums import BusinessModel, SurfaceStatus
 from pvhub.register.models import Site, Surface
@@ -350,13 +350,14 @@ def bundle_economics(
 
 
 def bundles_economics(session: Session, views: list[BundleView]) -> dict[int, Economics]:
-    """Each bundle's economics for the bundles page (bundles without a current estimate are left out)."""
-    found = {}
-    for view in views:
-        chosen = offered_model(session, view.id)
-        economics = sites_economics(
-            session=session, site_ids=view.site_ids, model=chosen.value if chosen is not None else None
-        )
-        if economics is not None:
-            found[view.id] = economics
-    return found
+    """Each bundle's economics for the bundles page, in one read of all their sites (bundles without
+    a current estimate are left out); each under the model of the lot it was offered as, if any."""
+    ids = [view.id for view in views]
+    lots = session.exec(
+        select(TenderLot.bundle_id, TenderLot.business_model)
+        .where(col(TenderLot.bundle_id).in_(ids))
+        .order_by(col(TenderLot.id))
+    ).all()
+    offered = {bundle_id: BusinessModel(model).value for bundle_id, model in lots}  # the last lot wins
+    groups = {view.id: view.site_ids for view in views}
+    return groups_economics(session=session, groups=groups, models=offered)

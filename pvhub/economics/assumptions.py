@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 SURFACE_KINDS = ("roof", "curtain_wall", "corridor", "walkway")
@@ -79,7 +80,13 @@ class EconomicAssumptions:
     lease_term_years: int = 20
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON, as stored, audited and returned by the API."""
+        """Plain JSON, as stored, audited and returned by the API (a fresh copy)."""
+        return asdict(self)
+
+    @cached_property
+    def plain(self) -> dict[str, Any]:
+        """:meth:`as_dict` made once and shared by every result computed under these assumptions
+        (a bundle's hundreds of site evaluations); read it, never change it."""
         return asdict(self)
 
     @classmethod

@@ -319,7 +319,7 @@ def evaluate(
     cost = -(system.investment + system.om + system.inverter) + rent
     return Economics(
         business_model=model,
-        assumptions={**assumptions.as_dict(), "terms": asdict(terms), "tax_note": TAX_NOTE},
+        assumptions={**assumptions.plain, "terms": asdict(terms), "tax_note": TAX_NOTE},
         capacity_kwp=inputs.capacity_kwp,
         parties={name: Party(party, system.energy, rate) for name, party in lines.items()},
         energy_kwh=system.energy,

@@ -45,12 +45,8 @@ def _money_by_site(session: Session, site_ids: list[int]) -> dict[int, economics
     """The page's sites' investment and payback (issue #20), each under its own business model, from
     its approved estimated surfaces as the yield columns beside them: the investing party's figures
     (the owner in EPC, the investor in EMC and lease), whose payback is the one people ask about."""
-    out = {}
-    for site_id in site_ids:
-        found = economics.sites_economics(session=session, site_ids=[site_id])
-        if found is not None:
-            out[site_id] = economics_view.investing_party(found)
-    return out
+    found = economics.each_site(session=session, site_ids=site_ids, approved_only=True)
+    return {site_id: economics_view.investing_party(figures) for site_id, figures in found.items()}
 
 
 @router.get("/sites/{site_id}")

@@ -156,3 +156,17 @@ def test_site_values_and_several_sites_as_one(session: Session, world, make_user
     assert service.programme_economics(session=session, site_ids=[other.id])["investment_cny"] == 0
     with pytest.raises(InvalidInput):
         service.checked_model("ppa")
+
+
+def test_many_groups_at_once_equal_each_group_alone(session: Session, world) -> None:  # type: ignore[no-untyped-def]
+    site, _ = world
+    other, surfaces = add_site(session, site.organisation_id, "Tower B", ROOF_22_SOUTH)
+    estimates.estimate_surfaces(session=session, actor=None, surface_ids=[s.id for s in surfaces if s.id])
+    session.commit()
+    groups = {"both": [site.id, other.id], "b": [other.id], "none": [10_000]}
+    found = service.groups_economics(session=session, groups=groups, models={"b": "lease"})
+    assert set(found) == {"both", "b"}
+    for key, model in (("both", None), ("b", "lease")):
+        alone = service.sites_economics(session=session, site_ids=groups[key], model=model)
+        assert alone is not None and found[key].business_model == alone.business_model
+        assert found[key].to_dict() == alone.to_dict()
