@@ -134,7 +134,9 @@ SOURCES: dict[str, str] = {
         "year is the estimate itself."
     ),
     "lifetime_years": "25 years: the usual linear power warranty of modules.",
-    "discount_rate": "6 % real: a usual hurdle rate of Chinese investors in commercial rooftop PV.",
+    "discount_rate": (
+        "A real rate of 6 percent: a usual hurdle rate of Chinese investors in commercial rooftop PV."
+    ),
     "tariff_cny_per_kwh": (
         "Indicative averages of Shanghai's time-of-use tariffs over the daylight hours PV produces in; "
         "residential: the first tier of Shanghai's residential tariff, 0.617 CNY/kWh. Replace them with the "
@@ -150,7 +152,8 @@ SOURCES: dict[str, str] = {
     "subsidy_cny_per_kwh": "No local subsidy by default; set the rate and years of a scheme that applies.",
     "subsidy_years": "Years the local subsidy is paid for, from year 1.",
     "emc_discount": (
-        "合同能源管理 contracts usually give the owner 10–20 % off its tariff for the PV energy it uses."
+        "合同能源管理 contracts usually give the owner a discount of 10–20 percent on its tariff for the PV "
+        "energy it uses."
     ),
     "emc_term_years": "EMC terms are usually 20–25 years; afterwards the system passes to the owner.",
     "lease_rent_cny_per_m2_year": (
