@@ -33,6 +33,7 @@ from web import pages, shell, validation_errors
 from web.accounts import pages as account_pages
 from web.accounts import sign_in
 from web.admission import SPARE_CONNECTIONS, AdmissionControl
+from web.audit import pages as audit_pages
 from web.bundling import pages as bundle_pages
 from web.construction import pages as construction_pages
 from web.estimates import pages as estimate_pages
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(survey_pages.router)
     app.include_router(survey_rule_pages.router)
     app.include_router(survey_offer_pages.router)
+    app.include_router(audit_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     validation_errors.install(app)

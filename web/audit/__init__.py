@@ -1,0 +1,1 @@
+"""The audit log's page for the office (issue #22)."""
