@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
+from pvhub.accounts.models import User
 from pvhub.construction import service as construction
 from pvhub.core import policy
 from pvhub.core.errors import DomainError
@@ -25,11 +26,12 @@ from pvhub.jobs.deps import StartJob
 from pvhub.monitoring import exports as progress_exports
 from pvhub.monitoring import progress
 from pvhub.monitoring import totals as programme_totals
+from pvhub.programme.service import get_programme
 from pvhub.weather import measured, service
 from web import csrf, i18n
-from web.monitoring import progress_view
+from web.monitoring import progress_view, report_pdf
 from web.monitoring.progress_view import current_progress, progress_context, stage_markers
-from web.shell import LoggedIn, follow_job, page_context
+from web.shell import LoggedIn, base_context, follow_job, page_context
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -126,23 +128,28 @@ def weather_compare(
     return follow_job(request, user, session, start_job, job.id)
 
 
-@router.get("/dashboard/report")
-def monthly_report(request: Request, user: LoggedIn, session: SessionDep, month: str = "") -> Response:
-    """A printable monthly report (the page's print stylesheet lays it out on A4)."""
-    policy.require(user, "progress:read")
-    result = current_progress(request, session)
+def report_month(month: str, today: date) -> tuple[int, int]:
+    """The month asked for as ``YYYY-MM``; anything else means the last complete month."""
     match = _MONTH.match(month.strip())
     if match and 1 <= int(match.group(2)) <= 12:
-        year, number = int(match.group(1)), int(match.group(2))
-    else:  # the last complete month
-        last = result.today.replace(day=1) - timedelta(days=1)
-        year, number = last.year, last.month
+        return int(match.group(1)), int(match.group(2))
+    last = today.replace(day=1) - timedelta(days=1)
+    return last.year, last.month
+
+
+def report_context(request: Request, user: User, session: Session, month: str) -> dict[str, Any]:
+    """What the monthly report shows, the page and its PDF alike (one builder, so the two agree)."""
+    result = current_progress(request, session)
+    year, number = report_month(month, result.today)
     context = progress_context(request, user, session, result)
     overdue_total, overdue_items = progress.overdue(session, user=user, today=result.today, limit=30)
     previous = date(year - 1, 12, 1) if number == 1 else date(year, number - 1, 1)
     following = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
+    programme = get_programme(session=session)
     context.update(
+        request=request,
         activity=progress.month_activity(session, year=year, month=number),
+        month=f"{year:04d}-{number:02d}",
         previous_month=f"{previous.year:04d}-{previous.month:02d}",
         next_month=f"{following.year:04d}-{following.month:02d}",
         overdue_total=overdue_total,
@@ -150,8 +157,38 @@ def monthly_report(request: Request, user: LoggedIn, session: SessionDep, month:
         yields=progress.yield_ratios(session, user=user),
         ratio_band=progress.RATIO_BAND,
         milestone_kinds=[kind.value for kind in construction.ORDER],
+        # the report goes upward under the programme's name, in the reader's language
+        programme_name=programme.name_zh if i18n.current_locale() == "zh_CN" else programme.name,
     )
-    return render(request, "monitoring/report.html", context)
+    return context
+
+
+@router.get("/dashboard/report")
+def monthly_report(request: Request, user: LoggedIn, session: SessionDep, month: str = "") -> Response:
+    """A printable monthly report (the page's print stylesheet lays it out on A4; the PDF is below)."""
+    policy.require(user, "progress:read")
+    return render(request, "monitoring/report.html", report_context(request, user, session, month))
+
+
+@router.get("/dashboard/report.pdf")
+def monthly_report_pdf(request: Request, user: LoggedIn, session: SessionDep, month: str = "") -> Response:
+    """The monthly report as the PDF the office files upward, in the user's language.
+
+    A plain ``def``: FastAPI runs it on its thread pool, so WeasyPrint's layout (CPU work, a second or
+    so) never blocks the event loop. Where pango is missing the answer is a page naming the package.
+    """
+    policy.require(user, "progress:read")
+    context = report_context(request, user, session, month)
+    try:
+        pdf = report_pdf.render(request.app.state.templates, context)
+    except report_pdf.PdfUnavailable as exc:
+        page = {**base_context(request, user, session), "error": exc.text(), "status": 503}
+        return render(request, "error.html", page, status_code=503)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{report_pdf.filename(context["month"])}"'},
+    )
 
 
 @router.get("/dashboard/export.csv")
