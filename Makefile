@@ -81,6 +81,9 @@ translations: $(MO_FILES)
 
 # ---- Run / test -------------------------------------------------------------------------------------
 run: setup
+	@# the monthly report's PDF (WeasyPrint) needs pango; without it pvhub runs and that page says so
+	@$(BIN)/python -c 'import weasyprint' >/dev/null 2>&1 || echo "note: pango is missing, so /dashboard/report.pdf \
+	will answer with an error; to make PDFs: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0" >&2
 	PVHUB_ENV=development $(BIN)/pvhub db upgrade
 	PVHUB_ENV=development $(BIN)/pvhub demo
 	PVHUB_ENV=development exec $(BIN)/pvhub serve --host 127.0.0.1 --port 8000

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Full check of pvhub, as CI runs it (via `make test`):
-#   1. system packages the tests need (PostgreSQL server, Chromium, a CJK font), installed only if missing
+#   1. system packages the tests need (PostgreSQL server, Chromium, a CJK font, pango for WeasyPrint),
+#      installed only if missing
 #   2. ruff, mypy, lint-imports
 #   3. the tests marked `db` against a throwaway PostgreSQL server, `pytest -n 2` (a database per worker)
 #      (PVHUB_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:PORT/pvhub_test)
@@ -80,6 +81,10 @@ missing=()
 [[ -n "$(pg_bindir)" && -x "$(pg_bindir)/initdb" ]] || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'install ok installed' || missing+=(fonts-noto-cjk)
+# pango for WeasyPrint (the monthly report's PDF, issue #22): it loads these libraries when imported
+for pkg in libpango-1.0-0 libpangoft2-1.0-0; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
 if (( ${#missing[@]} )); then
   log "installing system packages: ${missing[*]}"
   SUDO=()
