@@ -91,13 +91,11 @@ class AuditPage:
 
 
 def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
-    """The fields whose value differs, in the order they first appear (a creation lists every field
-    with ``before`` None, a deletion every field with ``after`` None)."""
+    """The fields whose value differs, in the order they first appear; an absent field counts as None,
+    so a creation lists the fields it set (``before`` None) and a deletion those it had."""
     old, new = before or {}, after or {}
     keys = list(dict.fromkeys([*old, *new]))
-    return [
-        Change(k, old.get(k), new.get(k)) for k in keys if k not in old or k not in new or old[k] != new[k]
-    ]
+    return [Change(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)]
 
 
 def _aware(value: datetime | None) -> datetime | None:

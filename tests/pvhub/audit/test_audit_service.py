@@ -53,7 +53,7 @@ def test_diff_lists_only_the_changed_fields() -> None:
     after = {"name": "B", "height_m": 20, "tags": [1], "use": "office"}
     changes = service.diff(before, after)
     assert [(c.field, c.before, c.after) for c in changes] == [("name", "A", "B"), ("use", None, "office")]
-    assert [c.field for c in service.diff(None, {"a": 1})] == ["a"]
+    assert [c.field for c in service.diff(None, {"a": 1, "b": None})] == ["a"]  # None set is no change
     assert [(c.before, c.after) for c in service.diff({"a": 1}, None)] == [(1, None)]
 
 

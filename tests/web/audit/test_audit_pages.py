@@ -75,12 +75,12 @@ def test_a_site_history_in_both_languages_with_the_changed_fields(
 
     zh = client.get(f"/audit?entity=site&entity_id={site_id}", headers=ZH)
     assert zh.status_code == 200
-    assert "<h1>审计日志</h1>" in zh.text and "变更前" in zh.text and "2 条记录" in zh.text
+    assert "<h1>审计日志</h1>" in zh.text and "变更前" in zh.text and "记录：2 条" in zh.text
     assert (
         "<td>外滩大楼</td><td>外滩新楼</td>" in zh.text
     )  # the name before and after, nothing else of the update
     en = client.get(f"/audit?entity=site&entity_id={site_id}&action=update", headers=EN).text
-    assert "<h1>Audit log</h1>" in en and "1 events" in en
+    assert "<h1>Audit log</h1>" in en and "Events: 1" in en
     assert en.count('<tr class="audit-event"') == 1
     assert "<code>height_m</code>" not in en  # unchanged fields are left out
     assert f'href="/audit.csv?entity=site&amp;entity_id={site_id}&amp;action=update"' in en
@@ -102,7 +102,7 @@ def test_the_date_range_and_a_bad_range(client: TestClient, session: Session, wo
     login(client, world.office.email)
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the programme's zone (settings)
     tomorrow = today + timedelta(days=2)
-    assert "3 events" in client.get(f"/audit?since={today - timedelta(days=1)}", headers=EN).text
+    assert "Events: 3" in client.get(f"/audit?since={today - timedelta(days=1)}", headers=EN).text
     assert "No events match these filters." in client.get(f"/audit?since={tomorrow}", headers=EN).text
     bad = client.get(f"/audit?since={tomorrow}&until={today}", headers=ZH)
     assert bad.status_code == 422 and "时间范围的结束必须晚于开始" in bad.text
