@@ -112,7 +112,15 @@ def _csv(request: Request, user: User, session: Session, filters: service.AuditF
     )
 
 
-@router.get("/audit", response_model=AuditPagePublic, responses=CSV_RESPONSE)
+LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A page of events (JSON); with format=csv, every matching event as CSV",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get("/audit", response_model=AuditPagePublic, responses=LIST_RESPONSES)
 def list_audit(
     request: Request,
     user: CurrentUser,
