@@ -64,6 +64,9 @@ def test_a_site_history_in_both_languages_with_the_changed_fields(
     client: TestClient, session: Session, world: World
 ) -> None:
     site_id, surface_id = _site_with_history(session, world)
+    login(client, world.owner.email)
+    assert "/audit?" not in client.get(f"/sites/{site_id}", headers=ZH).text  # the owner has no history link
+    client.cookies.clear()
     login(client, world.office.email)
     site_page = client.get(f"/sites/{site_id}", headers=ZH).text
     link = f'/audit?entity=site&amp;entity_id={site_id}">历史记录</a>'
