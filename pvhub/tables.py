@@ -9,8 +9,8 @@ from sqlmodel import SQLModel
 from pvhub.accounts import models as accounts_models
 from pvhub.bundling import models as bundling_models
 from pvhub.construction import models as construction_models
-from pvhub.economics import models as economics_models
 from pvhub.core import audit_events
+from pvhub.economics import models as economics_models
 from pvhub.estimates import models as estimates_models
 from pvhub.jobs import models as jobs_models
 from pvhub.monitoring import models as monitoring_models

@@ -49,7 +49,8 @@ def boundary_problems(module: str, source: str) -> list[str]:
         if private and target.split(".")[0] in PACKAGES:
             problems.append(f"{module}:{line}: private {', '.join(private)} of {target}")
         routes = {f"{target}.{name}" for name in names} | {target}
-        if module.split(".")[:2] not in (["pvhub", "api"], ["pvhub", "client"]) and any(_is_other_domains_api(module, r) for r in routes):
+        composition = module.split(".")[:2] in (["pvhub", "api"], ["pvhub", "client"])
+        if not composition and any(_is_other_domains_api(module, r) for r in routes):
             problems.append(f"{module}:{line}: the routes of another domain ({target})")
     return problems
 

@@ -10,7 +10,6 @@ Create Date: 2026-12-07 22:06:55.005607
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import pvhub.core.columns
