@@ -272,7 +272,14 @@ def open_tender(base: str, more_bundles: int = 3) -> tuple[int, list[int]]:
         deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
         created = http.post(
             "/api/v1/tenders",
-            json={"title": "负载测试招标 Load-test round", "deadline": deadline, "bundle_ids": free + drafts},
+            json={
+                "title": "负载测试招标 Load-test round",
+                "deadline": deadline,
+                "bundle_ids": free + drafts,
+                # every lot EPC, so the virtual suppliers bid a total price (issue #20: a lot's model
+                # would otherwise follow its sites', and an EMC or lease lot is bid in terms)
+                "business_models": {str(b): "epc" for b in free + drafts},
+            },
         )
         created.raise_for_status()
         tender_id = created.json()["id"]
