@@ -197,10 +197,14 @@ class Economics:
         return None if energy <= 0 else float(np.dot(self.system_cost_cny, factors)) / energy
 
     @property
+    def investing_party(self) -> Party:
+        """The party that invests: the owner in EPC, the investor in EMC and lease."""
+        return self.parties["owner" if self.business_model == "epc" else "investor"]
+
+    @property
     def value_cny(self) -> float:
-        """The NPV of the party that invests (the owner in EPC, the investor otherwise): the site's
-        contribution to a bundle's bankability."""
-        return self.parties["owner" if self.business_model == "epc" else "investor"].npv_cny
+        """The investing party's NPV: the site's contribution to a bundle's bankability."""
+        return self.investing_party.npv_cny
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -7,7 +7,6 @@ estimates and the version in force, so an edit changes every figure at once and 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from sqlmodel import Session, col, select
 from pvhub.core import audit, policy
 from pvhub.core.actor import Actor
 from pvhub.core.errors import InvalidInput
+from pvhub.core.ranges import checked_number
 from pvhub.economics.assumptions import DEFAULTS, EDITABLE_FIELDS, EconomicAssumptions, FieldSpec
 from pvhub.economics.models import EconomicSettings
 
@@ -56,20 +56,10 @@ def economics_history(*, session: Session, limit: int = 50) -> list[ConfiguredEc
 
 def _checked(field: str, spec: FieldSpec, value: Any) -> float | int:
     """One value against its range; InvalidInput names the field (``tariff_cny_per_kwh.office``)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInput("{field}: must be a number.", field=field)
-    if spec.integer and value != int(value):
+    number = checked_number(field, value, minimum=spec.minimum, maximum=spec.maximum, unit=spec.unit)
+    if spec.integer and number != int(number):
         raise InvalidInput("{field}: must be a whole number of years.", field=field)
-    if not spec.minimum <= value <= spec.maximum:
-        raise InvalidInput(
-            "{field}: {value} is outside {minimum} … {maximum} {unit}.",
-            field=field,
-            value=value,
-            minimum=spec.minimum,
-            maximum=spec.maximum,
-            unit=spec.unit,
-        )
-    return int(value) if spec.integer else float(value)
+    return int(number) if spec.integer else number
 
 
 def _edited(current: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

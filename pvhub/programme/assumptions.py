@@ -11,7 +11,6 @@ them the edit has outdated.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
@@ -23,6 +22,7 @@ from sqlmodel import Session, col, select
 from pvhub.core import audit, policy
 from pvhub.core.actor import Actor
 from pvhub.core.errors import InvalidInput
+from pvhub.core.ranges import checked_number
 from pvhub.programme.models import AssumptionSettings
 from pvhub.yieldengine import DEFAULT_ASSUMPTIONS, DEFAULT_CO2_T_PER_MWH, SURFACE_KINDS, KindAssumptions
 
@@ -116,20 +116,7 @@ def _checked_value(kind: str, name: str, value: Any) -> Any:
 
 
 def _checked_number(field: str, spec: FieldSpec, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInput("{field}: must be a number.", field=field)
-    if (spec.minimum is not None and value < spec.minimum) or (
-        spec.maximum is not None and value > spec.maximum
-    ):
-        raise InvalidInput(
-            "{field}: {value} is outside {minimum} … {maximum} {unit}.",
-            field=field,
-            value=value,
-            minimum=spec.minimum,
-            maximum=spec.maximum,
-            unit=spec.unit,
-        )
-    return float(value)
+    return checked_number(field, value, minimum=spec.minimum, maximum=spec.maximum, unit=spec.unit)
 
 
 def _edited_kinds(

@@ -9,11 +9,13 @@ assumptions, and the page says they are estimates at the default terms, not what
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from pvhub.economics.service import sites_economics
+from pvhub.economics.cashflow import Economics
+from pvhub.economics.service import groups_economics
 from pvhub.tendering.models import TenderLot
 
 
@@ -35,20 +37,31 @@ class LotEconomics:
     discount_rate: float
 
 
-def lot_economics(*, session: Session, lot: TenderLot) -> LotEconomics | None:
-    """The lot's economics (module docstring), or None when none of its sites has an estimate."""
-    site_ids = [int(s["site_id"]) for s in (lot.snapshot or {}).get("sites", []) if s.get("site_id")]
-    model = lot.business_model.value
-    found = sites_economics(session=session, site_ids=site_ids, model=model)
-    if found is None:
-        return None
-    investing = found.parties["owner" if model == "epc" else "investor"]
+def _site_ids(lot: TenderLot) -> list[int]:
+    return [int(s["site_id"]) for s in (lot.snapshot or {}).get("sites", []) if s.get("site_id")]
+
+
+def _figures(found: Economics) -> LotEconomics:
     return LotEconomics(
-        business_model=model,
+        business_model=found.business_model,
         capacity_kwp=found.capacity_kwp,
         investment_cny=found.investment_cny,
         lcoe_cny_per_kwh=found.lcoe_cny_per_kwh,
-        investor_irr=investing.irr,
+        investor_irr=found.investing_party.irr,
         owners_cny_per_year=found.parties["owner"].first_year_net_cny,
         discount_rate=found.discount_rate,
     )
+
+
+def lot_economics(*, session: Session, lot: TenderLot) -> LotEconomics | None:
+    """The lot's economics (module docstring), or None when none of its sites has an estimate."""
+    return lots_economics(session=session, lots=[lot]).get(lot.id or 0)
+
+
+def lots_economics(*, session: Session, lots: Sequence[TenderLot]) -> dict[int, LotEconomics]:
+    """Each lot's economics (module docstring) by lot id, in one read of all their sites; lots
+    without an estimated site are left out."""
+    groups = {lot.id: _site_ids(lot) for lot in lots if lot.id is not None}
+    models = {lot.id: lot.business_model.value for lot in lots if lot.id is not None}
+    found = groups_economics(session=session, groups=groups, models=models)
+    return {lot_id: _figures(economics) for lot_id, economics in found.items()}

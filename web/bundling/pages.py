@@ -150,7 +150,7 @@ def economics_rows(found: dict[int, Economics]) -> dict[int, dict[str, Any]]:
     invests (the owners under EPC, the investor otherwise) and the owners' first-year saving or income."""
     rows = {}
     for bundle_id, e in found.items():
-        investing = e.parties.get("investor") or e.parties["owner"]
+        investing = e.investing_party
         rows[bundle_id] = {
             "model": e.business_model,
             "investment": money.cny(e.investment_cny),

@@ -205,9 +205,7 @@ def tender_page(request: Request, tender_id: int, user: LoggedIn, session: Sessi
         office=policy.can(user, "tender:manage"),
         actions=tender_actions.tender_actions(session=session, user=user, tender=view.tender),
         tiers=TIERS,
-        economics={
-            lot.lot.id: tender_economics.lot_economics(session=session, lot=lot.lot) for lot in view.lots
-        },
+        economics=tender_economics.lots_economics(session=session, lots=[lot.lot for lot in view.lots]),
     )
     context["opening"] = tenders_bids.opening_record(session=session, user=user, tender_id=tender_id)
     if user.role == Role.supplier:

@@ -152,6 +152,7 @@ def _summary(view: tenders.TenderView, settings: Settings) -> dict[str, Any]:
 
 def _detail(view: tenders.TenderView, settings: Settings, session: SessionDep) -> TenderDetail:
     tender_id = view.tender.id or 0
+    economics = tender_economics.lots_economics(session=session, lots=[lot.lot for lot in view.lots])
     return TenderDetail(
         **_summary(view, settings),
         description=view.tender.description,
@@ -166,7 +167,7 @@ def _detail(view: tenders.TenderView, settings: Settings, session: SessionDep) -
                 business_model=lot.lot.business_model.value,
                 bid_count=lot.bid_count,
                 sites=(lot.lot.snapshot or {}).get("sites"),
-                economics=_lot_economics(session, lot.lot),
+                economics=asdict(economics[lot.lot.id]) if lot.lot.id in economics else None,
             )
             for lot in view.lots
         ],
@@ -180,11 +181,6 @@ def _detail(view: tenders.TenderView, settings: Settings, session: SessionDep) -
             for d in tenders_documents.list_documents(session=session, tender_id=tender_id)
         ],
     )
-
-
-def _lot_economics(session: SessionDep, lot: TenderLot) -> dict[str, Any] | None:
-    found = tender_economics.lot_economics(session=session, lot=lot)
-    return None if found is None else asdict(found)
 
 
 @router.get("/tenders", response_model=list[TenderSummary])
